@@ -1,0 +1,262 @@
+//! Sentry DSNs: parsing, and the envelope endpoint and auth they imply.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
+
+/// Why a string is not a usable Sentry DSN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DsnError {
+    /// The DSN is empty.
+    #[error("DSN is empty")]
+    Empty,
+    /// Scheme, host or port are wrong.
+    #[error("{0}")]
+    Url(#[from] UrlError),
+    /// No `public_key@` before the host.
+    #[error("public key is missing (expected scheme://<public_key>@host/<project_id>)")]
+    MissingPublicKey,
+    /// Nothing after the last `/`.
+    #[error("project id is missing (expected scheme://<public_key>@host/<project_id>)")]
+    MissingProjectId,
+    /// The last path segment is not a number.
+    #[error("project id must be a number, found {0:?}")]
+    BadProjectId(String),
+    /// A query string or fragment after the project id.
+    #[error("unexpected {0:?} after the project id")]
+    TrailingGarbage(String),
+}
+
+/// A parsed Sentry DSN: `{scheme}://{public_key}[:secret]@{host}[:port]{/path}/{project_id}`.
+///
+/// ```
+/// use ff_telemetry_core::Dsn;
+/// let dsn: Dsn = "https://abc@o1.ingest.sentry.io/42".parse().unwrap();
+/// assert_eq!(dsn.envelope_url(), "https://o1.ingest.sentry.io/api/42/envelope/");
+/// assert_eq!(
+///     dsn.auth_query("ff-telemetry.web", "0.1.0"),
+///     "sentry_version=7&sentry_key=abc&sentry_client=ff-telemetry.web%2F0.1.0"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Dsn {
+    authority: Authority,
+    public_key: String,
+    secret_key: Option<String>,
+    path_prefix: String,
+    project_id: String,
+}
+
+impl Dsn {
+    /// The key that authenticates envelopes (`sentry_key`).
+    pub fn public_key(&self) -> &str {
+        &self.public_key
+    }
+
+    /// The deprecated secret key, if the DSN carried one.
+    pub fn secret_key(&self) -> Option<&str> {
+        self.secret_key.as_deref()
+    }
+
+    /// The Sentry project id.
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// Scheme, host and port of the ingest server (for CSP `connect-src`).
+    pub fn origin(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// `{scheme}://{host}[:port]{/path}/api/{project_id}/envelope/`
+    pub fn envelope_url(&self) -> String {
+        format!(
+            "{}{}/api/{}/envelope/",
+            self.authority, self.path_prefix, self.project_id
+        )
+    }
+
+    /// Query-string auth (`sentry_version=7&sentry_key=…&sentry_client=NAME/VER`).
+    ///
+    /// Browsers send auth this way so the request needs no CORS preflight.
+    pub fn auth_query(&self, client_name: &str, client_version: &str) -> String {
+        format!(
+            "sentry_version=7&sentry_key={}&sentry_client={}%2F{}",
+            percent_encode(&self.public_key),
+            percent_encode(client_name),
+            percent_encode(client_version)
+        )
+    }
+
+    /// The envelope URL with query-string auth appended.
+    pub fn envelope_url_with_auth(&self, client_name: &str, client_version: &str) -> String {
+        format!(
+            "{}?{}",
+            self.envelope_url(),
+            self.auth_query(client_name, client_version)
+        )
+    }
+
+    /// The `X-Sentry-Auth` header value, for servers that prefer headers.
+    pub fn auth_header(&self, client_name: &str, client_version: &str) -> String {
+        format!(
+            "Sentry sentry_version=7, sentry_key={}, sentry_client={}/{}",
+            self.public_key, client_name, client_version
+        )
+    }
+}
+
+impl fmt::Display for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}",
+            self.authority.scheme.as_str(),
+            self.public_key
+        )?;
+        if let Some(secret) = &self.secret_key {
+            write!(f, ":{secret}")?;
+        }
+        write!(f, "@{}", self.authority.host)?;
+        if let Some(port) = self.authority.port {
+            write!(f, ":{port}")?;
+        }
+        write!(f, "{}/{}", self.path_prefix, self.project_id)
+    }
+}
+
+impl std::str::FromStr for Dsn {
+    type Err = DsnError;
+
+    fn from_str(s: &str) -> Result<Self, DsnError> {
+        if s.trim().is_empty() {
+            return Err(DsnError::Empty);
+        }
+        let scheme = scheme_of(s)?;
+        let (authority, rest) = split_authority(s)?;
+        let (userinfo, host_port) = authority
+            .rsplit_once('@')
+            .ok_or(DsnError::MissingPublicKey)?;
+        let (public_key, secret_key) = match userinfo.split_once(':') {
+            Some((key, secret)) => (key, Some(secret.to_owned())),
+            None => (userinfo, None),
+        };
+        if public_key.is_empty() {
+            return Err(DsnError::MissingPublicKey);
+        }
+        let authority = parse_authority(scheme, host_port)?;
+        if let Some(i) = rest.find(['?', '#']) {
+            return Err(DsnError::TrailingGarbage(rest[i..].to_owned()));
+        }
+        let (path_prefix, project_id) = rest.rsplit_once('/').unwrap_or(("", ""));
+        if project_id.is_empty() {
+            return Err(DsnError::MissingProjectId);
+        }
+        if !project_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DsnError::BadProjectId(project_id.to_owned()));
+        }
+        Ok(Dsn {
+            authority,
+            public_key: public_key.to_owned(),
+            secret_key,
+            path_prefix: path_prefix.to_owned(),
+            project_id: project_id.to_owned(),
+        })
+    }
+}
+
+impl Serialize for Dsn {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dsn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_part() {
+        let dsn: Dsn = "http://pub:sec@localhost:9000/sentry/prefix/7"
+            .parse()
+            .unwrap();
+        assert_eq!(dsn.public_key(), "pub");
+        assert_eq!(dsn.secret_key(), Some("sec"));
+        assert_eq!(dsn.project_id(), "7");
+        assert_eq!(dsn.origin().to_string(), "http://localhost:9000");
+        assert_eq!(
+            dsn.envelope_url(),
+            "http://localhost:9000/sentry/prefix/api/7/envelope/"
+        );
+        assert_eq!(
+            dsn.to_string(),
+            "http://pub:sec@localhost:9000/sentry/prefix/7"
+        );
+    }
+
+    #[test]
+    fn auth_header_names_key_and_client() {
+        let dsn: Dsn = "https://k@h/1".parse().unwrap();
+        assert_eq!(
+            dsn.auth_header("ff-telemetry.backend", "1.2.3"),
+            "Sentry sentry_version=7, sentry_key=k, sentry_client=ff-telemetry.backend/1.2.3"
+        );
+        assert_eq!(
+            dsn.envelope_url_with_auth("c", "1"),
+            "https://h/api/1/envelope/?sentry_version=7&sentry_key=k&sentry_client=c%2F1"
+        );
+    }
+
+    #[test]
+    fn rejects_with_a_clear_reason() {
+        let cases = [
+            ("", DsnError::Empty),
+            ("   ", DsnError::Empty),
+            ("ftp://k@h/1", DsnError::Url(UrlError::BadScheme)),
+            ("https://@h/1", DsnError::MissingPublicKey),
+            ("https://:secret@h/1", DsnError::MissingPublicKey),
+            ("https://h/1", DsnError::MissingPublicKey),
+            ("https://k@h", DsnError::MissingProjectId),
+            ("https://k@h/", DsnError::MissingProjectId),
+            ("https://k@h/1/", DsnError::MissingProjectId),
+            (
+                "https://k@h/1/extra",
+                DsnError::BadProjectId("extra".into()),
+            ),
+            (
+                "https://k@h/1?x=y",
+                DsnError::TrailingGarbage("?x=y".into()),
+            ),
+            (
+                "https://k@h:port/1",
+                DsnError::Url(UrlError::BadPort("port".into())),
+            ),
+            ("https://k@/1", DsnError::Url(UrlError::MissingHost)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(input.parse::<Dsn>(), Err(want), "{input:?}");
+        }
+    }
+}

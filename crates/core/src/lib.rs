@@ -1,0 +1,46 @@
+//! Pure logic of ff-telemetry: the `telemetry:` config model, wire types and
+//! policies, shared by the browser SDK, the backend and the collector.
+//!
+//! No I/O, clocks, threads or randomness: whatever needs the time takes
+//! `now: UnixMs`, whatever needs chance takes a draw. So every decision here is
+//! tested natively with plain `cargo test`, and the crate builds for
+//! `wasm32-unknown-unknown` unchanged.
+//!
+//! # Concepts
+//!
+//! - [`config`]: parse and validate `flowforge.yml` into [`config::TelemetryConfig`];
+//!   every problem names its YAML path.
+//! - [`FrontendConfig`]: the only part of the config a browser ever sees.
+//! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
+//!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
+//! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
+//! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
+//!
+//! # Features
+//!
+//! - `yaml` (default): [`config::parse_flowforge_yml`]. The browser SDK turns it off.
+//!
+//! ```
+//! use ff_telemetry_core::{config::parse_flowforge_yml, ping};
+//! let config = parse_flowforge_yml("telemetry:\n  enabled: false\n").unwrap().config;
+//! let inputs = ping::PingInputs {
+//!     initialised: true, licensed: false, yml_enabled: config.enabled, admin_enabled: true,
+//! };
+//! assert!(!ping::should_send(&inputs));
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod config;
+mod dsn;
+mod environment;
+mod frontend;
+pub mod ping;
+mod time;
+mod url;
+
+pub use dsn::{Dsn, DsnError};
+pub use environment::{release_name, sentry_environment};
+pub use frontend::{FrontendConfig, FrontendPosthog, FrontendSentry};
+pub use time::UnixMs;
+pub use url::{Authority, HttpUrl, Scheme, UrlError};

@@ -1,0 +1,103 @@
+//! Wall-clock instants as plain numbers, so that logic can be driven by a fake clock.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch (UTC).
+///
+/// Core never reads a clock: callers pass `now` in. The browser has no `Instant`,
+/// so one plain number type serves the browser, the backend and the tests alike.
+///
+/// ```
+/// use ff_telemetry_core::UnixMs;
+/// let start = UnixMs(1_700_000_000_000);
+/// assert_eq!(start + UnixMs::SECOND * 30, UnixMs(1_700_000_030_000));
+/// ```
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct UnixMs(pub u64);
+
+impl UnixMs {
+    /// One second, as a duration in milliseconds.
+    pub const SECOND: u64 = 1_000;
+    /// One minute, as a duration in milliseconds.
+    pub const MINUTE: u64 = 60 * Self::SECOND;
+    /// One hour, as a duration in milliseconds.
+    pub const HOUR: u64 = 60 * Self::MINUTE;
+    /// One day, as a duration in milliseconds.
+    pub const DAY: u64 = 24 * Self::HOUR;
+
+    /// Milliseconds from `earlier` to `self`, or 0 when `earlier` is later.
+    pub fn saturating_since(self, earlier: UnixMs) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// RFC 3339 rendering in UTC with millisecond precision, e.g. `2026-11-28T07:17:19.000Z`.
+    ///
+    /// ```
+    /// use ff_telemetry_core::UnixMs;
+    /// assert_eq!(UnixMs(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
+    /// assert_eq!(UnixMs(1_764_314_239_123).to_rfc3339(), "2025-11-28T07:17:19.123Z");
+    /// ```
+    pub fn to_rfc3339(self) -> String {
+        let days = (self.0 / Self::DAY) as i64;
+        let ms_of_day = self.0 % Self::DAY;
+        let (year, month, day) = civil_from_days(days);
+        let secs = ms_of_day / 1000;
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            ms_of_day % 1000
+        )
+    }
+}
+
+impl std::ops::Add<u64> for UnixMs {
+    type Output = UnixMs;
+    fn add(self, ms: u64) -> UnixMs {
+        UnixMs(self.0.saturating_add(ms))
+    }
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+///
+/// Howard Hinnant's `civil_from_days`, which avoids pulling a calendar crate into
+/// the browser build for one date format.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_handles_leap_days_and_century_rules() {
+        // 2024-02-29T12:00:00Z and 2000-03-01T00:00:00Z.
+        assert_eq!(
+            UnixMs(1_709_208_000_000).to_rfc3339(),
+            "2024-02-29T12:00:00.000Z"
+        );
+        assert_eq!(
+            UnixMs(951_868_800_000).to_rfc3339(),
+            "2000-03-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn adding_never_overflows() {
+        assert_eq!(UnixMs(u64::MAX) + 5, UnixMs(u64::MAX));
+    }
+}

@@ -1,0 +1,247 @@
+//! A small validated `http(s)` URL type: enough for endpoints in config, without
+//! bringing a full URL crate (and its IDNA tables) into the browser build.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a string is not an acceptable `http`/`https` URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// The URL does not start with `http://` or `https://`.
+    #[error("scheme must be http or https")]
+    BadScheme,
+    /// Nothing between `://` and the path.
+    #[error("host is missing")]
+    MissingHost,
+    /// The host has characters no host name or IP literal may have.
+    #[error("host {0:?} is not a valid host name")]
+    BadHost(String),
+    /// The port is not a number from 1 to 65535.
+    #[error("port {0:?} is not a number from 1 to 65535")]
+    BadPort(String),
+    /// Whitespace or control characters anywhere in the URL.
+    #[error("URL contains whitespace or control characters")]
+    BadCharacter,
+}
+
+/// URL scheme of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `http`
+    Http,
+    /// `https`
+    Https,
+}
+
+impl Scheme {
+    /// The scheme as written in a URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// Scheme, host and optional port: the part of a URL a CSP `connect-src` names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Authority {
+    /// `http` or `https`.
+    pub scheme: Scheme,
+    /// Host name or IP literal (IPv6 keeps its brackets), lowercased.
+    pub host: String,
+    /// Explicit port, if the URL had one.
+    pub port: Option<u16>,
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An absolute `http`/`https` URL that has been checked once, at parse time.
+///
+/// ```
+/// use ff_telemetry_core::HttpUrl;
+/// let url: HttpUrl = "https://EU.posthog.com/".parse().unwrap();
+/// assert_eq!(url.origin().to_string(), "https://eu.posthog.com");
+/// assert_eq!(url.join("/batch/"), "https://eu.posthog.com/batch/");
+/// assert!("ftp://example.com".parse::<HttpUrl>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HttpUrl {
+    authority: Authority,
+    /// Everything after the authority: path, query and fragment, possibly empty.
+    rest: String,
+}
+
+impl HttpUrl {
+    /// Scheme, host and port.
+    pub fn origin(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Path, query and fragment as written (may be empty).
+    pub fn path_and_query(&self) -> &str {
+        &self.rest
+    }
+
+    /// This URL as a base with `path` appended, with exactly one `/` between them.
+    pub fn join(&self, path: &str) -> String {
+        let base = self.to_string();
+        format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+}
+
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.authority, self.rest)
+    }
+}
+
+impl std::str::FromStr for HttpUrl {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<Self, UrlError> {
+        let (authority, rest) = split_authority(s)?;
+        Ok(HttpUrl {
+            authority: parse_authority(scheme_of(s)?, authority)?,
+            rest: rest.to_owned(),
+        })
+    }
+}
+
+impl Serialize for HttpUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+pub(crate) fn scheme_of(s: &str) -> Result<Scheme, UrlError> {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        Ok(Scheme::Https)
+    } else if lower.starts_with("http://") {
+        Ok(Scheme::Http)
+    } else {
+        Err(UrlError::BadScheme)
+    }
+}
+
+/// Splits `scheme://authority/rest` into the authority (with any userinfo) and the rest.
+pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(UrlError::BadCharacter);
+    }
+    let after_scheme = match s.find("://") {
+        Some(i) => &s[i + 3..],
+        None => return Err(UrlError::BadScheme),
+    };
+    let end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    Ok((&after_scheme[..end], &after_scheme[end..]))
+}
+
+/// Parses `host[:port]` (userinfo already removed).
+pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
+    let (host, port) = if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| r.find(']')) {
+        let host = &host_port[..v6_end + 2];
+        (host, host_port[v6_end + 2..].strip_prefix(':'))
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(UrlError::MissingHost);
+    }
+    let valid_host = if host.starts_with('[') {
+        host.len() > 2
+            && host[1..host.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+    } else {
+        host.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+            && !host.starts_with('.')
+            && !host.starts_with('-')
+    };
+    if !valid_host {
+        return Err(UrlError::BadHost(host.to_owned()));
+    }
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && !p.starts_with('+') => Some(n),
+            _ => return Err(UrlError::BadPort(p.to_owned())),
+        },
+    };
+    Ok(Authority {
+        scheme,
+        host: host.to_ascii_lowercase(),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_common_endpoints() {
+        for ok in [
+            "http://127.0.0.1:3001",
+            "https://ping.flowfuse.com/ping",
+            "http://[::1]:8080/x?y=1",
+            "HTTPS://App.PostHog.com",
+            "http://collector_1.local/",
+        ] {
+            assert!(ok.parse::<HttpUrl>().is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_with_a_reason() {
+        let cases = [
+            ("ping.flowfuse.com", UrlError::BadScheme),
+            ("ws://x", UrlError::BadScheme),
+            ("https://", UrlError::MissingHost),
+            ("https:///path", UrlError::MissingHost),
+            ("https://a b", UrlError::BadCharacter),
+            ("https://host:99999", UrlError::BadPort("99999".into())),
+            ("https://host:0", UrlError::BadPort("0".into())),
+            ("https://host:", UrlError::BadPort("".into())),
+            ("https://ho$t", UrlError::BadHost("ho$t".into())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(input.parse::<HttpUrl>(), Err(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn join_has_one_slash() {
+        let url: HttpUrl = "http://h:1/base/".parse().unwrap();
+        assert_eq!(url.join("batch/"), "http://h:1/base/batch/");
+        let url: HttpUrl = "http://h:1".parse().unwrap();
+        assert_eq!(url.join("/batch/"), "http://h:1/batch/");
+    }
+}

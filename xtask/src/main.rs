@@ -1,0 +1,38 @@
+//! `cargo xtask`: the project's only build orchestration (see `cargo xtask help`).
+//!
+//! Each task is one module; everything runs from the workspace root, whatever the
+//! current directory.
+
+// xtask talks to a person on a terminal.
+#![allow(clippy::print_stdout)]
+
+mod postgres;
+mod setup;
+mod shell;
+mod test;
+
+use anyhow::{Result, bail};
+
+const HELP: &str = "\
+cargo xtask <task>
+
+  setup   install what a fresh Debian machine lacks (idempotent)
+  test    setup, then fmt, clippy, every native test, the wasm32 build of core,
+          and the browser and end-to-end suites
+  help    this text
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    match task {
+        "setup" => setup::run(),
+        "test" => test::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}\n\n{HELP}"),
+    }
+}

@@ -1,0 +1,162 @@
+//! `cargo xtask setup`: installs, idempotently, what a fresh Debian machine lacks.
+//!
+//! wasm-pack cannot download wasm-bindgen or wasm-opt here, so both are installed
+//! up front: the wasm-bindgen CLI at exactly the version `Cargo.toml` pins, and
+//! wasm-opt from Debian's binaryen.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::shell::{cmd, exec, have, is_root, project_root, read, step};
+
+/// Debian packages the browser and database tests need, with the command each provides.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
+    ("binaryen", "wasm-opt"),
+    ("postgresql", "/usr/lib/postgresql"),
+];
+
+pub fn run() -> Result<()> {
+    step("setup");
+    let mut missing_by_hand = Vec::new();
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    wasm_pack()?;
+    apt_packages(&mut missing_by_hand)?;
+    npm_dependencies()?;
+    if !missing_by_hand.is_empty() {
+        bail!(
+            "setup could not install these (not root); install them by hand:\n  {}",
+            missing_by_hand.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// The wasm-bindgen version pinned in the workspace `Cargo.toml` (`=X.Y.Z`).
+pub fn pinned_wasm_bindgen() -> Result<String> {
+    let manifest = std::fs::read_to_string(project_root().join("Cargo.toml"))?;
+    let doc: toml::Table = manifest.parse()?;
+    let pin = doc
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.get("wasm-bindgen"))
+        .and_then(|v| {
+            v.as_str()
+                .or_else(|| v.get("version").and_then(|v| v.as_str()))
+        })
+        .context("workspace.dependencies.wasm-bindgen is not set in Cargo.toml")?;
+    match pin.strip_prefix('=') {
+        Some(v) => Ok(v.to_owned()),
+        None => bail!("wasm-bindgen must be pinned with `=X.Y.Z` (found {pin:?})"),
+    }
+}
+
+fn wasm_target() -> Result<()> {
+    let installed =
+        read(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        println!("ok   wasm32-unknown-unknown target");
+        return Ok(());
+    }
+    exec(&mut cmd(
+        "rustup",
+        &["target", "add", "wasm32-unknown-unknown"],
+    ))
+}
+
+fn wasm_bindgen_cli() -> Result<()> {
+    let pinned = pinned_wasm_bindgen()?;
+    let current = read(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if current == format!("wasm-bindgen {pinned}") {
+        println!("ok   wasm-bindgen-cli {pinned}");
+        return Ok(());
+    }
+    // No --locked: one of the CLI's locked dependencies is not on the registry mirror.
+    exec(&mut cmd(
+        "cargo",
+        &[
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &pinned,
+            "--force",
+        ],
+    ))
+}
+
+fn wasm_pack() -> Result<()> {
+    if let Some(v) = read(Command::new("wasm-pack").arg("--version")) {
+        println!("ok   {v}");
+        return Ok(());
+    }
+    // `npm install wasm-pack` would try to download a binary, which fails here.
+    exec(&mut cmd("cargo", &["install", "wasm-pack"]))
+}
+
+fn apt_packages(missing_by_hand: &mut Vec<String>) -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .filter(|(_, provides)| !have(provides))
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        println!("ok   chromium, chromedriver, wasm-opt, postgresql");
+        return Ok(());
+    }
+    if !is_root() {
+        missing_by_hand.push(format!(
+            "sudo apt-get update && sudo apt-get install -y {}",
+            missing.join(" ")
+        ));
+        return Ok(());
+    }
+    exec(
+        Command::new("apt-get")
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    exec(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// `npm ci` (or `npm install` without a lock file) in every folder with a
+/// `package.json`, when its `node_modules` is missing or older than the lock file.
+fn npm_dependencies() -> Result<()> {
+    for dir in ["npm", "www", "tests/e2e"] {
+        let path = project_root().join(dir);
+        if !path.join("package.json").exists() {
+            continue;
+        }
+        if !have("npm") {
+            bail!("{dir}/package.json needs npm: apt-get install -y nodejs npm");
+        }
+        let lock = path.join("package-lock.json");
+        let modules = path.join("node_modules");
+        let fresh = match (mtime(&lock), mtime(&modules.join(".package-lock.json"))) {
+            (Some(l), Some(m)) => m >= l,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if fresh {
+            println!("ok   {dir}/node_modules");
+            continue;
+        }
+        let verb = if lock.exists() { "ci" } else { "install" };
+        exec(cmd("npm", &[verb, "--no-audit", "--no-fund"]).current_dir(&path))?;
+    }
+    Ok(())
+}
+
+fn mtime(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
