@@ -14,6 +14,7 @@
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
 //!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
+//! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
 //! # Features
@@ -36,6 +37,8 @@ mod dsn;
 mod environment;
 mod frontend;
 pub mod ping;
+pub mod posthog;
+pub mod sentry;
 mod time;
 mod url;
 

@@ -1,0 +1,6 @@
+//! PostHog's capture wire format, shared by the browser SDK (which writes it) and
+//! the collector (which reads it).
+
+mod event;
+
+pub use event::{BatchBody, CaptureEvent};
