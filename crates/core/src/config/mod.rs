@@ -129,6 +129,7 @@ fn default_ping_url() -> HttpUrl {
         .unwrap_or_else(|_| unreachable!("the default ping URL is valid"))
 }
 
+#[cfg(feature = "yaml")]
 pub(crate) fn default_posthog_url() -> HttpUrl {
     DEFAULT_POSTHOG_URL
         .parse()
