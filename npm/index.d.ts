@@ -1,0 +1,50 @@
+// Types for @ff-telemetry/web.
+
+/** The runtime config the platform injects (the public part of `telemetry:`). */
+export interface TelemetryConfig {
+  posthog?: {
+    apikey: string
+    apiurl: string
+    /** The SDK also captures pageviews by itself (History API). Default true. */
+    capture_pageview?: boolean
+  }
+  sentry?: {
+    dsn: string
+    production_mode?: boolean
+    environment?: string
+    release?: string
+    report_localhost?: boolean
+    traces_sample_rate?: number
+    ignore_errors?: string[]
+  }
+  /** Where to keep ids and the unsent queue. Default "localStorage". */
+  persistence?: 'localStorage' | 'memory'
+  /** Honour the browser's Do Not Track setting. */
+  respect_dnt?: boolean
+  /** Store nothing and use no stable id. */
+  cookieless?: boolean
+}
+
+export type Properties = Record<string, unknown>
+
+/** Loads the WebAssembly SDK; without `config` it reads `#ff-telemetry-config`. */
+export function start(config?: TelemetryConfig): Promise<boolean>
+/** `$pageleave` for `from`, then `$pageview` for `to`. */
+export function routeChanged(to: string, from?: string): void
+export function capture(event: string, properties?: Properties, groups?: Record<string, string>): void
+export function identify(distinctId: string, set?: Properties, setOnce?: Properties): void
+export function group(type: string, key: string, properties?: Properties): void
+export function reset(): void
+export function optIn(): void
+export function optOut(): void
+export function hasOptedOut(): boolean
+export function flush(): Promise<void>
+export function captureException(error: unknown, context?: Properties): void
+export function captureMessage(message: string, level?: 'fatal' | 'error' | 'warning' | 'info' | 'debug'): void
+
+/** One `routeChanged` per completed vue-router navigation. */
+export function installVueRouter(router: { afterEach: (guard: (to: any, from: any, failure?: unknown) => void) => unknown }): void
+/** Route changes from the History API, for apps without a router. */
+export function installHistory(): void
+/** Vue 3: component errors to Sentry, plus the router adapter. */
+export function installVue(app: { config: { errorHandler?: (err: unknown, instance: unknown, info: string) => void } }, router?: Parameters<typeof installVueRouter>[0]): void

@@ -1,0 +1,132 @@
+// @ff-telemetry/web: loads the WebAssembly SDK and connects it to your router.
+//
+// Every export is safe to call at any time: before `start()` has finished, calls
+// are queued (a bounded number) and replayed; after a failure to load, they do
+// nothing. Nothing here throws into the host app.
+
+import loadWasm, * as wasm from './pkg/ff_telemetry_web.js'
+
+const MAX_QUEUED_CALLS = 100
+let state = 'idle' // idle | loading | ready | failed
+let queue = []
+
+function warn (message, err) {
+  try { console.warn(`[ff-telemetry] ${message}`, err ?? '') } catch (_) {}
+}
+
+function call (name, args) {
+  if (state === 'ready') {
+    try { return wasm[name](...args) } catch (err) { warn(`${name} failed`, err) }
+    return undefined
+  }
+  if (state !== 'failed' && queue.length < MAX_QUEUED_CALLS) queue.push([name, args])
+  return undefined
+}
+
+/**
+ * Loads the WebAssembly module and starts the SDK.
+ *
+ * @param {object} [config] The runtime config; without it the JSON in
+ *   `<script type="application/json" id="ff-telemetry-config">` is read.
+ * @returns {Promise<boolean>} true once the SDK is ready, false if it could not load.
+ */
+export async function start (config) {
+  if (state === 'ready' || state === 'loading') return state === 'ready'
+  state = 'loading'
+  try {
+    await loadWasm()
+    config === undefined ? wasm.init() : wasm.init(config)
+    state = 'ready'
+  } catch (err) {
+    state = 'failed'
+    queue = []
+    warn('could not start; telemetry is off', err)
+    return false
+  }
+  const pending = queue
+  queue = []
+  for (const [name, args] of pending) call(name, args)
+  return true
+}
+
+/** Records an SPA navigation: `$pageleave` for `from`, `$pageview` for `to`. */
+export const routeChanged = (to, from) => call('routeChanged', [to, from])
+/** Captures a custom PostHog event. */
+export const capture = (event, properties, groups) => call('capture', [event, properties, groups])
+/** Links this browser to a known user. */
+export const identify = (distinctId, set, setOnce) => call('identify', [distinctId, set, setOnce])
+/** Associates events with a group (e.g. a team). */
+export const group = (type, key, properties) => call('group', [type, key, properties])
+/** Forgets the user and starts a new anonymous identity (on logout). */
+export const reset = () => call('reset', [])
+/** Allows capturing again after `optOut()`. */
+export const optIn = () => call('optIn', [])
+/** Stops all capturing and remembers the choice. */
+export const optOut = () => call('optOut', [])
+/** Whether the user opted out (false until the SDK is loaded). */
+export const hasOptedOut = () => call('hasOptedOut', []) ?? false
+/** Sends everything queued now; resolves when done. */
+export const flush = () => Promise.resolve(call('flush', [])).catch(() => undefined)
+/** Reports an error to Sentry. */
+export const captureException = (error, context) => call('captureException', [error, context])
+/** Reports a message to Sentry. */
+export const captureMessage = (message, level) => call('captureMessage', [message, level])
+
+/**
+ * Sends one `routeChanged` per completed vue-router navigation (first load
+ * included), with the routes' `fullPath`s.
+ *
+ * @param {import('vue-router').Router} router
+ */
+export function installVueRouter (router) {
+  router.afterEach((to, from, failure) => {
+    if (failure) return
+    // vue-router's START_LOCATION has no matched records: the first load has no "from".
+    routeChanged(to.fullPath, from.matched.length ? from.fullPath : undefined)
+  })
+}
+
+/**
+ * For apps without a router: reports every History API navigation (pushState,
+ * replaceState, back/forward) that changes the path, query or hash.
+ */
+export function installHistory () {
+  if (typeof window === 'undefined' || window.__ffTelemetryHistory) return
+  window.__ffTelemetryHistory = true
+  const here = () => location.pathname + location.search + location.hash
+  let current = here()
+  routeChanged(current, undefined)
+  const changed = () => {
+    const next = here()
+    if (next === current) return
+    const previous = current
+    current = next
+    routeChanged(next, previous)
+  }
+  for (const method of ['pushState', 'replaceState']) {
+    const original = history[method]
+    history[method] = function (...args) {
+      const result = original.apply(this, args)
+      changed()
+      return result
+    }
+  }
+  window.addEventListener('popstate', changed)
+}
+
+/**
+ * Vue 3: reports component errors (which Vue catches before they reach
+ * `window.onerror`) and installs the router adapter.
+ *
+ * @param {import('vue').App} app
+ * @param {import('vue-router').Router} [router]
+ */
+export function installVue (app, router) {
+  const previous = app.config.errorHandler
+  app.config.errorHandler = (err, instance, info) => {
+    captureException(err, { mechanism: 'vue', handled: false, info })
+    if (previous) previous(err, instance, info)
+    else console.error(err)
+  }
+  if (router) installVueRouter(router)
+}
