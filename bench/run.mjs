@@ -1,0 +1,222 @@
+// Browser side of `cargo xtask bench`: bundle sizes and main-thread costs of
+// ff-telemetry against posthog-js and @sentry/browser, measured in one run on one
+// machine. Prints one JSON object on stdout; xtask turns it into the report table.
+//
+//   node run.mjs --npm ../npm [--quick]
+
+import { build } from 'esbuild'
+import { chromium } from 'playwright-core'
+import { createServer } from 'node:http'
+import { readFileSync, existsSync } from 'node:fs'
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib'
+import { join, extname, resolve } from 'node:path'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const npmDir = resolve(args[args.indexOf('--npm') + 1] || '../npm')
+const here = new URL('.', import.meta.url).pathname
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+
+const ROUTE_CHANGES = quick ? 1000 : 10000
+const STARTUP_LOADS = quick ? 5 : 20
+const ERROR_CAPTURES = quick ? 200 : 1000
+const LOADS_PER_MEASURE = quick ? 1 : 3
+
+function log (...m) { process.stderr.write(m.join(' ') + '\n') }
+
+// ---- bundles and sizes ------------------------------------------------------
+
+async function bundle (entry) {
+  const out = await build({
+    entryPoints: [join(here, 'entries', entry)],
+    bundle: true, minify: true, format: 'iife', write: false, logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' }
+  })
+  return Buffer.from(out.outputFiles[0].contents)
+}
+
+function sizes (buffers) {
+  const raw = Buffer.concat(buffers)
+  const gz = buffers.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0)
+  const br = buffers.reduce((n, b) => n + brotliCompressSync(b, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11 }
+  }).length, 0)
+  return { raw: raw.length, gzip: gz, brotli: br }
+}
+
+const pkg = join(npmDir, 'pkg')
+const ours = {
+  wasm: readFileSync(join(pkg, 'ff_telemetry_web_bg.wasm')),
+  glue: readFileSync(join(pkg, 'ff_telemetry_web.js')),
+  wrapper: readFileSync(join(npmDir, 'index.js'))
+}
+const posthogBundle = await bundle('posthog.js')
+const sentryBundle = await bundle('sentry.js')
+const posthogArray = readFileSync(join(here, 'node_modules/posthog-js/dist/array.js'))
+
+const size = {
+  ours_wasm: sizes([ours.wasm]),
+  ours_js: sizes([ours.glue, ours.wrapper]),
+  ours_total: sizes([ours.wasm, ours.glue, ours.wrapper]),
+  posthog_array: sizes([posthogArray]),
+  posthog_bundle: sizes([posthogBundle]),
+  sentry_init_bundle: sizes([sentryBundle])
+}
+
+// ---- a same-origin, cross-origin-isolated server with a sink ---------------
+// Isolation gives 5 µs timer resolution instead of 100 µs.
+
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' }
+const files = {
+  '/ours/index.js': join(npmDir, 'index.js'),
+  '/ours/pkg/ff_telemetry_web.js': join(pkg, 'ff_telemetry_web.js'),
+  '/ours/pkg/ff_telemetry_web_bg.wasm': join(pkg, 'ff_telemetry_web_bg.wasm')
+}
+const memory = { '/vendor/posthog.js': posthogBundle, '/vendor/sentry.js': sentryBundle }
+let sinkRequests = 0
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://x')
+  const headers = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store'
+  }
+  if (url.pathname.startsWith('/sink/')) {
+    sinkRequests++
+    req.resume()
+    req.on('end', () => { res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }); res.end('{}') })
+    return
+  }
+  const body = memory[url.pathname] ?? (files[url.pathname] && existsSync(files[url.pathname]) && readFileSync(files[url.pathname]))
+  if (body) {
+    res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(url.pathname)] || 'text/plain' })
+    res.end(body)
+    return
+  }
+  // Every other path is the benchmark page, so pushState URLs reload to it too.
+  res.writeHead(200, { ...headers, 'Content-Type': 'text/html' })
+  res.end('<!doctype html><meta charset="utf-8"><title>bench</title><body></body>')
+})
+await new Promise(r => server.listen(0, '127.0.0.1', r))
+const origin = `http://127.0.0.1:${server.address().port}`
+
+// ---- the browser ----------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--disable-ipc-flooding-protection']
+})
+
+const oursConfig = {
+  posthog: { apikey: 'phc_bench', apiurl: `${origin}/sink`, capture_pageview: false },
+  sentry: { dsn: `${origin.replace('http://', 'http://benchkey@')}/sink/1`, environment: 'bench', release: 'bench@1', report_localhost: true },
+  persistence: 'memory'
+}
+const posthogOptions = {
+  api_host: `${origin}/sink`, capture_pageview: false, capture_pageleave: false, autocapture: false,
+  disable_session_recording: true, advanced_disable_flags: true, opt_out_useragent_filter: true,
+  persistence: 'memory', rate_limiting: { events_per_second: 1e9, events_burst_limit: 1e9 }
+}
+
+// Library set-up code, run in the page; each returns a function that captures once.
+const setups = {
+  none: `async () => () => {}`,
+  ours: `async () => { const m = await import('/ours/index.js'); await m.start(${JSON.stringify(oursConfig)}); return m }`,
+  posthog: `async () => { await import('/vendor/posthog.js'); window.posthog.init('phc_bench', ${JSON.stringify(posthogOptions)}); return window.posthog }`,
+  sentry: `async () => { await import('/vendor/sentry.js'); window.Sentry.init({ dsn: ${JSON.stringify(oursConfig.sentry.dsn)}, defaultIntegrations: false }); return window.Sentry }`
+}
+
+async function inPage (fn, arg) {
+  const page = await browser.newPage()
+  await page.goto(`${origin}/start`)
+  try { return await page.evaluate(fn, arg) } finally { await page.close() }
+}
+
+function median (xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN }
+function p99 (xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? NaN }
+
+// Route changes: pushState plus the library's two captures, per iteration.
+async function routeChanges (lib) {
+  const perLoad = []
+  for (let load = 0; load < LOADS_PER_MEASURE; load++) {
+    perLoad.push(await inPage(async ({ setup, lib, n }) => {
+      const api = await (0, eval)(setup)()
+      const step = {
+        none: (to) => history.pushState(null, '', to),
+        ours: (to, from) => { history.pushState(null, '', to); api.routeChanged(to, from) },
+        posthog: (to, from) => {
+          history.pushState(null, '', to)
+          api.capture('$pageleave', { to, $current_url: location.origin + from })
+          api.capture('$pageview', { from, $current_url: location.href })
+        }
+      }[lib]
+      for (let i = 0; i < 200; i++) step(`/warm/${i}`, `/warm/${i - 1}`)
+      const times = new Float64Array(n)
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now()
+        step(`/r/${i}`, `/r/${i - 1}`)
+        times[i] = performance.now() - t0
+      }
+      return Array.from(times)
+    }, { setup: setups[lib], lib, n: ROUTE_CHANGES }))
+  }
+  const meds = perLoad.map(median)
+  const all = perLoad.flat()
+  return { median_us: median(meds) * 1000, p99_us: p99(all) * 1000 }
+}
+
+// Start-up: from the start of the import to "ready to capture", fresh page each time.
+async function startup (lib) {
+  const times = []
+  for (let i = 0; i < STARTUP_LOADS; i++) {
+    times.push(await inPage(async ({ setup }) => {
+      const t0 = performance.now()
+      await (0, eval)(setup)()
+      return performance.now() - t0
+    }, { setup: setups[lib] }))
+  }
+  return { median_ms: median(times) }
+}
+
+// Error capture: captureException per call; Sentry's first 40 fit its buffer, the
+// rest are dropped after the whole pipeline, so both groups are reported.
+async function errorCapture (lib) {
+  const times = await inPage(async ({ setup, n }) => {
+    const api = await (0, eval)(setup)()
+    const errors = Array.from({ length: n }, (_, i) => new Error(`bench error ${i}`))
+    const out = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now()
+      api.captureException(errors[i])
+      out[i] = performance.now() - t0
+    }
+    return Array.from(out)
+  }, { setup: setups[lib], n: ERROR_CAPTURES })
+  return { first40_us: median(times.slice(0, 40)) * 1000, rest_us: median(times.slice(40)) * 1000, median_us: median(times) * 1000 }
+}
+
+const result = { quick, size, route_change: {}, startup: {}, error_capture: {} }
+try {
+  for (const lib of ['none', 'ours', 'posthog']) {
+    log(`route changes: ${lib}`)
+    result.route_change[lib] = await routeChanges(lib)
+  }
+  for (const lib of ['ours', 'posthog', 'sentry']) {
+    log(`start-up: ${lib}`)
+    result.startup[lib] = await startup(lib)
+  }
+  for (const lib of ['ours', 'sentry']) {
+    log(`error capture: ${lib}`)
+    result.error_capture[lib] = await errorCapture(lib)
+  }
+  result.sink_requests = sinkRequests
+  result.chromium = browser.version()
+} finally {
+  await browser.close()
+  server.close()
+}
+process.stdout.write(JSON.stringify(result, null, 2) + '\n')
