@@ -1,0 +1,160 @@
+// Shared helpers of the end-to-end tests: start the real demo stack on free
+// loopback ports, drive Debian's Chromium, and read what the collector stored.
+
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium } from 'playwright-core'
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname)
+export const BIN = process.env.FF_TELEMETRY_BIN || join(ROOT, 'target/debug/ff-telemetry')
+export const SPA_DIR = join(ROOT, 'www/dist')
+export const ARTIFACTS = join(ROOT, 'target/artifacts')
+export const ADMIN_TOKEN = 'e2e-admin-token'
+
+export async function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** A flowforge.yml for the demo stack; `telemetry` extends the defaults. */
+export function flowforgeYml ({ platformPort, collectorPort, licensed = false, capturePageview = false, startupDelay = 30 }) {
+  const c = `127.0.0.1:${collectorPort}`
+  return `
+host: 127.0.0.1
+port: ${platformPort}
+admin:
+  token: ${ADMIN_TOKEN}
+license:
+${licensed ? '  id: 4c105579-782b-4d53-af62-cf7fa69f6b43\n  type: EE' : '  type: CE'}
+telemetry:
+  enabled: true
+  url: http://${c}/ping
+  startup_delay_seconds: ${startupDelay}
+  frontend:
+    posthog:
+      apikey: phc_demo
+      apiurl: http://${c}
+      capture_pageview: ${capturePageview}
+    sentry:
+      dsn: http://demo-browser-key@${c}/1
+      report_localhost: true
+  backend:
+    sentry:
+      dsn: http://demo-backend-key@${c}/2
+    prometheus:
+      enabled: true
+`
+}
+
+/**
+ * Starts `ff-telemetry demo` with a generated config and waits until it prints its
+ * URLs. Resolves to { platform, collector, stop(), output() }.
+ */
+export async function startDemo (options = {}, extraArgs = []) {
+  const platformPort = await freePort()
+  const collectorPort = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'ff-e2e-'))
+  const config = join(dir, 'flowforge.yml')
+  writeFileSync(config, flowforgeYml({ platformPort, collectorPort, ...options }))
+  const child = spawn(BIN, ['demo', '--config', config, '--data-dir', join(dir, 'data'),
+    '--collector-listen', `127.0.0.1:${collectorPort}`, '--spa-dir', SPA_DIR, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' }
+  })
+  let out = ''
+  child.stdout.on('data', d => { out += d })
+  child.stderr.on('data', d => { out += d })
+  const exited = new Promise(resolve => child.on('exit', code => resolve(code)))
+  const platform = `http://127.0.0.1:${platformPort}`
+  const collector = `http://127.0.0.1:${collectorPort}`
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${out}`)
+    return (await fetchOk(`${platform}/`)) && (await fetchOk(`${collector}/api/pings?limit=1`))
+  }, { timeoutMs: 60_000, what: 'the demo to answer' })
+  return {
+    platform,
+    collector,
+    output: () => out,
+    async stop () {
+      child.kill('SIGINT')
+      const code = await Promise.race([exited, sleep(10_000).then(() => 'timeout')])
+      if (code === 'timeout') child.kill('SIGKILL')
+      return code
+    }
+  }
+}
+
+async function fetchOk (url) {
+  try { return (await fetch(url)).ok } catch { return false }
+}
+
+export function sleep (ms) { return new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** Polls `check` until it returns a truthy value, or fails after `timeoutMs`. */
+export async function waitFor (check, { timeoutMs = 20_000, intervalMs = 200, what = 'a condition' } = {}) {
+  const deadline = Date.now() + timeoutMs
+  let last
+  for (;;) {
+    try {
+      last = await check()
+      if (last) return last
+    } catch (err) {
+      if (String(err.message).startsWith('demo exited')) throw err
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`)
+    await sleep(intervalMs)
+  }
+}
+
+/** Events the collector stored, oldest first. */
+export async function events (collector, source, name) {
+  const q = new URLSearchParams({ source, limit: '1000' })
+  if (name) q.set('name', name)
+  const res = await fetch(`${collector}/api/events?${q}`)
+  if (!res.ok) throw new Error(`GET /api/events: ${res.status}`)
+  return (await res.json()).events.reverse()
+}
+
+export async function pings (collector) {
+  const res = await fetch(`${collector}/api/pings?limit=100`)
+  if (!res.ok) throw new Error(`GET /api/pings: ${res.status}`)
+  return (await res.json()).pings.reverse()
+}
+
+export async function admin (platform, method, path, body) {
+  const res = await fetch(`${platform}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  return { status: res.status, body: await res.json().catch(() => null) }
+}
+
+export async function launchBrowser () {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run']
+  })
+}
+
+export function artifact (name) {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  return join(ARTIFACTS, name)
+}
+
+/** The path part of a URL, or the string itself when it is already a path. */
+export function pathOf (url) {
+  try { return new URL(url).pathname } catch { return url }
+}
