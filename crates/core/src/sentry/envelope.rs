@@ -1,5 +1,8 @@
 use serde::{Deserialize, Serialize};
 
+use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
+use crate::{Dsn, UnixMs};
+
 /// The SDK that wrote an envelope or event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdkInfo {
@@ -139,8 +142,12 @@ impl ItemHeader {
 impl Envelope {
     /// The envelope in wire form, every item header carrying its payload length.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_with_header(&self.header)
+    }
+
+    fn to_bytes_with_header(&self, header: &EnvelopeHeader) -> Vec<u8> {
         let mut out = Vec::new();
-        write_json_line(&mut out, &self.header);
+        write_json_line(&mut out, header);
         for item in &self.items {
             let header = item.header.clone().with_length(item.payload.len() as u64);
             write_json_line(&mut out, &header);
@@ -148,6 +155,74 @@ impl Envelope {
             out.push(b'\n');
         }
         out
+    }
+
+    /// An envelope holding one error event (never more: Sentry takes at most one
+    /// event or transaction per envelope).
+    ///
+    /// ```
+    /// use ff_telemetry_core::{Dsn, UnixMs};
+    /// use ff_telemetry_core::sentry::{Envelope, Event, EventContext, EventId, SdkInfo};
+    /// let sdk = SdkInfo { name: "ff-telemetry.web".into(), version: "0.1.0".into() };
+    /// let context = EventContext { environment: "dev".into(), release: None, sdk: sdk.clone(),
+    ///     user: None, page_url: None };
+    /// let id = EventId::from_random_bytes([5; 16]);
+    /// let event = Event::message(&context, id, UnixMs(0), "hello", Default::default());
+    /// let dsn: Dsn = "https://key@sentry.example/1".parse().unwrap();
+    /// let envelope = Envelope::for_event(&event, &dsn, &sdk);
+    /// let body = String::from_utf8(envelope.to_bytes_sent_at(UnixMs(1_000))).unwrap();
+    /// let header = body.lines().next().unwrap();
+    /// assert!(header.contains(r#""sent_at":"1970-01-01T00:00:01.000Z""#));
+    /// assert!(header.contains(&format!(r#""event_id":"{id}""#)));
+    /// ```
+    pub fn for_event(event: &Event, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope::single(
+            Some(event.event_id.to_string()),
+            EnvelopeItem::json("event", event),
+            dsn,
+            sdk,
+        )
+    }
+
+    /// An envelope holding one transaction.
+    pub fn for_transaction(transaction: &Transaction, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope::single(
+            Some(transaction.event_id.to_string()),
+            EnvelopeItem::json("transaction", transaction),
+            dsn,
+            sdk,
+        )
+    }
+
+    /// An envelope holding one session update.
+    pub fn for_session(update: &SessionUpdate, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope::single(None, EnvelopeItem::json("session", update), dsn, sdk)
+    }
+
+    /// An envelope holding a client report (which always travels alone).
+    pub fn for_client_report(report: &ClientReport, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope::single(None, EnvelopeItem::json("client_report", report), dsn, sdk)
+    }
+
+    /// The wire form with `sent_at` set to `now`: call it once, when sending, so
+    /// the server can correct the browser's clock skew.
+    pub fn to_bytes_sent_at(&self, now: UnixMs) -> Vec<u8> {
+        self.to_bytes_with_header(&EnvelopeHeader {
+            sent_at: Some(now.to_rfc3339()),
+            ..self.header.clone()
+        })
+    }
+
+    fn single(event_id: Option<String>, item: EnvelopeItem, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope {
+            header: EnvelopeHeader {
+                event_id,
+                sent_at: None,
+                dsn: Some(dsn.to_string()),
+                sdk: Some(sdk.clone()),
+            },
+            items: vec![item],
+        }
     }
 
     /// Parses an envelope, accepting item headers with or without `length`.
