@@ -433,3 +433,263 @@ impl BrowserSentry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "https://forge.example/team/acme";
+
+    fn config(extra: serde_json::Value) -> FrontendSentry {
+        let mut json = serde_json::json!({
+            "dsn": "https://public@sentry.example/42",
+            "environment": "production",
+            "release": "flowfuse@2.11.0",
+        });
+        json.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn sdk() -> SdkInfo {
+        SdkInfo {
+            name: "ff-telemetry.web".into(),
+            version: "0.1.0".into(),
+        }
+    }
+
+    fn start(extra: serde_json::Value, page: &str) -> BrowserSentry {
+        BrowserSentry::new(&config(extra), sdk(), page, UnixMs(0), &Entropy([0; 48])).unwrap()
+    }
+
+    /// Entropy whose sampling draw is `draw`.
+    fn with_draw(draw: u32) -> Entropy {
+        let mut bytes = [7; 48];
+        bytes[40..44].copy_from_slice(&draw.to_le_bytes());
+        Entropy(bytes)
+    }
+
+    fn error(value: &str) -> CapturedError<'_> {
+        CapturedError {
+            kind: "Error",
+            value,
+            stack: None,
+            mechanism: MECHANISM_GENERIC,
+            handled: true,
+        }
+    }
+
+    /// The item types of everything due at `now`.
+    fn sent(sentry: &mut BrowserSentry, now: UnixMs) -> Vec<String> {
+        std::iter::from_fn(|| sentry.poll_transmit(now))
+            .flat_map(|o| o.envelope.items)
+            .map(|i| i.header.kind)
+            .collect()
+    }
+
+    fn count(kinds: &[String], kind: &str) -> usize {
+        kinds.iter().filter(|k| *k == kind).count()
+    }
+
+    #[test]
+    fn invalid_dsn_is_an_error_naming_the_setting() {
+        let bad = config(serde_json::json!({"dsn": "https://sentry.example/42"}));
+        let err = BrowserSentry::new(&bad, sdk(), PAGE, UnixMs(0), &Entropy([0; 48])).unwrap_err();
+        assert_eq!(
+            err,
+            SentrySetupError::InvalidDsn(DsnError::MissingPublicKey)
+        );
+        assert!(
+            err.to_string()
+                .starts_with("telemetry.frontend.sentry.dsn: public key is missing")
+        );
+    }
+
+    #[test]
+    fn production_mode_changes_how_many_navigations_are_sent() {
+        let n_sent = |production_mode: bool| {
+            let mut sentry = start(
+                serde_json::json!({"production_mode": production_mode}),
+                PAGE,
+            );
+            let mut kinds = sent(&mut sentry, UnixMs(0));
+            for i in 0..1_000u32 {
+                let draw = ((u64::from(i) << 32) / 1_000) as u32;
+                let now = UnixMs(u64::from(i) * 10);
+                sentry.handle_route_change(now, &format!("/r/{i}"), &with_draw(draw));
+                kinds.extend(sent(&mut sentry, now));
+            }
+            count(&kinds, "transaction")
+        };
+        assert_eq!(n_sent(true), 50);
+        assert_eq!(n_sent(false), 500);
+    }
+
+    #[test]
+    fn configured_rate_overrides_production_mode() {
+        let mut sentry = start(
+            serde_json::json!({"production_mode": true, "traces_sample_rate": 1.0}),
+            PAGE,
+        );
+        assert_eq!(sentry.traces_sample_rate(), 1.0);
+        sentry.handle_route_change(UnixMs(1), "/a", &with_draw(u32::MAX));
+        assert_eq!(count(&sent(&mut sentry, UnixMs(1)), "transaction"), 1);
+    }
+
+    #[test]
+    fn errors_and_sessions_are_never_sampled_away() {
+        let mut sentry = start(
+            serde_json::json!({"production_mode": true, "traces_sample_rate": 0.0}),
+            PAGE,
+        );
+        let mut kinds = sent(&mut sentry, UnixMs(0));
+        for i in 0..20 {
+            // Distinct errors (no de-duplication), each with a draw that would
+            // drop a transaction.
+            let value = format!("boom {i}");
+            sentry.handle_error(UnixMs(i), error(&value), &with_draw(u32::MAX));
+        }
+        sentry.handle_page_hide(UnixMs(100));
+        kinds.extend(sent(&mut sentry, UnixMs(100)));
+        assert_eq!(count(&kinds, "event"), 20);
+        // Start, first error, exit.
+        assert_eq!(count(&kinds, "session"), 3);
+    }
+
+    #[test]
+    fn local_pages_send_nothing_unless_asked_to() {
+        for page in [
+            "http://localhost:3000/",
+            "http://127.0.0.1:8080/a",
+            "http://[::1]/",
+        ] {
+            let mut sentry = start(serde_json::json!({}), page);
+            assert!(sentry.is_muted());
+            sentry.handle_route_change(UnixMs(1), "/a", &with_draw(0));
+            sentry.handle_error(UnixMs(2), error("x"), &with_draw(0));
+            sentry.handle_page_hide(UnixMs(3));
+            assert_eq!(sent(&mut sentry, UnixMs(3)), Vec::<String>::new(), "{page}");
+
+            let mut sentry = start(serde_json::json!({"report_localhost": true}), page);
+            assert!(!sentry.is_muted());
+            sentry.handle_error(UnixMs(2), error("x"), &with_draw(0));
+            assert_eq!(
+                sent(&mut sentry, UnixMs(2)),
+                ["session", "event", "session"]
+            );
+        }
+    }
+
+    #[test]
+    fn ignored_and_repeated_errors_are_dropped_and_reported() {
+        let mut sentry = start(
+            serde_json::json!({"ignore_errors": ["ResizeObserver loop"]}),
+            PAGE,
+        );
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.handle_error(
+            UnixMs(1),
+            error("ResizeObserver loop limit exceeded"),
+            &with_draw(0),
+        );
+        sentry.handle_error(UnixMs(2), error("boom"), &with_draw(0));
+        sentry.handle_error(UnixMs(3), error("boom"), &with_draw(0));
+        sentry.handle_message(UnixMs(4), "hello", Level::Info, &with_draw(0));
+        sentry.handle_message(UnixMs(5), "hello", Level::Info, &with_draw(0));
+        assert_eq!(sent(&mut sentry, UnixMs(5)), ["event", "session", "event"]);
+        sentry.handle_page_hide(UnixMs(6));
+        let last: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(6))).collect();
+        let report: ClientReport =
+            serde_json::from_slice(&last[1].envelope.items[0].payload).unwrap();
+        assert_eq!(
+            report.discarded_events,
+            [DiscardedEvents {
+                reason: DiscardReason::EventProcessor,
+                category: DataCategory::Error,
+                quantity: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn rate_limited_categories_stop_for_the_stated_time() {
+        let mut sentry = start(serde_json::json!({"traces_sample_rate": 1.0}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.handle_response(UnixMs(1_000), 429, None, Some("30:transaction:project"));
+        let mut step = |at: u64, value: &str| {
+            let now = UnixMs(at);
+            sentry.handle_route_change(now, "/a", &with_draw(0));
+            sentry.handle_error(now, error(value), &with_draw(0));
+            sent(&mut sentry, now)
+        };
+        assert_eq!(step(30_999, "a"), ["event", "session"]);
+        assert_eq!(step(31_000, "b"), ["transaction", "event"]);
+    }
+
+    #[test]
+    fn page_hide_exits_the_session_by_beacon() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        let first = sentry.poll_transmit(UnixMs(0)).unwrap();
+        assert!(!first.beacon);
+        sentry.handle_page_hide(UnixMs(9_000));
+        let exit = sentry.poll_transmit(UnixMs(9_000)).unwrap();
+        assert!(exit.beacon);
+        let update: crate::sentry::SessionUpdate =
+            serde_json::from_slice(&exit.envelope.items[0].payload).unwrap();
+        assert_eq!(update.status, crate::sentry::SessionStatus::Exited);
+        assert_eq!(sentry.poll_transmit(UnixMs(9_000)), None);
+    }
+
+    #[test]
+    fn without_a_release_there_are_no_sessions() {
+        let no_release = FrontendSentry {
+            release: None,
+            ..config(serde_json::json!({}))
+        };
+        let mut sentry =
+            BrowserSentry::new(&no_release, sdk(), PAGE, UnixMs(0), &Entropy([0; 48])).unwrap();
+        sentry.handle_error(UnixMs(1), error("x"), &with_draw(0));
+        sentry.handle_page_hide(UnixMs(2));
+        assert_eq!(sent(&mut sentry, UnixMs(2)), ["event"]);
+    }
+
+    #[test]
+    fn the_queue_is_bounded() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        for i in 0..(MAX_QUEUED_EVENTS + 5) {
+            let value = format!("e{i}");
+            sentry.handle_error(UnixMs(1), error(&value), &with_draw(0));
+        }
+        let kinds = sent(&mut sentry, UnixMs(1));
+        assert_eq!(count(&kinds, "event"), MAX_QUEUED_EVENTS);
+        // Once drained, there is room again.
+        sentry.handle_error(UnixMs(2), error("after"), &with_draw(0));
+        assert_eq!(sent(&mut sentry, UnixMs(2)), ["event"]);
+    }
+
+    #[test]
+    fn events_carry_route_breadcrumbs_and_user() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        for (i, route) in (0..12).map(|i| (i, format!("/r/{i}?q=secret"))) {
+            sentry.handle_route_change(UnixMs(i), &route, &with_draw(u32::MAX));
+        }
+        sentry.set_user(Some("user-7"));
+        sentry.handle_error(UnixMs(20), error("x"), &with_draw(0));
+        let _session_start = sentry.poll_transmit(UnixMs(20));
+        let out = sentry.poll_transmit(UnixMs(20)).unwrap();
+        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        assert_eq!(event.transaction.as_deref(), Some("/r/11"));
+        assert_eq!(
+            event.user,
+            Some(User {
+                id: "user-7".into()
+            })
+        );
+        let crumbs = event.breadcrumbs.unwrap().values;
+        assert_eq!(crumbs.len(), MAX_BREADCRUMBS);
+        assert_eq!(crumbs[0].data["to"], "/r/2");
+        assert_eq!(crumbs[9].data["from"], "/r/10");
+        assert_eq!(crumbs[9].data["to"], "/r/11");
+    }
+}

@@ -22,7 +22,7 @@ pub const PLATFORM_JAVASCRIPT: &str = "javascript";
 /// ```
 /// use ff_telemetry_core::sentry::EventId;
 /// let id = EventId::from_random_bytes([0xab; 16]);
-/// assert_eq!(id.to_string(), "abababababab4bab8bababababababab");
+/// assert_eq!(id.to_string(), "abababababab4bababababababababab");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventId(Uuid);

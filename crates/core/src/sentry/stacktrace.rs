@@ -208,8 +208,7 @@ mod tests {
 
     #[test]
     fn chromium_stack_with_every_frame_form() {
-        let stack = format!(
-            "TypeError: Cannot read properties of undefined (reading 'name')
+        let stack = "TypeError: Cannot read properties of undefined (reading 'name')
     at InstanceCard.render (http://127.0.0.1:8080/assets/index-4f1c2a.js:412:27)
     at new Widget (http://127.0.0.1:8080/assets/index-4f1c2a.js:88:11)
     at Object.<anonymous> (http://127.0.0.1:8080/assets/index-4f1c2a.js:90:3)
@@ -218,9 +217,8 @@ mod tests {
     at async loadInstances (http://127.0.0.1:8080/assets/index-4f1c2a.js:233:5)
     at async Promise.all (index 0)
     at eval (eval at run (eval at load (http://127.0.0.1:8080/assets/index-4f1c2a.js:7:2)), <anonymous>:1:1)
-    at http://127.0.0.1:8080/assets/index-4f1c2a.js:12:1"
-        );
-        let frames = parse_stack(&stack).unwrap().frames;
+    at http://127.0.0.1:8080/assets/index-4f1c2a.js:12:1";
+        let frames = parse_stack(stack).unwrap().frames;
         let want = vec![
             frame(None, APP, 12, 1),
             frame(Some("eval"), APP, 7, 2),
