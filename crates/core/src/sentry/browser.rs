@@ -17,6 +17,10 @@ use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
 
+/// Longest error value or message sent, in characters: keeps every envelope far
+/// below `sendBeacon`'s 64 KiB.
+pub const MAX_VALUE_CHARS: usize = 1_024;
+
 /// Route changes kept as breadcrumbs on events.
 pub const MAX_BREADCRUMBS: usize = 10;
 
@@ -65,7 +69,7 @@ impl Entropy {
 /// An error as the browser caught it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapturedError<'a> {
-    /// `error.name` (`TypeError`; `Error` when unknown; `panic` for Rust panics).
+    /// `error.name` (`TypeError`; `panic` for Rust panics; empty is sent as `Error`).
     pub kind: &'a str,
     /// `error.message` (or the rejection reason, or the panic message).
     pub value: &'a str,
@@ -237,6 +241,12 @@ impl BrowserSentry {
         }
     }
 
+    /// The page URL changed (`location.href` after a route change): events report
+    /// it, sanitised, as `request.url`.
+    pub fn set_page_url(&mut self, page_url: &str) {
+        self.context.page_url = Some(sanitize_url(page_url));
+    }
+
     /// A navigation began (the router's `beforeEach`). Optional: without it a
     /// navigation transaction lasts from this call's `now` to the route change.
     pub fn handle_navigation_start(&mut self, now: UnixMs) {
@@ -283,16 +293,22 @@ impl BrowserSentry {
         if self.muted {
             return;
         }
+        let kind = if error.kind.is_empty() {
+            "Error"
+        } else {
+            error.kind
+        };
+        let value = truncate_chars(error.value, MAX_VALUE_CHARS);
         let exception = Exception {
-            kind: error.kind.to_owned(),
-            value: Some(error.value.to_owned()),
+            kind: kind.to_owned(),
+            value: (!value.is_empty()).then(|| value.to_owned()),
             mechanism: Some(Mechanism {
                 kind: error.mechanism.to_owned(),
                 handled: Some(error.handled),
             }),
             stacktrace: error.stack.and_then(parse_stack),
         };
-        let text = format!("{}: {}", error.kind, error.value);
+        let text = format!("{kind}: {value}");
         if !self.keep(&text, ErrorFingerprint::exception(&exception)) {
             return;
         }
@@ -302,6 +318,7 @@ impl BrowserSentry {
 
     /// `captureMessage(message, level)`. Queues its event unless filtered.
     pub fn handle_message(&mut self, now: UnixMs, message: &str, level: Level, entropy: &Entropy) {
+        let message = truncate_chars(message, MAX_VALUE_CHARS);
         if self.muted || !self.keep(message, ErrorFingerprint::message(message)) {
             return;
         }
@@ -432,6 +449,11 @@ impl BrowserSentry {
             beacon: self.page_hidden,
         }
     }
+}
+
+/// The first `max` characters of `s`.
+fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(end, _)| &s[..end])
 }
 
 #[cfg(test)]
@@ -652,6 +674,36 @@ mod tests {
         sentry.handle_error(UnixMs(1), error("x"), &with_draw(0));
         sentry.handle_page_hide(UnixMs(2));
         assert_eq!(sent(&mut sentry, UnixMs(2)), ["event"]);
+    }
+
+    #[test]
+    fn long_values_are_cut_and_nameless_errors_named() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        let long = "é".repeat(MAX_VALUE_CHARS + 10);
+        let nameless = CapturedError {
+            kind: "",
+            ..error(&long)
+        };
+        sentry.handle_error(UnixMs(1), nameless, &with_draw(0));
+        let out = sentry.poll_transmit(UnixMs(1)).unwrap();
+        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        let exception = &event.exception.unwrap().values[0];
+        assert_eq!(exception.kind, "Error");
+        let value = exception.value.as_deref().unwrap();
+        assert_eq!(value.chars().count(), MAX_VALUE_CHARS);
+    }
+
+    #[test]
+    fn page_url_follows_the_app_and_stays_sanitised() {
+        let mut sentry = start(serde_json::json!({}), "https://forge.example/?token=a");
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.set_page_url("https://forge.example/team/b?token=secret#x");
+        sentry.handle_message(UnixMs(1), "m", Level::Info, &with_draw(0));
+        let out = sentry.poll_transmit(UnixMs(1)).unwrap();
+        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        let url = event.request.and_then(|r| r.url);
+        assert_eq!(url.as_deref(), Some("https://forge.example/team/b"));
     }
 
     #[test]

@@ -28,8 +28,9 @@ mod session;
 mod stacktrace;
 
 pub use browser::{
-    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MECHANISM_GENERIC,
-    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
+    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MAX_VALUE_CHARS,
+    MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC,
+    Outgoing, SentrySetupError,
 };
 pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo};
 pub use filter::{
@@ -37,9 +38,9 @@ pub use filter::{
 };
 pub use protocol::{
     Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
-    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
-    SessionStatus, SessionUpdate, SpanId, Stacktrace, TraceContext, TraceId, Transaction,
-    TransactionContexts, TransactionInfo, User, Values,
+    EventId, Exception, Frame, Level, Mechanism, NoSpans, PLATFORM_JAVASCRIPT, Request,
+    SessionAttributes, SessionStatus, SessionUpdate, SpanId, Stacktrace, TraceContext, TraceId,
+    Transaction, TransactionContexts, TransactionInfo, User, Values,
 };
 pub use ratelimit::{
     DEFAULT_RETRY_AFTER_MS, LimitScope, RateLimit, RateLimits, parse_rate_limits, parse_retry_after,

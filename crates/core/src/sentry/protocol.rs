@@ -296,6 +296,7 @@ pub struct Event {
     #[serde(with = "rfc3339")]
     pub timestamp: UnixMs,
     /// Always `javascript` for the browser.
+    #[serde(default)]
     pub platform: String,
     /// `error` for exceptions.
     #[serde(default)]
@@ -548,9 +549,27 @@ pub struct Transaction {
     pub sdk: Option<SdkInfo>,
     /// The trace context.
     pub contexts: TransactionContexts,
-    /// Child spans: the SDK records none, but Sentry requires the list.
+    /// Child spans: none are recorded, but Sentry requires the list.
     #[serde(default)]
-    pub spans: Vec<serde_json::Value>,
+    pub spans: NoSpans,
+}
+
+/// An always-empty span list: written as `[]`; whatever another SDK sent is skipped
+/// when reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoSpans;
+
+impl Serialize for NoSpans {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        s.serialize_seq(Some(0))?.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for NoSpans {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| NoSpans)
+    }
 }
 
 impl Transaction {
@@ -587,7 +606,7 @@ impl Transaction {
                     status: Some("ok".to_owned()),
                 },
             },
-            spans: Vec::new(),
+            spans: NoSpans,
         }
     }
 }
