@@ -1,7 +1,7 @@
 //! Browser Sentry as a sans-IO state machine: the browser crate reports what
 //! happened (with the time and fresh random bytes) and sends what comes out.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::envelope::{Envelope, SdkInfo};
 use super::filter::{
@@ -153,7 +153,7 @@ pub struct BrowserSentry {
     breadcrumbs: VecDeque<Breadcrumb>,
     queue: VecDeque<Envelope>,
     n_queued_events: usize,
-    discarded: BTreeMap<(DiscardReason, DataCategory), u64>,
+    discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
 }
 
@@ -197,7 +197,7 @@ impl BrowserSentry {
             breadcrumbs: VecDeque::new(),
             queue: VecDeque::new(),
             n_queued_events: 0,
-            discarded: BTreeMap::new(),
+            discarded: Vec::new(),
             page_hidden: false,
             context,
         };
@@ -385,14 +385,7 @@ impl BrowserSentry {
         if self.page_hidden && !self.discarded.is_empty() {
             let report = ClientReport {
                 timestamp: now,
-                discarded_events: std::mem::take(&mut self.discarded)
-                    .into_iter()
-                    .map(|((reason, category), quantity)| DiscardedEvents {
-                        reason,
-                        category,
-                        quantity,
-                    })
-                    .collect(),
+                discarded_events: std::mem::take(&mut self.discarded),
             };
             let envelope = Envelope::for_client_report(&report, &self.dsn, &self.context.sdk);
             return Some(self.outgoing(envelope));
@@ -439,7 +432,18 @@ impl BrowserSentry {
     }
 
     fn discard(&mut self, reason: DiscardReason, category: DataCategory) {
-        *self.discarded.entry((reason, category)).or_insert(0) += 1;
+        match self
+            .discarded
+            .iter_mut()
+            .find(|d| d.reason == reason && d.category == category)
+        {
+            Some(known) => known.quantity += 1,
+            None => self.discarded.push(DiscardedEvents {
+                reason,
+                category,
+                quantity: 1,
+            }),
+        }
     }
 
     fn outgoing(&self, envelope: Envelope) -> Outgoing {
@@ -740,8 +744,8 @@ mod tests {
         );
         let crumbs = event.breadcrumbs.unwrap().values;
         assert_eq!(crumbs.len(), MAX_BREADCRUMBS);
-        assert_eq!(crumbs[0].data["to"], "/r/2");
-        assert_eq!(crumbs[9].data["from"], "/r/10");
-        assert_eq!(crumbs[9].data["to"], "/r/11");
+        assert_eq!(crumbs[0].data.get("to"), Some("/r/2"));
+        assert_eq!(crumbs[9].data.get("from"), Some("/r/10"));
+        assert_eq!(crumbs[9].data.get("to"), Some("/r/11"));
     }
 }

@@ -43,11 +43,10 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<UnixMs> {
     };
     let mut ms_of_day = parse_hms(hms)?;
     if let Some(fraction) = fraction {
-        if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        if fraction.is_empty() {
             return None;
         }
-        let millis = format!("{:0<3}", &fraction[..fraction.len().min(3)]);
-        ms_of_day += u64::from(fixed_digits(&millis, 3)?);
+        ms_of_day += fraction_millis(fraction)?;
     }
     let offset_minutes = match zone {
         "Z" | "z" => 0,
@@ -59,6 +58,16 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<UnixMs> {
         }
     };
     to_unix_ms(i64::from(year), month, day, ms_of_day, offset_minutes)
+}
+
+/// Decimal digits after a point as milliseconds (`5` → 500, `123456` → 123);
+/// `None` unless all are digits.
+pub(crate) fn fraction_millis(digits: &str) -> Option<u64> {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = digits.bytes().chain(std::iter::repeat(b'0')).take(3);
+    Some(padded.fold(0, |ms, digit| ms * 10 + u64::from(digit - b'0')))
 }
 
 const MONTHS: [&str; 12] = [
@@ -122,23 +131,18 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Serde for timestamps: written as RFC 3339 strings (which every Sentry parser
-/// takes), read from RFC 3339 strings or float seconds since the epoch (which
-/// other SDKs write).
-pub(crate) mod rfc3339 {
-    use serde::{Deserializer, Serializer, de};
+/// Reads a timestamp from an RFC 3339 string (what we write) or float seconds
+/// since the epoch (what other SDKs write).
+pub(crate) fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UnixMs, D::Error> {
+    d.deserialize_any(timestamp::TimestampVisitor)
+}
+
+mod timestamp {
+    use serde::de;
 
     use crate::UnixMs;
 
-    pub(crate) fn serialize<S: Serializer>(t: &UnixMs, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339())
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UnixMs, D::Error> {
-        d.deserialize_any(TimestampVisitor)
-    }
-
-    struct TimestampVisitor;
+    pub(super) struct TimestampVisitor;
 
     impl de::Visitor<'_> for TimestampVisitor {
         type Value = UnixMs;

@@ -1,10 +1,14 @@
+//! Sentry's envelope format: a header line, then items, each a header line and a
+//! payload. Written by hand (see [`super::json`]), read with serde.
+
 use serde::{Deserialize, Serialize};
 
+use super::json::{Obj, WriteJson};
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
 use crate::{Dsn, UnixMs};
 
 /// The SDK that wrote an envelope or event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SdkInfo {
     /// e.g. `ff-telemetry.web`
     pub name: String,
@@ -13,37 +17,37 @@ pub struct SdkInfo {
 }
 
 /// The first line of an envelope.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub struct EnvelopeHeader {
     /// The id of the event or transaction inside, 32 hex digits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub event_id: Option<String>,
     /// When the SDK sent it, RFC 3339 (set once, at send time).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sent_at: Option<String>,
     /// The DSN the envelope is meant for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub dsn: Option<String>,
     /// The SDK that wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sdk: Option<SdkInfo>,
 }
 
 /// The header line of one item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ItemHeader {
     /// `event`, `transaction`, `session`, `sessions`, `client_report`, `attachment`, …
     #[serde(rename = "type")]
     pub kind: String,
     /// Payload length in bytes. Optional on the wire: without it the payload ends at
     /// the next newline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub length: Option<u64>,
     /// MIME type of the payload, for attachments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub content_type: Option<String>,
     /// File name, for attachments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub filename: Option<String>,
 }
 
@@ -57,8 +61,8 @@ pub struct EnvelopeItem {
 }
 
 impl EnvelopeItem {
-    /// A JSON item of the given type.
-    pub fn json<T: Serialize>(kind: &str, payload: &T) -> Self {
+    /// An item of the given type with a ready-made payload.
+    pub fn new(kind: &str, payload: Vec<u8>) -> Self {
         EnvelopeItem {
             header: ItemHeader {
                 kind: kind.to_owned(),
@@ -66,9 +70,49 @@ impl EnvelopeItem {
                 content_type: None,
                 filename: None,
             },
-            payload: serde_json::to_vec(payload)
-                .unwrap_or_else(|_| unreachable!("protocol types serialise")),
+            payload,
         }
+    }
+
+    /// A JSON item of the given type, serialised by serde (for payloads other
+    /// than the ones this module writes itself).
+    pub fn json<T: Serialize>(kind: &str, payload: &T) -> Self {
+        EnvelopeItem::new(
+            kind,
+            serde_json::to_vec(payload)
+                .unwrap_or_else(|_| unreachable!("protocol types serialise")),
+        )
+    }
+}
+
+impl WriteJson for SdkInfo {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("name", &self.name)
+            .str("version", &self.version)
+            .end();
+    }
+}
+
+impl WriteJson for EnvelopeHeader {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .opt_str("event_id", self.event_id.as_deref())
+            .opt_str("sent_at", self.sent_at.as_deref())
+            .opt_str("dsn", self.dsn.as_deref())
+            .opt_value("sdk", self.sdk.as_ref())
+            .end();
+    }
+}
+
+impl WriteJson for ItemHeader {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("type", &self.kind)
+            .opt_u64("length", self.length)
+            .opt_str("content_type", self.content_type.as_deref())
+            .opt_str("filename", self.filename.as_deref())
+            .end();
     }
 }
 
@@ -178,7 +222,7 @@ impl Envelope {
     pub fn for_event(event: &Event, dsn: &Dsn, sdk: &SdkInfo) -> Self {
         Envelope::single(
             Some(event.event_id.to_string()),
-            EnvelopeItem::json("event", event),
+            EnvelopeItem::new("event", event.to_json()),
             dsn,
             sdk,
         )
@@ -188,7 +232,7 @@ impl Envelope {
     pub fn for_transaction(transaction: &Transaction, dsn: &Dsn, sdk: &SdkInfo) -> Self {
         Envelope::single(
             Some(transaction.event_id.to_string()),
-            EnvelopeItem::json("transaction", transaction),
+            EnvelopeItem::new("transaction", transaction.to_json()),
             dsn,
             sdk,
         )
@@ -196,12 +240,18 @@ impl Envelope {
 
     /// An envelope holding one session update.
     pub fn for_session(update: &SessionUpdate, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        Envelope::single(None, EnvelopeItem::json("session", update), dsn, sdk)
+        Envelope::single(
+            None,
+            EnvelopeItem::new("session", update.to_json()),
+            dsn,
+            sdk,
+        )
     }
 
     /// An envelope holding a client report (which always travels alone).
     pub fn for_client_report(report: &ClientReport, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        Envelope::single(None, EnvelopeItem::json("client_report", report), dsn, sdk)
+        let item = EnvelopeItem::new("client_report", report.to_json());
+        Envelope::single(None, item, dsn, sdk)
     }
 
     /// The wire form with `sent_at` set to `now`: call it once, when sending, so
@@ -276,9 +326,8 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn write_json_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
-    serde_json::to_writer(&mut *out, value)
-        .unwrap_or_else(|_| unreachable!("protocol types serialise"));
+fn write_json_line(out: &mut Vec<u8>, value: &impl WriteJson) {
+    value.write_json(out);
     out.push(b'\n');
 }
 

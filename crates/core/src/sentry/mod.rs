@@ -21,6 +21,7 @@ mod browser;
 mod datetime;
 mod envelope;
 mod filter;
+mod json;
 mod protocol;
 mod ratelimit;
 mod sampling;
@@ -38,8 +39,8 @@ pub use filter::{
 };
 pub use protocol::{
     Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
-    EventId, Exception, Frame, Level, Mechanism, NoSpans, PLATFORM_JAVASCRIPT, Request,
-    SessionAttributes, SessionStatus, SessionUpdate, SpanId, Stacktrace, TraceContext, TraceId,
+    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
+    SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext, TraceId,
     Transaction, TransactionContexts, TransactionInfo, User, Values,
 };
 pub use ratelimit::{

@@ -4,14 +4,14 @@
 //! Only the fields we send are modelled. Every type also reads back (the
 //! collector parses with them), tolerating missing optional fields.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
 use super::datetime::rfc3339;
 use super::envelope::SdkInfo;
+use super::json::{Obj, WriteJson, hex_string, to_json, write_hex_str, write_millis_as_secs};
 use crate::UnixMs;
 
 /// The `platform` of every browser event.
@@ -36,13 +36,7 @@ impl EventId {
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.simple(), f)
-    }
-}
-
-impl Serialize for EventId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        f.write_str(&hex_string(self.0.as_bytes()))
     }
 }
 
@@ -67,13 +61,13 @@ macro_rules! hex_id {
     ($ty:ident, $n:literal) => {
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+                f.write_str(&hex_string(&self.0))
             }
         }
 
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+        impl WriteJson for $ty {
+            fn write_json(&self, out: &mut Vec<u8>) {
+                write_hex_str(out, &self.0);
             }
         }
 
@@ -103,7 +97,7 @@ fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
 }
 
 /// Severity of an event or breadcrumb.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Debug information.
@@ -135,39 +129,100 @@ impl Level {
 }
 
 /// `{"values": [...]}`, Sentry's wrapper for lists.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub struct Values<T> {
     /// The items.
     pub values: Vec<T>,
 }
 
+/// A JSON object of strings (tags, breadcrumb data) in insertion order.
+///
+/// A list rather than a `BTreeMap`: these maps hold a handful of keys, and the
+/// B-tree code would cost the browser build kilobytes.
+///
+/// ```
+/// use ff_telemetry_core::sentry::StringMap;
+/// let mut tags = StringMap::default();
+/// tags.insert("route", "/a");
+/// tags.insert("route", "/b");
+/// assert_eq!(tags.get("route"), Some("/b"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StringMap(Vec<(String, String)>);
+
+impl StringMap {
+    /// Sets `key` to `value`, replacing an earlier value.
+    pub fn insert(&mut self, key: &str, value: &str) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => value.clone_into(v),
+            None => self.0.push((key.to_owned(), value.to_owned())),
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for StringMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StringMapVisitor;
+        impl<'de> serde::de::Visitor<'de> for StringMapVisitor {
+            type Value = StringMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StringMap, A::Error> {
+                let mut out = StringMap::default();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    out.insert(&k, &v);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(StringMapVisitor)
+    }
+}
+
 /// One stack frame. Browser frames carry a file, function, line and column;
 /// WebAssembly frames carry an `instruction_addr` (the code offset) instead of
 /// line and column.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub struct Frame {
     /// Script or module URL (or `<anonymous>`, `[native code]`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub filename: Option<String>,
     /// Function name; `wasm-function[N]` for unnamed WebAssembly functions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub function: Option<String>,
     /// 1-based line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub lineno: Option<u32>,
     /// 1-based column.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub colno: Option<u32>,
     /// Offset in the WebAssembly module, hex with `0x`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub instruction_addr: Option<String>,
     /// Whether the frame is the application's code (not the browser's or an extension's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub in_app: Option<bool>,
 }
 
 /// A stack trace.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub struct Stacktrace {
     /// Oldest call first, the frame that threw last.
     #[serde(default)]
@@ -175,61 +230,61 @@ pub struct Stacktrace {
 }
 
 /// How an exception was caught.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Mechanism {
     /// `onerror`, `onunhandledrejection`, `generic` (explicit capture), `panic`, …
     #[serde(rename = "type")]
     pub kind: String,
     /// False when nothing caught it (an unhandled error crashes the session).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub handled: Option<bool>,
 }
 
 /// One exception.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Exception {
     /// The error's name, e.g. `TypeError`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The error's message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub value: Option<String>,
     /// How it was caught.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mechanism: Option<Mechanism>,
     /// Where it was thrown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub stacktrace: Option<Stacktrace>,
 }
 
 /// A breadcrumb: something that happened before the event (here: route changes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Breadcrumb {
     /// When it happened.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub timestamp: UnixMs,
     /// `navigation` for route changes.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default)]
     pub kind: Option<String>,
     /// `navigation` for route changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub category: Option<String>,
     /// Free text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub message: Option<String>,
     /// `from` and `to` for route changes.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub data: BTreeMap<String, String>,
+    #[serde(default)]
+    pub data: StringMap,
 }
 
 impl Breadcrumb {
     /// The breadcrumb of a route change, as Sentry's browser SDK writes it.
     pub fn navigation(at: UnixMs, from: Option<&str>, to: &str) -> Self {
-        let mut data = BTreeMap::new();
+        let mut data = StringMap::default();
         if let Some(from) = from {
-            data.insert("from".to_owned(), from.to_owned());
+            data.insert("from", from);
         }
-        data.insert("to".to_owned(), to.to_owned());
+        data.insert("to", to);
         Breadcrumb {
             timestamp: at,
             kind: Some("navigation".to_owned()),
@@ -241,17 +296,17 @@ impl Breadcrumb {
 }
 
 /// The user, by id only: no email, name or IP address is ever sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
     /// The id set by `identify`.
     pub id: String,
 }
 
 /// The page the event happened on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Request {
     /// The page URL without credentials, query string or fragment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub url: Option<String>,
 }
 
@@ -283,17 +338,17 @@ pub struct EventContext {
 /// let exception = Exception { kind: "TypeError".into(), value: Some("x is undefined".into()),
 ///     mechanism: None, stacktrace: None };
 /// let event = Event::exception(&context, EventId::from_random_bytes([1; 16]), UnixMs(0), exception);
-/// let json = serde_json::to_value(&event).unwrap();
+/// let json: serde_json::Value = serde_json::from_slice(&event.to_json()).unwrap();
 /// assert_eq!(json["platform"], "javascript");
 /// assert_eq!(json["level"], "error");
 /// assert_eq!(json["exception"]["values"][0]["type"], "TypeError");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Event {
     /// 32 hex digits.
     pub event_id: EventId,
     /// When it happened.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub timestamp: UnixMs,
     /// Always `javascript` for the browser.
     #[serde(default)]
@@ -302,34 +357,34 @@ pub struct Event {
     #[serde(default)]
     pub level: Level,
     /// Deployment environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub environment: Option<String>,
     /// Release name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub release: Option<String>,
     /// The current route.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub transaction: Option<String>,
     /// Searchable tags (the current route as `route`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: StringMap,
     /// The identified user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub user: Option<User>,
     /// The last route changes, oldest first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub breadcrumbs: Option<Values<Breadcrumb>>,
     /// The SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sdk: Option<SdkInfo>,
     /// The exception, for errors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub exception: Option<Values<Exception>>,
     /// The message, for `captureMessage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub message: Option<String>,
     /// The page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub request: Option<Request>,
 }
 
@@ -367,7 +422,7 @@ impl Event {
     pub fn with_route(mut self, route: Option<&str>) -> Self {
         if let Some(route) = route {
             self.transaction = Some(route.to_owned());
-            self.tags.insert("route".to_owned(), route.to_owned());
+            self.tags.insert("route", route);
         }
         self
     }
@@ -389,7 +444,7 @@ impl Event {
             environment: Some(context.environment.clone()),
             release: context.release.clone(),
             transaction: None,
-            tags: BTreeMap::new(),
+            tags: StringMap::default(),
             user: context.user.clone(),
             breadcrumbs: None,
             sdk: Some(context.sdk.clone()),
@@ -403,7 +458,7 @@ impl Event {
 }
 
 /// Release-health state of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     /// Running, or ended without telling us.
@@ -417,6 +472,16 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// The status's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Ok => "ok",
+            SessionStatus::Exited => "exited",
+            SessionStatus::Crashed => "crashed",
+            SessionStatus::Abnormal => "abnormal",
+        }
+    }
+
     /// Whether no update may follow.
     pub fn is_terminal(self) -> bool {
         self != SessionStatus::Ok
@@ -424,31 +489,31 @@ impl SessionStatus {
 }
 
 /// `attrs` of a session update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SessionAttributes {
     /// Release name (required by Sentry).
     pub release: String,
     /// Deployment environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub environment: Option<String>,
 }
 
 /// One session update (`session` envelope item).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SessionUpdate {
     /// Session id.
     pub sid: EventId,
     /// Distinct id: the identified user, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub did: Option<String>,
     /// True on the first update of the session only.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub init: bool,
     /// When the session started.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub started: UnixMs,
     /// When this update was made.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub timestamp: UnixMs,
     /// Current status.
     pub status: SessionStatus,
@@ -456,49 +521,43 @@ pub struct SessionUpdate {
     #[serde(default)]
     pub errors: u64,
     /// Seconds since `started`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub duration: Option<f64>,
     /// Release and environment.
     pub attrs: SessionAttributes,
 }
 
-/// The `trace` context of a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The `trace` context of a transaction (written with `"type": "trace"`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TraceContext {
-    /// Always `trace`.
-    #[serde(rename = "type", default = "trace")]
-    pub kind: String,
     /// The trace.
     pub trace_id: TraceId,
     /// The transaction's root span.
     pub span_id: SpanId,
     /// `navigation`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub op: Option<String>,
     /// `ok`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub status: Option<String>,
 }
 
-fn trace() -> String {
-    "trace".to_owned()
-}
-
 /// `contexts` of a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TransactionContexts {
     /// The trace context.
     pub trace: TraceContext,
 }
 
 /// `transaction_info`: where the transaction name came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TransactionInfo {
     /// `route` (a router path) or `url`.
     pub source: String,
 }
 
-/// A performance transaction: here, one route change of the single-page app.
+/// A performance transaction: here, one route change of the single-page app
+/// (written with `"type": "transaction"` and the empty `spans` list Sentry requires).
 ///
 /// ```
 /// use ff_telemetry_core::UnixMs;
@@ -510,66 +569,42 @@ pub struct TransactionInfo {
 /// };
 /// let tx = Transaction::navigation(&context, EventId::from_random_bytes([1; 16]),
 ///     TraceId([2; 16]), SpanId([3; 8]), "/team/:id", UnixMs(1_000), UnixMs(1_250));
-/// let json = serde_json::to_value(&tx).unwrap();
+/// let json: serde_json::Value = serde_json::from_slice(&tx.to_json()).unwrap();
 /// assert_eq!(json["type"], "transaction");
 /// assert_eq!(json["contexts"]["trace"]["op"], "navigation");
 /// assert_eq!(json["start_timestamp"], "1970-01-01T00:00:01.000Z");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Transaction {
-    /// Always `transaction`.
-    #[serde(rename = "type")]
-    pub kind: String,
     /// 32 hex digits.
     pub event_id: EventId,
     /// The route.
     pub transaction: String,
     /// Where the name came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub transaction_info: Option<TransactionInfo>,
     /// When the navigation started.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub start_timestamp: UnixMs,
     /// When it finished.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub timestamp: UnixMs,
     /// Always `javascript` for the browser.
     pub platform: String,
     /// Deployment environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub environment: Option<String>,
     /// Release name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub release: Option<String>,
     /// The identified user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub user: Option<User>,
     /// The SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sdk: Option<SdkInfo>,
     /// The trace context.
     pub contexts: TransactionContexts,
-    /// Child spans: none are recorded, but Sentry requires the list.
-    #[serde(default)]
-    pub spans: NoSpans,
-}
-
-/// An always-empty span list: written as `[]`; whatever another SDK sent is skipped
-/// when reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct NoSpans;
-
-impl Serialize for NoSpans {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        s.serialize_seq(Some(0))?.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for NoSpans {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d).map(|_| NoSpans)
-    }
 }
 
 impl Transaction {
@@ -584,7 +619,6 @@ impl Transaction {
         finished: UnixMs,
     ) -> Self {
         Transaction {
-            kind: "transaction".to_owned(),
             event_id,
             transaction: route.to_owned(),
             transaction_info: Some(TransactionInfo {
@@ -599,14 +633,12 @@ impl Transaction {
             sdk: Some(context.sdk.clone()),
             contexts: TransactionContexts {
                 trace: TraceContext {
-                    kind: trace(),
                     trace_id,
                     span_id,
                     op: Some("navigation".to_owned()),
                     status: Some("ok".to_owned()),
                 },
             },
-            spans: NoSpans,
         }
     }
 }
@@ -709,12 +741,6 @@ impl DataCategory {
     }
 }
 
-impl Serialize for DataCategory {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 impl<'de> Deserialize<'de> for DataCategory {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(DataCategory::from_name(&String::deserialize(d)?))
@@ -722,7 +748,7 @@ impl<'de> Deserialize<'de> for DataCategory {
 }
 
 /// Why the SDK dropped something (Sentry's client-report discard reasons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscardReason {
     /// A rate limit was in force.
@@ -738,7 +764,7 @@ pub enum DiscardReason {
 }
 
 /// How many items of one category were dropped for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DiscardedEvents {
     /// Why.
     pub reason: DiscardReason,
@@ -749,14 +775,255 @@ pub struct DiscardedEvents {
 }
 
 /// A client report: what the SDK dropped, so Sentry's stats stay honest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ClientReport {
     /// When the report was made.
-    #[serde(with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339")]
     pub timestamp: UnixMs,
     /// The counts.
     pub discarded_events: Vec<DiscardedEvents>,
 }
+
+impl WriteJson for EventId {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_hex_str(out, self.0.as_bytes());
+    }
+}
+
+impl Level {
+    /// The level's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+            Level::Fatal => "fatal",
+        }
+    }
+}
+
+impl DiscardReason {
+    /// The reason's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscardReason::RatelimitBackoff => "ratelimit_backoff",
+            DiscardReason::SampleRate => "sample_rate",
+            DiscardReason::EventProcessor => "event_processor",
+            DiscardReason::QueueOverflow => "queue_overflow",
+            DiscardReason::SendError => "send_error",
+        }
+    }
+}
+
+impl<T: WriteJson> WriteJson for Values<T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out).list("values", &self.values).end();
+    }
+}
+
+impl WriteJson for StringMap {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut obj = Obj::new(out);
+        for (key, value) in &self.0 {
+            obj.str(key, value);
+        }
+        obj.end();
+    }
+}
+
+impl WriteJson for Frame {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .opt_str("filename", self.filename.as_deref())
+            .opt_str("function", self.function.as_deref())
+            .opt_u64("lineno", self.lineno.map(u64::from))
+            .opt_u64("colno", self.colno.map(u64::from))
+            .opt_str("instruction_addr", self.instruction_addr.as_deref())
+            .opt_bool("in_app", self.in_app)
+            .end();
+    }
+}
+
+impl WriteJson for Stacktrace {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out).list("frames", &self.frames).end();
+    }
+}
+
+impl WriteJson for Mechanism {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("type", &self.kind)
+            .opt_bool("handled", self.handled)
+            .end();
+    }
+}
+
+impl WriteJson for Exception {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("type", &self.kind)
+            .opt_str("value", self.value.as_deref())
+            .opt_value("mechanism", self.mechanism.as_ref())
+            .opt_value("stacktrace", self.stacktrace.as_ref())
+            .end();
+    }
+}
+
+impl WriteJson for Breadcrumb {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut obj = Obj::new(out);
+        obj.str("timestamp", &self.timestamp.to_rfc3339())
+            .opt_str("type", self.kind.as_deref())
+            .opt_str("category", self.category.as_deref())
+            .opt_str("message", self.message.as_deref());
+        if !self.data.is_empty() {
+            obj.value("data", &self.data);
+        }
+        obj.end();
+    }
+}
+
+impl WriteJson for User {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out).str("id", &self.id).end();
+    }
+}
+
+impl WriteJson for Request {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out).opt_str("url", self.url.as_deref()).end();
+    }
+}
+
+impl WriteJson for Event {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut obj = Obj::new(out);
+        obj.value("event_id", &self.event_id)
+            .str("timestamp", &self.timestamp.to_rfc3339())
+            .str("platform", &self.platform)
+            .str("level", self.level.as_str())
+            .opt_str("environment", self.environment.as_deref())
+            .opt_str("release", self.release.as_deref())
+            .opt_str("transaction", self.transaction.as_deref());
+        if !self.tags.is_empty() {
+            obj.value("tags", &self.tags);
+        }
+        obj.opt_value("user", self.user.as_ref())
+            .opt_value("breadcrumbs", self.breadcrumbs.as_ref())
+            .opt_value("sdk", self.sdk.as_ref())
+            .opt_value("exception", self.exception.as_ref())
+            .opt_str("message", self.message.as_deref())
+            .opt_value("request", self.request.as_ref())
+            .end();
+    }
+}
+
+impl WriteJson for SessionAttributes {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("release", &self.release)
+            .opt_str("environment", self.environment.as_deref())
+            .end();
+    }
+}
+
+impl WriteJson for SessionUpdate {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut obj = Obj::new(out);
+        obj.value("sid", &self.sid)
+            .opt_str("did", self.did.as_deref());
+        if self.init {
+            obj.bool("init", true);
+        }
+        obj.str("started", &self.started.to_rfc3339())
+            .str("timestamp", &self.timestamp.to_rfc3339())
+            .str("status", self.status.as_str())
+            .u64("errors", self.errors);
+        if let Some(duration) = self.duration.filter(|d| *d >= 0.0) {
+            // Milliseconds are all the precision `UnixMs` has.
+            write_millis_as_secs(obj.key("duration"), (duration * 1000.0 + 0.5) as u64);
+        }
+        obj.value("attrs", &self.attrs).end();
+    }
+}
+
+impl WriteJson for TraceContext {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("type", "trace")
+            .value("trace_id", &self.trace_id)
+            .value("span_id", &self.span_id)
+            .opt_str("op", self.op.as_deref())
+            .opt_str("status", self.status.as_deref())
+            .end();
+    }
+}
+
+impl WriteJson for TransactionContexts {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out).value("trace", &self.trace).end();
+    }
+}
+
+impl WriteJson for TransactionInfo {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out).str("source", &self.source).end();
+    }
+}
+
+impl WriteJson for Transaction {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut obj = Obj::new(out);
+        obj.str("type", "transaction")
+            .value("event_id", &self.event_id)
+            .str("transaction", &self.transaction)
+            .opt_value("transaction_info", self.transaction_info.as_ref())
+            .str("start_timestamp", &self.start_timestamp.to_rfc3339())
+            .str("timestamp", &self.timestamp.to_rfc3339())
+            .str("platform", &self.platform)
+            .opt_str("environment", self.environment.as_deref())
+            .opt_str("release", self.release.as_deref())
+            .opt_value("user", self.user.as_ref())
+            .opt_value("sdk", self.sdk.as_ref())
+            .value("contexts", &self.contexts);
+        obj.key("spans").extend_from_slice(b"[]");
+        obj.end();
+    }
+}
+
+impl WriteJson for DiscardedEvents {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("reason", self.reason.as_str())
+            .str("category", self.category.as_str())
+            .u64("quantity", self.quantity)
+            .end();
+    }
+}
+
+impl WriteJson for ClientReport {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("timestamp", &self.timestamp.to_rfc3339())
+            .list("discarded_events", &self.discarded_events)
+            .end();
+    }
+}
+
+macro_rules! to_json_method {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            /// This payload as JSON text, as it goes on the wire.
+            pub fn to_json(&self) -> Vec<u8> {
+                to_json(self)
+            }
+        }
+    )*};
+}
+
+to_json_method!(Event, SessionUpdate, Transaction, ClientReport);
 
 #[cfg(test)]
 mod tests {
@@ -783,8 +1050,174 @@ mod tests {
         assert!(serde_json::from_str::<SpanId>("\"01020304050607\"").is_err());
         assert!(serde_json::from_str::<TraceId>("\"zz\"").is_err());
         let id = EventId::from_random_bytes([7; 16]);
-        let back: EventId = serde_json::from_str(&serde_json::to_string(&id).unwrap()).unwrap();
+        let back: EventId = serde_json::from_slice(&to_json(&id)).unwrap();
         assert_eq!(back, id);
+    }
+
+    fn context() -> EventContext {
+        EventContext {
+            environment: "production".into(),
+            release: Some("flowfuse@2.11.0".into()),
+            sdk: SdkInfo {
+                name: "ff-telemetry.web".into(),
+                version: "0.1.0".into(),
+            },
+            user: Some(User {
+                id: "user \"7\"".into(),
+            }),
+            page_url: Some("https://forge.example/team/a".into()),
+        }
+    }
+
+    fn full_event() -> Event {
+        let exception = Exception {
+            kind: "TypeError".into(),
+            value: Some("line\nbreak".into()),
+            mechanism: Some(Mechanism {
+                kind: "onerror".into(),
+                handled: Some(false),
+            }),
+            stacktrace: Some(Stacktrace {
+                frames: vec![
+                    Frame {
+                        filename: Some("https://forge.example/app.js".into()),
+                        function: Some("render".into()),
+                        lineno: Some(12),
+                        colno: Some(5),
+                        in_app: Some(true),
+                        instruction_addr: None,
+                    },
+                    Frame {
+                        function: Some("wasm-function[3]".into()),
+                        instruction_addr: Some("0x1a2b".into()),
+                        ..Frame::default()
+                    },
+                ],
+            }),
+        };
+        Event::exception(
+            &context(),
+            EventId::from_random_bytes([1; 16]),
+            UnixMs(1_795_850_763_123),
+            exception,
+        )
+        .with_route(Some("/team/a"))
+        .with_breadcrumbs(vec![Breadcrumb::navigation(
+            UnixMs(5),
+            Some("/"),
+            "/team/a",
+        )])
+    }
+
+    #[test]
+    fn events_are_written_in_sentry_shape() {
+        let json: serde_json::Value = serde_json::from_slice(&full_event().to_json()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "event_id": "01010101010141018101010101010101",
+                "timestamp": "2026-11-28T07:26:03.123Z",
+                "platform": "javascript",
+                "level": "error",
+                "environment": "production",
+                "release": "flowfuse@2.11.0",
+                "transaction": "/team/a",
+                "tags": {"route": "/team/a"},
+                "user": {"id": "user \"7\""},
+                "breadcrumbs": {"values": [{
+                    "timestamp": "1970-01-01T00:00:00.005Z", "type": "navigation",
+                    "category": "navigation", "data": {"from": "/", "to": "/team/a"}
+                }]},
+                "sdk": {"name": "ff-telemetry.web", "version": "0.1.0"},
+                "exception": {"values": [{
+                    "type": "TypeError", "value": "line\nbreak",
+                    "mechanism": {"type": "onerror", "handled": false},
+                    "stacktrace": {"frames": [
+                        {"filename": "https://forge.example/app.js", "function": "render",
+                         "lineno": 12, "colno": 5, "in_app": true},
+                        {"function": "wasm-function[3]", "instruction_addr": "0x1a2b"}
+                    ]}
+                }]},
+                "request": {"url": "https://forge.example/team/a"}
+            })
+        );
+    }
+
+    #[test]
+    fn everything_written_reads_back_the_same() {
+        let event = full_event();
+        assert_eq!(
+            serde_json::from_slice::<Event>(&event.to_json()).unwrap(),
+            event
+        );
+        let message = Event::message(
+            &context(),
+            EventId::from_random_bytes([2; 16]),
+            UnixMs(9),
+            "hello",
+            Level::Warning,
+        );
+        assert_eq!(
+            serde_json::from_slice::<Event>(&message.to_json()).unwrap(),
+            message
+        );
+
+        let session = SessionUpdate {
+            sid: EventId::from_random_bytes([3; 16]),
+            did: Some("user-7".into()),
+            init: true,
+            started: UnixMs(1_000),
+            timestamp: UnixMs(3_500),
+            status: SessionStatus::Crashed,
+            errors: 2,
+            duration: Some(2.5),
+            attrs: SessionAttributes {
+                release: "flowfuse@2.11.0".into(),
+                environment: Some("production".into()),
+            },
+        };
+        assert_eq!(
+            serde_json::from_slice::<SessionUpdate>(&session.to_json()).unwrap(),
+            session
+        );
+
+        let transaction = Transaction::navigation(
+            &context(),
+            EventId::from_random_bytes([4; 16]),
+            TraceId([5; 16]),
+            SpanId([6; 8]),
+            "/team/a",
+            UnixMs(100),
+            UnixMs(350),
+        );
+        let json = transaction.to_json();
+        assert_eq!(
+            serde_json::from_slice::<Transaction>(&json).unwrap(),
+            transaction
+        );
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["spans"], serde_json::json!([]));
+        assert_eq!(value["contexts"]["trace"]["type"], "trace");
+
+        let report = ClientReport {
+            timestamp: UnixMs(7),
+            discarded_events: vec![DiscardedEvents {
+                reason: DiscardReason::RatelimitBackoff,
+                category: DataCategory::Other("metric_bucket".into()),
+                quantity: 3,
+            }],
+        };
+        assert_eq!(
+            serde_json::from_slice::<ClientReport>(&report.to_json()).unwrap(),
+            report
+        );
+    }
+
+    #[test]
+    fn timestamps_read_from_float_seconds_too() {
+        let crumb: Breadcrumb =
+            serde_json::from_str(r#"{"timestamp": 1795850763.5, "category": "x"}"#).unwrap();
+        assert_eq!(crumb.timestamp, UnixMs(1_795_850_763_500));
     }
 
     #[test]

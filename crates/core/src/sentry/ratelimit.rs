@@ -1,8 +1,6 @@
 //! Sentry's rate limits: what the server said, per data category, and until when.
 
-use std::collections::BTreeMap;
-
-use super::datetime::parse_imf_fixdate;
+use super::datetime::{fraction_millis, parse_imf_fixdate};
 use super::envelope::Envelope;
 use super::protocol::DataCategory;
 use crate::UnixMs;
@@ -11,7 +9,7 @@ use crate::UnixMs;
 pub const DEFAULT_RETRY_AFTER_MS: u64 = 60 * UnixMs::SECOND;
 
 /// Which categories a limit covers.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LimitScope {
     /// Every category (an empty category list, or a plain 429).
     All,
@@ -109,7 +107,8 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RateLimits {
-    until: BTreeMap<LimitScope, UnixMs>,
+    /// One entry per scope; a handful at most, so a list beats a map in code size.
+    until: Vec<(LimitScope, UnixMs)>,
 }
 
 impl RateLimits {
@@ -149,8 +148,13 @@ impl RateLimits {
         if *category == DataCategory::Internal {
             return false;
         }
-        let active = |scope: &LimitScope| self.until.get(scope).is_some_and(|until| now < *until);
-        active(&LimitScope::All) || active(&LimitScope::Category(category.clone()))
+        self.until.iter().any(|(scope, until)| {
+            now < *until
+                && match scope {
+                    LimitScope::All => true,
+                    LimitScope::Category(limited) => limited == category,
+                }
+        })
     }
 
     /// Whether an item of `item_type` (`event`, `session`, …) must not be sent at `now`.
@@ -178,17 +182,23 @@ impl RateLimits {
 
     /// When the next active limit ends (to retry held items then), if any.
     pub fn poll_expiry(&self, now: UnixMs) -> Option<UnixMs> {
-        self.until.values().copied().filter(|t| *t > now).min()
+        self.until
+            .iter()
+            .map(|(_, until)| *until)
+            .filter(|t| *t > now)
+            .min()
     }
 
     /// Forgets limits that ended before `now`, keeping memory bounded.
     pub fn handle_timeout(&mut self, now: UnixMs) {
-        self.until.retain(|_, until| *until > now);
+        self.until.retain(|(_, until)| *until > now);
     }
 
     fn extend(&mut self, scope: LimitScope, until: UnixMs) {
-        let entry = self.until.entry(scope).or_insert(until);
-        *entry = (*entry).max(until);
+        match self.until.iter_mut().find(|(s, _)| *s == scope) {
+            Some((_, known)) => *known = (*known).max(until),
+            None => self.until.push((scope, until)),
+        }
     }
 }
 
@@ -198,12 +208,8 @@ fn parse_seconds(s: &str) -> Option<u64> {
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
     let whole: u64 = whole.parse().ok()?;
-    let millis = format!("{:0<3}", &fraction[..fraction.len().min(3)]);
-    let millis: u64 = millis.parse().ok()?;
+    let millis = fraction_millis(fraction)?;
     Some(whole.saturating_mul(UnixMs::SECOND).saturating_add(millis))
 }
 
