@@ -141,6 +141,7 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
             stack: Some(CHROMIUM_STACK),
             mechanism: MECHANISM_ONERROR,
             handled: false,
+            tags: &[],
         },
         &entropy(3),
     );

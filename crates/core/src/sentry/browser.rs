@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use super::envelope::{Envelope, SdkInfo};
 use super::filter::{
-    Deduplicator, ErrorFingerprint, is_ignored, is_local_page, sanitize_route, sanitize_url,
+    Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
+    sanitize_url, truncate_chars,
 };
 use super::protocol::{
     Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
@@ -16,10 +17,6 @@ use super::sampling::{is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
-
-/// Longest error value or message sent, in characters: keeps every envelope far
-/// below `sendBeacon`'s 64 KiB.
-pub const MAX_VALUE_CHARS: usize = 1_024;
 
 /// Route changes kept as breadcrumbs on events.
 pub const MAX_BREADCRUMBS: usize = 10;
@@ -80,6 +77,8 @@ pub struct CapturedError<'a> {
     /// False when nothing caught it: window `error`, `unhandledrejection`, a panic.
     /// An unhandled error crashes the session.
     pub handled: bool,
+    /// Tags from `captureException(error, {tags})`; the SDK's own `route` tag wins.
+    pub tags: &'a [(&'a str, &'a str)],
 }
 
 /// Mechanism of a window `error` event.
@@ -129,7 +128,7 @@ impl Outgoing {
 ///
 /// sentry.handle_error(UnixMs(5), CapturedError {
 ///     kind: "TypeError", value: "x is undefined", stack: None,
-///     mechanism: MECHANISM_ONERROR, handled: false,
+///     mechanism: MECHANISM_ONERROR, handled: false, tags: &[],
 /// }, &Entropy([2; 48]));
 /// let kinds: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(6)))
 ///     .map(|o| o.envelope.items[0].header.kind.clone()).collect();
@@ -312,7 +311,10 @@ impl BrowserSentry {
         if !self.keep(&text, ErrorFingerprint::exception(&exception)) {
             return;
         }
-        let event = Event::exception(&self.context, entropy.event_id(), now, exception);
+        let mut event = Event::exception(&self.context, entropy.event_id(), now, exception);
+        for (key, value) in error.tags {
+            event.tags.insert(key, value);
+        }
         self.queue_error_event(now, event, error.handled);
     }
 
@@ -455,11 +457,6 @@ impl BrowserSentry {
     }
 }
 
-/// The first `max` characters of `s`.
-fn truncate_chars(s: &str, max: usize) -> &str {
-    s.char_indices().nth(max).map_or(s, |(end, _)| &s[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,6 +500,7 @@ mod tests {
             stack: None,
             mechanism: MECHANISM_GENERIC,
             handled: true,
+            tags: &[],
         }
     }
 
@@ -696,6 +694,22 @@ mod tests {
         assert_eq!(exception.kind, "Error");
         let value = exception.value.as_deref().unwrap();
         assert_eq!(value.chars().count(), MAX_VALUE_CHARS);
+    }
+
+    #[test]
+    fn capture_context_tags_are_kept_but_route_is_ours() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.handle_route_change(UnixMs(1), "/a", &with_draw(u32::MAX));
+        let tagged = CapturedError {
+            tags: &[("feature", "deploy"), ("route", "/fake")],
+            ..error("x")
+        };
+        sentry.handle_error(UnixMs(2), tagged, &with_draw(0));
+        let out = sentry.poll_transmit(UnixMs(2)).unwrap();
+        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        assert_eq!(event.tags.get("feature"), Some("deploy"));
+        assert_eq!(event.tags.get("route"), Some("/a"));
     }
 
     #[test]

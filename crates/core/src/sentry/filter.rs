@@ -3,6 +3,10 @@
 
 use super::protocol::{Exception, Frame};
 
+/// Longest text sent in one field (error value, message, frame file or
+/// function), in characters: keeps every envelope far below `sendBeacon`'s 64 KiB.
+pub const MAX_VALUE_CHARS: usize = 1_024;
+
 /// Whether `page_url` is served from the local machine (`localhost`, `*.localhost`,
 /// `127.0.0.0/8`, `[::1]`), whose events FlowFuse drops by default.
 ///
@@ -129,6 +133,14 @@ impl Deduplicator {
         self.last = Some(error);
         repeat
     }
+}
+
+/// The first `max` characters of `s`.
+pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices()
+        .nth(max)
+        .and_then(|(end, _)| s.get(..end))
+        .unwrap_or(s)
 }
 
 /// The host part of a URL, brackets kept for IPv6.

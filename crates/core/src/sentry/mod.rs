@@ -29,13 +29,13 @@ mod session;
 mod stacktrace;
 
 pub use browser::{
-    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MAX_VALUE_CHARS,
-    MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC,
-    Outgoing, SentrySetupError,
+    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MECHANISM_GENERIC,
+    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
 pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo};
 pub use filter::{
-    Deduplicator, ErrorFingerprint, is_ignored, is_local_page, sanitize_route, sanitize_url,
+    Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
+    sanitize_url,
 };
 pub use protocol::{
     Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,

@@ -4,6 +4,7 @@
 //! Hand-written rather than regular expressions: the `regex` crate alone would
 //! take a large part of the browser SDK's size budget.
 
+use super::filter::{MAX_VALUE_CHARS, truncate_chars};
 use super::protocol::{Frame, Stacktrace};
 
 /// Frames kept from one stack, the newest ones (Sentry's own limit).
@@ -13,7 +14,8 @@ pub const MAX_FRAMES: usize = 50;
 ///
 /// Lines that are not frames (the message line V8 puts first, blank lines) are
 /// skipped. WebAssembly frames keep their module offset as `instruction_addr`.
-/// Returns `None` when no line is a frame.
+/// File and function names are cut at [`MAX_VALUE_CHARS`] (a `data:` URL can be
+/// a whole script). Returns `None` when no line is a frame.
 ///
 /// ```
 /// use ff_telemetry_core::sentry::parse_stack;
@@ -42,6 +44,14 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
     }
     frames.truncate(MAX_FRAMES);
     frames.reverse();
+    for frame in &mut frames {
+        for text in [&mut frame.filename, &mut frame.function]
+            .into_iter()
+            .flatten()
+        {
+            text.truncate(truncate_chars(text, MAX_VALUE_CHARS).len());
+        }
+    }
     Some(Stacktrace { frames })
 }
 
@@ -326,6 +336,16 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
         assert_eq!(parse_stack("Error: bob@example.com"), None);
         assert_eq!(parse_stack(""), None);
         assert_eq!(parse_stack("no frames here"), None);
+    }
+
+    #[test]
+    fn huge_file_names_are_cut() {
+        let data_url = format!("data:text/javascript;base64,{}", "A".repeat(5_000));
+        let stack = format!("    at f ({data_url}:1:2)");
+        let frames = parse_stack(&stack).unwrap().frames;
+        let filename = frames[0].filename.as_deref().unwrap();
+        assert_eq!(filename.len(), MAX_VALUE_CHARS);
+        assert!(data_url.starts_with(filename));
     }
 
     #[test]
