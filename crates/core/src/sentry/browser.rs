@@ -39,30 +39,6 @@ pub enum SentrySetupError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entropy(pub [u8; 48]);
 
-impl Entropy {
-    fn event_id(&self) -> EventId {
-        EventId::from_random_bytes(self.array(0))
-    }
-
-    fn trace_id(&self) -> TraceId {
-        TraceId(self.array(16))
-    }
-
-    fn span_id(&self) -> SpanId {
-        SpanId(self.array(32))
-    }
-
-    fn draw(&self) -> u32 {
-        u32::from_le_bytes(self.array(40))
-    }
-
-    fn array<const N: usize>(&self, start: usize) -> [u8; N] {
-        let mut out = [0; N];
-        out.copy_from_slice(&self.0[start..start + N]);
-        out
-    }
-}
-
 /// An error as the browser caught it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapturedError<'a> {
@@ -100,13 +76,6 @@ pub struct Outgoing {
     /// The page is going away: send with `navigator.sendBeacon` (or `fetch` with
     /// `keepalive`).
     pub beacon: bool,
-}
-
-impl Outgoing {
-    /// The request body, with `sent_at` set to `now` (call it when sending).
-    pub fn body(&self, now: UnixMs) -> Vec<u8> {
-        self.envelope.to_bytes_sent_at(now)
-    }
 }
 
 /// Browser Sentry, minus the I/O.
@@ -339,6 +308,13 @@ impl BrowserSentry {
         }
     }
 
+    /// The page came back from the back/forward cache (`pageshow` with
+    /// `persisted`): sends go by `fetch` again. The session that exited stays
+    /// ended; a restored page is not a new page load.
+    pub fn handle_page_show(&mut self) {
+        self.page_hidden = false;
+    }
+
     /// A response from the envelope endpoint: its status and its `Retry-After`
     /// and `X-Sentry-Rate-Limits` headers, if present.
     pub fn handle_response(
@@ -374,7 +350,7 @@ impl BrowserSentry {
                 .iter()
                 .any(|i| matches!(i.header.kind.as_str(), "event" | "transaction"))
             {
-                self.n_queued_events -= 1;
+                self.n_queued_events = self.n_queued_events.saturating_sub(1);
             }
             let (kept, dropped) = self.rate_limits.filter_envelope(now, envelope);
             for category in dropped {
@@ -454,6 +430,37 @@ impl BrowserSentry {
             envelope,
             beacon: self.page_hidden,
         }
+    }
+}
+
+impl Outgoing {
+    /// The request body, with `sent_at` set to `now` (call it when sending).
+    pub fn body(&self, now: UnixMs) -> Vec<u8> {
+        self.envelope.to_bytes_sent_at(now)
+    }
+}
+
+impl Entropy {
+    fn event_id(&self) -> EventId {
+        EventId::from_random_bytes(self.array(0))
+    }
+
+    fn trace_id(&self) -> TraceId {
+        TraceId(self.array(16))
+    }
+
+    fn span_id(&self) -> SpanId {
+        SpanId(self.array(32))
+    }
+
+    fn draw(&self) -> u32 {
+        u32::from_le_bytes(self.array(40))
+    }
+
+    fn array<const N: usize>(&self, start: usize) -> [u8; N] {
+        let mut out = [0; N];
+        out.copy_from_slice(&self.0[start..start + N]);
+        out
     }
 }
 
@@ -663,6 +670,14 @@ mod tests {
             serde_json::from_slice(&exit.envelope.items[0].payload).unwrap();
         assert_eq!(update.status, crate::sentry::SessionStatus::Exited);
         assert_eq!(sentry.poll_transmit(UnixMs(9_000)), None);
+
+        // Back from the back/forward cache: fetch again, no second exit.
+        sentry.handle_page_show();
+        sentry.handle_error(UnixMs(9_500), error("x"), &with_draw(0));
+        let event = sentry.poll_transmit(UnixMs(9_500)).unwrap();
+        assert!(!event.beacon);
+        sentry.handle_page_hide(UnixMs(9_900));
+        assert_eq!(sentry.poll_transmit(UnixMs(9_900)), None);
     }
 
     #[test]

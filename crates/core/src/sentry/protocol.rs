@@ -90,6 +90,9 @@ fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0; N];
+    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
@@ -114,6 +117,17 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+            Level::Fatal => "fatal",
+        }
+    }
+
     /// Parses the names `captureMessage` accepts (`log` is an alias of `info`);
     /// `None` for anything else.
     pub fn from_name(name: &str) -> Option<Level> {
@@ -763,6 +777,19 @@ pub enum DiscardReason {
     SendError,
 }
 
+impl DiscardReason {
+    /// The reason's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscardReason::RatelimitBackoff => "ratelimit_backoff",
+            DiscardReason::SampleRate => "sample_rate",
+            DiscardReason::EventProcessor => "event_processor",
+            DiscardReason::QueueOverflow => "queue_overflow",
+            DiscardReason::SendError => "send_error",
+        }
+    }
+}
+
 /// How many items of one category were dropped for one reason.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DiscardedEvents {
@@ -787,32 +814,6 @@ pub struct ClientReport {
 impl WriteJson for EventId {
     fn write_json(&self, out: &mut Vec<u8>) {
         write_hex_str(out, self.0.as_bytes());
-    }
-}
-
-impl Level {
-    /// The level's name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warning => "warning",
-            Level::Error => "error",
-            Level::Fatal => "fatal",
-        }
-    }
-}
-
-impl DiscardReason {
-    /// The reason's name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiscardReason::RatelimitBackoff => "ratelimit_backoff",
-            DiscardReason::SampleRate => "sample_rate",
-            DiscardReason::EventProcessor => "event_processor",
-            DiscardReason::QueueOverflow => "queue_overflow",
-            DiscardReason::SendError => "send_error",
-        }
     }
 }
 
