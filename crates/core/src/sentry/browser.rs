@@ -435,8 +435,23 @@ impl BrowserSentry {
 
 impl Outgoing {
     /// The request body, with `sent_at` set to `now` (call it when sending).
+    ///
+    /// To keep an envelope across a reload, store `envelope.to_bytes()` and its
+    /// [`category`](Outgoing::category); when sending it later, skip it while
+    /// [`RateLimits::is_limited`] says so and send
+    /// [`stamp_sent_at`](super::stamp_sent_at)`(stored, now)`.
     pub fn body(&self, now: UnixMs) -> Vec<u8> {
         self.envelope.to_bytes_sent_at(now)
+    }
+
+    /// The rate-limit category of what is inside (each envelope holds one item).
+    pub fn category(&self) -> DataCategory {
+        self.envelope
+            .items
+            .first()
+            .map_or(DataCategory::Default, |item| {
+                DataCategory::for_item_type(&item.header.kind)
+            })
     }
 }
 
@@ -467,6 +482,7 @@ impl Entropy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sentry::stamp_sent_at;
 
     const PAGE: &str = "https://forge.example/team/acme";
 
@@ -678,6 +694,20 @@ mod tests {
         assert!(!event.beacon);
         sentry.handle_page_hide(UnixMs(9_900));
         assert_eq!(sentry.poll_transmit(UnixMs(9_900)), None);
+    }
+
+    #[test]
+    fn stored_envelopes_are_resent_with_a_fresh_sent_at() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        sentry.handle_error(UnixMs(1), error("offline"), &with_draw(0));
+        let _session_start = sentry.poll_transmit(UnixMs(1));
+        let out = sentry.poll_transmit(UnixMs(1)).unwrap();
+        assert_eq!(out.category(), DataCategory::Error);
+        let stored = out.envelope.to_bytes();
+        // An hour later, back online.
+        let later = UnixMs(UnixMs::HOUR);
+        assert!(!sentry.rate_limits().is_limited(later, &out.category()));
+        assert_eq!(stamp_sent_at(&stored, later), out.body(later));
     }
 
     #[test]

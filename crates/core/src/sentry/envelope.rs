@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::json::{Obj, WriteJson};
+use super::json::{Obj, WriteJson, write_str};
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
 use crate::{Dsn, UnixMs};
 
@@ -96,9 +96,10 @@ impl WriteJson for SdkInfo {
 
 impl WriteJson for EnvelopeHeader {
     fn write_json(&self, out: &mut Vec<u8>) {
+        // `sent_at` first: `stamp_sent_at` puts it there in stored envelopes too.
         Obj::new(out)
-            .opt_str("event_id", self.event_id.as_deref())
             .opt_str("sent_at", self.sent_at.as_deref())
+            .opt_str("event_id", self.event_id.as_deref())
             .opt_str("dsn", self.dsn.as_deref())
             .opt_value("sdk", self.sdk.as_ref())
             .end();
@@ -316,6 +317,37 @@ impl Envelope {
         }
         Ok(Envelope { header, items })
     }
+}
+
+/// Sets `sent_at` in an envelope stored without one (written by
+/// [`Envelope::to_bytes`] while `header.sent_at` was `None`), without parsing it:
+/// an envelope that waited offline must say when it really left, or Sentry's
+/// clock-skew correction shifts its events by the time it waited.
+///
+/// ```
+/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_core::sentry::{Envelope, EnvelopeHeader, stamp_sent_at};
+/// let envelope = Envelope {
+///     header: EnvelopeHeader { event_id: Some("9ec79c33ec9942ab8353589fcb2e04dc".into()), ..Default::default() },
+///     items: vec![],
+/// };
+/// let stored = envelope.to_bytes();
+/// assert_eq!(stamp_sent_at(&stored, UnixMs(0)), envelope.to_bytes_sent_at(UnixMs(0)));
+/// ```
+pub fn stamp_sent_at(unsent: &[u8], now: UnixMs) -> Vec<u8> {
+    let Some(rest) = unsent.strip_prefix(b"{") else {
+        return unsent.to_vec();
+    };
+    let mut out = Vec::with_capacity(unsent.len() + 40);
+    out.push(b'{');
+    write_str(&mut out, "sent_at");
+    out.push(b':');
+    write_str(&mut out, &now.to_rfc3339());
+    if !rest.starts_with(b"}") {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Splits at the first `\n` (dropped), or returns everything when there is none.

@@ -34,7 +34,9 @@ pub use browser::{
     BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MECHANISM_GENERIC,
     MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
-pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo};
+pub use envelope::{
+    Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo, stamp_sent_at,
+};
 pub use filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url,
