@@ -125,6 +125,13 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
         tx.user.as_ref().and_then(|u| u.id.as_deref()),
         Some("user-7")
     );
+    // The dynamic sampling context tells Sentry the production sample rate.
+    let header = serde_json::to_value(sent[0].1.headers()).unwrap();
+    assert_eq!(header["trace"]["sample_rate"], "0.05");
+    assert_eq!(header["trace"]["sampled"], "true");
+    assert_eq!(header["trace"]["public_key"], "public");
+    assert_eq!(header["trace"]["trace_id"], "02".repeat(16));
+    assert_eq!(header["trace"]["transaction"], "/team/acme/instances");
     let Some(Context::Trace(trace)) = tx.contexts.get("trace") else {
         panic!("no trace context: {:?}", tx.contexts);
     };

@@ -250,7 +250,12 @@ impl BrowserSentry {
             started,
             now,
         );
-        let envelope = Envelope::for_transaction(&transaction, &self.dsn, &self.context.sdk);
+        let envelope = Envelope::for_transaction(
+            &transaction,
+            self.traces_sample_rate,
+            &self.dsn,
+            &self.context.sdk,
+        );
         self.queue_event(envelope, DataCategory::Transaction);
     }
 

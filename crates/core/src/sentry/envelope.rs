@@ -31,6 +31,35 @@ pub struct EnvelopeHeader {
     /// The SDK that wrote it.
     #[serde(default)]
     pub sdk: Option<SdkInfo>,
+    /// The trace's dynamic sampling context, on transactions.
+    #[serde(default)]
+    pub trace: Option<TraceHeader>,
+}
+
+/// The `trace` envelope header (Sentry's dynamic sampling context): tells Sentry
+/// the client-side sample rate, so it can extrapolate what was sampled away.
+/// Values are strings on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct TraceHeader {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The DSN's public key.
+    pub public_key: String,
+    /// The sample rate, e.g. `0.05`.
+    #[serde(default)]
+    pub sample_rate: Option<String>,
+    /// `true` for a sampled (sent) trace.
+    #[serde(default)]
+    pub sampled: Option<String>,
+    /// Release name.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// Deployment environment.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// The transaction (route).
+    #[serde(default)]
+    pub transaction: Option<String>,
 }
 
 /// The header line of one item.
@@ -102,7 +131,38 @@ impl WriteJson for EnvelopeHeader {
             .opt_str("event_id", self.event_id.as_deref())
             .opt_str("dsn", self.dsn.as_deref())
             .opt_value("sdk", self.sdk.as_ref())
+            .opt_value("trace", self.trace.as_ref())
             .end();
+    }
+}
+
+impl WriteJson for TraceHeader {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("trace_id", &self.trace_id)
+            .str("public_key", &self.public_key)
+            .opt_str("sample_rate", self.sample_rate.as_deref())
+            .opt_str("sampled", self.sampled.as_deref())
+            .opt_str("release", self.release.as_deref())
+            .opt_str("environment", self.environment.as_deref())
+            .opt_str("transaction", self.transaction.as_deref())
+            .end();
+    }
+}
+
+/// A rate from 0 to 1 as short decimal text (`0.05`, `0.5`, `1`), to six places,
+/// without float formatting in the browser build.
+fn decimal_text(rate: f64) -> String {
+    let millionths = (rate.clamp(0.0, 1.0) * 1_000_000.0 + 0.5) as u32;
+    if millionths >= 1_000_000 {
+        return "1".to_owned();
+    }
+    let digits = format!("{millionths:06}");
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        "0".to_owned()
+    } else {
+        format!("0.{digits}")
     }
 }
 
@@ -229,14 +289,30 @@ impl Envelope {
         )
     }
 
-    /// An envelope holding one transaction.
-    pub fn for_transaction(transaction: &Transaction, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        Envelope::single(
+    /// An envelope holding one transaction kept at `sample_rate`, with the
+    /// `trace` header that tells Sentry that rate.
+    pub fn for_transaction(
+        transaction: &Transaction,
+        sample_rate: f64,
+        dsn: &Dsn,
+        sdk: &SdkInfo,
+    ) -> Self {
+        let mut envelope = Envelope::single(
             Some(transaction.event_id.to_string()),
             EnvelopeItem::new("transaction", transaction.to_json()),
             dsn,
             sdk,
-        )
+        );
+        envelope.header.trace = Some(TraceHeader {
+            trace_id: transaction.contexts.trace.trace_id.to_string(),
+            public_key: dsn.public_key().to_owned(),
+            sample_rate: Some(decimal_text(sample_rate)),
+            sampled: Some("true".to_owned()),
+            release: transaction.release.clone(),
+            environment: transaction.environment.clone(),
+            transaction: Some(transaction.transaction.clone()),
+        });
+        envelope
     }
 
     /// An envelope holding one session update.
@@ -271,6 +347,7 @@ impl Envelope {
                 sent_at: None,
                 dsn: Some(dsn.to_string()),
                 sdk: Some(sdk.clone()),
+                trace: None,
             },
             items: vec![item],
         }
@@ -381,6 +458,22 @@ mod tests {
         assert_eq!(env.items[0].payload, b"\xef\xbb\xbfHello\r\n");
         assert_eq!(env.items[1].payload, b"{\"message\":\"x\"}");
         assert_eq!(env.items[2].payload, b"{}");
+    }
+
+    #[test]
+    fn sample_rates_as_decimal_text() {
+        let cases = [
+            (0.05, "0.05"),
+            (0.5, "0.5"),
+            (1.0, "1"),
+            (0.0, "0"),
+            (0.123_456_7, "0.123457"),
+            (2.0, "1"),
+            (f64::NAN, "0"),
+        ];
+        for (rate, want) in cases {
+            assert_eq!(decimal_text(rate), want, "{rate}");
+        }
     }
 
     #[test]

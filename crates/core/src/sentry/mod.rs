@@ -35,7 +35,8 @@ pub use browser::{
     MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
 pub use envelope::{
-    Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo, stamp_sent_at,
+    Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo, TraceHeader,
+    stamp_sent_at,
 };
 pub use filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
