@@ -14,7 +14,8 @@
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
 //!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
-//! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads.
+//! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
+//!   [`sentry::BrowserSentry`] is browser Sentry's whole policy as a sans-IO state machine.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
 //! # Features

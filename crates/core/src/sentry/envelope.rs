@@ -1,7 +1,14 @@
+//! Sentry's envelope format: a header line, then items, each a header line and a
+//! payload. Written by hand (see [`super::json`]), read with serde.
+
 use serde::{Deserialize, Serialize};
 
+use super::json::{Obj, WriteJson, write_str};
+use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
+use crate::{Dsn, UnixMs};
+
 /// The SDK that wrote an envelope or event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SdkInfo {
     /// e.g. `ff-telemetry.web`
     pub name: String,
@@ -10,37 +17,66 @@ pub struct SdkInfo {
 }
 
 /// The first line of an envelope.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub struct EnvelopeHeader {
     /// The id of the event or transaction inside, 32 hex digits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub event_id: Option<String>,
     /// When the SDK sent it, RFC 3339 (set once, at send time).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sent_at: Option<String>,
     /// The DSN the envelope is meant for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub dsn: Option<String>,
     /// The SDK that wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sdk: Option<SdkInfo>,
+    /// The trace's dynamic sampling context, on transactions.
+    #[serde(default)]
+    pub trace: Option<TraceHeader>,
+}
+
+/// The `trace` envelope header (Sentry's dynamic sampling context): tells Sentry
+/// the client-side sample rate, so it can extrapolate what was sampled away.
+/// Values are strings on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct TraceHeader {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The DSN's public key.
+    pub public_key: String,
+    /// The sample rate, e.g. `0.05`.
+    #[serde(default)]
+    pub sample_rate: Option<String>,
+    /// `true` for a sampled (sent) trace.
+    #[serde(default)]
+    pub sampled: Option<String>,
+    /// Release name.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// Deployment environment.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// The transaction (route).
+    #[serde(default)]
+    pub transaction: Option<String>,
 }
 
 /// The header line of one item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ItemHeader {
     /// `event`, `transaction`, `session`, `sessions`, `client_report`, `attachment`, …
     #[serde(rename = "type")]
     pub kind: String,
     /// Payload length in bytes. Optional on the wire: without it the payload ends at
     /// the next newline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub length: Option<u64>,
     /// MIME type of the payload, for attachments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub content_type: Option<String>,
     /// File name, for attachments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub filename: Option<String>,
 }
 
@@ -54,8 +90,8 @@ pub struct EnvelopeItem {
 }
 
 impl EnvelopeItem {
-    /// A JSON item of the given type.
-    pub fn json<T: Serialize>(kind: &str, payload: &T) -> Self {
+    /// An item of the given type with a ready-made payload.
+    pub fn new(kind: &str, payload: Vec<u8>) -> Self {
         EnvelopeItem {
             header: ItemHeader {
                 kind: kind.to_owned(),
@@ -63,9 +99,81 @@ impl EnvelopeItem {
                 content_type: None,
                 filename: None,
             },
-            payload: serde_json::to_vec(payload)
-                .unwrap_or_else(|_| unreachable!("protocol types serialise")),
+            payload,
         }
+    }
+
+    /// A JSON item of the given type, serialised by serde (for payloads other
+    /// than the ones this module writes itself).
+    pub fn json<T: Serialize>(kind: &str, payload: &T) -> Self {
+        EnvelopeItem::new(
+            kind,
+            serde_json::to_vec(payload)
+                .unwrap_or_else(|_| unreachable!("protocol types serialise")),
+        )
+    }
+}
+
+impl WriteJson for SdkInfo {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("name", &self.name)
+            .str("version", &self.version)
+            .end();
+    }
+}
+
+impl WriteJson for EnvelopeHeader {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        // `sent_at` first: `stamp_sent_at` puts it there in stored envelopes too.
+        Obj::new(out)
+            .opt_str("sent_at", self.sent_at.as_deref())
+            .opt_str("event_id", self.event_id.as_deref())
+            .opt_str("dsn", self.dsn.as_deref())
+            .opt_value("sdk", self.sdk.as_ref())
+            .opt_value("trace", self.trace.as_ref())
+            .end();
+    }
+}
+
+impl WriteJson for TraceHeader {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("trace_id", &self.trace_id)
+            .str("public_key", &self.public_key)
+            .opt_str("sample_rate", self.sample_rate.as_deref())
+            .opt_str("sampled", self.sampled.as_deref())
+            .opt_str("release", self.release.as_deref())
+            .opt_str("environment", self.environment.as_deref())
+            .opt_str("transaction", self.transaction.as_deref())
+            .end();
+    }
+}
+
+/// A rate from 0 to 1 as short decimal text (`0.05`, `0.5`, `1`), to six places,
+/// without float formatting in the browser build.
+fn decimal_text(rate: f64) -> String {
+    let millionths = (rate.clamp(0.0, 1.0) * 1_000_000.0 + 0.5) as u32;
+    if millionths >= 1_000_000 {
+        return "1".to_owned();
+    }
+    let digits = format!("{millionths:06}");
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        "0".to_owned()
+    } else {
+        format!("0.{digits}")
+    }
+}
+
+impl WriteJson for ItemHeader {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("type", &self.kind)
+            .opt_u64("length", self.length)
+            .opt_str("content_type", self.content_type.as_deref())
+            .opt_str("filename", self.filename.as_deref())
+            .end();
     }
 }
 
@@ -139,8 +247,12 @@ impl ItemHeader {
 impl Envelope {
     /// The envelope in wire form, every item header carrying its payload length.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_with_header(&self.header)
+    }
+
+    fn to_bytes_with_header(&self, header: &EnvelopeHeader) -> Vec<u8> {
         let mut out = Vec::new();
-        write_json_line(&mut out, &self.header);
+        write_json_line(&mut out, header);
         for item in &self.items {
             let header = item.header.clone().with_length(item.payload.len() as u64);
             write_json_line(&mut out, &header);
@@ -148,6 +260,97 @@ impl Envelope {
             out.push(b'\n');
         }
         out
+    }
+
+    /// An envelope holding one error event (never more: Sentry takes at most one
+    /// event or transaction per envelope).
+    ///
+    /// ```
+    /// use ff_telemetry_core::{Dsn, UnixMs};
+    /// use ff_telemetry_core::sentry::{Envelope, Event, EventContext, EventId, SdkInfo};
+    /// let sdk = SdkInfo { name: "ff-telemetry.web".into(), version: "0.1.0".into() };
+    /// let context = EventContext { environment: "dev".into(), release: None, sdk: sdk.clone(),
+    ///     user: None, page_url: None };
+    /// let id = EventId::from_random_bytes([5; 16]);
+    /// let event = Event::message(&context, id, UnixMs(0), "hello", Default::default());
+    /// let dsn: Dsn = "https://key@sentry.example/1".parse().unwrap();
+    /// let envelope = Envelope::for_event(&event, &dsn, &sdk);
+    /// let body = String::from_utf8(envelope.to_bytes_sent_at(UnixMs(1_000))).unwrap();
+    /// let header = body.lines().next().unwrap();
+    /// assert!(header.contains(r#""sent_at":"1970-01-01T00:00:01.000Z""#));
+    /// assert!(header.contains(&format!(r#""event_id":"{id}""#)));
+    /// ```
+    pub fn for_event(event: &Event, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope::single(
+            Some(event.event_id.to_string()),
+            EnvelopeItem::new("event", event.to_json()),
+            dsn,
+            sdk,
+        )
+    }
+
+    /// An envelope holding one transaction kept at `sample_rate`, with the
+    /// `trace` header that tells Sentry that rate.
+    pub fn for_transaction(
+        transaction: &Transaction,
+        sample_rate: f64,
+        dsn: &Dsn,
+        sdk: &SdkInfo,
+    ) -> Self {
+        let mut envelope = Envelope::single(
+            Some(transaction.event_id.to_string()),
+            EnvelopeItem::new("transaction", transaction.to_json()),
+            dsn,
+            sdk,
+        );
+        envelope.header.trace = Some(TraceHeader {
+            trace_id: transaction.contexts.trace.trace_id.to_string(),
+            public_key: dsn.public_key().to_owned(),
+            sample_rate: Some(decimal_text(sample_rate)),
+            sampled: Some("true".to_owned()),
+            release: transaction.release.clone(),
+            environment: transaction.environment.clone(),
+            transaction: Some(transaction.transaction.clone()),
+        });
+        envelope
+    }
+
+    /// An envelope holding one session update.
+    pub fn for_session(update: &SessionUpdate, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope::single(
+            None,
+            EnvelopeItem::new("session", update.to_json()),
+            dsn,
+            sdk,
+        )
+    }
+
+    /// An envelope holding a client report (which always travels alone).
+    pub fn for_client_report(report: &ClientReport, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        let item = EnvelopeItem::new("client_report", report.to_json());
+        Envelope::single(None, item, dsn, sdk)
+    }
+
+    /// The wire form with `sent_at` set to `now`: call it once, when sending, so
+    /// the server can correct the browser's clock skew.
+    pub fn to_bytes_sent_at(&self, now: UnixMs) -> Vec<u8> {
+        self.to_bytes_with_header(&EnvelopeHeader {
+            sent_at: Some(now.to_rfc3339()),
+            ..self.header.clone()
+        })
+    }
+
+    fn single(event_id: Option<String>, item: EnvelopeItem, dsn: &Dsn, sdk: &SdkInfo) -> Self {
+        Envelope {
+            header: EnvelopeHeader {
+                event_id,
+                sent_at: None,
+                dsn: Some(dsn.to_string()),
+                sdk: Some(sdk.clone()),
+                trace: None,
+            },
+            items: vec![item],
+        }
     }
 
     /// Parses an envelope, accepting item headers with or without `length`.
@@ -193,6 +396,37 @@ impl Envelope {
     }
 }
 
+/// Sets `sent_at` in an envelope stored without one (written by
+/// [`Envelope::to_bytes`] while `header.sent_at` was `None`), without parsing it:
+/// an envelope that waited offline must say when it really left, or Sentry's
+/// clock-skew correction shifts its events by the time it waited.
+///
+/// ```
+/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_core::sentry::{Envelope, EnvelopeHeader, stamp_sent_at};
+/// let envelope = Envelope {
+///     header: EnvelopeHeader { event_id: Some("9ec79c33ec9942ab8353589fcb2e04dc".into()), ..Default::default() },
+///     items: vec![],
+/// };
+/// let stored = envelope.to_bytes();
+/// assert_eq!(stamp_sent_at(&stored, UnixMs(0)), envelope.to_bytes_sent_at(UnixMs(0)));
+/// ```
+pub fn stamp_sent_at(unsent: &[u8], now: UnixMs) -> Vec<u8> {
+    let Some(rest) = unsent.strip_prefix(b"{") else {
+        return unsent.to_vec();
+    };
+    let mut out = Vec::with_capacity(unsent.len() + 40);
+    out.push(b'{');
+    write_str(&mut out, "sent_at");
+    out.push(b':');
+    write_str(&mut out, &now.to_rfc3339());
+    if !rest.starts_with(b"}") {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// Splits at the first `\n` (dropped), or returns everything when there is none.
 fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
     match bytes.iter().position(|&b| b == b'\n') {
@@ -201,9 +435,8 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn write_json_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
-    serde_json::to_writer(&mut *out, value)
-        .unwrap_or_else(|_| unreachable!("protocol types serialise"));
+fn write_json_line(out: &mut Vec<u8>, value: &impl WriteJson) {
+    value.write_json(out);
     out.push(b'\n');
 }
 
@@ -225,6 +458,22 @@ mod tests {
         assert_eq!(env.items[0].payload, b"\xef\xbb\xbfHello\r\n");
         assert_eq!(env.items[1].payload, b"{\"message\":\"x\"}");
         assert_eq!(env.items[2].payload, b"{}");
+    }
+
+    #[test]
+    fn sample_rates_as_decimal_text() {
+        let cases = [
+            (0.05, "0.05"),
+            (0.5, "0.5"),
+            (1.0, "1"),
+            (0.0, "0"),
+            (0.123_456_7, "0.123457"),
+            (2.0, "1"),
+            (f64::NAN, "0"),
+        ];
+        for (rate, want) in cases {
+            assert_eq!(decimal_text(rate), want, "{rate}");
+        }
     }
 
     #[test]

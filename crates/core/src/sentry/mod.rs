@@ -1,8 +1,58 @@
-//! Sentry's envelope wire format, written by the browser SDK and read by the collector.
+//! Sentry for the browser, minus the I/O: the envelope wire format, the payloads,
+//! and every policy the browser SDK applies before sending.
 //!
-//! The `sentry` crate cannot run in the browser (it reads the system clock), so the
-//! browser side builds envelopes from these types.
+//! The `sentry` crate cannot run in the browser (it reads the system clock), so
+//! the browser SDK is built from these pieces; the collector reads the same types.
+//!
+//! # Concepts
+//!
+//! - [`BrowserSentry`]: the whole browser side as a sans-IO state machine. The
+//!   browser crate feeds it page events with the time and random bytes
+//!   ([`Entropy`]) and sends what [`BrowserSentry::poll_transmit`] returns.
+//! - Payloads: [`Event`], [`SessionUpdate`], [`Transaction`], [`ClientReport`],
+//!   each wrapped alone in an [`Envelope`] (`Envelope::for_*`), with `sent_at` set
+//!   when sending ([`Envelope::to_bytes_sent_at`]). They are written by a small
+//!   hand-made JSON writer (no `serde_json` serializer in the browser build) and
+//!   read back with serde; a test has the `sentry-types` crate parse what we write.
+//! - Policies, each a pure function or small state machine: stack parsing
+//!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
+//!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
+//!   [`Deduplicator`]) and release health ([`SessionTracker`]).
 
+mod browser;
+mod datetime;
 mod envelope;
+mod filter;
+mod json;
+mod protocol;
+mod ratelimit;
+mod sampling;
+mod session;
+mod stacktrace;
 
-pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo};
+pub use browser::{
+    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MECHANISM_GENERIC,
+    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
+};
+pub use envelope::{
+    Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo, TraceHeader,
+    stamp_sent_at,
+};
+pub use filter::{
+    Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
+    sanitize_url,
+};
+pub use protocol::{
+    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
+    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
+    SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext, TraceId,
+    Transaction, TransactionContexts, TransactionInfo, User, Values,
+};
+pub use ratelimit::{
+    DEFAULT_RETRY_AFTER_MS, LimitScope, RateLimit, RateLimits, parse_rate_limits, parse_retry_after,
+};
+pub use sampling::{
+    DEVELOPMENT_TRACES_SAMPLE_RATE, PRODUCTION_TRACES_SAMPLE_RATE, is_sampled, traces_sample_rate,
+};
+pub use session::SessionTracker;
+pub use stacktrace::{MAX_FRAMES, parse_stack};

@@ -1,0 +1,223 @@
+//! The two date formats Sentry's wire speaks: RFC 3339 in payloads and HTTP's
+//! IMF-fixdate in `Retry-After`. Hand-written so the browser build carries no
+//! calendar crate.
+
+use crate::UnixMs;
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7).
+///
+/// The obsolete RFC 850 and asctime forms are not accepted: servers must send
+/// IMF-fixdate, and a date we cannot read falls back to the default back-off.
+pub(crate) fn parse_imf_fixdate(s: &str) -> Option<UnixMs> {
+    let mut parts = s.trim().split(' ');
+    let weekday = parts.next()?;
+    let day = parts.next()?;
+    let month = parts.next()?;
+    let year = parts.next()?;
+    let time = parts.next()?;
+    let zone = parts.next()?;
+    if parts.next().is_some() || zone != "GMT" || weekday.len() != 4 || !weekday.ends_with(',') {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let day = fixed_digits(day, 2)?;
+    let year = fixed_digits(year, 4)?;
+    let ms_of_day = parse_hms(time)?;
+    to_unix_ms(i64::from(year), month, day, ms_of_day, 0)
+}
+
+/// Parses an RFC 3339 timestamp (`2026-11-28T07:17:19.123Z`, any offset, any
+/// number of fraction digits; precision beyond milliseconds is dropped).
+pub(crate) fn parse_rfc3339(s: &str) -> Option<UnixMs> {
+    let (date, rest) = (s.get(..10)?, s.get(10..)?);
+    let mut ymd = date.split('-');
+    let year = fixed_digits(ymd.next()?, 4)?;
+    let month = fixed_digits(ymd.next()?, 2)?;
+    let day = fixed_digits(ymd.next()?, 2)?;
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let time_end = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (time, zone) = rest.split_at(time_end);
+    let (hms, fraction) = match time.split_once('.') {
+        Some((hms, fraction)) => (hms, Some(fraction)),
+        None => (time, None),
+    };
+    let mut ms_of_day = parse_hms(hms)?;
+    if let Some(fraction) = fraction {
+        if fraction.is_empty() {
+            return None;
+        }
+        ms_of_day += fraction_millis(fraction)?;
+    }
+    let offset_minutes = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (hours, minutes) = zone.get(1..)?.split_once(':')?;
+            let minutes = fixed_digits(hours, 2)? * 60 + fixed_digits(minutes, 2)?;
+            sign * i64::from(minutes)
+        }
+    };
+    to_unix_ms(i64::from(year), month, day, ms_of_day, offset_minutes)
+}
+
+/// Decimal digits after a point as milliseconds (`5` → 500, `123456` → 123);
+/// `None` unless all are digits.
+pub(crate) fn fraction_millis(digits: &str) -> Option<u64> {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = digits.bytes().chain(std::iter::repeat(b'0')).take(3);
+    Some(padded.fold(0, |ms, digit| ms * 10 + u64::from(digit - b'0')))
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Exactly `n` ASCII digits.
+fn fixed_digits(s: &str, n: usize) -> Option<u32> {
+    if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `HH:MM:SS` as milliseconds of the day (a leap second counts as :59).
+fn parse_hms(s: &str) -> Option<u64> {
+    let mut parts = s.split(':');
+    let hours = fixed_digits(parts.next()?, 2)?;
+    let minutes = fixed_digits(parts.next()?, 2)?;
+    let seconds = fixed_digits(parts.next()?, 2)?;
+    if parts.next().is_some() || hours > 23 || minutes > 59 || seconds > 60 {
+        return None;
+    }
+    Some(u64::from(hours * 3600 + minutes * 60 + seconds.min(59)) * UnixMs::SECOND)
+}
+
+fn to_unix_ms(
+    year: i64,
+    month: u32,
+    day: u32,
+    ms_of_day: u64,
+    offset_minutes: i64,
+) -> Option<UnixMs> {
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let ms = i128::from(days) * i128::from(UnixMs::DAY) + i128::from(ms_of_day)
+        - i128::from(offset_minutes) * i128::from(UnixMs::MINUTE);
+    u64::try_from(ms).ok().map(UnixMs)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`, the inverse of the one `UnixMs::to_rfc3339` uses).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Reads a timestamp from an RFC 3339 string (what we write) or float seconds
+/// since the epoch (what other SDKs write).
+pub(crate) fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UnixMs, D::Error> {
+    d.deserialize_any(timestamp::TimestampVisitor)
+}
+
+mod timestamp {
+    use serde::de;
+
+    use crate::UnixMs;
+
+    pub(super) struct TimestampVisitor;
+
+    impl de::Visitor<'_> for TimestampVisitor {
+        type Value = UnixMs;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an RFC 3339 timestamp or seconds since the epoch")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<UnixMs, E> {
+            super::parse_rfc3339(v).ok_or_else(|| E::custom(format!("bad timestamp {v:?}")))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<UnixMs, E> {
+            Ok(UnixMs(v.saturating_mul(UnixMs::SECOND)))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<UnixMs, E> {
+            u64::try_from(v)
+                .map(|v| UnixMs(v.saturating_mul(UnixMs::SECOND)))
+                .map_err(|_| E::custom("timestamp before 1970"))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<UnixMs, E> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(UnixMs((v * 1000.0).round() as u64))
+            } else {
+                Err(E::custom("timestamp before 1970 or not finite"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imf_fixdate_round_trips_known_instants() {
+        let cases = [
+            ("Sun, 06 Nov 1994 08:49:37 GMT", Some(784_111_777_000)),
+            ("Thu, 29 Feb 2024 12:00:00 GMT", Some(1_709_208_000_000)),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", Some(0)),
+            ("Sat, 28 Nov 2026 07:26:03 GMT", Some(1_795_850_763_000)),
+            // Obsolete forms and broken input are refused.
+            ("Sunday, 06-Nov-94 08:49:37 GMT", None),
+            ("Sun Nov  6 08:49:37 1994", None),
+            ("Sun, 06 Nov 1994 08:49:37 UTC", None),
+            ("Sun, 31 Nov 1994 08:49:37 GMT", None),
+            ("Sun, 06 Nov 1994 24:00:00 GMT", None),
+            ("Sun, 6 Nov 1994 08:49:37 GMT", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_imf_fixdate(input), want.map(UnixMs), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_reads_what_we_write_and_what_others_write() {
+        for ms in [0, 1_709_208_000_123, 1_795_850_763_999] {
+            assert_eq!(parse_rfc3339(&UnixMs(ms).to_rfc3339()), Some(UnixMs(ms)));
+        }
+        let cases = [
+            ("2026-11-28T07:26:03Z", Some(1_795_850_763_000)),
+            ("2026-11-28T07:26:03.5Z", Some(1_795_850_763_500)),
+            ("2026-11-28T07:26:03.123456+00:00", Some(1_795_850_763_123)),
+            ("2026-11-28T09:26:03+02:00", Some(1_795_850_763_000)),
+            ("2026-11-28T02:26:03-05:00", Some(1_795_850_763_000)),
+            ("2026-11-28", None),
+            ("2026-11-28T07:26Z", None),
+            ("2026-13-28T07:26:03Z", None),
+            ("2026-11-28T07:26:03.Z", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_rfc3339(input), want.map(UnixMs), "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Which errors are not worth sending: events from developers' machines, errors
+//! the platform chose to ignore, and the same error again.
+
+use super::protocol::{Exception, Frame};
+
+/// Longest text sent in one field (error value, message, frame file or
+/// function), in characters: keeps every envelope far below `sendBeacon`'s 64 KiB.
+pub const MAX_VALUE_CHARS: usize = 1_024;
+
+/// Whether `page_url` is served from the local machine (`localhost`, `*.localhost`,
+/// `127.0.0.0/8`, `[::1]`), whose events FlowFuse drops by default.
+///
+/// ```
+/// use ff_telemetry_core::sentry::is_local_page;
+/// assert!(is_local_page("http://localhost:3000/team/a"));
+/// assert!(is_local_page("http://127.0.0.1:8080/"));
+/// assert!(is_local_page("http://[::1]/"));
+/// assert!(!is_local_page("https://app.flowfuse.com/"));
+/// ```
+pub fn is_local_page(page_url: &str) -> bool {
+    let host = host_of(page_url).to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host
+            .strip_prefix("127.")
+            .is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(is_octet))
+}
+
+/// The page URL as it may be reported: without user name, password, query string
+/// or fragment (they can hold tokens and personal data).
+///
+/// ```
+/// use ff_telemetry_core::sentry::sanitize_url;
+/// assert_eq!(
+///     sanitize_url("https://bob:pw@app.example/team/a?token=s3cr3t#x"),
+///     "https://app.example/team/a"
+/// );
+/// ```
+pub fn sanitize_url(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or(url);
+    let Some(scheme_end) = without_query.find("://") else {
+        return without_query.to_owned();
+    };
+    let (scheme, rest) = without_query.split_at(scheme_end + 3);
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}{host_port}{path}")
+}
+
+/// A route as it may be reported: the path without query string or fragment.
+///
+/// ```
+/// use ff_telemetry_core::sentry::sanitize_route;
+/// assert_eq!(sanitize_route("/team/a/instances?search=x#top"), "/team/a/instances");
+/// ```
+pub fn sanitize_route(route: &str) -> &str {
+    route.split(['?', '#']).next().unwrap_or(route)
+}
+
+/// Whether an error or message contains one of the `ignore_errors` substrings.
+///
+/// Patterns are matched against `"{type}: {value}"` (what the browser console
+/// shows) and, for messages, the message itself. Empty patterns match nothing.
+///
+/// ```
+/// use ff_telemetry_core::sentry::is_ignored;
+/// let patterns = ["ResizeObserver loop".to_owned()];
+/// assert!(is_ignored("Error: ResizeObserver loop limit exceeded", &patterns));
+/// assert!(!is_ignored("TypeError: x is undefined", &patterns));
+/// ```
+pub fn is_ignored(text: &str, patterns: &[String]) -> bool {
+    patterns
+        .iter()
+        .any(|p| !p.is_empty() && text.contains(p.as_str()))
+}
+
+/// Drops an error identical to the one just before it (same type, value and
+/// top frame, or same message): a render loop throwing on every frame is one
+/// report, not thousands.
+///
+/// ```
+/// use ff_telemetry_core::sentry::{Deduplicator, ErrorFingerprint};
+/// let mut dedup = Deduplicator::default();
+/// let boom = ErrorFingerprint::message("boom");
+/// assert!(!dedup.is_repeat(boom.clone()));
+/// assert!(dedup.is_repeat(boom.clone()));
+/// assert!(!dedup.is_repeat(ErrorFingerprint::message("other")));
+/// assert!(!dedup.is_repeat(boom));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Deduplicator {
+    last: Option<ErrorFingerprint>,
+}
+
+/// What makes two errors "the same" for [`Deduplicator`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorFingerprint {
+    kind: String,
+    value: String,
+    top_frame: Option<Frame>,
+}
+
+impl ErrorFingerprint {
+    /// An exception's type, value and newest frame.
+    pub fn exception(exception: &Exception) -> Self {
+        ErrorFingerprint {
+            kind: exception.kind.clone(),
+            value: exception.value.clone().unwrap_or_default(),
+            top_frame: exception
+                .stacktrace
+                .as_ref()
+                .and_then(|s| s.frames.last().cloned()),
+        }
+    }
+
+    /// A message.
+    pub fn message(message: &str) -> Self {
+        ErrorFingerprint {
+            kind: String::new(),
+            value: message.to_owned(),
+            top_frame: None,
+        }
+    }
+}
+
+impl Deduplicator {
+    /// Whether `error` equals the previous error; either way it becomes the previous error.
+    pub fn is_repeat(&mut self, error: ErrorFingerprint) -> bool {
+        let repeat = self.last.as_ref() == Some(&error);
+        self.last = Some(error);
+        repeat
+    }
+}
+
+/// The first `max` characters of `s`.
+pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices()
+        .nth(max)
+        .and_then(|(end, _)| s.get(..end))
+        .unwrap_or(s)
+}
+
+/// The host part of a URL, brackets kept for IPv6.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.starts_with('[') {
+        return host_port
+            .find(']')
+            .map_or(host_port, |end| &host_port[..=end]);
+    }
+    host_port.split(':').next().unwrap_or(host_port)
+}
+
+fn is_octet(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 3 && s.parse::<u8>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sentry::protocol::Stacktrace;
+
+    #[test]
+    fn local_pages_are_recognised() {
+        let cases = [
+            ("http://localhost/", true),
+            ("http://LOCALHOST:3000/a", true),
+            ("http://app.localhost:3000/a", true),
+            ("http://127.0.0.1:8080/", true),
+            ("http://127.1.2.3/", true),
+            ("http://user@127.0.0.1/", true),
+            ("http://[::1]:5173/", true),
+            ("http://localhost./", true),
+            ("https://app.flowfuse.com/localhost", false),
+            ("https://localhost.example.com/", false),
+            ("http://127.0.0.1.example.com/", false),
+            ("http://10.0.0.1/", false),
+            ("http://[::2]/", false),
+            ("https://app.example/?next=http://localhost/", false),
+        ];
+        for (url, want) in cases {
+            assert_eq!(is_local_page(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn sanitising_keeps_origin_and_path() {
+        let cases = [
+            ("http://h:1/a/b", "http://h:1/a/b"),
+            ("http://u@h/a?x=1", "http://h/a"),
+            ("http://h#frag", "http://h"),
+            ("http://[::1]:8/p?q", "http://[::1]:8/p"),
+            ("/relative?x", "/relative"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(sanitize_url(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn empty_ignore_patterns_match_nothing() {
+        assert!(!is_ignored("anything", &[String::new()]));
+    }
+
+    #[test]
+    fn repeats_compare_type_value_and_top_frame() {
+        let frame = |line| Frame {
+            filename: Some("http://h/app.js".into()),
+            lineno: Some(line),
+            ..Frame::default()
+        };
+        let exception = |value: &str, top_line| Exception {
+            kind: "TypeError".into(),
+            value: Some(value.into()),
+            mechanism: None,
+            stacktrace: Some(Stacktrace {
+                frames: vec![frame(1), frame(top_line)],
+            }),
+        };
+        let mut dedup = Deduplicator::default();
+        let steps = [
+            (exception("a", 10), false),
+            (exception("a", 10), true),
+            (exception("a", 11), false),
+            (exception("b", 11), false),
+            (exception("b", 11), true),
+        ];
+        for (i, (e, want)) in steps.into_iter().enumerate() {
+            assert_eq!(
+                dedup.is_repeat(ErrorFingerprint::exception(&e)),
+                want,
+                "{i}"
+            );
+        }
+    }
+}

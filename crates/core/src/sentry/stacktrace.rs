@@ -1,0 +1,361 @@
+//! `Error.stack` strings from Chromium (V8) and Firefox (SpiderMonkey, which
+//! Safari's format also matches) turned into Sentry frames.
+//!
+//! Hand-written rather than regular expressions: the `regex` crate alone would
+//! take a large part of the browser SDK's size budget.
+
+use super::filter::{MAX_VALUE_CHARS, truncate_chars};
+use super::protocol::{Frame, Stacktrace};
+
+/// Frames kept from one stack, the newest ones (Sentry's own limit).
+pub const MAX_FRAMES: usize = 50;
+
+/// Parses an `Error.stack` string into a stack trace, oldest call first.
+///
+/// Lines that are not frames (the message line V8 puts first, blank lines) are
+/// skipped. WebAssembly frames keep their module offset as `instruction_addr`.
+/// File and function names are cut at [`MAX_VALUE_CHARS`] (a `data:` URL can be
+/// a whole script). Returns `None` when no line is a frame.
+///
+/// ```
+/// use ff_telemetry_core::sentry::parse_stack;
+/// let stack = "TypeError: x is undefined\n    at render (http://h/app.js:10:5)\n    at http://h/app.js:20:1";
+/// let frames = parse_stack(stack).unwrap().frames;
+/// assert_eq!(frames[0].lineno, Some(20));
+/// assert_eq!(frames[1].function.as_deref(), Some("render"));
+/// ```
+pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
+    let is_v8 = stack
+        .lines()
+        .any(|line| line.trim_start().starts_with("at "));
+    let mut frames: Vec<Frame> = stack
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            if is_v8 {
+                parse_v8_line(line)
+            } else {
+                parse_gecko_line(line)
+            }
+        })
+        .collect();
+    if frames.is_empty() {
+        return None;
+    }
+    frames.truncate(MAX_FRAMES);
+    frames.reverse();
+    for frame in &mut frames {
+        for text in [&mut frame.filename, &mut frame.function]
+            .into_iter()
+            .flatten()
+        {
+            text.truncate(truncate_chars(text, MAX_VALUE_CHARS).len());
+        }
+    }
+    Some(Stacktrace { frames })
+}
+
+/// `at fn (location)`, `at location`, `at async fn (location)`, `at new Fn (location)`,
+/// `at eval (eval at outer (url:l:c), <anonymous>:l:c)`.
+fn parse_v8_line(line: &str) -> Option<Frame> {
+    let rest = line.strip_prefix("at ")?.trim();
+    let rest = rest.strip_prefix("async ").unwrap_or(rest);
+    let (function, location) = match rest.strip_suffix(')').and_then(|r| r.split_once(" (")) {
+        Some((function, location)) => (Some(function), location),
+        None => (None, rest),
+    };
+    // `eval at outer (url:l:c), <anonymous>:l:c`: the eval'd code has no file of
+    // its own, so report the place that called eval.
+    let location = match location.strip_prefix("eval at ") {
+        Some(eval) => {
+            // Nested evals: the innermost parenthesis holds the real script.
+            let outer = eval.split(')').next().unwrap_or(eval);
+            outer.rsplit_once('(').map_or(outer, |(_, inner)| inner)
+        }
+        None => location,
+    };
+    let mut frame = parse_location(location)?;
+    if let Some(function) = function.filter(|f| !f.is_empty()) {
+        frame.function = Some(function.to_owned());
+    }
+    Some(frame)
+}
+
+/// `fn@location`, `@location`, `async*fn@location`, `fn@url line 3 > eval:1:5`.
+fn parse_gecko_line(line: &str) -> Option<Frame> {
+    let (function, location) = line.split_once('@')?;
+    // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
+    let function = function.rsplit_once('*').map_or(function, |(_, f)| f);
+    let location = match location.split_once(" line ") {
+        // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
+        // calling script and line.
+        Some((url, after)) if !after.contains(":wasm-function[") => {
+            let line_number = after.split(' ').next().and_then(|n| n.parse().ok());
+            let function = if function.is_empty() {
+                "eval"
+            } else {
+                function
+            };
+            return Some(Frame {
+                filename: Some(url.to_owned()),
+                function: Some(function.to_owned()),
+                lineno: line_number,
+                in_app: Some(is_in_app(url)),
+                ..Frame::default()
+            });
+        }
+        _ => location,
+    };
+    let mut frame = parse_location(location)?;
+    if !function.is_empty() {
+        frame.function = Some(function.to_owned());
+    }
+    Some(frame)
+}
+
+/// `url:line:col`, `url:line`, `url`, `<anonymous>`, `native`, `[native code]`,
+/// `url:wasm-function[N]:0xOFFSET`, `wasm-function[N]:0xOFFSET`.
+fn parse_location(location: &str) -> Option<Frame> {
+    let location = location.trim();
+    if location.is_empty() {
+        return None;
+    }
+    if let Some(frame) = parse_wasm_location(location) {
+        return Some(frame);
+    }
+    let (rest, last) = split_number(location);
+    let (filename, lineno, colno) = match last {
+        Some(last) => match split_number(rest) {
+            (file, Some(line)) => (file, Some(line), Some(last)),
+            (file, None) => (file, Some(last), None),
+        },
+        None => (location, None, None),
+    };
+    if lineno.is_none() && !is_native(filename) && !filename.contains("://") {
+        // A frame location is a URL or a native marker; anything else is a
+        // message line that happened to contain `@`.
+        return None;
+    }
+    Some(Frame {
+        filename: Some(filename.to_owned()),
+        lineno,
+        colno,
+        in_app: Some(is_in_app(filename)),
+        ..Frame::default()
+    })
+}
+
+fn parse_wasm_location(location: &str) -> Option<Frame> {
+    let start = location.find("wasm-function[")?;
+    let (module, wasm) = location.split_at(start);
+    let (index, addr) = wasm.strip_prefix("wasm-function[")?.split_once("]:")?;
+    if !index.bytes().all(|b| b.is_ascii_digit()) || !addr.starts_with("0x") {
+        return None;
+    }
+    let module = module.strip_suffix(':').unwrap_or(module);
+    Some(Frame {
+        filename: (!module.is_empty()).then(|| module.to_owned()),
+        function: Some(format!("wasm-function[{index}]")),
+        instruction_addr: Some(addr.to_owned()),
+        in_app: Some(true),
+        ..Frame::default()
+    })
+}
+
+/// Splits `text:123` into `("text", Some(123))`.
+fn split_number(s: &str) -> (&str, Option<u32>) {
+    match s.rsplit_once(':') {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            (rest, n.parse().ok())
+        }
+        _ => (s, None),
+    }
+}
+
+fn is_native(filename: &str) -> bool {
+    matches!(filename, "<anonymous>" | "native" | "[native code]")
+}
+
+fn is_in_app(filename: &str) -> bool {
+    !is_native(filename)
+        && ![
+            "chrome-extension://",
+            "moz-extension://",
+            "safari-web-extension://",
+        ]
+        .iter()
+        .any(|scheme| filename.starts_with(scheme))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(function: Option<&str>, filename: &str, line: u32, col: u32) -> Frame {
+        Frame {
+            filename: Some(filename.into()),
+            function: function.map(Into::into),
+            lineno: Some(line),
+            colno: Some(col),
+            in_app: Some(true),
+            instruction_addr: None,
+        }
+    }
+
+    fn wasm(function: &str, filename: Option<&str>, addr: &str) -> Frame {
+        Frame {
+            filename: filename.map(Into::into),
+            function: Some(function.into()),
+            instruction_addr: Some(addr.into()),
+            in_app: Some(true),
+            lineno: None,
+            colno: None,
+        }
+    }
+
+    const APP: &str = "http://127.0.0.1:8080/assets/index-4f1c2a.js";
+    const WASM: &str = "http://127.0.0.1:8080/pkg/ff_telemetry_web_bg.wasm";
+
+    #[test]
+    fn chromium_stack_with_every_frame_form() {
+        let stack = "TypeError: Cannot read properties of undefined (reading 'name')
+    at InstanceCard.render (http://127.0.0.1:8080/assets/index-4f1c2a.js:412:27)
+    at new Widget (http://127.0.0.1:8080/assets/index-4f1c2a.js:88:11)
+    at Object.<anonymous> (http://127.0.0.1:8080/assets/index-4f1c2a.js:90:3)
+    at Array.map (<anonymous>)
+    at eval (eval at compile (http://127.0.0.1:8080/assets/index-4f1c2a.js:501:9), <anonymous>:1:14)
+    at async loadInstances (http://127.0.0.1:8080/assets/index-4f1c2a.js:233:5)
+    at async Promise.all (index 0)
+    at eval (eval at run (eval at load (http://127.0.0.1:8080/assets/index-4f1c2a.js:7:2)), <anonymous>:1:1)
+    at http://127.0.0.1:8080/assets/index-4f1c2a.js:12:1";
+        let frames = parse_stack(stack).unwrap().frames;
+        let want = vec![
+            frame(None, APP, 12, 1),
+            frame(Some("eval"), APP, 7, 2),
+            frame(Some("loadInstances"), APP, 233, 5),
+            frame(Some("eval"), APP, 501, 9),
+            Frame {
+                filename: Some("<anonymous>".into()),
+                function: Some("Array.map".into()),
+                in_app: Some(false),
+                ..Frame::default()
+            },
+            frame(Some("Object.<anonymous>"), APP, 90, 3),
+            frame(Some("new Widget"), APP, 88, 11),
+            frame(Some("InstanceCard.render"), APP, 412, 27),
+        ];
+        assert_eq!(frames, want);
+    }
+
+    #[test]
+    fn chromium_wasm_frames_keep_their_offsets() {
+        let stack = "RuntimeError: unreachable
+    at ff_telemetry_web::api::capture::h1a2b3c (http://127.0.0.1:8080/pkg/ff_telemetry_web_bg.wasm:wasm-function[421]:0x3f2a1)
+    at http://127.0.0.1:8080/pkg/ff_telemetry_web_bg.wasm:wasm-function[17]:0x1a2b
+    at wasm://wasm/00a1b2c3:wasm-function[12]:0x99
+    at wasm-function[3]:0x10
+    at Telemetry.capture (http://127.0.0.1:8080/pkg/ff_telemetry_web.js:301:14)";
+        let frames = parse_stack(stack).unwrap().frames;
+        let js = "http://127.0.0.1:8080/pkg/ff_telemetry_web.js";
+        let want = vec![
+            frame(Some("Telemetry.capture"), js, 301, 14),
+            wasm("wasm-function[3]", None, "0x10"),
+            wasm("wasm-function[12]", Some("wasm://wasm/00a1b2c3"), "0x99"),
+            wasm("wasm-function[17]", Some(WASM), "0x1a2b"),
+            wasm(
+                "ff_telemetry_web::api::capture::h1a2b3c",
+                Some(WASM),
+                "0x3f2a1",
+            ),
+        ];
+        assert_eq!(frames, want);
+    }
+
+    #[test]
+    fn firefox_stack_with_every_frame_form() {
+        let stack = format!(
+            "InstanceCard.prototype.render@{APP}:412:27
+Widget@{APP}:88:11
+loadInstances/<@{APP}:90:3
+async*loadInstances@{APP}:233:5
+compile@{APP} line 501 > eval:1:14
+@{APP} line 7 > Function:2:3
+ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
+@{APP}:12:1
+"
+        );
+        let frames = parse_stack(&stack).unwrap().frames;
+        let eval = |function: &str, line| Frame {
+            filename: Some(APP.into()),
+            function: Some(function.into()),
+            lineno: Some(line),
+            in_app: Some(true),
+            ..Frame::default()
+        };
+        let want = vec![
+            frame(None, APP, 12, 1),
+            wasm(
+                "ff_telemetry_web::api::capture::h1a2b3c",
+                Some(WASM),
+                "0x3f2a1",
+            ),
+            eval("eval", 7),
+            eval("compile", 501),
+            frame(Some("loadInstances"), APP, 233, 5),
+            frame(Some("loadInstances/<"), APP, 90, 3),
+            frame(Some("Widget"), APP, 88, 11),
+            frame(Some("InstanceCard.prototype.render"), APP, 412, 27),
+        ];
+        assert_eq!(frames, want);
+    }
+
+    #[test]
+    fn firefox_wasm_instantiated_from_script_is_kept_as_is() {
+        let stack = format!("@{APP} line 2 > WebAssembly.instantiate:wasm-function[12]:0x1a2b\n");
+        let frames = parse_stack(&stack).unwrap().frames;
+        let module = format!("{APP} line 2 > WebAssembly.instantiate");
+        assert_eq!(frames, [wasm("wasm-function[12]", Some(&module), "0x1a2b")]);
+    }
+
+    #[test]
+    fn safari_native_and_extension_frames_are_not_in_app() {
+        let stack = "forEach@[native code]\nglobal code@http://h/app.js:1:1\nx@chrome-extension://abc/c.js:3:4";
+        let frames = parse_stack(stack).unwrap().frames;
+        let in_app: Vec<_> = frames.iter().map(|f| f.in_app).collect();
+        assert_eq!(in_app, [Some(false), Some(true), Some(false)]);
+        assert_eq!(frames[2].function.as_deref(), Some("forEach"));
+    }
+
+    #[test]
+    fn message_lines_are_not_frames() {
+        // V8 message lines may contain `@` or look like a location.
+        let v8 =
+            "Error: mail bob@example.com failed\n  more message text\n    at f (http://h/a.js:1:2)";
+        let frames = parse_stack(v8).unwrap().frames;
+        assert_eq!(frames, [frame(Some("f"), "http://h/a.js", 1, 2)]);
+        assert_eq!(parse_stack("Error: bob@example.com"), None);
+        assert_eq!(parse_stack(""), None);
+        assert_eq!(parse_stack("no frames here"), None);
+    }
+
+    #[test]
+    fn huge_file_names_are_cut() {
+        let data_url = format!("data:text/javascript;base64,{}", "A".repeat(5_000));
+        let stack = format!("    at f ({data_url}:1:2)");
+        let frames = parse_stack(&stack).unwrap().frames;
+        let filename = frames[0].filename.as_deref().unwrap();
+        assert_eq!(filename.len(), MAX_VALUE_CHARS);
+        assert!(data_url.starts_with(filename));
+    }
+
+    #[test]
+    fn long_stacks_keep_the_newest_frames() {
+        let stack: String = (1..=60)
+            .map(|n| format!("    at f{n} (http://h/a.js:{n}:1)\n"))
+            .collect();
+        let frames = parse_stack(&stack).unwrap().frames;
+        assert_eq!(frames.len(), MAX_FRAMES);
+        assert_eq!(frames.last().unwrap().function.as_deref(), Some("f1"));
+        assert_eq!(frames[0].function.as_deref(), Some("f50"));
+    }
+}
