@@ -1,3 +1,4 @@
+#![cfg(feature = "yaml")]
 //! `flowforge.yml` parsing as an administrator meets it: defaults, the example
 //! file, and every kind of mistake, each reported with its YAML path.
 
