@@ -23,12 +23,14 @@
 //! - `yaml` (default): [`config::parse_flowforge_yml`]. The browser SDK turns it off.
 //!
 //! ```
+//! # #[cfg(feature = "yaml")] {
 //! use ff_telemetry_core::{config::parse_flowforge_yml, ping};
 //! let config = parse_flowforge_yml("telemetry:\n  enabled: false\n").unwrap().config;
 //! let inputs = ping::PingInputs {
 //!     initialised: true, licensed: false, yml_enabled: config.enabled, admin_enabled: true,
 //! };
 //! assert!(!ping::should_send(&inputs));
+//! # }
 //! ```
 
 #![warn(missing_docs)]
