@@ -9,6 +9,7 @@ import loadWasm, * as wasm from './pkg/ff_telemetry_web.js'
 const MAX_QUEUED_CALLS = 100
 let state = 'idle' // idle | loading | ready | failed
 let queue = []
+let handle = null // the wasm `Telemetry` handle of this page
 
 function warn (message, err) {
   try { console.warn(`[ff-telemetry] ${message}`, err ?? '') } catch (_) {}
@@ -16,7 +17,7 @@ function warn (message, err) {
 
 function call (name, args) {
   if (state === 'ready') {
-    try { return wasm[name](...args) } catch (err) { warn(`${name} failed`, err) }
+    try { return handle[name](...args) } catch (err) { warn(`${name} failed`, err) }
     return undefined
   }
   if (state !== 'failed' && queue.length < MAX_QUEUED_CALLS) queue.push([name, args])
@@ -35,7 +36,7 @@ export async function start (config) {
   state = 'loading'
   try {
     await loadWasm()
-    config === undefined ? wasm.init() : wasm.init(config)
+    handle = wasm.init(config)
     state = 'ready'
   } catch (err) {
     state = 'failed'
