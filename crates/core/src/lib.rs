@@ -13,6 +13,8 @@
 //! - [`FrontendConfig`]: the only part of the config a browser ever sees.
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
 //!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
+//! - [`ping_lease`]: which replica sends a ping slot, decided through the database.
+//! - [`retry`]: bounded retry with exponential backoff and jitter.
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
@@ -36,6 +38,8 @@ mod dsn;
 mod environment;
 mod frontend;
 pub mod ping;
+pub mod ping_lease;
+pub mod retry;
 mod time;
 mod url;
 
