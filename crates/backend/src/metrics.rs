@@ -121,18 +121,14 @@ async fn serve_metrics(State(telemetry): State<Telemetry>, headers: HeaderMap) -
     if !prometheus.enabled {
         return StatusCode::NOT_FOUND.into_response();
     }
-    if let Some(token) = &prometheus.token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !given.is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-            )
-                .into_response();
-        }
+    if let Some(token) = &prometheus.token
+        && !bearer_matches(&headers, token)
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+        )
+            .into_response();
     }
     (
         [(
@@ -144,8 +140,25 @@ async fn serve_metrics(State(telemetry): State<Telemetry>, headers: HeaderMap) -
         .into_response()
 }
 
+/// Whether `headers` carry `Authorization: Bearer <token>`, compared in constant time.
+///
+/// ```
+/// use axum::http::{HeaderMap, HeaderValue, header};
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
+/// assert!(ff_telemetry_backend::bearer_matches(&headers, "s3cret"));
+/// assert!(!ff_telemetry_backend::bearer_matches(&headers, "s3cre"));
+/// ```
+pub fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes()))
+}
+
 /// Compares secrets without stopping at the first differing byte.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
