@@ -2,14 +2,16 @@
 //! code path through sqlx's `Any` driver, with a migration set per engine.
 
 use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use ff_telemetry_backend::{SettingsStore, StatsProvider, StoreError, keys};
 use ff_telemetry_core::UnixMs;
 use ff_telemetry_core::ping::{Counts, DevicesByLastSeen, ProjectsByState};
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, ConnectOptions, Row};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -63,13 +65,16 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(url.to_owned()));
         };
+        // Bulk seeding runs statements of several seconds on purpose: not worth a warning.
+        let options = AnyConnectOptions::from_str(url)?
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             .max_connections(match engine {
                 // One writer at a time anyway; a few readers beside it.
                 Engine::Sqlite => 4,
                 Engine::Postgres => 8,
             })
-            .connect(url)
+            .connect_with(options)
             .await?;
         if engine == Engine::Sqlite {
             // WAL lets readers run beside the writer; the busy timeout makes writers

@@ -1,10 +1,11 @@
 //! Demo data of a chosen size, inserted in bulk: one `INSERT … SELECT` over a
-//! recursive number series per table, so a million users take seconds, not hours.
+//! number series per table (a recursive CTE in SQLite, `generate_series` in
+//! Postgres), so a million users take seconds, not hours.
 
 use ff_telemetry_core::UnixMs;
 use sqlx::Row;
 
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Engine};
 
 /// How many rows of each kind to add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,11 +160,18 @@ pub async fn seed(db: &Db, spec: &SeedSpec, now: UnixMs) -> Result<(), DbError> 
             .await?
             .try_get(0)?;
         let last = after.saturating_add(i64::try_from(n_rows).unwrap_or(i64::MAX));
-        let sql = format!(
-            "WITH RECURSIVE seq(n) AS (\
-               SELECT CAST($1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < $2) \
-             INSERT INTO {table} ({columns}) SELECT {values} FROM seq"
-        );
+        let sql = match db.engine() {
+            // SQLite has no series function; a recursive CTE is its idiom.
+            Engine::Sqlite => format!(
+                "WITH RECURSIVE seq(n) AS (\
+                   SELECT CAST($1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < $2) \
+                 INSERT INTO {table} ({columns}) SELECT {values} FROM seq"
+            ),
+            Engine::Postgres => format!(
+                "INSERT INTO {table} ({columns}) SELECT {values} \
+                 FROM generate_series(CAST($1 AS BIGINT), CAST($2 AS BIGINT)) AS seq(n)"
+            ),
+        };
         let mut query = sqlx::query(&sql).bind(after + 1).bind(last);
         if values.contains("$3") {
             query = query.bind(now);

@@ -295,6 +295,10 @@ async fn failing_collector(url: &str, expected_attempts: usize, receiver: Option
     let server = platform.clone();
     tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
     let task = scheduler(&platform, Arc::new(SystemClock), "a").spawn();
+    assert_eq!(
+        http_status_line(addr, "/api/v1/health").await,
+        "HTTP/1.1 200 OK"
+    );
     wait_until("the failure to be recorded", async || {
         counter(&platform, "ff_telemetry_pings_failed_total") == 1
     })
