@@ -62,10 +62,11 @@ pub fn init_backend_sentry(
 
 /// Middleware reporting to Sentry every 5xx response and every panic of the routes it
 /// wraps, tagged with the method, the route template and the status. Request bodies,
-/// headers and client addresses are never attached. A panic becomes a 500 response.
+/// headers and client addresses are never attached.
 ///
-/// Without a Sentry client it only passes requests through. Add it with
-/// `Router::layer` so the route template is known:
+/// A panicking handler becomes a logged 500 response, with or without Sentry; without
+/// a Sentry client nothing else happens. Add it with `Router::layer` so the route
+/// template is known:
 ///
 /// ```
 /// # fn wire(app: axum::Router) -> axum::Router {
@@ -73,53 +74,48 @@ pub fn init_backend_sentry(
 /// # }
 /// ```
 pub async fn report_server_errors(request: Request, next: Next) -> Response {
-    let parent = Hub::current();
-    if parent.client().is_none() {
-        return next.run(request).await;
-    }
     let method = request.method().as_str().to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
         .to_owned();
-    let hub = Arc::new(Hub::new_from_top(parent));
-    hub.configure_scope(|scope| {
-        scope.set_tag("http.method", &method);
-        scope.set_tag("http.route", &route);
-        scope.set_transaction(Some(&format!("{method} {route}")));
-        // The panic integration reports panics from inside the handler with this
-        // scope; they end as 500 responses.
-        scope.add_event_processor(|mut event| {
-            if is_panic(&event) {
-                event.tags.insert("http.status_code".into(), "500".into());
-            }
-            Some(event)
+    let parent = Hub::current();
+    let hub = parent.client().is_some().then(|| {
+        let hub = Arc::new(Hub::new_from_top(parent));
+        hub.configure_scope(|scope| {
+            scope.set_tag("http.method", &method);
+            scope.set_tag("http.route", &route);
+            scope.set_transaction(Some(&format!("{method} {route}")));
+            // The panic integration reports panics from inside the handler with this
+            // scope; they end as 500 responses.
+            scope.add_event_processor(|mut event| {
+                if is_panic(&event) {
+                    event.tags.insert("http.status_code".into(), "500".into());
+                }
+                Some(event)
+            });
         });
+        hub
     });
-    let result = AssertUnwindSafe(next.run(request))
-        .catch_unwind()
-        .bind_hub(hub.clone())
-        .await;
-    match result {
-        Ok(response) => {
-            let status = response.status();
-            if status.is_server_error() {
-                hub.configure_scope(|scope| {
-                    scope.set_tag("http.status_code", status.as_str());
-                });
-                hub.capture_message(
-                    &format!("{method} {route} answered {}", status.as_u16()),
-                    sentry::Level::Error,
-                );
-            }
-            response
-        }
-        Err(_) => {
-            tracing::error!(method, route, "request handler panicked");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+    let handled = AssertUnwindSafe(next.run(request)).catch_unwind();
+    let result = match &hub {
+        Some(hub) => handled.bind_hub(hub.clone()).await,
+        None => handled.await,
+    };
+    let Ok(response) = result else {
+        tracing::error!(method, route, "request handler panicked");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let status = response.status();
+    if let Some(hub) = hub.filter(|_| status.is_server_error()) {
+        hub.configure_scope(|scope| scope.set_tag("http.status_code", status.as_str()));
+        hub.capture_message(
+            &format!("{method} {route} answered {}", status.as_u16()),
+            sentry::Level::Error,
+        );
     }
+    response
 }
 
 fn is_panic(event: &sentry::protocol::Event<'_>) -> bool {
@@ -128,4 +124,34 @@ fn is_panic(event: &sentry::protocol::Event<'_>) -> bool {
             .as_ref()
             .is_some_and(|mechanism| mechanism.ty == "panic")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::middleware::from_fn;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn boom() -> &'static str {
+        panic!("handler bug")
+    }
+
+    #[tokio::test]
+    async fn without_sentry_a_panic_is_still_a_500_and_the_router_keeps_serving() {
+        assert!(Hub::current().client().is_none());
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(from_fn(report_server_errors));
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(get("/boom")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let response = app.oneshot(get("/fine")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
 }

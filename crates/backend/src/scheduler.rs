@@ -157,7 +157,9 @@ impl PingScheduler {
         let outcome = match self.try_slot(kind, slot).await {
             Ok(outcome) => outcome,
             Err(e) => {
-                tracing::warn!(?kind, "usage ping skipped: {e}");
+                let message = format!("usage ping skipped: {e}");
+                tracing::warn!(?kind, "{message}");
+                sentry::capture_message(&message, sentry::Level::Warning);
                 SlotOutcome::Skipped(SkipReason::StoreUnavailable)
             }
         };

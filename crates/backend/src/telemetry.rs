@@ -139,15 +139,16 @@ impl Telemetry {
         if let Some(id) = settings.get(keys::INSTANCE_ID).await? {
             return parse_instance_id(&id);
         }
-        let fresh = Uuid::new_v4().to_string();
-        if !settings
-            .compare_and_swap(keys::INSTANCE_ID, None, &fresh)
+        let fresh = Uuid::new_v4();
+        if settings
+            .compare_and_swap(keys::INSTANCE_ID, None, &fresh.to_string())
             .await?
         {
-            let stored = settings.get(keys::INSTANCE_ID).await?;
-            return parse_instance_id(stored.as_deref().unwrap_or_default());
+            return Ok(fresh);
         }
-        Ok(Uuid::parse_str(&fresh).unwrap_or_else(|_| unreachable!("a UUID we just formatted")))
+        // Another replica stored one first.
+        let stored = settings.get(keys::INSTANCE_ID).await?;
+        parse_instance_id(stored.as_deref().unwrap_or_default())
     }
 
     /// The admin setting as stored (`None` when never set).
