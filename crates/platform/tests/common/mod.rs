@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +85,11 @@ pub fn sqlite() -> TestDb {
 /// line) when the variable is unset.
 pub async fn postgres(test: &str) -> Option<TestDb> {
     let Ok(server) = std::env::var(POSTGRES_VAR) else {
-        eprintln!("skip: {test} on Postgres ({POSTGRES_VAR} is not set)");
+        // Straight to the stream: the test harness captures eprintln! output.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skip: {test} on Postgres ({POSTGRES_VAR} is not set)"
+        );
         return None;
     };
     let name = format!("ff_test_{}", uuid::Uuid::new_v4().simple());
