@@ -120,3 +120,87 @@ fn preview_prints_the_ping_the_platform_would_send() {
     let again = PingPayload::from_json_strict(&String::from_utf8_lossy(&again.stdout)).unwrap();
     assert_eq!(again.instance_id, ping.instance_id);
 }
+
+/// A one-request-at-a-time HTTP receiver on 127.0.0.1 that hands every body it gets
+/// to the returned channel and answers 200.
+fn ping_receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ping", listener.local_addr().unwrap());
+    let (bodies, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut content_length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    content_length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; content_length];
+            if reader.read_exact(&mut body).is_ok() {
+                let _ = bodies.send(String::from_utf8_lossy(&body).into_owned());
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, received)
+}
+
+#[test]
+fn the_platform_command_serves_and_sends_its_startup_ping() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pings) = ping_receiver();
+    let yml = format!(
+        "port: 0\nlicense: {{id: lic-7, type: DEV}}\ntelemetry:\n  url: {url}\n  startup_delay_seconds: 0.1\n"
+    );
+    let file = write(dir.path(), "flowforge.yml", &yml);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ff-telemetry"))
+        .args([
+            "platform",
+            "--config",
+            &file,
+            "--data-dir",
+            "data",
+            "--setup",
+            "--seed",
+            "30",
+        ])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env_remove("FF_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log to its end, so the platform never writes into a closed pipe.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (log_lines, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = log_lines.send(line);
+        }
+    });
+    let ping = pings.recv_timeout(std::time::Duration::from_secs(20));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log: Vec<String> = log.iter().collect();
+    assert!(
+        log.iter()
+            .any(|line| line.contains("platform listening on http://127.0.0.1:")),
+        "{log:#?}"
+    );
+    let ping = PingPayload::from_json_strict(&ping.expect("no startup ping within 20 s")).unwrap();
+    let platform = ping.platform.unwrap();
+    assert_eq!(platform.counts.unwrap().users, Some(30));
+    assert_eq!(platform.license.unwrap().id.as_deref(), Some("lic-7"));
+}
