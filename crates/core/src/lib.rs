@@ -13,6 +13,8 @@
 //! - [`FrontendConfig`]: the only part of the config a browser ever sees.
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
 //!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
+//! - [`ping_lease`]: which replica sends a ping slot, decided through the database.
+//! - [`retry`]: bounded retry with exponential backoff and jitter.
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
 //! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
 //!   [`sentry::BrowserSentry`] is browser Sentry's whole policy as a sans-IO state machine.
@@ -40,7 +42,9 @@ mod dsn;
 mod environment;
 mod frontend;
 pub mod ping;
+pub mod ping_lease;
 pub mod posthog;
+pub mod retry;
 pub mod sentry;
 mod time;
 mod url;

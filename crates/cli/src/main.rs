@@ -1,0 +1,206 @@
+//! `ff-telemetry`: run the reference platform, preview its usage ping, check a
+//! `flowforge.yml`.
+
+// Printing results is this binary's job.
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use ff_platform::config::{FileErrors, LoadedFile, load_flowforge_yml};
+use ff_platform::{Platform, SeedSpec, StartOptions};
+use ff_telemetry_backend::{Clock, SystemClock, init_backend_sentry};
+
+/// FlowFuse-style telemetry: usage ping, Sentry, Prometheus, PostHog.
+#[derive(Debug, Parser)]
+#[command(name = "ff-telemetry", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the reference platform with telemetry as configured.
+    Platform {
+        /// The platform's flowforge.yml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Where the SQLite database lives (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The single-page app to serve (overrides `spa_dir`).
+        #[arg(long)]
+        spa_dir: Option<PathBuf>,
+        /// Mark the platform initialised, as its first-run setup would.
+        #[arg(long)]
+        setup: bool,
+        /// Add demo data for this many users (and everything else in proportion).
+        #[arg(long, value_name = "USERS")]
+        seed: Option<u64>,
+    },
+    /// Print the exact usage ping the platform would send now.
+    Preview {
+        /// The platform's flowforge.yml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Where the SQLite database lives (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check a flowforge.yml: print every problem with its YAML path.
+    CheckConfig {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::CheckConfig { file } => check_config(&file),
+        Command::Platform {
+            config,
+            data_dir,
+            spa_dir,
+            setup,
+            seed,
+        } => {
+            let Some(file) = load_or_report(&config)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            init_logging();
+            for warning in &file.warnings {
+                tracing::warn!("{}: {warning}", config.display());
+            }
+            // Before the runtime starts, so every thread reports to this client.
+            let _sentry = init_backend_sentry(&file.telemetry, ff_platform::PLATFORM_VERSION);
+            let options = StartOptions {
+                data_dir,
+                spa_dir,
+                ..StartOptions::from_env()
+            };
+            runtime()?.block_on(run_platform(file, options, setup, seed))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Preview { config, data_dir } => {
+            let Some(file) = load_or_report(&config)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let options = StartOptions {
+                data_dir,
+                ..StartOptions::default()
+            };
+            let json = runtime()?.block_on(async {
+                let platform = Platform::open(&file, &options).await?;
+                let payload = platform.telemetry().payload(SystemClock.now()).await?;
+                anyhow::Ok(serde_json::to_string_pretty(&payload)?)
+            })?;
+            println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Prints every problem of `path` and returns `None` when it has errors.
+fn load_or_report(path: &Path) -> Result<Option<LoadedFile>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    match load_flowforge_yml(&text) {
+        Ok(file) => Ok(Some(file)),
+        Err(problems) => {
+            print_problems(path, &problems, |line| eprintln!("{line}"));
+            eprintln!("{}: not starting", path.display());
+            Ok(None)
+        }
+    }
+}
+
+fn check_config(path: &Path) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    match load_flowforge_yml(&text) {
+        Ok(file) => {
+            for warning in &file.warnings {
+                println!("{}: warning: {warning}", path.display());
+            }
+            println!(
+                "{}: ok ({} warning(s))",
+                path.display(),
+                file.warnings.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            print_problems(path, &problems, |line| println!("{line}"));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn print_problems(path: &Path, problems: &FileErrors, print: impl Fn(&str)) {
+    let file = path.display();
+    for error in &problems.errors {
+        print(&format!("{file}: error: {error}"));
+    }
+    for warning in &problems.warnings {
+        print(&format!("{file}: warning: {warning}"));
+    }
+    print(&format!(
+        "{file}: {} error(s), {} warning(s)",
+        problems.errors.len(),
+        problems.warnings.len()
+    ));
+}
+
+async fn run_platform(
+    file: LoadedFile,
+    options: StartOptions,
+    setup: bool,
+    seed: Option<u64>,
+) -> Result<()> {
+    let platform = Platform::open(&file, &options).await?;
+    if let Some(users) = seed {
+        ff_platform::seed(platform.db(), &SeedSpec::scaled(users), SystemClock.now()).await?;
+        tracing::info!(users, "demo data added");
+    }
+    if setup {
+        platform.setup().await?;
+    }
+    let listener = tokio::net::TcpListener::bind((file.platform.host.as_str(), file.platform.port))
+        .await
+        .with_context(|| format!("binding {}:{}", file.platform.host, file.platform.port))?;
+    tracing::info!("platform listening on http://{}", listener.local_addr()?);
+    let scheduler = platform.telemetry().spawn_scheduler()?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    platform.serve(listener, shutdown).await?;
+    scheduler.abort();
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}

@@ -1,0 +1,232 @@
+//! Shared pieces of the platform's integration tests: real databases, a real HTTP
+//! receiver for pings, and bounded polling.
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use ff_platform::config::load_flowforge_yml;
+use ff_platform::{Platform, SeedSpec, StartOptions};
+use ff_telemetry_backend::{Clock, PingScheduler, SchedulerOptions};
+use ff_telemetry_core::ping::{Counts, DevicesByLastSeen, ProjectsByState};
+use ff_telemetry_core::retry::RetryPolicy;
+use sqlx::Connection;
+
+pub const POSTGRES_VAR: &str = "FF_TEST_POSTGRES_URL";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// Small, all-different numbers, so a count read from the wrong table shows.
+pub const SPEC: SeedSpec = SeedSpec {
+    users: 7,
+    teams: 5,
+    projects: 8,
+    devices: 9,
+    project_snapshots: 11,
+    project_templates: 4,
+    project_stacks: 2,
+    library_entries: 6,
+    shared_library_entries: 3,
+    blueprints: 12,
+    team_broker_clients: 10,
+    remote_brokers: 1,
+};
+
+pub fn expected_counts() -> Counts {
+    Counts {
+        users: Some(7),
+        teams: Some(5),
+        projects: Some(8),
+        devices: Some(9),
+        project_snapshots: Some(11),
+        project_templates: Some(4),
+        project_stacks: Some(2),
+        library_entries: Some(6),
+        shared_library_entries: Some(3),
+        blueprints: Some(12),
+        team_broker_clients: Some(10),
+        remote_brokers: Some(1),
+        // Every fourth instance is suspended: 4 and 8.
+        projects_by_state: Some(ProjectsByState { suspended: Some(2) }),
+        // Devices 3, 6, 9 never seen; 1, 4, 7 seen an hour ago; the rest a week ago.
+        devices_by_last_seen: Some(DevicesByLastSeen {
+            never: Some(3),
+            day: Some(3),
+        }),
+    }
+}
+
+/// A fresh database: a SQLite file in a temporary directory, or a new database on
+/// the test Postgres server.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("platform.db").display()
+    );
+    TestDb {
+        url,
+        _dir: Some(dir),
+    }
+}
+
+/// A uniquely named database on `FF_TEST_POSTGRES_URL`, or `None` (with a skip
+/// line) when the variable is unset.
+pub async fn postgres(test: &str) -> Option<TestDb> {
+    let Ok(server) = std::env::var(POSTGRES_VAR) else {
+        // Straight to the stream: the test harness captures eprintln! output.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skip: {test} on Postgres ({POSTGRES_VAR} is not set)"
+        );
+        return None;
+    };
+    let name = format!("ff_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server.as_str(), String::new()),
+    };
+    let (server_root, _) = base.rsplit_once('/').unwrap();
+    Some(TestDb {
+        url: format!("{server_root}/{name}{query}"),
+        _dir: None,
+    })
+}
+
+/// Every database engine available: SQLite always, Postgres when configured.
+pub async fn every_engine(test: &str) -> Vec<TestDb> {
+    let mut dbs = vec![sqlite()];
+    dbs.extend(postgres(test).await);
+    dbs
+}
+
+/// `flowforge.yml` text with the database and the admin token filled in.
+pub fn yml(db: &TestDb, rest: &str) -> String {
+    format!(
+        "db: {{url: '{}'}}\nadmin: {{token: {ADMIN_TOKEN}}}\n{rest}",
+        db.url
+    )
+}
+
+pub async fn open(db: &TestDb, rest: &str) -> Platform {
+    let file = load_flowforge_yml(&yml(db, rest)).unwrap();
+    Platform::open(&file, &StartOptions::default())
+        .await
+        .unwrap()
+}
+
+/// A scheduler for `platform` with fast retries (10–50 ms apart).
+pub fn scheduler(platform: &Platform, clock: Arc<dyn Clock>, replica: &str) -> PingScheduler {
+    let options = SchedulerOptions {
+        retry: RetryPolicy {
+            max_retries: 3,
+            base_delay_ms: 10,
+            max_delay_ms: 50,
+        },
+        replica_id: replica.to_owned(),
+        ..SchedulerOptions::default()
+    };
+    PingScheduler::new(platform.telemetry().clone(), clock, options).unwrap()
+}
+
+/// A real HTTP server on 127.0.0.1 that records every ping POSTed to `/ping` and
+/// answers with a fixed status.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    bodies: Arc<Mutex<Vec<String>>>,
+    attempts: Arc<AtomicUsize>,
+}
+
+#[derive(Clone)]
+struct ReceiverState {
+    status: StatusCode,
+    bodies: Arc<Mutex<Vec<String>>>,
+    attempts: Arc<AtomicUsize>,
+}
+
+impl Receiver {
+    pub async fn start(status: StatusCode) -> Receiver {
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let state = ReceiverState {
+            status,
+            bodies: bodies.clone(),
+            attempts: attempts.clone(),
+        };
+        let app = Router::new()
+            .route("/ping", post(receive))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/ping", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver {
+            url,
+            bodies,
+            attempts,
+        }
+    }
+
+    /// Bodies of the pings answered with a 2xx status.
+    pub fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    /// Every POST, whatever the answer.
+    pub fn attempts(&self) -> usize {
+        self.attempts.load(Ordering::SeqCst)
+    }
+}
+
+async fn receive(State(state): State<ReceiverState>, body: String) -> StatusCode {
+    state.attempts.fetch_add(1, Ordering::SeqCst);
+    if state.status.is_success() {
+        state.bodies.lock().unwrap().push(body);
+    }
+    state.status
+}
+
+/// A URL on 127.0.0.1 where nothing listens.
+pub async fn dead_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/ping")
+}
+
+/// Polls `condition` every 10 ms until it holds; panics after 20 s.
+pub async fn wait_until(what: &str, mut condition: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !condition().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The value of a counter in the platform's Prometheus text.
+pub fn counter(platform: &Platform, name: &str) -> u64 {
+    let text = platform.telemetry().metrics().render();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in metrics:\n{text}"))
+}
