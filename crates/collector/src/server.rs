@@ -192,20 +192,23 @@ impl Collector {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, finishes the requests in flight, then
+    /// closes the database.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         tracing::info!(addr = %self.addr, "collector listening");
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
+        let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|source| StartError::Listen {
-                addr: self.addr,
-                source,
-            })
+            .await;
+        // Every request has been answered, so every accepted row is committed.
+        self.state.shared().store.close().await;
+        served.map_err(|source| StartError::Listen {
+            addr: self.addr,
+            source,
+        })
     }
 }
 

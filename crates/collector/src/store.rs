@@ -219,6 +219,12 @@ impl Store {
             .map_err(StoreError::Commit)
     }
 
+    /// Waits for every connection to come back and closes them (SQLite checkpoints
+    /// its WAL into the database file). Later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Pings, newest first.
     pub async fn pings(
         &self,

@@ -14,8 +14,8 @@ fn sentry_crate_errors_and_messages_are_stored() {
     let db = sqlite();
     let running = runtime.block_on(Running::start(&db.config()));
     // The transport is reqwest with rustls and no built-in crypto provider, as the
-    // backend ships it; plain http on loopback still builds a TLS-capable client.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // backend ships it: `http()` installs one.
+    let _ = http();
     let dsn = format!("http://{SENTRY_KEY}@{}/{SENTRY_PROJECT}", running.addr);
     let mut options = sentry::ClientOptions::default();
     options.release = Some("flowfuse@2.1.0".into());
@@ -35,7 +35,7 @@ fn sentry_crate_errors_and_messages_are_stored() {
 
     let url = running.url("/api/events?source=sentry&name=event");
     let events: Vec<Value> = runtime.block_on(eventually(Duration::from_secs(10), || async {
-        let body: Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
+        let body: Value = http().get(&url).send().await.ok()?.json().await.ok()?;
         let events = body["events"].as_array()?.clone();
         (events.len() >= 2).then_some(events)
     }));

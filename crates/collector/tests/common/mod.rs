@@ -227,3 +227,10 @@ pub fn ping_json(instance: &str) -> String {
 }
 
 pub const INSTANCE: &str = "5db51f99-c6fb-4340-9c19-78adce58cc1b";
+
+/// An HTTP client. reqwest is built with rustls and no crypto provider (as the
+/// backend ships it), so one is installed first even for plain http.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
