@@ -122,21 +122,21 @@ fn chart(by_day: &[(i64, i64)], now: UnixMs) -> String {
     let (width, height, left, bottom, top) = (1160.0, 220.0, 36.0, 24.0, 10.0);
     let today = day_of(now);
     let first = today - (N_DAYS - 1);
-    let max = by_day.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let max = nice_top(by_day.iter().map(|(_, n)| *n).max().unwrap_or(0));
     let plot_h = height - bottom - top;
     let slot = (width - left) / N_DAYS as f64;
     let mut svg = format!(
         r#"<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="Active instances per day">"#
     );
     for step in 0..=4 {
-        let value = max as f64 * f64::from(step) / 4.0;
+        let value = max / 4 * i64::from(step);
         let y = top + plot_h - plot_h * f64::from(step) / 4.0;
         let _ = write!(
             svg,
             r##"<line x1="{left}" x2="{width}" y1="{y:.1}" y2="{y:.1}" stroke="#e4e7eb"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
             left - 6.0,
             y + 4.0,
-            value.round()
+            value
         );
     }
     for i in 0..N_DAYS {
@@ -167,6 +167,20 @@ fn chart(by_day: &[(i64, i64)], now: UnixMs) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The smallest of 4, 8, 20, 40, 80, 200… (four gridlines at round numbers) that is
+/// at least `max`.
+fn nice_top(max: i64) -> i64 {
+    let mut unit = 1;
+    loop {
+        for step in [unit, 2 * unit, 5 * unit] {
+            if step * 4 >= max {
+                return step * 4;
+            }
+        }
+        unit *= 10;
+    }
 }
 
 fn bars(tally: &Tally, total: i64) -> String {
@@ -323,6 +337,12 @@ fn esc(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::store::EventRow;
+
+    #[test]
+    fn chart_tops_are_round() {
+        let tops: Vec<i64> = [0, 1, 4, 5, 9, 25, 79, 81, 1_234].map(nice_top).to_vec();
+        assert_eq!(tops, [4, 4, 4, 8, 20, 40, 80, 200, 2_000]);
+    }
 
     #[test]
     fn everything_shown_is_escaped() {
