@@ -200,7 +200,7 @@ fn ping_body(n: u128) -> String {
         r#"{{"instanceId":"{id}","os":{{"type":"Linux","release":"6.1.0","arch":"x64"}},"env":{{"nodejs":"rust-1.95","flowforge":"2.{}.0"}},"platform":{{"counts":{{"users":{},"teams":2,"projects":4,"devices":9}},"config":{{"driver":"localfs","broker":{{"enabled":true}},"fileStore":{{"enabled":{}}},"email":{{"enabled":false}}}},"license":{{"type":"CE"}}}}}}"#,
         n % 3,
         n + 1,
-        n % 2 == 0
+        n.is_multiple_of(2)
     );
     debug_assert!(PingPayload::from_json_strict(&json).is_ok());
     json

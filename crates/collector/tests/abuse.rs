@@ -184,8 +184,17 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 
 fn seeds() -> Vec<Vec<u8>> {
     let event = json!({"event": "e", "properties": {"distinct_id": "d", "token": "t", "n": [1, 2.5, null]}});
-    let envelope = format!(
-        "{{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}}\n{{\"type\":\"event\",\"length\":17}}\n{{\"message\":\"hi\"}}\n{{\"type\":\"session\"}}\n{{\"sid\":\"s\"}}\n"
+    let envelope = concat!(
+        r#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}"#,
+        "\n",
+        r#"{"type":"event","length":16}"#,
+        "\n",
+        r#"{"message":"hi"}"#,
+        "\n",
+        r#"{"type":"session"}"#,
+        "\n",
+        r#"{"sid":"s"}"#,
+        "\n",
     );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
     std::io::Write::write_all(&mut gz, event.to_string().as_bytes()).unwrap();
@@ -198,7 +207,7 @@ fn seeds() -> Vec<Vec<u8>> {
         gz.finish().unwrap(),
         b"N4IgpgbmB2AuIC5wgDQgA4CcD26ydgEswBnRUAE0JKOgGNYB9QixEVtWbAaxjfgC+AoA".to_vec(),
         b"data=eyJldmVudCI6ImUifQ%3D%3D".to_vec(),
-        envelope.into_bytes(),
+        envelope.as_bytes().to_vec(),
     ]
 }
 
