@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use ff_telemetry_core::Dsn;
@@ -25,11 +25,12 @@ pub(crate) struct AuthQuery {
 /// parses and stores every item; answers `{"id": event_id}` like Sentry.
 pub(crate) async fn post_envelope(
     State(state): State<AppState>,
-    Path(project_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     query: Result<Query<AuthQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
+    let Path(project_id) = path?;
     let Query(query) = query?;
     let shared = state.shared();
     let request_key = query

@@ -1,7 +1,7 @@
 //! One error type for every handler; each becomes a status and a JSON body that says why.
 
 use axum::Json;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ff_telemetry_core::ping::PayloadError;
@@ -43,6 +43,9 @@ pub enum AppError {
     /// A query string that does not fit.
     #[error("{0}")]
     Query(#[from] QueryRejection),
+    /// A path parameter that does not fit.
+    #[error("{0}")]
+    Path(#[from] PathRejection),
     /// No such route.
     #[error("no route for {0}")]
     NotFound(String),
@@ -79,6 +82,7 @@ impl AppError {
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Body(e) => e.status(),
             AppError::Query(e) => e.status(),
+            AppError::Path(e) => e.status(),
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -94,6 +98,7 @@ impl IntoResponse for AppError {
         let message = match &self {
             AppError::Body(e) => e.body_text(),
             AppError::Query(e) => e.body_text(),
+            AppError::Path(e) => e.body_text(),
             other => other.to_string(),
         };
         let mut response =

@@ -16,6 +16,33 @@
 //!   HMAC-SHA256 under a key kept outside the database ([`IpKey`]).
 //! - [`loadgen`]: a loopback load generator for benchmarks.
 //!
+//! # HTTP API
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /ping` | usage ping; 200 `{"status":"success"}` once committed, 400 naming the bad field |
+//! | `/e/`, `/i/v0/e/`, `/capture/`, `/track/`, `/batch/` (GET `?data=` or POST, slash optional) | PostHog capture: JSON, gzip (by magic bytes), base64, form `data=`, lz64; 200 `{"status":1}`, 204 with `beacon=1` |
+//! | `/flags/`, `/decide/` | no feature flags, so an unmodified posthog-js can ask |
+//! | `POST /api/{project_id}/envelope/` | Sentry envelopes; key from `sentry_key`, `X-Sentry-Auth` or the envelope's `dsn`; gzip/deflate accepted; 200 `{"id":…}` |
+//! | `GET /api/pings`, `GET /api/events` | the query API (shapes below) |
+//! | `GET /` | the dashboard |
+//! | `GET /api/health` | `{"status":"ok"}` |
+//!
+//! Every refusal is `{"status":"error","error":"…"}` with a 4xx status (503 when the
+//! database fails). Bodies are capped at 2 MB (`/ping`) and 20 MB (batch endpoints),
+//! decompressed bodies at 20 MB (413 beyond), and requests time out (408).
+//!
+//! PostHog tokens: with none configured, any non-empty token is accepted and stored
+//! with each event, so any app can point at a local sink without keys; with
+//! `posthog_tokens` set, others get 401. Sentry keys must always be configured.
+//!
+//! `GET /api/pings?limit=N&since=RFC3339` →
+//! `{"pings":[{"received_at":…,"ip_hash":…,"payload":{…}}]}`, newest first.
+//! `GET /api/events?source=posthog|sentry&name=…&limit=N` →
+//! `{"events":[{"source":…,"received_at":…,"name":…,"distinct_id":…,"properties":{…}}]}`
+//! (Sentry items carry `"payload"` instead of `"properties"`), newest first.
+//! `received_at` is RFC 3339 UTC; `limit` defaults to 100, at most 1,000.
+//!
 //! ```no_run
 //! use ff_telemetry_collector::{Collector, CollectorConfig};
 //! # async fn run() -> Result<(), ff_telemetry_collector::StartError> {

@@ -180,6 +180,9 @@ async fn refusals_say_why() {
                 answer.error()
             );
         }
+        let answer = send(&app, post("/api/%FF/envelope/", "text/plain", envelope())).await;
+        assert_eq!(answer.status, 400);
+        assert!(answer.error().contains("UTF-8"), "{}", answer.error());
         let stored = send(&app, get("/api/events?source=sentry")).await.json();
         assert_eq!(stored["events"], json!([]), "{}", db.name);
     }
