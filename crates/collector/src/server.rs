@@ -5,16 +5,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::Uri;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use ff_telemetry_core::UnixMs;
 use ff_telemetry_core::posthog::ingest::TokenPolicy;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
 use tokio::net::TcpListener;
+use tower::Layer as _;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 
@@ -50,7 +55,7 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The listen address could not be bound, or serving failed.
+    /// The listen address could not be bound.
     #[error("{addr}: {source}")]
     Listen {
         /// The address.
@@ -115,9 +120,9 @@ impl AppState {
 /// `/batch/` (GET and POST, slash optional); `POST /api/{project_id}/envelope/`;
 /// `GET /api/pings`, `GET /api/events`; the dashboard at `GET /`.
 ///
-/// Handlers read the sender from [`axum::extract::ConnectInfo`], so serve it with
-/// `into_make_service_with_connect_info::<SocketAddr>()` (as [`Collector`] does), or
-/// add `MockConnectInfo` in tests.
+/// Handlers read the sender from [`axum::extract::ConnectInfo`], which [`Collector`]
+/// provides; in tests add `MockConnectInfo`, or serve with
+/// `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(state: AppState) -> Router {
     let timeout = state.shared().request_timeout;
     let single = Router::new()
@@ -194,21 +199,53 @@ impl Collector {
 
     /// Serves until `shutdown` completes, finishes the requests in flight, then
     /// closes the database.
+    ///
+    /// Each connection gets the same timeout for its request headers as requests get
+    /// as a whole, so a client that never finishes its headers cannot hold a
+    /// connection open (the request timeout itself starts once headers are in).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         tracing::info!(addr = %self.addr, "collector listening");
-        let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let app = router(self.state.clone());
+        let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.state.shared().request_timeout);
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, then go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app.clone()));
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection closed with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
         // Every request has been answered, so every accepted row is committed.
         self.state.shared().store.close().await;
-        served.map_err(|source| StartError::Listen {
-            addr: self.addr,
-            source,
-        })
+        Ok(())
     }
 }
 

@@ -122,6 +122,32 @@ async fn a_body_that_never_arrives_times_out_with_408() {
     running.stop().await;
 }
 
+#[tokio::test]
+async fn headers_that_never_finish_get_the_connection_closed() {
+    let db = sqlite();
+    let mut config = db.config();
+    config.request_timeout = Duration::from_millis(300);
+    let running = Running::start(&config).await;
+    let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    stream
+        .write_all(b"POST /ping HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut response)).await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    let text = String::from_utf8_lossy(&response);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    // The collector still serves.
+    let health = http().get(running.url("/api/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    running.stop().await;
+}
+
 /// xorshift64*: deterministic, so a failure replays.
 struct Rng(u64);
 
