@@ -21,10 +21,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = tokio::spawn(collector.run_until(async {
         let _ = stopped.await;
     }));
+    let stored_before = state.n_pings().await?;
     let mut load = LoadConfig::new(addr, n_requests);
     load.n_connections = n_connections;
     let report = run(&load).await;
-    let stored = state.n_pings().await?;
+    let stored = state.n_pings().await? - stored_before;
     println!(
         "{} pings over {} connections: {:.0} req/s, p50 {:?}, p99 {:?}; accepted {}, refused {}, failed {}, stored {}",
         n_requests,
