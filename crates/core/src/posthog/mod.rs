@@ -2,5 +2,6 @@
 //! the collector (which reads it).
 
 mod event;
+pub mod ingest;
 
 pub use event::{BatchBody, CaptureEvent};

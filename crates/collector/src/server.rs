@@ -1,0 +1,307 @@
+//! Shared state, the router and the listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::Uri;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use ff_telemetry_core::UnixMs;
+use ff_telemetry_core::posthog::ingest::TokenPolicy;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use ipnet::IpNet;
+use tokio::net::TcpListener;
+use tower::Layer as _;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+
+use crate::config::{CollectorConfig, IP_KEY_ENV, SentryKey};
+use crate::error::{AppError, InternalDetail};
+use crate::ip::{IpKey, IpKeyError};
+use crate::store::{Store, StoreError};
+use crate::{capture, dashboard, envelope, ping, query};
+
+/// Largest body of a single-item endpoint (`/ping`).
+pub const SINGLE_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest body, and largest decompressed body, of a batch endpoint (PostHog capture,
+/// Sentry envelopes).
+pub const BATCH_BODY_LIMIT: usize = 20 * 1024 * 1024;
+
+/// The PostHog capture paths; each also answers with a trailing slash.
+const CAPTURE_PATHS: [&str; 5] = ["/e", "/i/v0/e", "/capture", "/track", "/batch"];
+
+/// Why the collector could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No IP-hash key.
+    #[error(transparent)]
+    IpKey(#[from] IpKeyError),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The listen address could not be bound.
+    #[error("{addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub store: Store,
+    pub ip_key: IpKey,
+    pub trusted_proxies: Vec<IpNet>,
+    pub token_policy: TokenPolicy,
+    pub sentry_keys: Vec<SentryKey>,
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    /// Creates the data directory, loads (or generates) the IP-hash key, opens and
+    /// migrates the database and starts its writer.
+    pub async fn open(config: &CollectorConfig) -> Result<Self, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let env_key = std::env::var(IP_KEY_ENV).ok();
+        let ip_key = IpKey::load(
+            config.ip_key_file.as_deref(),
+            env_key.as_deref(),
+            &config.data_dir,
+        )?;
+        let store = Store::open(&config.database_url()).await?;
+        Ok(AppState(Arc::new(Shared {
+            store,
+            ip_key,
+            trusted_proxies: config.trusted_proxies.clone(),
+            token_policy: config.token_policy(),
+            sentry_keys: config.sentry_keys.clone(),
+            request_timeout: config.request_timeout,
+        })))
+    }
+
+    /// How many pings are stored (for load checks: stored must equal accepted).
+    pub async fn n_pings(&self) -> Result<i64, StoreError> {
+        self.0.store.n_pings().await
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Every route of the collector.
+///
+/// `POST /ping`; PostHog capture at `/e/`, `/i/v0/e/`, `/capture/`, `/track/`,
+/// `/batch/` (GET and POST, slash optional); `POST /api/{project_id}/envelope/`;
+/// `GET /api/pings`, `GET /api/events`; the dashboard at `GET /`.
+///
+/// Handlers read the sender from [`axum::extract::ConnectInfo`], which [`Collector`]
+/// provides; in tests add `MockConnectInfo`, or serve with
+/// `into_make_service_with_connect_info::<SocketAddr>()`.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.shared().request_timeout;
+    let single = Router::new()
+        .route("/ping", post(ping::post_ping))
+        .layer(DefaultBodyLimit::max(SINGLE_BODY_LIMIT));
+    let mut batch = Router::new()
+        .route("/api/{project_id}/envelope", post(envelope::post_envelope))
+        .route("/api/{project_id}/envelope/", post(envelope::post_envelope));
+    for path in CAPTURE_PATHS {
+        batch = batch
+            .route(path, get(capture::capture).post(capture::capture))
+            .route(
+                &format!("{path}/"),
+                get(capture::capture).post(capture::capture),
+            );
+    }
+    for path in ["/flags", "/flags/", "/decide", "/decide/"] {
+        batch = batch.route(path, get(capture::no_flags).post(capture::no_flags));
+    }
+    let batch = batch.layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
+    Router::new()
+        .route("/", get(dashboard::dashboard))
+        .route("/api/pings", get(query::pings))
+        .route("/api/events", get(query::events))
+        .route("/api/health", get(query::health))
+        .merge(single)
+        .merge(batch)
+        .fallback(|uri: Uri| async move { AppError::NotFound(uri.path().to_owned()) })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(timeout, guard))
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal.into_response()
+        }))
+        .layer(cors())
+}
+
+/// A collector bound to its address, not yet serving.
+#[derive(Debug)]
+pub struct Collector {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Collector {
+    /// Opens the state and binds `config.listen` (port 0 picks a free port).
+    pub async fn bind(config: &CollectorConfig) -> Result<Self, StartError> {
+        let state = AppState::open(config).await?;
+        let listen_error = |source| StartError::Listen {
+            addr: config.listen,
+            source,
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(listen_error)?;
+        let addr = listener.local_addr().map_err(listen_error)?;
+        Ok(Collector {
+            listener,
+            addr,
+            state,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for counts in load checks).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, finishes the requests in flight, then
+    /// closes the database.
+    ///
+    /// Each connection gets the same timeout for its request headers as requests get
+    /// as a whole, so a client that never finishes its headers cannot hold a
+    /// connection open (the request timeout itself starts once headers are in).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        tracing::info!(addr = %self.addr, "collector listening");
+        let app = router(self.state.clone());
+        let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.state.shared().request_timeout);
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, then go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app.clone()));
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection closed with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        // Every request has been answered, so every accepted row is committed.
+        self.state.shared().store.close().await;
+        Ok(())
+    }
+}
+
+/// Runs the collector until Ctrl-C: the entry point behind `ff-telemetry collector`.
+pub async fn serve(config: CollectorConfig) -> Result<(), StartError> {
+    let collector = Collector::bind(&config).await?;
+    collector
+        .run_until(async {
+            // If the signal cannot be installed, serve until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}
+
+/// CORS for browsers on any origin: the origin is mirrored so credentials may be
+/// sent (posthog-js and @sentry/browser may send with credentials), and preflights
+/// are answered for whatever method and headers they ask for.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .max_age(Duration::from_secs(24 * 60 * 60))
+}
+
+/// Times requests out, logs each one (never the sender's address) and logs the
+/// detail of internal errors.
+async fn guard(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::Timeout.into_response(),
+    };
+    let status = response.status().as_u16();
+    if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
+        tracing::error!(%method, %path, status, %detail, "request failed");
+    }
+    tracing::debug!(
+        %method,
+        %path,
+        status,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// The wall clock, read only here at the edge.
+pub(crate) fn now() -> UnixMs {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    UnixMs(u64::try_from(ms).unwrap_or(u64::MAX))
+}
