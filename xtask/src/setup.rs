@@ -129,32 +129,38 @@ fn apt_packages(missing_by_hand: &mut Vec<String>) -> Result<()> {
     )
 }
 
-/// `npm ci` (or `npm install` without a lock file) in every folder with a
-/// `package.json`, when its `node_modules` is missing or older than the lock file.
+/// Folders whose npm dependencies the tests need.
+const NPM_FOLDERS: &[&str] = &["www", "tests/e2e", "crates/collector/tests/browser"];
+
 fn npm_dependencies() -> Result<()> {
-    for dir in ["npm", "www", "tests/e2e"] {
-        let path = project_root().join(dir);
-        if !path.join("package.json").exists() {
-            continue;
-        }
-        if !have("npm") {
-            bail!("{dir}/package.json needs npm: apt-get install -y nodejs npm");
-        }
-        let lock = path.join("package-lock.json");
-        let modules = path.join("node_modules");
-        let fresh = match (mtime(&lock), mtime(&modules.join(".package-lock.json"))) {
-            (Some(l), Some(m)) => m >= l,
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        if fresh {
-            println!("ok   {dir}/node_modules");
-            continue;
-        }
-        let verb = if lock.exists() { "ci" } else { "install" };
-        exec(cmd("npm", &[verb, "--no-audit", "--no-fund"]).current_dir(&path))?;
+    NPM_FOLDERS.iter().try_for_each(|dir| npm_install(dir))
+}
+
+/// `npm ci` (or `npm install` without a lock file) in `dir` when it has a
+/// `package.json` and its `node_modules` is missing or older than the lock file.
+pub fn npm_install(dir: &str) -> Result<()> {
+    let path = project_root().join(dir);
+    if !path.join("package.json").exists() {
+        return Ok(());
     }
-    Ok(())
+    if !have("npm") {
+        bail!("{dir}/package.json needs npm: apt-get install -y nodejs npm");
+    }
+    let lock = path.join("package-lock.json");
+    let fresh = match (
+        mtime(&lock),
+        mtime(&path.join("node_modules/.package-lock.json")),
+    ) {
+        (Some(l), Some(m)) => m >= l,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    if fresh {
+        println!("ok   {dir}/node_modules");
+        return Ok(());
+    }
+    let verb = if lock.exists() { "ci" } else { "install" };
+    exec(cmd("npm", &[verb, "--no-audit", "--no-fund"]).current_dir(&path))
 }
 
 fn mtime(path: &std::path::Path) -> Option<std::time::SystemTime> {
