@@ -1,9 +1,12 @@
-//! `ff-telemetry`: run the reference platform, preview its usage ping, check a
-//! `flowforge.yml`.
+//! `ff-telemetry`: run the demo, the reference platform or the collector, preview
+//! the usage ping, check a `flowforge.yml`.
 
 // Printing results is this binary's job.
 #![allow(clippy::print_stdout)]
 
+mod demo;
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -50,6 +53,55 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Run the collector and the platform together, all telemetry pointing at the
+    /// collector: the whole system on one machine, no accounts.
+    Demo {
+        /// A real flowforge.yml instead of the generated one (checked before anything starts).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Where the demo keeps its databases and generated config.
+        #[arg(long, default_value = "data/demo")]
+        data_dir: PathBuf,
+        /// The platform's address when the config is generated (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// The collector's address (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        collector_listen: SocketAddr,
+        /// The built single-page app (www/dist).
+        #[arg(long)]
+        spa_dir: Option<PathBuf>,
+        /// Start a new installation with the first-run setup pending.
+        #[arg(long)]
+        fresh: bool,
+        /// Users of demo data added on the first start (the rest in proportion).
+        #[arg(long, default_value_t = 25)]
+        seed: u64,
+    },
+    /// Receive usage pings; a local PostHog and Sentry sink with a dashboard.
+    Collector {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        listen: SocketAddr,
+        /// `sqlite://…` or `postgres://…` (default: a SQLite file in the data dir).
+        #[arg(long)]
+        database: Option<String>,
+        /// Where the default database and the generated IP-hash key live.
+        #[arg(long, default_value = "collector-data")]
+        data_dir: PathBuf,
+        /// A file holding the IP-hash key (else $FF_TELEMETRY_IP_KEY, else generated).
+        #[arg(long)]
+        ip_key_file: Option<PathBuf>,
+        /// A proxy whose X-Forwarded-For is believed (CIDR; repeatable).
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxies: Vec<ff_telemetry_collector::IpNet>,
+        /// A PostHog project token to accept (repeatable; none: any token).
+        #[arg(long = "posthog-token", value_name = "TOKEN")]
+        posthog_tokens: Vec<String>,
+        /// A Sentry PROJECT_ID:PUBLIC_KEY to accept (repeatable).
+        #[arg(long = "sentry-key", value_name = "PROJECT_ID:PUBLIC_KEY")]
+        sentry_keys: Vec<ff_telemetry_collector::SentryKey>,
+    },
     /// Check a flowforge.yml: print every problem with its YAML path.
     CheckConfig {
         /// The file to check.
@@ -71,6 +123,43 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::CheckConfig { file } => check_config(&file),
+        Command::Demo {
+            config,
+            data_dir,
+            listen,
+            collector_listen,
+            spa_dir,
+            fresh,
+            seed,
+        } => demo::run(demo::DemoOptions {
+            config,
+            data_dir,
+            listen,
+            collector_listen,
+            spa_dir,
+            fresh,
+            seed_users: seed,
+        }),
+        Command::Collector {
+            listen,
+            database,
+            data_dir,
+            ip_key_file,
+            trusted_proxies,
+            posthog_tokens,
+            sentry_keys,
+        } => {
+            init_logging();
+            let mut config = ff_telemetry_collector::CollectorConfig::new(data_dir);
+            config.listen = listen;
+            config.database_url = database;
+            config.ip_key_file = ip_key_file;
+            config.trusted_proxies = trusted_proxies;
+            config.posthog_tokens = posthog_tokens;
+            config.sentry_keys = sentry_keys;
+            runtime()?.block_on(ff_telemetry_collector::serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Platform {
             config,
             data_dir,
@@ -78,7 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             setup,
             seed,
         } => {
-            let Some(file) = load_or_report(&config)? else {
+            let Some(file) = read_or_report(&config)? else {
                 return Ok(ExitCode::FAILURE);
             };
             init_logging();
@@ -96,7 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview { config, data_dir } => {
-            let Some(file) = load_or_report(&config)? else {
+            let Some(file) = read_or_report(&config)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let options = StartOptions {
@@ -114,18 +203,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Prints every problem of `path` and returns `None` when it has errors.
-fn load_or_report(path: &Path) -> Result<Option<LoadedFile>> {
+/// Reads `path`, printing every problem; `None` when it has errors.
+fn read_or_report(path: &Path) -> Result<Option<LoadedFile>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    match load_flowforge_yml(&text) {
-        Ok(file) => Ok(Some(file)),
+    Ok(load_or_report(path, &text))
+}
+
+/// Checks `text` (the contents of `path`), printing every problem; `None` when it
+/// has errors, so nothing starts half-configured.
+fn load_or_report(path: &Path, text: &str) -> Option<LoadedFile> {
+    match load_flowforge_yml(text) {
+        Ok(file) => Some(file),
         Err(problems) => {
             print_problems(path, &problems, |line| eprintln!("{line}"));
             eprintln!("{}: not starting", path.display());
-            Ok(None)
+            None
         }
     }
+}
+
+/// A line for the person at the terminal.
+fn say(line: &str) {
+    println!("{line}");
 }
 
 fn check_config(path: &Path) -> Result<ExitCode> {

@@ -90,6 +90,29 @@ fn a_broken_config_stops_the_platform_before_it_starts() {
 }
 
 #[test]
+fn a_broken_config_stops_the_demo_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "flowforge.yml", BROKEN);
+    let data = dir.path().join("demo-data");
+    let out = ff_telemetry(
+        &[
+            "demo",
+            "--config",
+            &file,
+            "--data-dir",
+            &data.display().to_string(),
+            "--collector-listen",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches(": error: ").count(), 5, "{stderr}");
+    assert!(!data.exists(), "nothing was created");
+}
+
+#[test]
 fn preview_prints_the_ping_the_platform_would_send() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(
