@@ -14,7 +14,9 @@
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
 //!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
-//! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads.
+//! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
+//!   [`posthog`] also holds the browser client's state machines (pageviews, sessions, send queue).
+//! - [`uuid_v7`]: time-ordered ids from a given instant and random bytes.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
 //! # Features
@@ -41,9 +43,11 @@ pub mod posthog;
 pub mod sentry;
 mod time;
 mod url;
+mod uuid7;
 
 pub use dsn::{Dsn, DsnError};
 pub use environment::{release_name, sentry_environment};
 pub use frontend::{FrontendConfig, FrontendPosthog, FrontendSentry};
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError};
+pub use uuid7::uuid_v7;
