@@ -1,10 +1,6 @@
 //! The browser PostHog client's decisions: identity, consent, sessions and page
 //! events, turned into ready-to-send [`CaptureEvent`]s.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
 use super::event::CaptureEvent;
 use super::pageview::{NavigationSource, PageEvent, PageviewTracker, ScrollSample};
 use super::properties::{EventProperties, describe_user_agent, url_parts};
@@ -59,21 +55,100 @@ impl ClientConfig {
 }
 
 /// What the client keeps between page loads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PersistedState {
     /// The browser's anonymous id; also the distinct id until `identify`.
     pub device_id: String,
     /// The current distinct id.
     pub distinct_id: String,
-    /// Groups the user is in, by group type.
-    #[serde(default)]
-    pub groups: BTreeMap<String, String>,
+    /// Group key by group type.
+    pub groups: Vec<(String, String)>,
     /// The session to continue, if any.
-    #[serde(default)]
     pub session: Option<Session>,
     /// The user opted out of capturing.
-    #[serde(default)]
     pub opted_out: bool,
+}
+
+/// First line of [`PersistedState::encode`]'s format.
+const STATE_FORMAT: &str = "ff-telemetry-state 1";
+
+impl PersistedState {
+    /// A line-based text for `localStorage` (no JSON parser needed in the
+    /// browser build): format tag, device id, distinct id, opt-out, session,
+    /// then one `type<TAB>key` line per group, each field escaped.
+    ///
+    /// ```
+    /// use ff_telemetry_core::posthog::PersistedState;
+    /// let state = PersistedState {
+    ///     device_id: "d".into(), distinct_id: "user\n1".into(),
+    ///     groups: vec![("team".into(), "t\t1".into())], session: None, opted_out: true,
+    /// };
+    /// assert_eq!(PersistedState::decode(&state.encode()), Some(state));
+    /// assert_eq!(PersistedState::decode("garbage"), None);
+    /// ```
+    pub fn encode(&self) -> String {
+        let mut lines = vec![
+            STATE_FORMAT.to_owned(),
+            escape(&self.device_id),
+            escape(&self.distinct_id),
+            if self.opted_out { "1" } else { "0" }.to_owned(),
+            self.session
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), Session::encode),
+        ];
+        lines.extend(
+            self.groups
+                .iter()
+                .map(|(ty, key)| format!("{}\t{}", escape(ty), escape(key))),
+        );
+        lines.join("\n")
+    }
+
+    /// The inverse of [`PersistedState::encode`]; `None` for anything else.
+    pub fn decode(text: &str) -> Option<PersistedState> {
+        let mut lines = text.split('\n');
+        if lines.next()? != STATE_FORMAT {
+            return None;
+        }
+        let device_id = unescape(lines.next()?);
+        let distinct_id = unescape(lines.next()?);
+        let opted_out = match lines.next()? {
+            "1" => true,
+            "0" => false,
+            _ => return None,
+        };
+        let session = match lines.next()? {
+            "-" => None,
+            s => Some(Session::decode(s)?),
+        };
+        let groups = lines
+            .map(|line| {
+                let (ty, key) = line.split_once('\t')?;
+                Some((unescape(ty), unescape(key)))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        (!device_id.is_empty() && !distinct_id.is_empty()).then_some(PersistedState {
+            device_id,
+            distinct_id,
+            groups,
+            session,
+            opted_out,
+        })
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\n', "%0A")
+        .replace('\t', "%09")
+        .replace('\r', "%0D")
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("%0D", "\r")
+        .replace("%09", "\t")
+        .replace("%0A", "\n")
+        .replace("%25", "%")
 }
 
 /// What the browser knows about the page when something is captured.
@@ -255,9 +330,11 @@ impl Client {
         if !self.may_capture(env) || group_type.is_empty() || group_key.is_empty() {
             return None;
         }
-        self.state
-            .groups
-            .insert(group_type.to_owned(), group_key.to_owned());
+        let groups = &mut self.state.groups;
+        match groups.iter_mut().find(|(ty, _)| ty == group_type) {
+            Some((_, key)) => *key = group_key.to_owned(),
+            None => groups.push((group_type.to_owned(), group_key.to_owned())),
+        }
         let props = EventProperties {
             group_type: Some(group_type.to_owned()),
             group_key: Some(group_key.to_owned()),
@@ -377,7 +454,7 @@ fn fresh_identity(now: UnixMs, rng: &mut impl Entropy) -> PersistedState {
     PersistedState {
         distinct_id: device_id.clone(),
         device_id,
-        groups: BTreeMap::new(),
+        groups: Vec::new(),
         session: None,
         opted_out: false,
     }
@@ -511,8 +588,8 @@ mod tests {
         c.handle_group(UnixMs(3), "team", "t1", &e, &mut rng);
         let later = c.handle_capture(UnixMs(4), "x", &e, &mut rng).unwrap();
         assert_eq!(
-            later.properties.groups.get("team").map(String::as_str),
-            Some("t1")
+            later.properties.groups,
+            [("team".to_owned(), "t1".to_owned())]
         );
         c.handle_reset(UnixMs(5), &mut rng);
         let after = c.persisted();

@@ -20,7 +20,7 @@ mod transport;
 mod url;
 
 pub use client::{Client, ClientConfig, Entropy, PageEnv, PersistedState};
-pub use event::{BatchBody, CaptureEvent};
+pub use event::{BatchBody, CaptureEvent, raw_batch_body};
 pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits};
 pub use pageview::{NavigationSource, PageEvent, PageEventKind, PageviewTracker, ScrollSample};
 pub use properties::{EventProperties, describe_user_agent};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Properties of one browser event, named as PostHog expects them.
 ///
@@ -177,12 +177,27 @@ pub struct EventProperties {
         skip_serializing_if = "Option::is_none"
     )]
     pub group_key: Option<String>,
+    /// `$groups`: group key by group type, a JSON object on the wire.
     #[serde(
         rename = "$groups",
         default,
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "pairs_as_map",
+        deserialize_with = "map_as_pairs"
     )]
-    pub groups: BTreeMap<String, String>,
+    pub groups: Vec<(String, String)>,
+}
+
+// A `Vec` of pairs rather than a map type: the browser build stays smaller and
+// the few groups a user has are searched linearly.
+fn pairs_as_map<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+fn map_as_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    Ok(BTreeMap::<String, String>::deserialize(d)?
+        .into_iter()
+        .collect())
 }
 
 /// An absolute URL cut into what the page properties need.

@@ -1,7 +1,5 @@
 //! Session and window ids, rotated after inactivity or a maximum length.
 
-use serde::{Deserialize, Serialize};
-
 use crate::{UnixMs, uuid_v7};
 
 /// A session ends after this long without activity.
@@ -23,7 +21,7 @@ pub const SESSION_MAX_MS: u64 = 24 * UnixMs::HOUR;
 /// assert!(s.handle_activity(UnixMs(60 * 60_000), [3; 10], [4; 10]), "30 min idle");
 /// assert_ne!(s.session_id(), first);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     session_id: String,
     window_id: String,
@@ -68,6 +66,26 @@ impl Session {
     pub fn is_expired(&self, now: UnixMs) -> bool {
         now.saturating_since(self.last_activity) >= SESSION_IDLE_MS
             || now.saturating_since(self.started) >= SESSION_MAX_MS
+    }
+
+    /// `session_id window_id started last_activity`, for [`super::PersistedState::encode`].
+    pub(super) fn encode(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.session_id, self.window_id, self.started.0, self.last_activity.0
+        )
+    }
+
+    /// The inverse of [`Session::encode`].
+    pub(super) fn decode(s: &str) -> Option<Session> {
+        let mut parts = s.split(' ');
+        let session = Session {
+            session_id: parts.next()?.to_owned(),
+            window_id: parts.next()?.to_owned(),
+            started: UnixMs(parts.next()?.parse().ok()?),
+            last_activity: UnixMs(parts.next()?.parse().ok()?),
+        };
+        parts.next().is_none().then_some(session)
     }
 
     /// `$session_id`.
