@@ -60,11 +60,12 @@ export function pageEnv() {
 export function resolveUrl(to) {
   try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
 }
-export function mergeProps(core, user, groups, key, value) {
-  const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+export function mergeProps(core, user, groups, set, setOnce, groupSet) {
   const out = Object.assign({}, isObject(user) ? user : {}, core);
   if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
-  if (key && isObject(value)) out[key] = value;
+  if (isObject(set)) out.$set = set;
+  if (isObject(setOnce)) out.$set_once = setOnce;
+  if (isObject(groupSet)) out.$group_set = groupSet;
   return out;
 }
 export function scrollSample() {
@@ -133,7 +134,12 @@ extern "C" {
     fn ua(this: &EnvSnapshot) -> Option<String>;
     #[wasm_bindgen(method, getter)]
     fn dnt(this: &EnvSnapshot) -> bool;
+}
 
+// Browser globals: a block of its own, as a `js_namespace` in the block above
+// would be looked up in the inline module.
+#[wasm_bindgen]
+extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]

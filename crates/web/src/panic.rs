@@ -1,27 +1,56 @@
 //! A Rust panic must not break the page: it is logged once and switches the
 //! SDK off; the trap it causes is caught by [`crate::js::guard`].
 
+use std::cell::Cell;
+use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
+static INSTALL: Once = Once::new();
 
-/// Installs the panic hook (idempotent in effect).
+thread_local! {
+    /// How deep the current call is inside SDK code, so a panic elsewhere in
+    /// the same module (a test harness, say) does not switch the SDK off.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Installs the panic hook once, in front of whatever hook was there.
 pub fn install_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        DISABLED.store(true, Ordering::Relaxed);
-        // The payload and place only: formatting the whole `PanicHookInfo`
-        // would pull every formatter into the build.
-        let message = info.payload_as_str().unwrap_or("panic");
-        let line = info.location().map_or(0, |l| l.line());
-        crate::js::warn(&format!(
-            "panic, telemetry is off for this page: {message} (line {line})"
-        ));
-    }));
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if DEPTH.get() > 0 {
+                DISABLED.store(true, Ordering::Relaxed);
+                // The payload and line only: formatting the whole
+                // `PanicHookInfo` would pull every formatter into the build.
+                let message = info.payload_as_str().unwrap_or("panic");
+                let line = info.location().map_or(0, |l| l.line());
+                crate::js::warn(&format!(
+                    "panic, telemetry is off for this page: {message} (line {line})"
+                ));
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Whether a panic switched the SDK off.
 pub fn is_disabled() -> bool {
     DISABLED.load(Ordering::Relaxed)
+}
+
+/// Runs `f` as SDK code unless the SDK is off. A panic in it switches the SDK
+/// off; the trap that follows is caught (when `f` is called from JavaScript,
+/// via [`guarded`]) or ends the current task.
+pub fn sdk<R>(f: impl FnOnce() -> R) -> Option<R> {
+    if is_disabled() {
+        return None;
+    }
+    DEPTH.set(DEPTH.get() + 1);
+    let res = f();
+    DEPTH.set(DEPTH.get() - 1);
+    Some(res)
 }
 
 /// Runs `f` unless the SDK is off, inside a JavaScript `try`, so neither an
@@ -31,8 +60,6 @@ pub fn guarded(mut f: impl FnMut()) {
         return;
     }
     crate::js::guard(&mut || {
-        if !is_disabled() {
-            f();
-        }
+        sdk(&mut f);
     });
 }

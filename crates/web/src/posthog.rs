@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, warn};
+use crate::panic::sdk;
 use crate::storage::Storage;
 use crate::transport;
 
@@ -248,10 +249,12 @@ impl PosthogClient {
     pub async fn flush(self: Rc<Self>) {
         let deadline = js::now() + 10 * UnixMs::SECOND;
         loop {
-            self.state.borrow_mut().outbox.handle_flush(js::now());
+            if sdk(|| self.state.borrow_mut().outbox.handle_flush(js::now())).is_none() {
+                return;
+            }
             Self::pump(self.clone()).await;
-            let busy = self.state.borrow().outbox.is_in_flight();
-            if !busy || js::now() > deadline {
+            let busy = sdk(|| self.state.borrow().outbox.is_in_flight());
+            if busy != Some(true) || js::now() > deadline {
                 return;
             }
             js::sleep(25).await;
@@ -402,34 +405,38 @@ impl PosthogClient {
         self.schedule();
     }
 
-    /// Sends due batches one after another until none is due.
+    /// Sends due batches one after another until none is due. Its synchronous
+    /// steps run as SDK code (see [`crate::panic::sdk`]).
     async fn pump(this: Rc<Self>) {
-        loop {
-            let (url, body) = {
-                let mut state = this.state.borrow_mut();
-                let Some(batch) = state.outbox.poll_batch(js::now()) else {
-                    break;
-                };
-                (state.batch_url.clone(), this.batch_body(&state, &batch))
-            };
+        while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
             let status = transport::post_json(&url, &body).await;
-            let [a, b, c, d, ..] = js::random_bytes();
-            let outcome = this.state.borrow_mut().outbox.handle_response(
-                js::now(),
-                status,
-                u32::from_le_bytes([a, b, c, d]),
-            );
-            this.save();
-            match outcome {
-                BatchOutcome::Delivered(_) => continue,
-                BatchOutcome::Dropped(n) => {
-                    warn(&format!("{n} events dropped: the server answered {status}"));
-                }
-                BatchOutcome::RetryAt(_) => {}
+            if sdk(|| this.handle_answer(status)) != Some(true) {
+                break;
             }
-            break;
         }
-        this.schedule();
+        sdk(|| this.schedule());
+    }
+
+    /// The next due batch: its URL and body.
+    fn next_batch(&self) -> Option<(String, String)> {
+        let mut state = self.state.borrow_mut();
+        let batch = state.outbox.poll_batch(js::now())?;
+        Some((state.batch_url.clone(), self.batch_body(&state, &batch)))
+    }
+
+    /// Records the answer to the batch in flight; true when it was delivered.
+    fn handle_answer(&self, status: u16) -> bool {
+        let [a, b, c, d, ..] = js::random_bytes();
+        let outcome = self.state.borrow_mut().outbox.handle_response(
+            js::now(),
+            status,
+            u32::from_le_bytes([a, b, c, d]),
+        );
+        self.save();
+        if let BatchOutcome::Dropped(n) = outcome {
+            warn(&format!("{n} events dropped: the server answered {status}"));
+        }
+        matches!(outcome, BatchOutcome::Delivered(_))
     }
 
     /// Arms the one timer for the outbox's next due time.
