@@ -14,22 +14,25 @@ thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Installs the panic hook once, in front of whatever hook was there.
+/// Installs the panic hook once.
+///
+/// It replaces the default hook rather than chaining to it: the default hook
+/// (thread names, backtraces) would cost more than the rest of this module,
+/// and in the browser build every panic is the SDK's own.
 pub fn install_hook() {
     INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
+        std::panic::set_hook(Box::new(|info| {
+            // The payload and line only: formatting the whole `PanicHookInfo`
+            // would pull every formatter into the build.
+            let message = info.payload_as_str().unwrap_or("panic");
+            let line = info.location().map_or(0, |l| l.line());
             if DEPTH.get() > 0 {
                 DISABLED.store(true, Ordering::Relaxed);
-                // The payload and line only: formatting the whole
-                // `PanicHookInfo` would pull every formatter into the build.
-                let message = info.payload_as_str().unwrap_or("panic");
-                let line = info.location().map_or(0, |l| l.line());
                 crate::js::warn(&format!(
                     "panic, telemetry is off for this page: {message} (line {line})"
                 ));
             } else {
-                previous(info);
+                crate::js::warn(&format!("panic outside telemetry: {message} (line {line})"));
             }
         }));
     });

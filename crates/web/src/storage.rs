@@ -2,7 +2,6 @@
 //! allows it, memory otherwise (or when asked to store nothing).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use crate::js::{WebError, from_js};
 
@@ -12,7 +11,7 @@ pub enum Storage {
     /// The page's `localStorage`.
     Local(web_sys::Storage),
     /// A map that lives as long as the client: nothing reaches the browser's storage.
-    Memory(RefCell<BTreeMap<String, String>>),
+    Memory(RefCell<Vec<(String, String)>>),
 }
 
 impl Storage {
@@ -35,14 +34,18 @@ impl Storage {
 
     /// Memory only.
     pub fn memory() -> Storage {
-        Storage::Memory(RefCell::new(BTreeMap::new()))
+        Storage::Memory(RefCell::new(Vec::new()))
     }
 
     /// The value under `key`, if any (read errors count as none).
     pub fn get(&self, key: &str) -> Option<String> {
         match self {
             Storage::Local(s) => s.get_item(key).ok().flatten(),
-            Storage::Memory(m) => m.borrow().get(key).cloned(),
+            Storage::Memory(m) => m
+                .borrow()
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone()),
         }
     }
 
@@ -51,7 +54,11 @@ impl Storage {
         match self {
             Storage::Local(s) => s.set_item(key, value).map_err(from_js),
             Storage::Memory(m) => {
-                m.borrow_mut().insert(key.to_owned(), value.to_owned());
+                let mut m = m.borrow_mut();
+                match m.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, v)) => *v = value.to_owned(),
+                    None => m.push((key.to_owned(), value.to_owned())),
+                }
                 Ok(())
             }
         }
@@ -63,9 +70,7 @@ impl Storage {
             Storage::Local(s) => {
                 let _ = s.remove_item(key);
             }
-            Storage::Memory(m) => {
-                m.borrow_mut().remove(key);
-            }
+            Storage::Memory(m) => m.borrow_mut().retain(|(k, _)| k != key),
         }
     }
 }
