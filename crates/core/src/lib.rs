@@ -16,6 +16,7 @@
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
 //! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
 //!   [`posthog`] also holds the browser client's state machines (pageviews, sessions, send queue).
+//! - [`json::to_string`]: a small JSON writer for serde types, for the browser build.
 //! - [`uuid_v7`]: time-ordered ids from a given instant and random bytes.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
@@ -38,6 +39,7 @@ pub mod config;
 mod dsn;
 mod environment;
 mod frontend;
+pub mod json;
 pub mod ping;
 pub mod posthog;
 pub mod sentry;

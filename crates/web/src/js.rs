@@ -2,8 +2,8 @@
 //! JavaScript it needs (fetch, beacon, gzip, History hooks), each of which
 //! catches its own exceptions so nothing ever throws into the page.
 
-use ff_telemetry_core::posthog::{CaptureEvent, PageEnv};
-use serde::{Serialize, Serializer};
+use ff_telemetry_core::json::{self, RawJson};
+use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -60,13 +60,16 @@ export function pageEnv() {
 export function resolveUrl(to) {
   try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
 }
-export function mergeProps(core, user, groups, set, setOnce, groupSet) {
-  const out = Object.assign({}, isObject(user) ? user : {}, core);
-  if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
-  if (isObject(set)) out.$set = set;
-  if (isObject(setOnce)) out.$set_once = setOnce;
-  if (isObject(groupSet)) out.$group_set = groupSet;
-  return out;
+export function mergeProps(coreJson, user, groups, set, setOnce, groupSet) {
+  try {
+    const core = JSON.parse(coreJson);
+    const out = Object.assign({}, isObject(user) ? user : {}, core);
+    if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
+    if (isObject(set)) out.$set = set;
+    if (isObject(setOnce)) out.$set_once = setOnce;
+    if (isObject(groupSet)) out.$group_set = groupSet;
+    return JSON.stringify(out);
+  } catch (e) { return undefined; }
 }
 export function scrollSample() {
   const d = globalThis.document && document.documentElement;
@@ -97,13 +100,13 @@ extern "C" {
     fn resolve_url_js(to: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = mergeProps)]
     fn merge_props_js(
-        core: &JsValue,
+        core_json: &str,
         user: &JsValue,
         groups: &JsValue,
         set: &JsValue,
         set_once: &JsValue,
         group_set: &JsValue,
-    ) -> JsValue;
+    ) -> Option<String>;
     #[wasm_bindgen(js_name = scrollSample)]
     fn scroll_sample_js() -> Vec<f64>;
     /// Resolves after `ms` milliseconds.
@@ -140,8 +143,6 @@ extern "C" {
 // would be looked up in the inline module.
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
-    fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn json_parse(text: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
@@ -239,15 +240,6 @@ pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
     ok
 }
 
-/// An event's properties as a JavaScript object, passed through serde as is.
-struct JsProperties(JsValue);
-
-impl Serialize for JsProperties {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde_wasm_bindgen::preserve::serialize(&self.0, s)
-    }
-}
-
 /// What the caller adds to an event, each `undefined` when not given.
 #[derive(Debug)]
 pub struct UserProperties<'a> {
@@ -274,13 +266,14 @@ impl UserProperties<'static> {
     };
 }
 
-/// `event` as the JSON text that is queued and sent: the core wire type with
-/// its properties merged with the caller's in JavaScript.
-pub fn event_json<P: Serialize>(
-    event: CaptureEvent<P>,
+/// `event` as the JSON text that is queued and sent: the core wire type, its
+/// properties merged with the caller's in JavaScript.
+pub fn event_json(
+    event: CaptureEvent<EventProperties>,
     user: &UserProperties<'_>,
 ) -> Result<String, WebError> {
-    let core = to_js(&event.properties)?;
+    let unwritable = |e: json::JsonError| WebError::Shape(e.to_string());
+    let core = json::to_string(&event.properties).map_err(unwritable)?;
     let merged = merge_props_js(
         &core,
         user.properties,
@@ -288,26 +281,17 @@ pub fn event_json<P: Serialize>(
         user.set,
         user.set_once,
         user.group_set,
-    );
+    )
+    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))?;
     let event = CaptureEvent {
         event: event.event,
         uuid: event.uuid,
         timestamp: event.timestamp,
         distinct_id: event.distinct_id,
         api_key: event.api_key,
-        properties: JsProperties(merged),
+        properties: RawJson(merged),
     };
-    json_stringify(&to_js(&event)?)
-        .map_err(from_js)?
-        .as_string()
-        .ok_or_else(|| WebError::Shape("event has no JSON form".to_owned()))
-}
-
-/// A Rust value as a plain JavaScript value (objects, not `Map`s).
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, WebError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| WebError::Shape(e.to_string()))
+    json::to_string(&event).map_err(unwritable)
 }
 
 /// JSON text parsed into a JavaScript value.

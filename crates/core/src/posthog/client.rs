@@ -666,7 +666,30 @@ mod tests {
             events[0]["properties"].get("to").is_none(),
             "absent fields are left out"
         );
-        let back: BatchBody<EventProperties> = serde_json::from_value(json).unwrap();
+        let back: BatchBody<EventProperties> = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, body);
+        // The browser writes events with the small JSON writer: same JSON.
+        let small: serde_json::Value =
+            serde_json::from_str(&crate::json::to_string(&body).unwrap()).unwrap();
+        assert_eq!(small, json);
+    }
+
+    #[test]
+    fn persisted_state_round_trips_with_session_and_odd_characters() {
+        let (mut c, mut rng) = client(config());
+        let e = env("https://h/a");
+        c.handle_identify(UnixMs(1), "user\n%0A\t1", &e, &mut rng);
+        c.handle_group(UnixMs(2), "team\t", "%key\n", &e, &mut rng);
+        c.handle_opt_out();
+        let state = c.persisted();
+        assert!(state.session.is_some());
+        assert_eq!(PersistedState::decode(&state.encode()), Some(state));
+        for bad in [
+            "",
+            "ff-telemetry-state 1\nd\nu\nmaybe\n-",
+            "ff-telemetry-state 1\nd\nu\n0\nnot a session",
+        ] {
+            assert_eq!(PersistedState::decode(bad), None, "{bad:?}");
+        }
     }
 }

@@ -79,9 +79,9 @@ pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String
     let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
     let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
     out.push_str("{\"api_key\":");
-    push_json_string(&mut out, api_key);
+    crate::json::push_string(&mut out, api_key);
     out.push_str(",\"sent_at\":");
-    push_json_string(&mut out, sent_at);
+    crate::json::push_string(&mut out, sent_at);
     out.push_str(",\"batch\":[");
     for (i, event) in events.iter().enumerate() {
         if i > 0 {
@@ -91,26 +91,6 @@ pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String
     }
     out.push_str("]}");
     out
-}
-
-/// Appends `s` as a JSON string literal.
-fn push_json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let b = c as u8;
-                out.push_str("\\u00");
-                out.push(HEX[usize::from(b >> 4)] as char);
-                out.push(HEX[usize::from(b & 0xf)] as char);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
