@@ -10,15 +10,20 @@ use wasm_bindgen::prelude::*;
 export function guard(f) {
   try { f(); } catch (e) { console.warn("ff-telemetry: internal error, telemetry is off for this page", e); }
 }
-export async function post(url, body, keepalive) {
+export async function post(url, body) {
   try {
-    const res = await fetch(url, { method: "POST", body, keepalive, credentials: "omit",
+    const res = await fetch(url, { method: "POST", body, credentials: "omit",
       headers: { "Content-Type": "text/plain" } });
     return res.status;
   } catch (e) { return 0; }
 }
 export function beacon(url, body) {
-  try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
+  try {
+    if (navigator.sendBeacon) return navigator.sendBeacon(url, body);
+    fetch(url, { method: "POST", body, keepalive: true, credentials: "omit",
+      headers: { "Content-Type": "text/plain" } }).catch(() => {});
+    return true;
+  } catch (e) { return false; }
 }
 export async function gzip(text) {
   try {
@@ -83,8 +88,9 @@ extern "C" {
     /// console warning.
     pub fn guard(f: &mut dyn FnMut());
     /// POSTs `body` as `text/plain`; resolves to the status, 0 on a network error.
-    pub async fn post(url: &str, body: JsValue, keepalive: bool) -> JsValue;
-    /// `navigator.sendBeacon`; false when the browser refuses it.
+    pub async fn post(url: &str, body: JsValue) -> JsValue;
+    /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
+    /// beacon); false when the browser refuses it.
     pub fn beacon(url: &str, body: &str) -> bool;
     /// Gzip via `CompressionStream`; `undefined` where it is missing.
     pub async fn gzip(text: &str) -> JsValue;

@@ -324,7 +324,8 @@ impl PosthogClient {
     }
 
     /// The page is going away: the final `$pageleave` and everything unsent
-    /// leave by beacon, as no answer can be awaited.
+    /// leave by beacon, as no answer can be awaited. What the browser refuses
+    /// stays queued (and persisted) for the next page load.
     fn on_page_hide(&self) {
         let env = js::page_env();
         let final_leave = {
@@ -340,15 +341,24 @@ impl PosthogClient {
             .borrow_mut()
             .outbox
             .take_all(BEACON_MAX_BYTES - BEACON_ENVELOPE_BYTES);
-        self.save();
+        let mut refused = Vec::new();
         for chunk in chunks {
-            self.send_while_leaving(chunk);
+            self.send_while_leaving(chunk, &mut refused);
         }
+        {
+            let mut state = self.state.borrow_mut();
+            let now = js::now();
+            for event in refused {
+                let n_bytes = event.len();
+                state.outbox.handle_enqueue(now, event, n_bytes);
+            }
+        }
+        self.save();
     }
 
-    /// Beacon for `events`, halved until the browser accepts; a single event it
-    /// refuses goes by `fetch` with `keepalive`.
-    fn send_while_leaving(&self, mut events: Vec<String>) {
+    /// Beacon for `events`, halved until the browser accepts; single events it
+    /// refuses go to `refused`.
+    fn send_while_leaving(&self, mut events: Vec<String>, refused: &mut Vec<String>) {
         let (url, body) = {
             let state = self.state.borrow();
             (state.batch_url.clone(), self.batch_body(&state, &events))
@@ -358,10 +368,10 @@ impl PosthogClient {
         }
         if events.len() > 1 {
             let second = events.split_off(events.len() / 2);
-            self.send_while_leaving(events);
-            self.send_while_leaving(second);
+            self.send_while_leaving(events, refused);
+            self.send_while_leaving(second, refused);
         } else {
-            transport::keepalive_json(&url, &body);
+            refused.extend(events);
         }
     }
 

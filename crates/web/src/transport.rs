@@ -20,22 +20,13 @@ pub async fn post_json(url: &str, json: &str) -> u16 {
         let sep = if url.contains('?') { '&' } else { '?' };
         (format!("{url}{sep}compression=gzip-js"), compressed)
     };
-    js::status_of(&js::post(&url, body, false).await)
+    js::status_of(&js::post(&url, body).await)
 }
 
-/// Sends `json` while the page is being hidden: `sendBeacon` first; returns
-/// false when the browser refused it (too large, or too many queued), so the
-/// caller can split the body.
+/// Hands `json` to the browser while the page is being hidden: `sendBeacon`,
+/// or `fetch` with `keepalive` where there is no beacon. False when the browser
+/// refuses it (too large, or its in-flight quota is used up), so the caller
+/// can split the body or keep it for the next page load.
 pub fn beacon_json(url: &str, json: &str) -> bool {
     js::beacon(url, json)
-}
-
-/// Last resort while the page goes away: `fetch` with `keepalive`, without
-/// waiting for an answer.
-pub fn keepalive_json(url: &str, json: &str) {
-    let url = url.to_owned();
-    let body = JsValue::from_str(json);
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = js::post(&url, body, true).await;
-    });
 }

@@ -24,6 +24,9 @@ export function pushState(path) { history.pushState(null, "", path); }
 export function replaceState(path) { history.replaceState(null, "", path); }
 export function currentPath() { return location.pathname + location.search; }
 export function dispatch(name) { dispatchEvent(new Event(name)); }
+export function storedKeysContaining(text) {
+  return Object.keys(localStorage).filter((k) => k.includes(text)).length;
+}
 export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 export function setConfigScript(json) {
   let el = document.getElementById("ff-telemetry-config");
@@ -49,6 +52,8 @@ extern "C" {
     fn current_path() -> String;
     fn dispatch(name: &str);
     async fn sleep(ms: u32);
+    #[wasm_bindgen(js_name = storedKeysContaining)]
+    fn stored_keys_containing(text: &str) -> u32;
     #[wasm_bindgen(js_name = setConfigScript)]
     fn set_config_script(json: &str);
 }
@@ -379,4 +384,60 @@ async fn bad_arguments_are_ignored_without_throwing() {
     assert_eq!(events[0]["properties"]["$set"]["plan"], "team");
     assert_eq!(events[2]["properties"]["distinct_id"], "user-1");
     assert_eq!(events[2]["properties"]["$groups"]["team"], "t-1");
+}
+
+#[wasm_bindgen_test]
+async fn cookieless_and_memory_persistence_store_nothing() {
+    let Some(rx) = receiver() else { return };
+    for (mode, option) in [
+        ("cookieless", r#""cookieless": true"#),
+        ("memory", r#""persistence": "memory""#),
+    ] {
+        let token = token(mode);
+        let json = format!(
+            r#"{{"posthog": {{"apikey": "{token}", "apiurl": "{rx}", "capture_pageview": false}}, {option}}}"#
+        );
+        let t = start(&json);
+        t.route_changed(s("/private"), JsValue::UNDEFINED);
+        t.identify(s("someone"), JsValue::UNDEFINED, JsValue::UNDEFINED);
+        assert_eq!(stored_keys_containing(&token), 0, "{mode}");
+        flush(&t).await;
+        drop(t);
+        let events = delivered(rx, &token).await;
+        assert_eq!(names(&events), ["$pageview", "$identify"], "{mode}");
+        let device_id = &events[0]["properties"]["$device_id"];
+        assert_eq!(device_id.is_null(), mode == "cookieless", "{mode}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next_load() {
+    let Some(rx) = receiver() else { return };
+    let token = token("bigunload");
+    let big = js_sys::JSON::parse(&format!(r#"{{"blob": "{}"}}"#, "x".repeat(3_000))).unwrap();
+    let t = start(&config(rx, &token, false));
+    for _ in 0..40 {
+        t.capture(s("big"), big.clone(), JsValue::UNDEFINED);
+    }
+    dispatch("pagehide");
+    drop(t);
+    // The next page load sends whatever the browser did not take.
+    let next = start(&config(rx, &token, false));
+    flush(&next).await;
+    let events = wait_for_delivered(rx, &token, 40).await;
+    drop(next);
+    dispatch("pageshow");
+
+    assert!(
+        requests(rx, &token).await.len() >= 2,
+        "120 KB cannot go in one beacon"
+    );
+    let mut uuids: Vec<_> = events
+        .iter()
+        .map(|e| e["uuid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(uuids.len(), 40);
+    uuids.sort();
+    uuids.dedup();
+    assert_eq!(uuids.len(), 40, "each event once");
 }
