@@ -53,7 +53,14 @@ pub fn run() -> Result<()> {
     println!("test receiver at {}", receiver.url);
     let mut test = cmd(
         "wasm-pack",
-        &["test", "--headless", "--chrome", "crates/web"],
+        &[
+            "test",
+            "--mode",
+            "no-install",
+            "--headless",
+            "--chrome",
+            "crates/web",
+        ],
     );
     test.env("FF_TEST_RECEIVER_URL", &receiver.url)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120");

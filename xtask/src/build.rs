@@ -29,11 +29,14 @@ pub fn run() -> Result<()> {
     let out_dir_arg = out_dir.to_string_lossy().into_owned();
 
     step("wasm package (wasm-pack, profile wasm-release)");
+    // `--mode no-install`: the wasm-bindgen that setup installed, never a download.
     // `--no-opt`: wasm-pack would fetch its own binaryen; the Debian wasm-opt runs below.
     exec(&mut cmd(
         "wasm-pack",
         &[
             "build",
+            "--mode",
+            "no-install",
             "crates/web",
             "--target",
             "web",

@@ -1,6 +1,8 @@
-//! A capture receiver for browser tests: it accepts PostHog `/batch/`-style
-//! requests (and anything else) on any path, decodes gzip bodies, records what
-//! arrived, and fails on demand.
+//! A capture receiver for browser tests: it accepts PostHog capture requests
+//! (`/batch/`, `/e/`, `/i/v0/e/`, `/capture/`, `/track/`) and anything else
+//! (Sentry envelopes, say) on any path, decodes gzip bodies, records what
+//! arrived, and fails on demand. PostHog bodies are parsed with the core wire
+//! type (a bad one gets 400); other bodies are kept as text.
 //!
 //! It is a test double for the collector (which is the real sink); scripts
 //! drive it over HTTP, so a test in a browser can too:
@@ -89,6 +91,8 @@ pub struct Recorded {
     pub token: Option<String>,
     /// Events of a PostHog body, in order.
     pub events: Vec<CaptureEvent<Map<String, Value>>>,
+    /// The decoded body of a request to any other path.
+    pub body: Option<String>,
     /// Why the body could not be read as PostHog capture, if it could not.
     pub error: Option<String>,
 }
@@ -179,10 +183,18 @@ async fn capture(
 ) -> Response {
     let path = uri.path().to_owned();
     let gzip = body.starts_with(&[0x1f, 0x8b]);
-    let parsed = decode(&body, gzip).and_then(|text| parse_capture(&text));
-    let (token, events, error) = match parsed {
-        Ok((token, events)) => (token, events, None),
-        Err(e) => (None, Vec::new(), Some(e)),
+    let text = decode(&body, gzip);
+    let (token, events, error, raw_body) = if is_posthog_capture_path(&path) {
+        match text.and_then(|t| parse_capture(&t)) {
+            Ok((token, events)) => (token, events, None, None),
+            Err(e) => (None, Vec::new(), Some(e), None),
+        }
+    } else {
+        // Not PostHog (a Sentry envelope, say): kept as text for the test to read.
+        match text {
+            Ok(t) => (None, Vec::new(), None, Some(t)),
+            Err(e) => (None, Vec::new(), Some(e), None),
+        }
     };
     let mut inner = state.lock();
     let rule = inner.rules.iter_mut().find(|r| {
@@ -212,6 +224,7 @@ async fn capture(
         status,
         token,
         events,
+        body: raw_body,
         error: error.clone(),
     });
     drop(inner);
@@ -230,6 +243,12 @@ async fn capture(
         }
     }
     res
+}
+
+/// The paths PostHog's capture service takes, with or without a trailing slash.
+fn is_posthog_capture_path(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    ["/batch", "/e", "/i/v0/e", "/capture", "/track"].contains(&path)
 }
 
 fn decode(body: &[u8], gzip: bool) -> Result<String, String> {
@@ -406,6 +425,25 @@ mod tests {
             send(&app, "POST", "/batch/", batch("a", &["ok"])).await.0,
             200
         );
+    }
+
+    #[tokio::test]
+    async fn other_paths_are_recorded_as_text() {
+        let app = router(AppState::default());
+        let envelope = b"{\"event_id\":\"e\"}\n{\"type\":\"event\"}\n{}".to_vec();
+        assert_eq!(
+            send(&app, "POST", "/api/1/envelope/", gzip(&envelope))
+                .await
+                .0,
+            200
+        );
+        let (_, recorded) = send(&app, "GET", "/_control/requests", vec![]).await;
+        let recorded: Vec<Recorded> = serde_json::from_value(recorded).unwrap();
+        assert_eq!(
+            recorded[0].body.as_deref().map(str::as_bytes),
+            Some(&envelope[..])
+        );
+        assert!(recorded[0].events.is_empty());
     }
 
     #[tokio::test]

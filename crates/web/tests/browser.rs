@@ -221,6 +221,9 @@ async fn capture_pageview_off_only_counts_router_changes() {
     let original = current_path();
     let t = start(&config(rx, &token, false));
     push_state("/nohistory/one");
+    // Nothing was viewed, so leaving sends no $pageleave either.
+    dispatch("pagehide");
+    dispatch("pageshow");
     flush(&t).await;
     assert!(
         requests(rx, &token).await.is_empty(),
