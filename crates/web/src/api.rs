@@ -29,6 +29,21 @@ pub struct Telemetry {
     posthog: Option<Rc<PosthogClient>>,
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TELEMETRY_CONFIG_TS: &str = r#"
+/** The platform's frontend config (`FrontendConfig` in ff-telemetry-core) plus client options. */
+export interface TelemetryConfig {
+  posthog?: { apikey: string; apiurl?: string; capture_pageview?: boolean };
+  sentry?: Record<string, unknown>;
+  /** Where ids, the opt-out choice and unsent events are kept (default `"localStorage"`). */
+  persistence?: "localStorage" | "memory";
+  /** Treat the browser's Do Not Track signal as an opt-out (default false). */
+  respect_dnt?: boolean;
+  /** Store nothing and use no stable id (default false). */
+  cookieless?: boolean;
+}
+"#;
+
 /// Starts telemetry for this page and returns its handle.
 ///
 /// `config` is the platform's frontend config, `{posthog: {apikey, apiurl,
@@ -43,8 +58,12 @@ pub struct Telemetry {
 /// const telemetry = init({ posthog: { apikey: "phc_…", apiurl: "https://eu.posthog.com", capture_pageview: false } });
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
+
 #[wasm_bindgen(js_name = init)]
-pub fn init(config: JsValue) -> Telemetry {
+pub fn init(
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
+) -> Telemetry {
+    let config = config.unwrap_or(JsValue::UNDEFINED);
     crate::panic::install_hook();
     let mut posthog = None;
     guarded(|| posthog = start_posthog(&config));
@@ -142,13 +161,26 @@ impl Telemetry {
     /// for router hooks that pass it; the SDK already knows the page it left.
     /// A navigation the History hooks already reported is not counted twice.
     #[wasm_bindgen(js_name = routeChanged)]
-    pub fn route_changed(&self, to: JsValue, from: JsValue) {
+    pub fn route_changed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] from: Option<JsValue>,
+    ) {
         let _ = from;
         self.with_posthog(|p| p.route_changed(&to));
     }
 
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
-    pub fn capture(&self, event: JsValue, properties: JsValue, groups: JsValue) {
+    pub fn capture(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")]
+        properties: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string>")] groups: Option<
+            JsValue,
+        >,
+    ) {
+        let (properties, groups) = (or_undefined(properties), or_undefined(groups));
         let Some(name) = js::string_arg(&event) else {
             return warn("capture(event): event must be a string; ignored");
         };
@@ -157,7 +189,20 @@ impl Telemetry {
 
     /// Identifies the user as `distinctId`, with optional person properties to
     /// set (`set`) and to set once (`setOnce`).
-    pub fn identify(&self, distinct_id: JsValue, set: JsValue, set_once: JsValue) {
+    pub fn identify(
+        &self,
+        #[wasm_bindgen(js_name = "distinctId", unchecked_param_type = "string")]
+        distinct_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")] set: Option<
+            JsValue,
+        >,
+        #[wasm_bindgen(
+            js_name = "setOnce",
+            unchecked_optional_param_type = "Record<string, unknown>"
+        )]
+        set_once: Option<JsValue>,
+    ) {
+        let (set, set_once) = (or_undefined(set), or_undefined(set_once));
         let Some(id) = js::string_arg(&distinct_id) else {
             return warn("identify(distinctId): distinctId must be a string; ignored");
         };
@@ -166,7 +211,14 @@ impl Telemetry {
 
     /// Puts the user in group `key` of `type` (e.g. `"team"`), with optional
     /// group properties; later events carry `$groups`.
-    pub fn group(&self, group_type: JsValue, group_key: JsValue, properties: JsValue) {
+    pub fn group(
+        &self,
+        #[wasm_bindgen(js_name = "type", unchecked_param_type = "string")] group_type: JsValue,
+        #[wasm_bindgen(js_name = "key", unchecked_param_type = "string")] group_key: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")]
+        properties: Option<JsValue>,
+    ) {
+        let properties = or_undefined(properties);
         let (Some(ty), Some(key)) = (js::string_arg(&group_type), js::string_arg(&group_key))
         else {
             return warn("group(type, key): type and key must be strings; ignored");
@@ -201,6 +253,7 @@ impl Telemetry {
 
     /// Sends what is queued now. The promise always resolves: once the queue
     /// is empty, or a send failed (it is retried later), or after 10 s.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> js_sys::Promise {
         let mut posthog = None;
         self.with_posthog(|p| posthog = Some(p.clone()));
@@ -217,6 +270,11 @@ impl Telemetry {
             guarded(|| f(posthog));
         }
     }
+}
+
+/// An optional argument as the `undefined` it was when missing.
+fn or_undefined(arg: Option<JsValue>) -> JsValue {
+    arg.unwrap_or(JsValue::UNDEFINED)
 }
 
 impl Drop for Telemetry {

@@ -180,9 +180,11 @@ impl PosthogClient {
             return;
         }
         let env = js::page_env();
+        let has_person_properties = js::is_object(set) || js::is_object(set_once);
         let event = self.state.borrow_mut().client.handle_identify(
             js::now(),
             distinct_id,
+            has_person_properties,
             &env,
             &mut js::random_bytes,
         );

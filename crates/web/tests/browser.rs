@@ -79,7 +79,9 @@ fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
 }
 
 fn start(json: &str) -> Telemetry {
-    init(js_sys::JSON::parse(json).expect("test config is JSON"))
+    init(Some(
+        js_sys::JSON::parse(json).expect("test config is JSON"),
+    ))
 }
 
 async fn flush(t: &Telemetry) {
@@ -135,13 +137,13 @@ async fn route_sequence_yields_exactly_the_expected_events_in_order() {
     let Some(rx) = receiver() else { return };
     let token = token("routes");
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/app/a"), s("/"));
-    t.route_changed(s("/app/b?tab=2"), s("/app/a"));
-    t.route_changed(s("/app/b?tab=2"), s("/app/a"));
+    t.route_changed(s("/app/a"), Some(s("/")));
+    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")));
+    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")));
     t.capture(
         s("clicked"),
-        js_sys::JSON::parse(r#"{"k": 1}"#).unwrap(),
-        JsValue::UNDEFINED,
+        Some(js_sys::JSON::parse(r#"{"k": 1}"#).unwrap()),
+        None,
     );
     flush(&t).await;
 
@@ -202,7 +204,7 @@ async fn capture_pageview_on_tracks_history_once_per_navigation() {
     let t = start(&config(rx, &token, true));
     push_state("/history/one");
     // The router adapter reports the same navigation: no second $pageview.
-    t.route_changed(s("/history/one"), s(&original));
+    t.route_changed(s("/history/one"), Some(s(&original)));
     // Query-only History changes are state, not pages.
     replace_state("/history/one?panel=3");
     flush(&t).await;
@@ -229,7 +231,7 @@ async fn capture_pageview_off_only_counts_router_changes() {
         requests(rx, &token).await.is_empty(),
         "no automatic pageviews"
     );
-    t.route_changed(s("/nohistory/two"), s("/nohistory/one"));
+    t.route_changed(s("/nohistory/two"), Some(s("/nohistory/one")));
     flush(&t).await;
     drop(t);
     replace_state(&original);
@@ -241,17 +243,17 @@ async fn opt_out_sends_nothing_and_is_remembered() {
     let Some(rx) = receiver() else { return };
     let token = token("optout");
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/before-opt-out"), JsValue::UNDEFINED);
+    t.route_changed(s("/before-opt-out"), None);
     t.opt_out();
     assert!(t.has_opted_out());
-    t.route_changed(s("/after-opt-out"), JsValue::UNDEFINED);
-    t.capture(s("secret"), JsValue::UNDEFINED, JsValue::UNDEFINED);
+    t.route_changed(s("/after-opt-out"), None);
+    t.capture(s("secret"), None, None);
     flush(&t).await;
     drop(t);
     // A new page load with automatic pageviews still sends nothing.
     let again = start(&config(rx, &token, true));
     assert!(again.has_opted_out());
-    again.route_changed(s("/next-load"), JsValue::UNDEFINED);
+    again.route_changed(s("/next-load"), None);
     flush(&again).await;
     drop(again);
     assert!(requests(rx, &token).await.is_empty());
@@ -264,8 +266,8 @@ async fn server_errors_are_retried_until_every_event_is_delivered_once() {
     let rule = format!(r#"{{"path": "/batch/", "status": 503, "count": 2, "token": "{token}"}}"#);
     assert_eq!(post_json(&format!("{rx}/_control/fail"), &rule).await, 200);
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/retry/a"), JsValue::UNDEFINED);
-    t.route_changed(s("/retry/b"), s("/retry/a"));
+    t.route_changed(s("/retry/a"), None);
+    t.route_changed(s("/retry/b"), Some(s("/retry/a")));
     flush(&t).await;
     let events = wait_for_delivered(rx, &token, 3).await;
     drop(t);
@@ -287,8 +289,8 @@ async fn a_reload_delivers_events_left_unsent() {
     let Some(rx) = receiver() else { return };
     let token = token("reload");
     let before = start(&config(rx, &token, false));
-    before.route_changed(s("/reload/a"), JsValue::UNDEFINED);
-    before.capture(s("before reload"), JsValue::UNDEFINED, JsValue::UNDEFINED);
+    before.route_changed(s("/reload/a"), None);
+    before.capture(s("before reload"), None, None);
     // The page dies before its 3 s flush: nothing was sent.
     drop(before);
     assert!(requests(rx, &token).await.is_empty());
@@ -307,8 +309,8 @@ async fn pagehide_delivers_the_final_pageleave_by_beacon() {
     let Some(rx) = receiver() else { return };
     let token = token("pagehide");
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/leaving/page"), JsValue::UNDEFINED);
-    t.capture(s("last click"), JsValue::UNDEFINED, JsValue::UNDEFINED);
+    t.route_changed(s("/leaving/page"), None);
+    t.capture(s("last click"), None, None);
     dispatch("pagehide");
     let events = wait_for_delivered(rx, &token, 3).await;
     dispatch("pageshow");
@@ -333,8 +335,8 @@ async fn init_without_arguments_reads_the_config_element() {
     let Some(rx) = receiver() else { return };
     let token = token("element");
     set_config_script(&config(rx, &token, false));
-    let t = init(JsValue::UNDEFINED);
-    t.route_changed(s("/from-element"), JsValue::UNDEFINED);
+    let t = init(None);
+    t.route_changed(s("/from-element"), None);
     flush(&t).await;
     drop(t);
     set_config_script("{}");
@@ -344,15 +346,15 @@ async fn init_without_arguments_reads_the_config_element() {
 #[wasm_bindgen_test]
 async fn without_posthog_config_every_call_is_a_quiet_no_op() {
     for config in [
-        JsValue::UNDEFINED,
-        js_sys::Object::new().into(),
-        JsValue::from(42),
+        None,
+        Some(js_sys::Object::new().into()),
+        Some(JsValue::from(42)),
     ] {
         let t = init(config);
-        t.route_changed(JsValue::from(7), JsValue::NULL);
-        t.capture(JsValue::NULL, JsValue::from(1), JsValue::UNDEFINED);
-        t.identify(s("u"), JsValue::UNDEFINED, JsValue::UNDEFINED);
-        t.group(s("team"), s("t"), JsValue::UNDEFINED);
+        t.route_changed(JsValue::from(7), Some(JsValue::NULL));
+        t.capture(JsValue::NULL, Some(JsValue::from(1)), None);
+        t.identify(s("u"), None, None);
+        t.group(s("team"), s("t"), None);
         t.reset();
         t.opt_in();
         t.opt_out();
@@ -366,20 +368,20 @@ async fn bad_arguments_are_ignored_without_throwing() {
     let Some(rx) = receiver() else { return };
     let token = token("badargs");
     let t = start(&config(rx, &token, false));
-    t.route_changed(JsValue::from(5), JsValue::UNDEFINED);
+    t.route_changed(JsValue::from(5), None);
     t.capture(
         s("with bad props"),
-        JsValue::from("not an object"),
-        JsValue::UNDEFINED,
+        Some(JsValue::from("not an object")),
+        None,
     );
-    t.identify(JsValue::NULL, JsValue::UNDEFINED, JsValue::UNDEFINED);
+    t.identify(JsValue::NULL, None, None);
     t.identify(
         s("user-1"),
-        js_sys::JSON::parse(r#"{"plan": "team"}"#).unwrap(),
-        JsValue::UNDEFINED,
+        Some(js_sys::JSON::parse(r#"{"plan": "team"}"#).unwrap()),
+        None,
     );
-    t.group(s("team"), s("t-1"), JsValue::UNDEFINED);
-    t.capture(s("after"), JsValue::UNDEFINED, JsValue::UNDEFINED);
+    t.group(s("team"), s("t-1"), None);
+    t.capture(s("after"), None, None);
     flush(&t).await;
     drop(t);
     let events = delivered(rx, &token).await;
@@ -401,8 +403,8 @@ async fn cookieless_and_memory_persistence_store_nothing() {
             r#"{{"posthog": {{"apikey": "{token}", "apiurl": "{rx}", "capture_pageview": false}}, {option}}}"#
         );
         let t = start(&json);
-        t.route_changed(s("/private"), JsValue::UNDEFINED);
-        t.identify(s("someone"), JsValue::UNDEFINED, JsValue::UNDEFINED);
+        t.route_changed(s("/private"), None);
+        t.identify(s("someone"), None, None);
         assert_eq!(stored_keys_containing(&token), 0, "{mode}");
         flush(&t).await;
         drop(t);
@@ -420,7 +422,7 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
     let big = js_sys::JSON::parse(&format!(r#"{{"blob": "{}"}}"#, "x".repeat(3_000))).unwrap();
     let t = start(&config(rx, &token, false));
     for _ in 0..40 {
-        t.capture(s("big"), big.clone(), JsValue::UNDEFINED);
+        t.capture(s("big"), Some(big.clone()), None);
     }
     dispatch("pagehide");
     drop(t);

@@ -294,12 +294,13 @@ impl Client {
     }
 
     /// `identify(distinct_id)`: an `$identify` event linking the anonymous id
-    /// when the id changes, a `$set` event when it does not (for person
-    /// properties the caller attaches), nothing for an empty id.
+    /// when the id changes; when it does not, a `$set` event if the caller has
+    /// person properties to attach, else nothing. Nothing for an empty id.
     pub fn handle_identify(
         &mut self,
         now: UnixMs,
         distinct_id: &str,
+        has_person_properties: bool,
         env: &PageEnv,
         rng: &mut impl Entropy,
     ) -> Option<CaptureEvent<EventProperties>> {
@@ -307,7 +308,8 @@ impl Client {
             return None;
         }
         if distinct_id == self.state.distinct_id {
-            return Some(self.event(now, "$set", EventProperties::default(), env, rng));
+            return has_person_properties
+                .then(|| self.event(now, "$set", EventProperties::default(), env, rng));
         }
         let previous = std::mem::replace(&mut self.state.distinct_id, distinct_id.to_owned());
         let props = EventProperties {
@@ -558,7 +560,10 @@ mod tests {
             c.handle_navigation(UnixMs(1), "https://h/a", Router, &e, &mut rng)
                 .is_empty()
         );
-        assert!(c.handle_identify(UnixMs(1), "u1", &e, &mut rng).is_none());
+        assert!(
+            c.handle_identify(UnixMs(1), "u1", false, &e, &mut rng)
+                .is_none()
+        );
         assert!(c.persisted().opted_out);
         c.handle_opt_in();
         assert!(c.handle_capture(UnixMs(2), "x", &e, &mut rng).is_some());
@@ -571,7 +576,7 @@ mod tests {
         let anon = c.persisted().distinct_id;
         assert_eq!(anon, c.persisted().device_id);
         let ident = c
-            .handle_identify(UnixMs(1), "user-1", &e, &mut rng)
+            .handle_identify(UnixMs(1), "user-1", false, &e, &mut rng)
             .unwrap();
         assert_eq!(ident.event, "$identify");
         assert_eq!(ident.properties.distinct_id, "user-1");
@@ -580,10 +585,14 @@ mod tests {
             Some(anon.as_str())
         );
         assert_eq!(
-            c.handle_identify(UnixMs(2), "user-1", &e, &mut rng)
+            c.handle_identify(UnixMs(2), "user-1", true, &e, &mut rng)
                 .unwrap()
                 .event,
             "$set"
+        );
+        assert_eq!(
+            c.handle_identify(UnixMs(2), "user-1", false, &e, &mut rng),
+            None
         );
         c.handle_group(UnixMs(3), "team", "t1", &e, &mut rng);
         let later = c.handle_capture(UnixMs(4), "x", &e, &mut rng).unwrap();
@@ -678,7 +687,7 @@ mod tests {
     fn persisted_state_round_trips_with_session_and_odd_characters() {
         let (mut c, mut rng) = client(config());
         let e = env("https://h/a");
-        c.handle_identify(UnixMs(1), "user\n%0A\t1", &e, &mut rng);
+        c.handle_identify(UnixMs(1), "user\n%0A\t1", false, &e, &mut rng);
         c.handle_group(UnixMs(2), "team\t", "%key\n", &e, &mut rng);
         c.handle_opt_out();
         let state = c.persisted();

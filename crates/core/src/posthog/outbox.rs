@@ -150,7 +150,9 @@ impl<T: Clone> Outbox<T> {
     }
 
     /// Records the answer to the batch in flight: HTTP `status` (0 for a network
-    /// error) and a uniform random `jitter_draw` for the backoff.
+    /// error) and a uniform random `jitter_draw` for the backoff. 5xx answers
+    /// are retried `backoff.max_retries` times; no answer at all is retried for
+    /// as long as it takes, every `backoff.max_ms` after the retries run out.
     pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
         let n = self.n_in_flight;
         self.n_in_flight = 0;
@@ -159,9 +161,13 @@ impl<T: Clone> Outbox<T> {
             Verdict::Drop => None,
             Verdict::Retry => {
                 self.n_failures += 1;
-                self.limits
-                    .backoff
+                let backoff = self.limits.backoff;
+                backoff
                     .delay_ms(self.n_failures, jitter_draw)
+                    // No answer at all (offline): keep trying at the longest
+                    // wait, as the queue is bounded anyway; a server that keeps
+                    // failing gets given up on.
+                    .or_else(|| (status == 0).then_some(backoff.max_ms))
                     .map(|delay| now + delay)
             }
         };
@@ -342,6 +348,22 @@ mod tests {
             BatchOutcome::Dropped(1)
         );
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn offline_is_retried_forever_at_the_longest_wait() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 1, 10);
+        let mut now = UnixMs(3_000);
+        for _ in 0..5 {
+            assert!(o.poll_batch(now).is_some());
+            match o.handle_response(now, 0, 0) {
+                BatchOutcome::RetryAt(at) => now = at,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(o.poll_timeout(), Some(now));
+        assert_eq!(o.len(), 1);
     }
 
     #[test]
