@@ -446,3 +446,26 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
     uuids.dedup();
     assert_eq!(uuids.len(), 40, "each event once");
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_batch_is_dropped_not_retried() {
+    let Some(rx) = receiver() else { return };
+    let token = token("refused");
+    let rule = format!(r#"{{"path": "/batch/", "status": 400, "count": 1, "token": "{token}"}}"#);
+    assert_eq!(post_json(&format!("{rx}/_control/fail"), &rule).await, 200);
+    let t = start(&config(rx, &token, false));
+    t.capture(s("refused"), None, None);
+    flush(&t).await;
+    t.capture(s("accepted"), None, None);
+    flush(&t).await;
+    drop(t);
+
+    let reqs = requests(rx, &token).await;
+    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, [400, 200]);
+    assert_eq!(
+        names(&delivered(rx, &token).await),
+        ["accepted"],
+        "the refused event is not resent"
+    );
+}
