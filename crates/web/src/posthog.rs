@@ -365,7 +365,7 @@ impl PosthogClient {
             let state = self.state.borrow();
             (state.batch_url.clone(), self.batch_body(&state, &events))
         };
-        if body.len() <= BEACON_MAX_BYTES && transport::beacon_json(&url, &body) {
+        if body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&url, &body) {
             return;
         }
         if events.len() > 1 {
@@ -421,7 +421,8 @@ impl PosthogClient {
     /// steps run as SDK code (see [`crate::panic::sdk`]).
     async fn pump(this: Rc<Self>) {
         while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
-            let status = transport::post_json(&url, &body).await;
+            let gzip_url = format!("{url}?compression=gzip-js");
+            let status = transport::post_text(&url, &body, Some(&gzip_url)).await;
             if sdk(|| this.handle_answer(status)) != Some(true) {
                 break;
             }
