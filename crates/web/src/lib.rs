@@ -41,3 +41,10 @@ mod storage;
 mod transport;
 
 pub use api::{CONFIG_ELEMENT_ID, Telemetry, init};
+
+// Locked rather than `AssumeSingleThreaded`, which needs `unsafe` to build;
+// the lock costs a few bytes in a single-threaded page.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
