@@ -6,6 +6,8 @@
 // xtask talks to a person on a terminal.
 #![allow(clippy::print_stdout)]
 
+mod browser;
+mod build;
 mod postgres;
 mod setup;
 mod shell;
@@ -17,6 +19,8 @@ const HELP: &str = "\
 cargo xtask <task>
 
   setup   install what a fresh Debian machine lacks (idempotent)
+  build   the browser SDK's npm package in npm/pkg (wasm-pack, wasm-opt -Oz)
+          and its gzipped size
   test    setup, then fmt, clippy, every native test, the wasm32 build of core,
           and the browser and end-to-end suites
   help    this text
@@ -28,6 +32,7 @@ fn main() -> Result<()> {
     let rest = &args[args.len().min(1)..];
     match task {
         "setup" => setup::run(),
+        "build" => build::run(),
         "test" => test::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

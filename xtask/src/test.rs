@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::shell::{cmd, exec, step};
-use crate::{postgres, setup};
+use crate::{browser, postgres, setup};
 
 pub fn run(_args: &[String]) -> Result<()> {
     setup::run()?;
@@ -17,6 +17,22 @@ pub fn run(_args: &[String]) -> Result<()> {
         &[
             "clippy",
             "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+
+    step("clippy for the browser (wasm32)");
+    exec(&mut cmd(
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "ff-telemetry-web",
+            "--target",
+            "wasm32-unknown-unknown",
             "--all-targets",
             "--",
             "-D",
@@ -45,6 +61,9 @@ pub fn run(_args: &[String]) -> Result<()> {
     }
     exec(&mut native)?;
     drop(pg);
+
+    step("browser tests (headless Chromium)");
+    browser::run()?;
 
     println!("\nall checks passed");
     Ok(())

@@ -18,6 +18,9 @@
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
 //! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
 //!   [`sentry::BrowserSentry`] is browser Sentry's whole policy as a sans-IO state machine.
+//!   [`posthog`] also holds the browser client's state machines (pageviews, sessions, send queue).
+//! - [`json::to_string`]: a small JSON writer for serde types, for the browser build.
+//! - [`uuid_v7`]: time-ordered ids from a given instant and random bytes.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
 //! # Features
@@ -41,6 +44,7 @@ pub mod config;
 mod dsn;
 mod environment;
 mod frontend;
+pub mod json;
 pub mod ping;
 pub mod ping_lease;
 pub mod posthog;
@@ -48,9 +52,11 @@ pub mod retry;
 pub mod sentry;
 mod time;
 mod url;
+mod uuid7;
 
 pub use dsn::{Dsn, DsnError};
 pub use environment::{release_name, sentry_environment};
 pub use frontend::{FrontendConfig, FrontendPosthog, FrontendSentry};
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError};
+pub use uuid7::uuid_v7;

@@ -59,3 +59,62 @@ pub struct BatchBody<P> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<String>,
 }
+
+/// The `/batch/` body built from events already serialised as JSON objects.
+///
+/// The browser SDK keeps each queued event as its JSON text (that is what it
+/// persists), so a batch is written by joining them rather than by
+/// re-serialising; the result is exactly a serialised [`BatchBody`].
+///
+/// ```
+/// use ff_telemetry_core::posthog::{BatchBody, raw_batch_body};
+/// use serde_json::{Map, Value};
+/// let events = [r#"{"event":"a","properties":{"distinct_id":"d"}}"#.to_owned()];
+/// let body = raw_batch_body("phc_\"k", "2026-01-01T00:00:00.000Z", &events);
+/// let parsed: BatchBody<Map<String, Value>> = serde_json::from_str(&body).unwrap();
+/// assert_eq!(parsed.api_key.as_deref(), Some("phc_\"k"));
+/// assert_eq!(parsed.batch[0].event, "a");
+/// ```
+pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String {
+    let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
+    let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
+    out.push_str("{\"api_key\":");
+    crate::json::push_string(&mut out, api_key);
+    out.push_str(",\"sent_at\":");
+    crate::json::push_string(&mut out, sent_at);
+    out.push_str(",\"batch\":[");
+    for (i, event) in events.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(event);
+    }
+    out.push_str("]}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Value, json};
+
+    #[test]
+    fn raw_batch_body_is_a_batch_body_whatever_the_key() {
+        let events = vec![
+            json!({"event": "$pageview", "uuid": "u1", "properties": {"distinct_id": "d"}})
+                .to_string(),
+            json!({"event": "x", "properties": {"distinct_id": "d", "n": 1.5}}).to_string(),
+        ];
+        let key = "k\"\\\n\u{1}é";
+        let body: BatchBody<Map<String, Value>> =
+            serde_json::from_str(&raw_batch_body(key, "2026-11-28T07:00:00.000Z", &events))
+                .unwrap();
+        assert_eq!(body.api_key.as_deref(), Some(key));
+        assert_eq!(body.sent_at.as_deref(), Some("2026-11-28T07:00:00.000Z"));
+        let names: Vec<_> = body.batch.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(names, ["$pageview", "x"]);
+        let empty: BatchBody<Map<String, Value>> =
+            serde_json::from_str(&raw_batch_body("k", "t", &[])).unwrap();
+        assert!(empty.batch.is_empty());
+    }
+}

@@ -1,7 +1,30 @@
-//! PostHog's capture wire format, shared by the browser SDK (which writes it) and
-//! the collector (which reads it).
+//! PostHog for the browser: the capture wire format (shared with the collector)
+//! and the sans-IO client the browser SDK drives.
+//!
+//! # Concepts
+//!
+//! - [`CaptureEvent`] and [`BatchBody`]: the `/batch/` wire format.
+//! - [`Client`]: identity, consent, sessions and page events; returns the
+//!   [`CaptureEvent`]s to send. [`PageviewTracker`] is its route-change part.
+//! - [`Outbox`]: the bounded, batched, retried send queue; [`Backoff`] and
+//!   [`verdict`] are its retry policy, usable by any sender.
+//! - [`sanitize_url`]: what a URL may reveal.
 
+mod client;
 mod event;
 pub mod ingest;
+mod outbox;
+mod pageview;
+mod properties;
+mod session;
+mod transport;
+mod url;
 
-pub use event::{BatchBody, CaptureEvent};
+pub use client::{Client, ClientConfig, Entropy, PageEnv, PersistedState};
+pub use event::{BatchBody, CaptureEvent, raw_batch_body};
+pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits};
+pub use pageview::{NavigationSource, PageEvent, PageEventKind, PageviewTracker, ScrollSample};
+pub use properties::{EventProperties, describe_user_agent};
+pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
+pub use transport::{Backoff, Verdict, verdict};
+pub use url::{MASK, MASKED_PARAMS, looks_like_email, sanitize_url};

@@ -1,0 +1,418 @@
+//! The unsent-event queue: bounded, batched, retried, split for beacons.
+
+use std::collections::VecDeque;
+
+use super::transport::{Backoff, Verdict, verdict};
+use crate::UnixMs;
+
+/// `navigator.sendBeacon`'s payload limit in Chromium and Firefox.
+pub const BEACON_MAX_BYTES: usize = 64 * 1024;
+
+/// Bounds and timings of an [`Outbox`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboxLimits {
+    /// Most events kept; the oldest are dropped beyond it.
+    pub max_events: usize,
+    /// Most bytes (serialised) kept; the oldest are dropped beyond it.
+    pub max_bytes: usize,
+    /// Most events in one request.
+    pub batch_max_events: usize,
+    /// Most bytes in one request, before compression.
+    pub batch_max_bytes: usize,
+    /// How long an event may wait for companions before a send.
+    pub flush_interval_ms: u64,
+    /// When to retry a failed send.
+    pub backoff: Backoff,
+}
+
+impl Default for OutboxLimits {
+    /// 1,000 events or 1 MiB kept (so the queue fits in `localStorage`), at most
+    /// 100 events or 512 KiB per request, a send every 3 s.
+    fn default() -> Self {
+        OutboxLimits {
+            max_events: 1_000,
+            max_bytes: 1024 * 1024,
+            batch_max_events: 100,
+            batch_max_bytes: 512 * 1024,
+            flush_interval_ms: 3 * UnixMs::SECOND,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// What became of a batch after its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// The server took this many events.
+    Delivered(usize),
+    /// The send failed; it is retried at this instant.
+    RetryAt(UnixMs),
+    /// This many events were dropped: refused (4xx) or retried too often.
+    Dropped(usize),
+}
+
+/// A sans-IO send queue: events go in with their serialised size, batches come
+/// out when due, answers come back as HTTP statuses.
+///
+/// Events stay queued until their batch is answered, so whatever is persisted
+/// from [`Outbox::iter`] after each change survives a reload or a crash; the
+/// events' `uuid`s let the server drop the rare resend.
+///
+/// ```
+/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_core::posthog::{BatchOutcome, Outbox, OutboxLimits};
+/// let mut outbox = Outbox::new(OutboxLimits::default());
+/// outbox.handle_enqueue(UnixMs(0), "e1", 100);
+/// assert_eq!(outbox.poll_timeout(), Some(UnixMs(3_000)));
+/// assert_eq!(outbox.poll_batch(UnixMs(2_999)), None);
+/// assert_eq!(outbox.poll_batch(UnixMs(3_000)), Some(vec!["e1"]));
+/// assert_eq!(outbox.handle_response(UnixMs(3_100), 200, 0), BatchOutcome::Delivered(1));
+/// assert!(outbox.is_empty());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Outbox<T> {
+    limits: OutboxLimits,
+    entries: VecDeque<(T, usize)>,
+    n_bytes: usize,
+    /// Events at the front that were handed out by `poll_batch` and not yet answered.
+    n_in_flight: usize,
+    /// When the next batch is due; `None` when empty.
+    next_send_at: Option<UnixMs>,
+    n_failures: u32,
+}
+
+impl<T: Clone> Outbox<T> {
+    /// An empty outbox.
+    pub fn new(limits: OutboxLimits) -> Self {
+        Outbox {
+            limits,
+            entries: VecDeque::new(),
+            n_bytes: 0,
+            n_in_flight: 0,
+            next_send_at: None,
+            n_failures: 0,
+        }
+    }
+
+    /// Queues `event` of `n_bytes` serialised bytes; returns how many of the
+    /// oldest events were dropped to stay within the limits (events in flight
+    /// are never dropped here).
+    pub fn handle_enqueue(&mut self, now: UnixMs, event: T, n_bytes: usize) -> usize {
+        self.entries.push_back((event, n_bytes));
+        self.n_bytes += n_bytes;
+        let mut n_dropped = 0;
+        while (self.entries.len() > self.limits.max_events || self.n_bytes > self.limits.max_bytes)
+            && self.entries.len() > self.n_in_flight + 1
+        {
+            if let Some((_, bytes)) = self.entries.remove(self.n_in_flight) {
+                self.n_bytes -= bytes;
+                n_dropped += 1;
+            }
+        }
+        if self.next_send_at.is_none() {
+            self.next_send_at = Some(now + self.limits.flush_interval_ms);
+        }
+        if self.n_failures == 0 && self.waiting_batch_is_full() {
+            self.next_send_at = Some(now);
+        }
+        n_dropped
+    }
+
+    /// Makes the queued events due now (an explicit flush), even while backing
+    /// off after a failure.
+    pub fn handle_flush(&mut self, now: UnixMs) {
+        if !self.entries.is_empty() {
+            self.next_send_at = Some(now);
+        }
+    }
+
+    /// The next batch to send, when one is due and none is in flight.
+    ///
+    /// Answer it with [`Outbox::handle_response`] before polling again.
+    #[must_use]
+    pub fn poll_batch(&mut self, now: UnixMs) -> Option<Vec<T>> {
+        if self.n_in_flight > 0 || self.next_send_at.is_none_or(|at| now < at) {
+            return None;
+        }
+        let n = self.batch_len(0);
+        if n == 0 {
+            return None;
+        }
+        self.n_in_flight = n;
+        Some(
+            self.entries
+                .iter()
+                .take(n)
+                .map(|(e, _)| e.clone())
+                .collect(),
+        )
+    }
+
+    /// Records the answer to the batch in flight: HTTP `status` (0 for a network
+    /// error) and a uniform random `jitter_draw` for the backoff. 5xx answers
+    /// are retried `backoff.max_retries` times; no answer at all is retried for
+    /// as long as it takes, every `backoff.max_ms` after the retries run out.
+    pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
+        let n = self.n_in_flight;
+        self.n_in_flight = 0;
+        let retry_at = match verdict(status) {
+            Verdict::Delivered => None,
+            Verdict::Drop => None,
+            Verdict::Retry => {
+                self.n_failures += 1;
+                let backoff = self.limits.backoff;
+                backoff
+                    .delay_ms(self.n_failures, jitter_draw)
+                    // No answer at all (offline): keep trying at the longest
+                    // wait, as the queue is bounded anyway; a server that keeps
+                    // failing gets given up on.
+                    .or_else(|| (status == 0).then_some(backoff.max_ms))
+                    .map(|delay| now + delay)
+            }
+        };
+        if let Some(at) = retry_at {
+            self.next_send_at = Some(at);
+            return BatchOutcome::RetryAt(at);
+        }
+        self.remove_front(n);
+        self.n_failures = 0;
+        // What waited behind the batch has waited long enough.
+        self.next_send_at = (!self.entries.is_empty()).then_some(now);
+        match verdict(status) {
+            Verdict::Delivered => BatchOutcome::Delivered(n),
+            _ => BatchOutcome::Dropped(n),
+        }
+    }
+
+    /// Every queued event (in flight or not), cut into consecutive chunks of at
+    /// most `max_bytes` each (a single larger event gets a chunk of its own), and
+    /// empties the queue: for leaving the page, when no answer can be awaited.
+    pub fn take_all(&mut self, max_bytes: usize) -> Vec<Vec<T>> {
+        let mut chunks: Vec<Vec<T>> = Vec::new();
+        let mut chunk_bytes = 0;
+        for (event, bytes) in self.entries.drain(..) {
+            match chunks.last_mut() {
+                Some(chunk) if chunk_bytes + bytes <= max_bytes => {
+                    chunk.push(event);
+                    chunk_bytes += bytes;
+                }
+                _ => {
+                    chunks.push(vec![event]);
+                    chunk_bytes = bytes;
+                }
+            }
+        }
+        self.n_bytes = 0;
+        self.n_in_flight = 0;
+        self.next_send_at = None;
+        self.n_failures = 0;
+        chunks
+    }
+
+    /// When [`Outbox::poll_batch`] next has something; changed by every
+    /// `handle_*` call.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<UnixMs> {
+        if self.n_in_flight > 0 {
+            None
+        } else {
+            self.next_send_at
+        }
+    }
+
+    /// Every queued event, oldest first, for persisting.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().map(|(e, _)| e)
+    }
+
+    /// Number of queued events.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether a batch is in flight.
+    pub fn is_in_flight(&self) -> bool {
+        self.n_in_flight > 0
+    }
+
+    /// How many events from `start` fit in one request.
+    fn batch_len(&self, start: usize) -> usize {
+        let mut n = 0;
+        let mut bytes = 0;
+        for (_, b) in self.entries.iter().skip(start) {
+            if n == self.limits.batch_max_events
+                || (n > 0 && bytes + b > self.limits.batch_max_bytes)
+            {
+                break;
+            }
+            n += 1;
+            bytes += b;
+        }
+        n
+    }
+
+    fn waiting_batch_is_full(&self) -> bool {
+        let waiting = self.entries.len() - self.n_in_flight;
+        let bytes: usize = self
+            .entries
+            .iter()
+            .skip(self.n_in_flight)
+            .map(|(_, b)| b)
+            .sum();
+        waiting >= self.limits.batch_max_events || bytes >= self.limits.batch_max_bytes
+    }
+
+    fn remove_front(&mut self, n: usize) {
+        for (_, bytes) in self.entries.drain(..n.min(self.entries.len())) {
+            self.n_bytes -= bytes;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> OutboxLimits {
+        OutboxLimits {
+            max_events: 5,
+            max_bytes: 1_000,
+            batch_max_events: 3,
+            batch_max_bytes: 300,
+            flush_interval_ms: 3_000,
+            backoff: Backoff {
+                base_ms: 1_000,
+                max_ms: 60_000,
+                max_retries: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn a_full_batch_is_due_at_once_and_the_rest_after_the_interval() {
+        let mut o = Outbox::new(limits());
+        for e in 1..=3 {
+            o.handle_enqueue(UnixMs(10), e, 10);
+        }
+        assert_eq!(o.poll_batch(UnixMs(10)), Some(vec![1, 2, 3]));
+        o.handle_enqueue(UnixMs(20), 4, 10);
+        assert_eq!(
+            o.poll_batch(UnixMs(20)),
+            None,
+            "one batch in flight at a time"
+        );
+        assert_eq!(
+            o.handle_response(UnixMs(30), 200, 0),
+            BatchOutcome::Delivered(3)
+        );
+        assert_eq!(o.poll_batch(UnixMs(30)), Some(vec![4]));
+    }
+
+    #[test]
+    fn batches_respect_the_byte_limit() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 'a', 200);
+        o.handle_enqueue(UnixMs(0), 'b', 200);
+        assert_eq!(
+            o.poll_timeout(),
+            Some(UnixMs(0)),
+            "300 bytes reached: due now"
+        );
+        assert_eq!(o.poll_batch(UnixMs(0)), Some(vec!['a']));
+    }
+
+    #[test]
+    fn retries_with_backoff_then_gives_up() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 1, 10);
+        assert!(o.poll_batch(UnixMs(3_000)).is_some());
+        assert_eq!(
+            o.handle_response(UnixMs(3_000), 503, 0),
+            BatchOutcome::RetryAt(UnixMs(3_500))
+        );
+        assert_eq!(o.poll_batch(UnixMs(3_499)), None);
+        assert!(o.poll_batch(UnixMs(3_500)).is_some());
+        assert_eq!(
+            o.handle_response(UnixMs(3_500), 0, u32::MAX),
+            BatchOutcome::RetryAt(UnixMs(5_500))
+        );
+        assert!(o.poll_batch(UnixMs(5_500)).is_some());
+        assert_eq!(
+            o.handle_response(UnixMs(5_500), 500, 0),
+            BatchOutcome::Dropped(1)
+        );
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn offline_is_retried_forever_at_the_longest_wait() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 1, 10);
+        let mut now = UnixMs(3_000);
+        for _ in 0..5 {
+            assert!(o.poll_batch(now).is_some());
+            match o.handle_response(now, 0, 0) {
+                BatchOutcome::RetryAt(at) => now = at,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(o.poll_timeout(), Some(now));
+        assert_eq!(o.len(), 1);
+    }
+
+    #[test]
+    fn client_errors_drop_the_batch_without_retry() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 1, 10);
+        o.handle_enqueue(UnixMs(0), 2, 10);
+        assert!(o.poll_batch(UnixMs(3_000)).is_some());
+        assert_eq!(
+            o.handle_response(UnixMs(3_000), 400, 0),
+            BatchOutcome::Dropped(2)
+        );
+        assert_eq!(o.poll_timeout(), None);
+    }
+
+    #[test]
+    fn bounded_by_events_and_bytes_dropping_the_oldest_not_in_flight() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 0, 10);
+        assert!(o.poll_batch(UnixMs(3_000)).is_some());
+        let dropped: usize = (1..=6)
+            .map(|e| o.handle_enqueue(UnixMs(3_000), e, 10))
+            .sum();
+        assert_eq!(dropped, 2);
+        assert_eq!(o.iter().copied().collect::<Vec<_>>(), [0, 3, 4, 5, 6]);
+        assert_eq!(o.handle_enqueue(UnixMs(3_000), 7, 990), 4, "bytes bound");
+        assert_eq!(o.iter().copied().collect::<Vec<_>>(), [0, 7]);
+    }
+
+    #[test]
+    fn explicit_flush_skips_the_wait() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), 1, 10);
+        o.handle_flush(UnixMs(5));
+        assert_eq!(o.poll_batch(UnixMs(5)), Some(vec![1]));
+    }
+
+    #[test]
+    fn take_all_splits_for_beacons_keeping_order() {
+        let mut o = Outbox::new(limits());
+        for (e, bytes) in [(1, 40), (2, 40), (3, 30), (4, 90), (5, 10)] {
+            o.handle_enqueue(UnixMs(0), e, bytes);
+        }
+        assert!(
+            o.poll_batch(UnixMs(0)).is_some(),
+            "in-flight events leave too"
+        );
+        assert_eq!(o.take_all(80), vec![vec![1, 2], vec![3], vec![4], vec![5]]);
+        assert!(o.is_empty());
+        assert_eq!(o.poll_timeout(), None);
+    }
+}

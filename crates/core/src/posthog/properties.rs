@@ -1,0 +1,323 @@
+//! The typed property bag of the events the browser SDK sends.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Properties of one browser event, named as PostHog expects them.
+///
+/// Every field is optional on the wire; the SDK fills what applies. User
+/// properties (`capture(name, props)`, `$set`, `$group_set`) are merged in by the
+/// browser SDK, outside this type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // Each field is the PostHog property of the same name.
+pub struct EventProperties {
+    pub token: String,
+    pub distinct_id: String,
+    #[serde(rename = "$lib")]
+    pub lib: String,
+    #[serde(rename = "$lib_version")]
+    pub lib_version: String,
+    #[serde(
+        rename = "$device_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device_id: Option<String>,
+    #[serde(
+        rename = "$session_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_id: Option<String>,
+    #[serde(
+        rename = "$window_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub window_id: Option<String>,
+    #[serde(
+        rename = "$current_url",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub current_url: Option<String>,
+    #[serde(rename = "$host", default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(rename = "$pathname", default, skip_serializing_if = "Option::is_none")]
+    pub pathname: Option<String>,
+    #[serde(rename = "$referrer", default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    #[serde(
+        rename = "$referring_domain",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub referring_domain: Option<String>,
+    #[serde(
+        rename = "$screen_width",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_width: Option<u32>,
+    #[serde(
+        rename = "$screen_height",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_height: Option<u32>,
+    #[serde(
+        rename = "$viewport_width",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub viewport_width: Option<u32>,
+    #[serde(
+        rename = "$viewport_height",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub viewport_height: Option<u32>,
+    #[serde(
+        rename = "$browser_language",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub browser_language: Option<String>,
+    #[serde(rename = "$timezone", default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(
+        rename = "$raw_user_agent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub raw_user_agent: Option<String>,
+    #[serde(rename = "$browser", default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    #[serde(rename = "$os", default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(
+        rename = "$device_type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(
+        rename = "$pageview_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pageview_id: Option<String>,
+    #[serde(
+        rename = "$prev_pageview_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_id: Option<String>,
+    #[serde(
+        rename = "$prev_pageview_pathname",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_pathname: Option<String>,
+    /// Seconds.
+    #[serde(
+        rename = "$prev_pageview_duration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_duration: Option<f64>,
+    #[serde(
+        rename = "$prev_pageview_last_scroll",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_last_scroll: Option<u32>,
+    #[serde(
+        rename = "$prev_pageview_last_scroll_percentage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_last_scroll_percentage: Option<f64>,
+    #[serde(
+        rename = "$prev_pageview_max_scroll",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_max_scroll: Option<u32>,
+    #[serde(
+        rename = "$prev_pageview_max_scroll_percentage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prev_pageview_max_scroll_percentage: Option<f64>,
+    /// FlowFuse's `$pageleave` property: where the user went (path, query, hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// FlowFuse's `$pageview` property: where the user came from (path, query, hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(
+        rename = "$anon_distinct_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub anon_distinct_id: Option<String>,
+    #[serde(
+        rename = "$group_type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub group_type: Option<String>,
+    #[serde(
+        rename = "$group_key",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub group_key: Option<String>,
+    /// `$groups`: group key by group type, a JSON object on the wire.
+    #[serde(
+        rename = "$groups",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "pairs_as_map",
+        deserialize_with = "map_as_pairs"
+    )]
+    pub groups: Vec<(String, String)>,
+}
+
+// A `Vec` of pairs rather than a map type: the browser build stays smaller and
+// the few groups a user has are searched linearly.
+fn pairs_as_map<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+fn map_as_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    Ok(BTreeMap::<String, String>::deserialize(d)?
+        .into_iter()
+        .collect())
+}
+
+/// An absolute URL cut into what the page properties need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UrlParts<'a> {
+    /// `host[:port]`, empty for a relative URL.
+    pub host: &'a str,
+    /// Path, query and fragment (`/a?b#c`), at least `/`.
+    pub path_and_more: &'a str,
+    /// Path only.
+    pub pathname: &'a str,
+}
+
+pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
+    let (host, rest) = match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        }
+        None => ("", url),
+    };
+    let pathname = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    UrlParts {
+        host,
+        path_and_more: if rest.is_empty() { "/" } else { rest },
+        pathname: if pathname.is_empty() { "/" } else { pathname },
+    }
+}
+
+/// Browser, OS and device type from a user agent string: the coarse families
+/// PostHog shows, decided by a few substrings instead of a parser library.
+///
+/// ```
+/// use ff_telemetry_core::posthog::describe_user_agent;
+/// let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+/// assert_eq!(describe_user_agent(ua), ("Chrome", "Linux", "Desktop"));
+/// ```
+pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static str) {
+    let has = |s: &str| ua.contains(s);
+    let browser = if has("Edg/") {
+        "Microsoft Edge"
+    } else if has("OPR/") {
+        "Opera"
+    } else if has("Firefox/") || has("FxiOS/") {
+        "Firefox"
+    } else if has("Chrome/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        "Other"
+    };
+    let os = if has("Windows") {
+        "Windows"
+    } else if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Android") {
+        "Android"
+    } else if has("CrOS") {
+        "Chrome OS"
+    } else if has("Mac OS X") {
+        "Mac OS X"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        "Other"
+    };
+    let device = if has("iPad") || has("Tablet") || (has("Android") && !has("Mobile")) {
+        "Tablet"
+    } else if has("Mobi") || has("iPhone") {
+        "Mobile"
+    } else {
+        "Desktop"
+    };
+    (browser, os, device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_parts_of_absolute_and_relative_urls() {
+        let p = url_parts("https://h:8080/a/b?x=1#y");
+        assert_eq!(
+            (p.host, p.path_and_more, p.pathname),
+            ("h:8080", "/a/b?x=1#y", "/a/b")
+        );
+        let p = url_parts("http://h");
+        assert_eq!((p.host, p.path_and_more, p.pathname), ("h", "/", "/"));
+        let p = url_parts("/rel?q");
+        assert_eq!(
+            (p.host, p.path_and_more, p.pathname),
+            ("", "/rel?q", "/rel")
+        );
+    }
+
+    #[test]
+    fn user_agent_families() {
+        let cases = [
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0",
+                ("Microsoft Edge", "Windows", "Desktop"),
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+                ("Safari", "iOS", "Mobile"),
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:120.0) Gecko/20100101 Firefox/120.0",
+                ("Firefox", "Mac OS X", "Desktop"),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+                ("Chrome", "Android", "Mobile"),
+            ),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(describe_user_agent(ua), want, "{ua}");
+        }
+    }
+}

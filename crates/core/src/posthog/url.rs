@@ -1,0 +1,223 @@
+//! Removing secrets and personal data from URLs before they leave the browser.
+
+/// Query parameters whose values are replaced by [`MASK`], compared without case.
+///
+/// Credentials and OAuth round-trip values, personal data, and the click ids
+/// ad networks append (which identify a person across sites).
+pub const MASKED_PARAMS: &[&str] = &[
+    // Credentials and OAuth.
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "state",
+    "password",
+    "passwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "key",
+    // Personal data.
+    "email",
+    "e-mail",
+    "mail",
+    // Click ids.
+    "gclid",
+    "gclsrc",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "fbclid",
+    "msclkid",
+    "twclid",
+    "ttclid",
+    "li_fat_id",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "yclid",
+    "rdt_cid",
+    "epik",
+    "qclid",
+    "sccid",
+    "irclid",
+];
+
+/// What a masked value becomes.
+pub const MASK: &str = "<masked>";
+
+/// `url` with secrets and personal data masked.
+///
+/// - Values of the [`MASKED_PARAMS`] query parameters, in the query and in a
+///   fragment written as parameters (`#access_token=…`), become [`MASK`].
+/// - Any other query value, path segment or fragment that looks like an email
+///   address becomes [`MASK`], so an email never travels as `$current_url`.
+/// - User info (`https://user:password@host`) is removed.
+///
+/// ```
+/// use ff_telemetry_core::posthog::sanitize_url;
+/// assert_eq!(
+///     sanitize_url("https://app.example/reset?token=abc&team=7&gclid=x1"),
+///     "https://app.example/reset?token=<masked>&team=7&gclid=<masked>"
+/// );
+/// assert_eq!(sanitize_url("https://app.example/users/ann@corp.example"), "https://app.example/users/<masked>");
+/// ```
+pub fn sanitize_url(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let (before_query, query) = match before_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (before_fragment, None),
+    };
+    let mut out = sanitize_origin_and_path(before_query);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(&sanitize_params(query));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        if fragment.contains('=') {
+            out.push_str(&sanitize_params(fragment));
+        } else {
+            out.push_str(&sanitize_path(fragment));
+        }
+    }
+    out
+}
+
+/// Whether `value` (possibly percent-encoded) looks like an email address:
+/// something, an `@`, and a dotted domain.
+pub fn looks_like_email(value: &str) -> bool {
+    let decoded = value.replace("%40", "@").replace("%2540", "@");
+    let Some((local, domain)) = decoded.rsplit_once('@') else {
+        return false;
+    };
+    let local = local.rsplit(['/', ':', '=', '&', '?']).next().unwrap_or("");
+    let domain = domain.split(['/', '?', '&', '#']).next().unwrap_or("");
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !local.contains(char::is_whitespace)
+}
+
+/// Scheme and authority (without user info) and the path, with email-looking
+/// path segments masked.
+fn sanitize_origin_and_path(s: &str) -> String {
+    let Some(scheme_end) = s.find("://") else {
+        return sanitize_path(s);
+    };
+    let after = &s[scheme_end + 3..];
+    let authority_end = after.find('/').unwrap_or(after.len());
+    let authority = &after[..authority_end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!(
+        "{}{}{}",
+        &s[..scheme_end + 3],
+        host,
+        sanitize_path(&after[authority_end..])
+    )
+}
+
+fn sanitize_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if looks_like_email(segment) {
+                MASK
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn sanitize_params(params: &str) -> String {
+    params
+        .split('&')
+        .map(|pair| {
+            let (name, value) = match pair.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (pair, None),
+            };
+            let secret_name = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
+            match value {
+                Some(v) if secret_name || looks_like_email(v) => format!("{name}={MASK}"),
+                Some(v) => format!("{name}={v}"),
+                None if looks_like_email(name) => MASK.to_owned(),
+                None => name.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_secrets_click_ids_and_emails() {
+        let cases = [
+            ("https://h/a", "https://h/a"),
+            ("https://h/a?team=1&tab=x", "https://h/a?team=1&tab=x"),
+            (
+                "https://h/cb?code=c0de&state=s1",
+                "https://h/cb?code=<masked>&state=<masked>",
+            ),
+            (
+                "https://h/?ACCESS_TOKEN=t&Refresh_Token=r",
+                "https://h/?ACCESS_TOKEN=<masked>&Refresh_Token=<masked>",
+            ),
+            (
+                "https://h/login?password=hunter2",
+                "https://h/login?password=<masked>",
+            ),
+            (
+                "https://h/?email=a%40b.example",
+                "https://h/?email=<masked>",
+            ),
+            (
+                "https://h/?invite=ann%40corp.example",
+                "https://h/?invite=<masked>",
+            ),
+            ("https://h/?u=ann@corp.example", "https://h/?u=<masked>"),
+            (
+                "https://h/?fbclid=1&msclkid=2&dclid=3&gclid=4",
+                "https://h/?fbclid=<masked>&msclkid=<masked>&dclid=<masked>&gclid=<masked>",
+            ),
+            (
+                "https://h/users/ann@corp.example/edit",
+                "https://h/users/<masked>/edit",
+            ),
+            (
+                "https://h/app#access_token=t&x=1",
+                "https://h/app#access_token=<masked>&x=1",
+            ),
+            (
+                "https://h/app#/users/ann@corp.example",
+                "https://h/app#/users/<masked>",
+            ),
+            ("https://user:pw@h/a", "https://h/a"),
+            ("https://h/?flag", "https://h/?flag"),
+            ("https://h/?ann@corp.example", "https://h/?<masked>"),
+            ("/relative?token=1", "/relative?token=<masked>"),
+            ("https://h/@scoped/pkg", "https://h/@scoped/pkg"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(sanitize_url(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn email_detection_needs_a_dotted_domain() {
+        assert!(looks_like_email("a@b.co"));
+        assert!(looks_like_email("a%40b.co"));
+        assert!(!looks_like_email("@scoped"));
+        assert!(!looks_like_email("a@localhost"));
+        assert!(!looks_like_email("v1.2@"));
+    }
+}

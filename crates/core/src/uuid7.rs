@@ -1,0 +1,42 @@
+//! UUIDv7 (RFC 9562) from a given instant and random bytes.
+
+use uuid::Uuid;
+
+use crate::UnixMs;
+
+/// A UUIDv7: 48 bits of `now` in milliseconds, then 74 bits from `random`.
+///
+/// Core has no randomness of its own, so the caller draws the 10 random bytes
+/// (the browser from `crypto.getRandomValues`, tests from a counter). The
+/// version and variant bits overwrite 6 of the 80 random bits.
+///
+/// ```
+/// use ff_telemetry_core::{UnixMs, uuid_v7};
+/// let id = uuid_v7(UnixMs(0x0190_f0c4_8f3e), [0xff; 10]);
+/// assert_eq!(id.to_string(), "0190f0c4-8f3e-7fff-bfff-ffffffffffff");
+/// assert_eq!(id.get_version_num(), 7);
+/// ```
+pub fn uuid_v7(now: UnixMs, random: [u8; 10]) -> Uuid {
+    let ms = now.0.to_be_bytes();
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&ms[2..]);
+    bytes[6] = 0x70 | (random[0] & 0x0f);
+    bytes[7] = random[1];
+    bytes[8] = 0x80 | (random[2] & 0x3f);
+    bytes[9..].copy_from_slice(&random[3..]);
+    Uuid::from_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_by_time_and_keeps_version_and_variant() {
+        let early = uuid_v7(UnixMs(1_000), [0xff; 10]);
+        let late = uuid_v7(UnixMs(1_001), [0; 10]);
+        assert!(early.to_string() < late.to_string());
+        assert_eq!(late.to_string(), "00000000-03e9-7000-8000-000000000000");
+        assert_eq!(late.get_variant(), uuid::Variant::RFC4122);
+    }
+}

@@ -1,0 +1,324 @@
+//! Every place the SDK looks inside a `JsValue`, and the few lines of
+//! JavaScript it needs (fetch, beacon, gzip, History hooks), each of which
+//! catches its own exceptions so nothing ever throws into the page.
+
+use ff_telemetry_core::json::{self, RawJson};
+use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+export function guard(f) {
+  try { f(); } catch (e) { console.warn("ff-telemetry: internal error, telemetry is off for this page", e); }
+}
+export async function post(url, body) {
+  try {
+    const res = await fetch(url, { method: "POST", body, credentials: "omit",
+      headers: { "Content-Type": "text/plain" } });
+    return res.status;
+  } catch (e) { return 0; }
+}
+export function beacon(url, body) {
+  try {
+    if (navigator.sendBeacon) return navigator.sendBeacon(url, body);
+    fetch(url, { method: "POST", body, keepalive: true, credentials: "omit",
+      headers: { "Content-Type": "text/plain" } }).catch(() => {});
+    return true;
+  } catch (e) { return false; }
+}
+export async function gzip(text) {
+  try {
+    if (typeof CompressionStream === "undefined") return undefined;
+    const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) { return undefined; }
+}
+export function hookHistory() {
+  if (history.__ffTelemetryHooked) return;
+  history.__ffTelemetryHooked = true;
+  for (const name of ["pushState", "replaceState"]) {
+    const original = history[name];
+    history[name] = function (...args) {
+      const result = original.apply(this, args);
+      try { dispatchEvent(new Event("ff-telemetry:navigate")); } catch (e) {}
+      return result;
+    };
+  }
+}
+export function randomBytes() {
+  const bytes = new Uint8Array(10);
+  try { crypto.getRandomValues(bytes); }
+  catch (e) { for (let i = 0; i < 10; i++) bytes[i] = Math.floor(Math.random() * 256); }
+  return bytes;
+}
+export function pageEnv() {
+  const w = globalThis, n = w.navigator || {}, s = w.screen || {};
+  let tz;
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
+  const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
+  return {
+    href: String(w.location && w.location.href || ""), title: w.document && document.title,
+    referrer: w.document && document.referrer, sw: s.width, sh: s.height,
+    vw: w.innerWidth, vh: w.innerHeight, lang: n.language, tz, ua: n.userAgent,
+    dnt: dnt === "1" || dnt === "yes",
+  };
+}
+export function resolveUrl(to) {
+  try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
+}
+export function mergeProps(coreJson, user, groups, set, setOnce, groupSet) {
+  try {
+    const core = JSON.parse(coreJson);
+    const out = Object.assign({}, isObject(user) ? user : {}, core);
+    if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
+    if (isObject(set)) out.$set = set;
+    if (isObject(setOnce)) out.$set_once = setOnce;
+    if (isObject(groupSet)) out.$group_set = groupSet;
+    return JSON.stringify(out);
+  } catch (e) { return undefined; }
+}
+export function scrollSample() {
+  const d = globalThis.document && document.documentElement;
+  return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
+}
+export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
+"#)]
+extern "C" {
+    /// Runs `f`, turning any exception (a trap after a panic included) into a
+    /// console warning.
+    pub fn guard(f: &mut dyn FnMut());
+    /// POSTs `body` as `text/plain`; resolves to the status, 0 on a network error.
+    pub async fn post(url: &str, body: JsValue) -> JsValue;
+    /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
+    /// beacon); false when the browser refuses it.
+    pub fn beacon(url: &str, body: &str) -> bool;
+    /// Gzip via `CompressionStream`; `undefined` where it is missing.
+    pub async fn gzip(text: &str) -> JsValue;
+    /// Makes `pushState`/`replaceState` dispatch `ff-telemetry:navigate` on
+    /// `window` (once per page, whatever the number of clients).
+    #[wasm_bindgen(js_name = hookHistory)]
+    pub fn hook_history();
+    #[wasm_bindgen(js_name = randomBytes)]
+    fn random_bytes_js() -> Vec<u8>;
+    #[wasm_bindgen(js_name = pageEnv)]
+    fn page_env_js() -> EnvSnapshot;
+    #[wasm_bindgen(js_name = resolveUrl)]
+    fn resolve_url_js(to: &JsValue) -> Option<String>;
+    #[wasm_bindgen(js_name = mergeProps)]
+    fn merge_props_js(
+        core_json: &str,
+        user: &JsValue,
+        groups: &JsValue,
+        set: &JsValue,
+        set_once: &JsValue,
+        group_set: &JsValue,
+    ) -> Option<String>;
+    #[wasm_bindgen(js_name = scrollSample)]
+    fn scroll_sample_js() -> Vec<f64>;
+    /// Resolves after `ms` milliseconds.
+    pub async fn sleep(ms: u32);
+    #[wasm_bindgen(js_name = isObject)]
+    fn is_object_js(v: &JsValue) -> bool;
+
+    type EnvSnapshot;
+    #[wasm_bindgen(method, getter)]
+    fn href(this: &EnvSnapshot) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn title(this: &EnvSnapshot) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn referrer(this: &EnvSnapshot) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn sw(this: &EnvSnapshot) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn sh(this: &EnvSnapshot) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn vw(this: &EnvSnapshot) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn vh(this: &EnvSnapshot) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn lang(this: &EnvSnapshot) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn tz(this: &EnvSnapshot) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn ua(this: &EnvSnapshot) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn dnt(this: &EnvSnapshot) -> bool;
+}
+
+// Browser globals: a block of its own, as a `js_namespace` in the block above
+// would be looked up in the inline module.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str);
+}
+
+/// What went wrong at the JavaScript edge.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// A JavaScript exception.
+    #[error("{0}")]
+    Js(String),
+    /// A value did not have the expected shape.
+    #[error("{0}")]
+    Shape(String),
+}
+
+/// The one place a thrown `JsValue` is looked into.
+pub fn from_js(value: JsValue) -> WebError {
+    let message = js_sys::Reflect::get(&value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown JavaScript error".to_owned());
+    WebError::Js(message)
+}
+
+/// `console.warn("ff-telemetry: …")`: the SDK's only logger.
+pub fn warn(message: &str) {
+    console_warn(&format!("ff-telemetry: {message}"));
+}
+
+/// Ten random bytes from `crypto.getRandomValues`.
+pub fn random_bytes() -> [u8; 10] {
+    let mut out = [0u8; 10];
+    let bytes = random_bytes_js();
+    let n = bytes.len().min(10);
+    out[..n].copy_from_slice(&bytes[..n]);
+    out
+}
+
+/// The current time from `Date.now()`.
+pub fn now() -> ff_telemetry_core::UnixMs {
+    ff_telemetry_core::UnixMs(js_sys::Date::now().max(0.0) as u64)
+}
+
+/// The page as the PostHog client needs it.
+pub fn page_env() -> PageEnv {
+    let s = page_env_js();
+    let px = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u32);
+    PageEnv {
+        location_href: s.href(),
+        title: s.title(),
+        referrer: s.referrer(),
+        screen_width: px(s.sw()),
+        screen_height: px(s.sh()),
+        viewport_width: px(s.vw()),
+        viewport_height: px(s.vh()),
+        language: s.lang(),
+        timezone: s.tz(),
+        user_agent: s.ua(),
+        do_not_track: s.dnt(),
+    }
+}
+
+/// Where the reader is scrolled to, for scroll depth.
+pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
+    let v = scroll_sample_js();
+    let at = |i: usize| v.get(i).copied().filter(|x| x.is_finite()).unwrap_or(0.0);
+    ff_telemetry_core::posthog::ScrollSample {
+        scroll_y: at(0),
+        viewport_height: at(1),
+        content_height: at(2),
+    }
+}
+
+/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
+/// location, or `None` when it is not a string or not a URL.
+pub fn resolve_url(to: &JsValue) -> Option<String> {
+    to.as_string()?;
+    resolve_url_js(to)
+}
+
+/// A string argument, or `None` for anything else.
+pub fn string_arg(value: &JsValue) -> Option<String> {
+    value.as_string()
+}
+
+/// Whether an optional argument is missing or a plain object (warns otherwise).
+pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
+    let ok = value.is_undefined() || value.is_null() || is_object_js(value);
+    if !ok {
+        warn(&format!("{name} must be an object; ignored"));
+    }
+    ok
+}
+
+/// What the caller adds to an event, each `undefined` when not given.
+#[derive(Debug)]
+pub struct UserProperties<'a> {
+    /// Event properties (the SDK's own win on a clash).
+    pub properties: &'a JsValue,
+    /// Extra `$groups` for this event.
+    pub groups: &'a JsValue,
+    /// `$set` person properties.
+    pub set: &'a JsValue,
+    /// `$set_once` person properties.
+    pub set_once: &'a JsValue,
+    /// `$group_set` group properties.
+    pub group_set: &'a JsValue,
+}
+
+impl UserProperties<'static> {
+    /// Nothing added.
+    pub const NONE: UserProperties<'static> = UserProperties {
+        properties: &JsValue::UNDEFINED,
+        groups: &JsValue::UNDEFINED,
+        set: &JsValue::UNDEFINED,
+        set_once: &JsValue::UNDEFINED,
+        group_set: &JsValue::UNDEFINED,
+    };
+}
+
+/// `event` as the JSON text that is queued and sent: the core wire type, its
+/// properties merged with the caller's in JavaScript.
+pub fn event_json(
+    event: CaptureEvent<EventProperties>,
+    user: &UserProperties<'_>,
+) -> Result<String, WebError> {
+    let unwritable = |e: json::JsonError| WebError::Shape(e.to_string());
+    let core = json::to_string(&event.properties).map_err(unwritable)?;
+    let merged = merge_props_js(
+        &core,
+        user.properties,
+        user.groups,
+        user.set,
+        user.set_once,
+        user.group_set,
+    )
+    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))?;
+    let event = CaptureEvent {
+        event: event.event,
+        uuid: event.uuid,
+        timestamp: event.timestamp,
+        distinct_id: event.distinct_id,
+        api_key: event.api_key,
+        properties: RawJson(merged),
+    };
+    json::to_string(&event).map_err(unwritable)
+}
+
+/// JSON text parsed into a JavaScript value.
+pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
+    json_parse(text).map_err(from_js)
+}
+
+/// `object[name]`, `undefined` when `object` is not an object.
+pub fn field(object: &JsValue, name: &str) -> JsValue {
+    if !is_object_js(object) {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Whether `value` is a plain object (not null, not an array).
+pub fn is_object(value: &JsValue) -> bool {
+    is_object_js(value)
+}
+
+/// The HTTP status a `post` resolved to.
+pub fn status_of(value: &JsValue) -> u16 {
+    value.as_f64().map_or(0, |s| s as u16)
+}

@@ -1,0 +1,50 @@
+//! The browser SDK of ff-telemetry, compiled to WebAssembly: PostHog pageviews
+//! and pageleaves for single-page apps, with its own transport and storage.
+//!
+//! It decides nothing itself: identity, sessions, page events, batching and
+//! retries are `ff_telemetry_core::posthog` state machines; this crate feeds
+//! them the time, random bytes and browser events, and does their I/O
+//! (`fetch`, `sendBeacon`, `localStorage`, timers). No exported function throws.
+//!
+//! # Concepts
+//!
+//! - `init(config?)` returns a [`Telemetry`] handle; see its methods for the API
+//!   (`routeChanged`, `capture`, `identify`, `group`, `reset`, `optIn`,
+//!   `optOut`, `hasOptedOut`, `flush`).
+//! - Events go in batches to `{apiurl}/batch/` every 3 s (gzip via
+//!   `CompressionStream` where the browser has it); unsent events wait in
+//!   `localStorage`, and on `pagehide` they and the final `$pageleave` leave by
+//!   `sendBeacon`.
+//!
+//! ```js
+//! import initWasm, { init } from "ff-telemetry-web";
+//! await initWasm();
+//! // Reads <script type="application/json" id="ff-telemetry-config">.
+//! const telemetry = init();
+//! router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
+//! telemetry.capture("instance started", { stack: "3.1" });
+//! telemetry.identify("user-42", { plan: "team" });
+//! await telemetry.flush();
+//! ```
+//!
+//! # Features
+//!
+//! None. Build the npm package with `cargo xtask build`.
+
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod api;
+mod js;
+mod panic;
+mod posthog;
+mod storage;
+mod transport;
+
+pub use api::{CONFIG_ELEMENT_ID, Telemetry, init};
+
+// Locked rather than `AssumeSingleThreaded`, which needs `unsafe` to build;
+// the lock costs a few bytes in a single-threaded page.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());

@@ -1,0 +1,68 @@
+//! A Rust panic must not break the page: it is logged once and switches the
+//! SDK off; the trap it causes is caught by [`crate::js::guard`].
+
+use std::cell::Cell;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static DISABLED: AtomicBool = AtomicBool::new(false);
+static INSTALL: Once = Once::new();
+
+thread_local! {
+    /// How deep the current call is inside SDK code, so a panic elsewhere in
+    /// the same module (a test harness, say) does not switch the SDK off.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Installs the panic hook once.
+///
+/// It replaces the default hook rather than chaining to it: the default hook
+/// (thread names, backtraces) would cost more than the rest of this module,
+/// and in the browser build every panic is the SDK's own.
+pub fn install_hook() {
+    INSTALL.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            // The payload and line only: formatting the whole `PanicHookInfo`
+            // would pull every formatter into the build.
+            let message = info.payload_as_str().unwrap_or("panic");
+            let line = info.location().map_or(0, |l| l.line());
+            if DEPTH.get() > 0 {
+                DISABLED.store(true, Ordering::Relaxed);
+                crate::js::warn(&format!(
+                    "panic, telemetry is off for this page: {message} (line {line})"
+                ));
+            } else {
+                crate::js::warn(&format!("panic outside telemetry: {message} (line {line})"));
+            }
+        }));
+    });
+}
+
+/// Whether a panic switched the SDK off.
+pub fn is_disabled() -> bool {
+    DISABLED.load(Ordering::Relaxed)
+}
+
+/// Runs `f` as SDK code unless the SDK is off. A panic in it switches the SDK
+/// off; the trap that follows is caught (when `f` is called from JavaScript,
+/// via [`guarded`]) or ends the current task.
+pub fn sdk<R>(f: impl FnOnce() -> R) -> Option<R> {
+    if is_disabled() {
+        return None;
+    }
+    DEPTH.set(DEPTH.get() + 1);
+    let res = f();
+    DEPTH.set(DEPTH.get() - 1);
+    Some(res)
+}
+
+/// Runs `f` unless the SDK is off, inside a JavaScript `try`, so neither an
+/// exception nor a trap reaches the caller.
+pub fn guarded(mut f: impl FnMut()) {
+    if is_disabled() {
+        return;
+    }
+    crate::js::guard(&mut || {
+        sdk(&mut f);
+    });
+}

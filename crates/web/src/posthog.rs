@@ -1,0 +1,509 @@
+//! The PostHog client in the page: drives the core [`Client`] and [`Outbox`]
+//! from browser events, timers and HTTP answers.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use ff_telemetry_core::posthog::{
+    BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
+    NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
+};
+use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::js::{self, UserProperties, warn};
+use crate::panic::sdk;
+use crate::storage::Storage;
+use crate::transport;
+
+/// `$lib` on every event.
+const LIB: &str = "ff-telemetry-web";
+/// Room left in a beacon for the batch body around the events.
+const BEACON_ENVELOPE_BYTES: usize = 1024;
+
+/// Where the client keeps its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// `localStorage` (falling back to memory when the browser refuses it).
+    LocalStorage,
+    /// Memory only: a reload starts afresh.
+    Memory,
+}
+
+/// Everything the PostHog client starts with.
+#[derive(Debug, Clone)]
+pub struct PosthogOptions {
+    /// Key, host and `capture_pageview`, from the platform's frontend config.
+    pub config: FrontendPosthog,
+    /// Where to keep ids, opt-out and the unsent queue.
+    pub persistence: Persistence,
+    /// Treat Do Not Track as an opt-out.
+    pub respect_dnt: bool,
+    /// Store nothing and use no stable id.
+    pub cookieless: bool,
+}
+
+/// A running PostHog client. Held by [`crate::Telemetry`]; browser callbacks
+/// hold it weakly, so dropping the handle stops everything.
+pub struct PosthogClient {
+    me: Weak<PosthogClient>,
+    state: RefCell<State>,
+    listeners: RefCell<Vec<Listener>>,
+    timer: RefCell<Option<Timer>>,
+}
+
+impl std::fmt::Debug for PosthogClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PosthogClient")
+    }
+}
+
+/// A page event listener this client added: event name and callback.
+type Listener = (&'static str, Closure<dyn FnMut()>);
+/// The armed `setTimeout`: its id and callback.
+type Timer = (i32, Closure<dyn FnMut()>);
+/// What a page event does to the client.
+type Handler = fn(&PosthogClient);
+
+struct State {
+    client: Client,
+    /// Each event as the JSON text that is sent and persisted.
+    outbox: Outbox<String>,
+    storage: Storage,
+    persist: bool,
+    batch_url: String,
+    token: String,
+    state_key: String,
+    queue_key: String,
+}
+
+impl PosthogClient {
+    /// Starts a client: loads persisted state and unsent events, hooks the
+    /// page, and captures the first pageview when `capture_pageview` is on.
+    pub fn start(options: PosthogOptions) -> Result<Rc<PosthogClient>, String> {
+        let apiurl: HttpUrl = options
+            .config
+            .apiurl
+            .parse()
+            .map_err(|e| format!("posthog.apiurl: {e}"))?;
+        if options.config.apikey.is_empty() {
+            return Err("posthog.apikey is empty".to_owned());
+        }
+        let token = options.config.apikey.clone();
+        let persist = !options.cookieless && options.persistence == Persistence::LocalStorage;
+        let storage = if persist {
+            Storage::local_or_memory()
+        } else {
+            Storage::memory()
+        };
+        let state_key = format!("ff_telemetry_{token}_state");
+        let queue_key = format!("ff_telemetry_{token}_queue");
+        let now = js::now();
+        let persisted = storage
+            .get(&state_key)
+            .and_then(|text| PersistedState::decode(&text));
+        let mut config = ClientConfig::new(&token, LIB, env!("CARGO_PKG_VERSION"));
+        config.capture_pageview = options.config.capture_pageview;
+        config.respect_dnt = options.respect_dnt;
+        config.cookieless = options.cookieless;
+        let client = Client::new(config, persisted, now, &mut js::random_bytes);
+        let mut outbox = Outbox::new(OutboxLimits::default());
+        if !client.has_opted_out() {
+            let unsent = storage.get(&queue_key).unwrap_or_default();
+            for event in unsent.lines().filter(|l| l.starts_with('{')) {
+                outbox.handle_enqueue(now, event.to_owned(), event.len());
+            }
+            // Events from an earlier page load have waited long enough.
+            outbox.handle_flush(now);
+        }
+        let this = Rc::new_cyclic(|me| PosthogClient {
+            me: me.clone(),
+            state: RefCell::new(State {
+                client,
+                outbox,
+                storage,
+                persist,
+                batch_url: apiurl.join("/batch/"),
+                token,
+                state_key,
+                queue_key,
+            }),
+            listeners: RefCell::new(Vec::new()),
+            timer: RefCell::new(None),
+        });
+        this.save();
+        this.attach();
+        if options.config.capture_pageview {
+            js::hook_history();
+            this.on_history_navigation();
+        }
+        this.schedule();
+        Ok(this)
+    }
+
+    /// The app's router moved to `to` (a path or URL).
+    pub fn route_changed(&self, to: &JsValue) {
+        let Some(url) = js::resolve_url(to) else {
+            return warn("routeChanged(to, from): `to` must be a path or URL string; ignored");
+        };
+        self.navigate(&url, NavigationSource::Router);
+    }
+
+    /// `capture(event, properties?, groups?)`.
+    pub fn capture(&self, name: &str, properties: &JsValue, groups: &JsValue) {
+        if !js::object_arg_ok(properties, "capture properties")
+            || !js::object_arg_ok(groups, "capture groups")
+        {
+            return;
+        }
+        let env = js::page_env();
+        let event = self.state.borrow_mut().client.handle_capture(
+            js::now(),
+            name,
+            &env,
+            &mut js::random_bytes,
+        );
+        let user = UserProperties {
+            properties,
+            groups,
+            ..UserProperties::NONE
+        };
+        self.enqueue(event, &user);
+    }
+
+    /// `identify(distinctId, set?, setOnce?)`.
+    pub fn identify(&self, distinct_id: &str, set: &JsValue, set_once: &JsValue) {
+        if !js::object_arg_ok(set, "identify set")
+            || !js::object_arg_ok(set_once, "identify setOnce")
+        {
+            return;
+        }
+        let env = js::page_env();
+        let has_person_properties = js::is_object(set) || js::is_object(set_once);
+        let event = self.state.borrow_mut().client.handle_identify(
+            js::now(),
+            distinct_id,
+            has_person_properties,
+            &env,
+            &mut js::random_bytes,
+        );
+        let user = UserProperties {
+            set,
+            set_once,
+            ..UserProperties::NONE
+        };
+        self.enqueue(event, &user);
+    }
+
+    /// `group(type, key, properties?)`.
+    pub fn group(&self, group_type: &str, group_key: &str, properties: &JsValue) {
+        if !js::object_arg_ok(properties, "group properties") {
+            return;
+        }
+        let env = js::page_env();
+        let event = self.state.borrow_mut().client.handle_group(
+            js::now(),
+            group_type,
+            group_key,
+            &env,
+            &mut js::random_bytes,
+        );
+        let user = UserProperties {
+            group_set: properties,
+            ..UserProperties::NONE
+        };
+        self.enqueue(event, &user);
+    }
+
+    /// `reset()`: forget the user (new anonymous id and session).
+    pub fn reset(&self) {
+        self.state
+            .borrow_mut()
+            .client
+            .handle_reset(js::now(), &mut js::random_bytes);
+        self.save();
+    }
+
+    /// `optOut()`: stop capturing and drop what is queued.
+    pub fn opt_out(&self) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.client.handle_opt_out();
+            let _ = state.outbox.take_all(usize::MAX);
+        }
+        self.save();
+    }
+
+    /// `optIn()`.
+    pub fn opt_in(&self) {
+        self.state.borrow_mut().client.handle_opt_in();
+        self.save();
+    }
+
+    /// `hasOptedOut()`.
+    pub fn has_opted_out(&self) -> bool {
+        self.state.borrow().client.has_opted_out()
+    }
+
+    /// Sends everything queued now; resolves when the queue is empty or a send
+    /// failed (the retry then follows its backoff), or after 10 s.
+    pub async fn flush(self: Rc<Self>) {
+        let deadline = js::now() + 10 * UnixMs::SECOND;
+        loop {
+            if sdk(|| self.state.borrow_mut().outbox.handle_flush(js::now())).is_none() {
+                return;
+            }
+            Self::pump(self.clone()).await;
+            let busy = sdk(|| self.state.borrow().outbox.is_in_flight());
+            if busy != Some(true) || js::now() > deadline {
+                return;
+            }
+            js::sleep(25).await;
+        }
+    }
+
+    /// Removes every listener and timer this client added to the page.
+    pub fn detach(&self) {
+        if let Some(window) = web_sys::window() {
+            for (name, listener) in self.listeners.borrow_mut().drain(..) {
+                let _ = window
+                    .remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            }
+            if let Some((id, _)) = self.timer.borrow_mut().take() {
+                window.clear_timeout_with_handle(id);
+            }
+        }
+    }
+
+    fn attach(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let handlers: [(&'static str, Handler); 5] = [
+            ("pagehide", PosthogClient::on_page_hide),
+            ("pageshow", |c| {
+                c.state.borrow_mut().client.handle_page_show()
+            }),
+            ("popstate", PosthogClient::on_history_navigation),
+            (
+                "ff-telemetry:navigate",
+                PosthogClient::on_history_navigation,
+            ),
+            ("scroll", PosthogClient::on_scroll),
+        ];
+        let mut listeners = self.listeners.borrow_mut();
+        for (name, handler) in handlers {
+            let weak = self.me.clone();
+            let listener = Closure::<dyn FnMut()>::new(move || {
+                if let Some(this) = weak.upgrade() {
+                    crate::panic::guarded(|| handler(&this));
+                }
+            });
+            let options = web_sys::AddEventListenerOptions::new();
+            options.set_passive(true);
+            let added = window.add_event_listener_with_callback_and_add_event_listener_options(
+                name,
+                listener.as_ref().unchecked_ref(),
+                &options,
+            );
+            if added.is_ok() {
+                listeners.push((name, listener));
+            }
+        }
+    }
+
+    fn on_history_navigation(&self) {
+        let href = js::page_env().location_href;
+        self.navigate(&href, NavigationSource::History);
+    }
+
+    fn on_scroll(&self) {
+        self.state
+            .borrow_mut()
+            .client
+            .handle_scroll(js::scroll_sample());
+    }
+
+    /// The page is going away: the final `$pageleave` and everything unsent
+    /// leave by beacon, as no answer can be awaited. What the browser refuses
+    /// stays queued (and persisted) for the next page load.
+    fn on_page_hide(&self) {
+        let env = js::page_env();
+        let final_leave = {
+            let mut state = self.state.borrow_mut();
+            state.client.handle_scroll(js::scroll_sample());
+            state
+                .client
+                .handle_page_hide(js::now(), &env, &mut js::random_bytes)
+        };
+        self.enqueue(final_leave, &UserProperties::NONE);
+        let chunks = self
+            .state
+            .borrow_mut()
+            .outbox
+            .take_all(BEACON_MAX_BYTES - BEACON_ENVELOPE_BYTES);
+        let mut refused = Vec::new();
+        for chunk in chunks {
+            self.send_while_leaving(chunk, &mut refused);
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            let now = js::now();
+            for event in refused {
+                let n_bytes = event.len();
+                state.outbox.handle_enqueue(now, event, n_bytes);
+            }
+        }
+        self.save();
+    }
+
+    /// Beacon for `events`, halved until the browser accepts; single events it
+    /// refuses go to `refused`.
+    fn send_while_leaving(&self, mut events: Vec<String>, refused: &mut Vec<String>) {
+        let (url, body) = {
+            let state = self.state.borrow();
+            (state.batch_url.clone(), self.batch_body(&state, &events))
+        };
+        if body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&url, &body) {
+            return;
+        }
+        if events.len() > 1 {
+            let second = events.split_off(events.len() / 2);
+            self.send_while_leaving(events, refused);
+            self.send_while_leaving(second, refused);
+        } else {
+            refused.extend(events);
+        }
+    }
+
+    fn navigate(&self, url: &str, source: NavigationSource) {
+        let env = js::page_env();
+        let events = {
+            let mut state = self.state.borrow_mut();
+            state.client.handle_scroll(js::scroll_sample());
+            state
+                .client
+                .handle_navigation(js::now(), url, source, &env, &mut js::random_bytes)
+        };
+        for event in events {
+            self.enqueue(Some(event), &UserProperties::NONE);
+        }
+    }
+
+    /// Queues `event` (if the client made one) with the caller's properties,
+    /// persists, and arms the timer.
+    fn enqueue(&self, event: Option<CaptureEvent<EventProperties>>, user: &UserProperties<'_>) {
+        let Some(event) = event else {
+            // Identity or consent may still have changed.
+            return self.save();
+        };
+        let json = match js::event_json(event, user) {
+            Ok(json) => json,
+            Err(e) => return warn(&format!("event dropped: {e}")),
+        };
+        let n_bytes = json.len();
+        let n_dropped = self
+            .state
+            .borrow_mut()
+            .outbox
+            .handle_enqueue(js::now(), json, n_bytes);
+        if n_dropped > 0 {
+            warn(&format!(
+                "queue full: dropped the {n_dropped} oldest events"
+            ));
+        }
+        self.save();
+        self.schedule();
+    }
+
+    /// Sends due batches one after another until none is due. Its synchronous
+    /// steps run as SDK code (see [`crate::panic::sdk`]).
+    async fn pump(this: Rc<Self>) {
+        while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
+            let gzip_url = format!("{url}?compression=gzip-js");
+            let status = transport::post_text(&url, &body, Some(&gzip_url)).await;
+            if sdk(|| this.handle_answer(status)) != Some(true) {
+                break;
+            }
+        }
+        sdk(|| this.schedule());
+    }
+
+    /// The next due batch: its URL and body.
+    fn next_batch(&self) -> Option<(String, String)> {
+        let mut state = self.state.borrow_mut();
+        let batch = state.outbox.poll_batch(js::now())?;
+        Some((state.batch_url.clone(), self.batch_body(&state, &batch)))
+    }
+
+    /// Records the answer to the batch in flight; true when it was delivered.
+    fn handle_answer(&self, status: u16) -> bool {
+        let [a, b, c, d, ..] = js::random_bytes();
+        let outcome = self.state.borrow_mut().outbox.handle_response(
+            js::now(),
+            status,
+            u32::from_le_bytes([a, b, c, d]),
+        );
+        self.save();
+        if let BatchOutcome::Dropped(n) = outcome {
+            warn(&format!("{n} events dropped: the server answered {status}"));
+        }
+        matches!(outcome, BatchOutcome::Delivered(_))
+    }
+
+    /// Arms the one timer for the outbox's next due time.
+    fn schedule(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some((id, _)) = self.timer.borrow_mut().take() {
+            window.clear_timeout_with_handle(id);
+        }
+        let Some(at) = self.state.borrow().outbox.poll_timeout() else {
+            return;
+        };
+        let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
+        let weak = self.me.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(this) = weak.upgrade() {
+                crate::panic::guarded(|| {
+                    wasm_bindgen_futures::spawn_local(PosthogClient::pump(this.clone()));
+                });
+            }
+        });
+        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            callback.as_ref().unchecked_ref(),
+            delay,
+        ) {
+            *self.timer.borrow_mut() = Some((id, callback));
+        }
+    }
+
+    fn batch_body(&self, state: &State, events: &[String]) -> String {
+        raw_batch_body(&state.token, &js::now().to_rfc3339(), events)
+    }
+
+    /// Persists the client state and the unsent events (unless storing nothing).
+    fn save(&self) {
+        let state = self.state.borrow();
+        if !state.persist {
+            return;
+        }
+        let saved = state
+            .storage
+            .set(&state.state_key, &state.client.persisted().encode());
+        let unsent: Vec<&str> = state.outbox.iter().map(String::as_str).collect();
+        let saved = saved.and_then(|()| {
+            if unsent.is_empty() {
+                state.storage.remove(&state.queue_key);
+                Ok(())
+            } else {
+                state.storage.set(&state.queue_key, &unsent.join("\n"))
+            }
+        });
+        if let Err(e) = saved {
+            warn(&format!("could not save state: {e}"));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Getting a body to a server from a page, for every integration: `fetch`
+//! (gzip-compressed by the browser's `CompressionStream` where it has one and
+//! the receiver takes it), and `sendBeacon` or `fetch` with `keepalive` while
+//! the page goes away.
+
+use wasm_bindgen::JsValue;
+
+use crate::js;
+
+/// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
+/// resolves to the HTTP status, 0 when there was no answer. Never fails.
+///
+/// With `gzip_url`, and where the browser has `CompressionStream`, the body is
+/// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
+/// receiver recognises gzip by its magic bytes or by that URL, as PostHog does
+/// with `?compression=gzip-js`).
+pub async fn post_text(url: &str, text: &str, gzip_url: Option<&str>) -> u16 {
+    if let Some(gzip_url) = gzip_url {
+        let compressed = js::gzip(text).await;
+        if !compressed.is_undefined() {
+            return js::status_of(&js::post(gzip_url, compressed).await);
+        }
+    }
+    js::status_of(&js::post(url, JsValue::from_str(text)).await)
+}
+
+/// Hands `text` to the browser while the page is being hidden: `sendBeacon`,
+/// or `fetch` with `keepalive` where there is no beacon. False when the browser
+/// refuses it (too large, or its in-flight quota is used up), so the caller
+/// can split the body or keep it for the next page load.
+pub fn beacon_text(url: &str, text: &str) -> bool {
+    js::beacon(url, text)
+}

@@ -1,0 +1,471 @@
+//! The SDK in headless Chromium against the test receiver that `cargo xtask
+//! test` starts (its URL arrives in `FF_TEST_RECEIVER_URL` at compile time).
+//!
+//! Each test uses its own project token, so its events are told apart from
+//! other tests' on the shared receiver.
+
+#![cfg(target_arch = "wasm32")]
+
+use ff_telemetry_web::{Telemetry, init};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+export async function getText(url) { const r = await fetch(url); return await r.text(); }
+export async function postJson(url, body) {
+  const r = await fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+  return r.status;
+}
+export function pushState(path) { history.pushState(null, "", path); }
+export function replaceState(path) { history.replaceState(null, "", path); }
+export function currentPath() { return location.pathname + location.search; }
+export function dispatch(name) { dispatchEvent(new Event(name)); }
+export function storedKeysContaining(text) {
+  return Object.keys(localStorage).filter((k) => k.includes(text)).length;
+}
+export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+export function setConfigScript(json) {
+  let el = document.getElementById("ff-telemetry-config");
+  if (!el) {
+    el = document.createElement("script");
+    el.type = "application/json";
+    el.id = "ff-telemetry-config";
+    document.head.appendChild(el);
+  }
+  el.textContent = json;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = getText)]
+    async fn get_text(url: &str) -> JsValue;
+    #[wasm_bindgen(js_name = postJson)]
+    async fn post_json(url: &str, body: &str) -> JsValue;
+    #[wasm_bindgen(js_name = pushState)]
+    fn push_state(path: &str);
+    #[wasm_bindgen(js_name = replaceState)]
+    fn replace_state(path: &str);
+    #[wasm_bindgen(js_name = currentPath)]
+    fn current_path() -> String;
+    fn dispatch(name: &str);
+    async fn sleep(ms: u32);
+    #[wasm_bindgen(js_name = storedKeysContaining)]
+    fn stored_keys_containing(text: &str) -> u32;
+    #[wasm_bindgen(js_name = setConfigScript)]
+    fn set_config_script(json: &str);
+}
+
+/// The receiver's base URL, or `None` (and a skip line) when the suite runs
+/// without one.
+fn receiver() -> Option<&'static str> {
+    let url = option_env!("FF_TEST_RECEIVER_URL");
+    if url.is_none() {
+        web_sys::console::log_1(&"skip: FF_TEST_RECEIVER_URL is not set".into());
+    }
+    url
+}
+
+fn token(test: &str) -> String {
+    format!("phc_{test}_{}", js_sys::Date::now() as u64)
+}
+
+fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
+    format!(
+        r#"{{"posthog": {{"apikey": "{token}", "apiurl": "{receiver}", "capture_pageview": {capture_pageview}}}}}"#
+    )
+}
+
+fn start(json: &str) -> Telemetry {
+    init(Some(
+        js_sys::JSON::parse(json).expect("test config is JSON"),
+    ))
+}
+
+async fn flush(t: &Telemetry) {
+    JsFuture::from(t.flush())
+        .await
+        .expect("flush never rejects");
+}
+
+fn s(v: &str) -> JsValue {
+    JsValue::from_str(v)
+}
+
+/// Every request the receiver recorded for `token`.
+async fn requests(receiver: &str, token: &str) -> Vec<Value> {
+    let text = get_text(&format!("{receiver}/_control/requests?token={token}"))
+        .await
+        .as_string()
+        .expect("receiver answers text");
+    serde_json::from_str::<Vec<Value>>(&text).expect("receiver answers JSON")
+}
+
+/// Events the receiver accepted (status 200) for `token`, in arrival order.
+async fn delivered(receiver: &str, token: &str) -> Vec<Value> {
+    requests(receiver, token)
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == 200)
+        .flat_map(|r| r["events"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// Polls until at least `n` events were delivered for `token` (10 s at most).
+async fn wait_for_delivered(receiver: &str, token: &str, n: usize) -> Vec<Value> {
+    let deadline = js_sys::Date::now() + 10_000.0;
+    loop {
+        let events = delivered(receiver, token).await;
+        if events.len() >= n || js_sys::Date::now() > deadline {
+            return events;
+        }
+        sleep(50).await;
+    }
+}
+
+fn names(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or("?"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn route_sequence_yields_exactly_the_expected_events_in_order() {
+    let Some(rx) = receiver() else { return };
+    let token = token("routes");
+    let t = start(&config(rx, &token, false));
+    t.route_changed(s("/app/a"), Some(s("/")));
+    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")));
+    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")));
+    t.capture(
+        s("clicked"),
+        Some(js_sys::JSON::parse(r#"{"k": 1}"#).unwrap()),
+        None,
+    );
+    flush(&t).await;
+
+    let reqs = requests(rx, &token).await;
+    assert!(
+        reqs.iter()
+            .all(|r| r["path"] == "/batch/" && r["status"] == 200)
+    );
+    assert!(reqs[0]["gzip"].as_bool().unwrap(), "CompressionStream gzip");
+    assert_eq!(reqs[0]["content_type"], "text/plain");
+    let events = delivered(rx, &token).await;
+    assert_eq!(
+        names(&events),
+        ["$pageview", "$pageleave", "$pageview", "clicked"]
+    );
+    let (first, leave, view, clicked) = (&events[0], &events[1], &events[2], &events[3]);
+    let p = |e: &Value, k: &str| e["properties"][k].clone();
+    assert!(
+        p(first, "$current_url")
+            .as_str()
+            .unwrap()
+            .ends_with("/app/a")
+    );
+    assert!(
+        p(leave, "$current_url")
+            .as_str()
+            .unwrap()
+            .ends_with("/app/a")
+    );
+    assert_eq!(p(leave, "to"), "/app/b?tab=2");
+    assert!(
+        p(view, "$current_url")
+            .as_str()
+            .unwrap()
+            .ends_with("/app/b?tab=2")
+    );
+    assert_eq!(p(view, "from"), "/app/a");
+    assert_eq!(p(view, "$pathname"), "/app/b");
+    assert_eq!(p(view, "$prev_pageview_id"), p(first, "$pageview_id"));
+    assert_eq!(p(leave, "$prev_pageview_id"), p(first, "$pageview_id"));
+    assert!(p(view, "$prev_pageview_duration").is_number());
+    assert_eq!(p(clicked, "k"), 1);
+    assert_eq!(p(clicked, "$pageview_id"), p(view, "$pageview_id"));
+    for e in &events {
+        assert_eq!(p(e, "$lib"), "ff-telemetry-web");
+        assert_eq!(p(e, "token"), token.as_str());
+        assert_eq!(p(e, "distinct_id"), p(e, "$device_id"));
+        assert!(e["uuid"].as_str().is_some_and(|u| u.len() == 36));
+        assert!(p(e, "$session_id").is_string() && p(e, "$window_id").is_string());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn capture_pageview_on_tracks_history_once_per_navigation() {
+    let Some(rx) = receiver() else { return };
+    let token = token("history");
+    let original = current_path();
+    let t = start(&config(rx, &token, true));
+    push_state("/history/one");
+    // The router adapter reports the same navigation: no second $pageview.
+    t.route_changed(s("/history/one"), Some(s(&original)));
+    // Query-only History changes are state, not pages.
+    replace_state("/history/one?panel=3");
+    flush(&t).await;
+    drop(t);
+    replace_state(&original);
+
+    let events = delivered(rx, &token).await;
+    assert_eq!(names(&events), ["$pageview", "$pageleave", "$pageview"]);
+    assert_eq!(events[2]["properties"]["$pathname"], "/history/one");
+}
+
+#[wasm_bindgen_test]
+async fn capture_pageview_off_only_counts_router_changes() {
+    let Some(rx) = receiver() else { return };
+    let token = token("nohistory");
+    let original = current_path();
+    let t = start(&config(rx, &token, false));
+    push_state("/nohistory/one");
+    // Nothing was viewed, so leaving sends no $pageleave either.
+    dispatch("pagehide");
+    dispatch("pageshow");
+    flush(&t).await;
+    assert!(
+        requests(rx, &token).await.is_empty(),
+        "no automatic pageviews"
+    );
+    t.route_changed(s("/nohistory/two"), Some(s("/nohistory/one")));
+    flush(&t).await;
+    drop(t);
+    replace_state(&original);
+    assert_eq!(names(&delivered(rx, &token).await), ["$pageview"]);
+}
+
+#[wasm_bindgen_test]
+async fn opt_out_sends_nothing_and_is_remembered() {
+    let Some(rx) = receiver() else { return };
+    let token = token("optout");
+    let t = start(&config(rx, &token, false));
+    t.route_changed(s("/before-opt-out"), None);
+    t.opt_out();
+    assert!(t.has_opted_out());
+    t.route_changed(s("/after-opt-out"), None);
+    t.capture(s("secret"), None, None);
+    flush(&t).await;
+    drop(t);
+    // A new page load with automatic pageviews still sends nothing.
+    let again = start(&config(rx, &token, true));
+    assert!(again.has_opted_out());
+    again.route_changed(s("/next-load"), None);
+    flush(&again).await;
+    drop(again);
+    assert!(requests(rx, &token).await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn server_errors_are_retried_until_every_event_is_delivered_once() {
+    let Some(rx) = receiver() else { return };
+    let token = token("retry");
+    let rule = format!(r#"{{"path": "/batch/", "status": 503, "count": 2, "token": "{token}"}}"#);
+    assert_eq!(post_json(&format!("{rx}/_control/fail"), &rule).await, 200);
+    let t = start(&config(rx, &token, false));
+    t.route_changed(s("/retry/a"), None);
+    t.route_changed(s("/retry/b"), Some(s("/retry/a")));
+    flush(&t).await;
+    let events = wait_for_delivered(rx, &token, 3).await;
+    drop(t);
+
+    let statuses: Vec<_> = requests(rx, &token)
+        .await
+        .iter()
+        .map(|r| r["status"].clone())
+        .collect();
+    assert_eq!(statuses, [503, 503, 200]);
+    assert_eq!(names(&events), ["$pageview", "$pageleave", "$pageview"]);
+    let mut uuids: Vec<_> = events.iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+    uuids.dedup();
+    assert_eq!(uuids.len(), 3, "each event once");
+}
+
+#[wasm_bindgen_test]
+async fn a_reload_delivers_events_left_unsent() {
+    let Some(rx) = receiver() else { return };
+    let token = token("reload");
+    let before = start(&config(rx, &token, false));
+    before.route_changed(s("/reload/a"), None);
+    before.capture(s("before reload"), None, None);
+    // The page dies before its 3 s flush: nothing was sent.
+    drop(before);
+    assert!(requests(rx, &token).await.is_empty());
+
+    let after = start(&config(rx, &token, false));
+    flush(&after).await;
+    drop(after);
+    assert_eq!(
+        names(&delivered(rx, &token).await),
+        ["$pageview", "before reload"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn pagehide_delivers_the_final_pageleave_by_beacon() {
+    let Some(rx) = receiver() else { return };
+    let token = token("pagehide");
+    let t = start(&config(rx, &token, false));
+    t.route_changed(s("/leaving/page"), None);
+    t.capture(s("last click"), None, None);
+    dispatch("pagehide");
+    let events = wait_for_delivered(rx, &token, 3).await;
+    dispatch("pageshow");
+    drop(t);
+
+    assert_eq!(names(&events), ["$pageview", "last click", "$pageleave"]);
+    let leave = &events[2]["properties"];
+    assert!(
+        leave["$current_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/leaving/page")
+    );
+    assert!(leave["$prev_pageview_duration"].is_number());
+    let reqs = requests(rx, &token).await;
+    assert_eq!(reqs.len(), 1, "one beacon");
+    assert!(!reqs[0]["gzip"].as_bool().unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn init_without_arguments_reads_the_config_element() {
+    let Some(rx) = receiver() else { return };
+    let token = token("element");
+    set_config_script(&config(rx, &token, false));
+    let t = init(None);
+    t.route_changed(s("/from-element"), None);
+    flush(&t).await;
+    drop(t);
+    set_config_script("{}");
+    assert_eq!(names(&delivered(rx, &token).await), ["$pageview"]);
+}
+
+#[wasm_bindgen_test]
+async fn without_posthog_config_every_call_is_a_quiet_no_op() {
+    for config in [
+        None,
+        Some(js_sys::Object::new().into()),
+        Some(JsValue::from(42)),
+    ] {
+        let t = init(config);
+        t.route_changed(JsValue::from(7), Some(JsValue::NULL));
+        t.capture(JsValue::NULL, Some(JsValue::from(1)), None);
+        t.identify(s("u"), None, None);
+        t.group(s("team"), s("t"), None);
+        t.reset();
+        t.opt_in();
+        t.opt_out();
+        assert!(!t.has_opted_out());
+        flush(&t).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn bad_arguments_are_ignored_without_throwing() {
+    let Some(rx) = receiver() else { return };
+    let token = token("badargs");
+    let t = start(&config(rx, &token, false));
+    t.route_changed(JsValue::from(5), None);
+    t.capture(
+        s("with bad props"),
+        Some(JsValue::from("not an object")),
+        None,
+    );
+    t.identify(JsValue::NULL, None, None);
+    t.identify(
+        s("user-1"),
+        Some(js_sys::JSON::parse(r#"{"plan": "team"}"#).unwrap()),
+        None,
+    );
+    t.group(s("team"), s("t-1"), None);
+    t.capture(s("after"), None, None);
+    flush(&t).await;
+    drop(t);
+    let events = delivered(rx, &token).await;
+    assert_eq!(names(&events), ["$identify", "$groupidentify", "after"]);
+    assert_eq!(events[0]["properties"]["$set"]["plan"], "team");
+    assert_eq!(events[2]["properties"]["distinct_id"], "user-1");
+    assert_eq!(events[2]["properties"]["$groups"]["team"], "t-1");
+}
+
+#[wasm_bindgen_test]
+async fn cookieless_and_memory_persistence_store_nothing() {
+    let Some(rx) = receiver() else { return };
+    for (mode, option) in [
+        ("cookieless", r#""cookieless": true"#),
+        ("memory", r#""persistence": "memory""#),
+    ] {
+        let token = token(mode);
+        let json = format!(
+            r#"{{"posthog": {{"apikey": "{token}", "apiurl": "{rx}", "capture_pageview": false}}, {option}}}"#
+        );
+        let t = start(&json);
+        t.route_changed(s("/private"), None);
+        t.identify(s("someone"), None, None);
+        assert_eq!(stored_keys_containing(&token), 0, "{mode}");
+        flush(&t).await;
+        drop(t);
+        let events = delivered(rx, &token).await;
+        assert_eq!(names(&events), ["$pageview", "$identify"], "{mode}");
+        let device_id = &events[0]["properties"]["$device_id"];
+        assert_eq!(device_id.is_null(), mode == "cookieless", "{mode}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next_load() {
+    let Some(rx) = receiver() else { return };
+    let token = token("bigunload");
+    let big = js_sys::JSON::parse(&format!(r#"{{"blob": "{}"}}"#, "x".repeat(3_000))).unwrap();
+    let t = start(&config(rx, &token, false));
+    for _ in 0..40 {
+        t.capture(s("big"), Some(big.clone()), None);
+    }
+    dispatch("pagehide");
+    drop(t);
+    // The next page load sends whatever the browser did not take.
+    let next = start(&config(rx, &token, false));
+    flush(&next).await;
+    let events = wait_for_delivered(rx, &token, 40).await;
+    drop(next);
+    dispatch("pageshow");
+
+    assert!(
+        requests(rx, &token).await.len() >= 2,
+        "120 KB cannot go in one beacon"
+    );
+    let mut uuids: Vec<_> = events
+        .iter()
+        .map(|e| e["uuid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(uuids.len(), 40);
+    uuids.sort();
+    uuids.dedup();
+    assert_eq!(uuids.len(), 40, "each event once");
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_batch_is_dropped_not_retried() {
+    let Some(rx) = receiver() else { return };
+    let token = token("refused");
+    let rule = format!(r#"{{"path": "/batch/", "status": 400, "count": 1, "token": "{token}"}}"#);
+    assert_eq!(post_json(&format!("{rx}/_control/fail"), &rule).await, 200);
+    let t = start(&config(rx, &token, false));
+    t.capture(s("refused"), None, None);
+    flush(&t).await;
+    t.capture(s("accepted"), None, None);
+    flush(&t).await;
+    drop(t);
+
+    let reqs = requests(rx, &token).await;
+    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, [400, 200]);
+    assert_eq!(
+        names(&delivered(rx, &token).await),
+        ["accepted"],
+        "the refused event is not resent"
+    );
+}
