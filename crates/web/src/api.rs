@@ -7,6 +7,7 @@
 use std::rc::Rc;
 
 use ff_telemetry_core::FrontendPosthog;
+use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, warn};
@@ -16,9 +17,6 @@ use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 /// The `id` of the `<script type="application/json">` element `init()` reads
 /// when given no config.
 pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
-
-/// PostHog host when the config names none (as `flowforge.yml` defaults it).
-const DEFAULT_POSTHOG_URL: &str = "https://app.posthog.com";
 
 /// The telemetry handle of one page: PostHog today, browser Sentry next to it.
 ///
@@ -58,7 +56,6 @@ export interface TelemetryConfig {
 /// const telemetry = init({ posthog: { apikey: "phc_…", apiurl: "https://eu.posthog.com", capture_pageview: false } });
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
-
 #[wasm_bindgen(js_name = init)]
 pub fn init(
     #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
