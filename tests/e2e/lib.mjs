@@ -59,7 +59,7 @@ telemetry:
  * Starts `ff-telemetry demo` with a generated config and waits until it prints its
  * URLs. Resolves to { platform, collector, stop(), output() }.
  */
-export async function startDemo (options = {}, extraArgs = []) {
+export async function startDemo (options = {}, extraArgs = [], env = {}) {
   const platformPort = await freePort()
   const collectorPort = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'ff-e2e-'))
@@ -68,7 +68,7 @@ export async function startDemo (options = {}, extraArgs = []) {
   const child = spawn(BIN, ['demo', '--config', config, '--data-dir', join(dir, 'data'),
     '--collector-listen', `127.0.0.1:${collectorPort}`, '--spa-dir', SPA_DIR, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' }
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', ...env }
   })
   let out = ''
   child.stdout.on('data', d => { out += d })

@@ -1,18 +1,25 @@
 //! `cargo xtask build`: the browser SDK's npm package in `npm/pkg`, optimised
-//! for size, with its gzipped size against the budget.
+//! for size, with its gzipped size against the budget; then the demo SPA in
+//! `www/dist`; then, with a Sentry token in `.env`, the debug-file upload for the
+//! release the runtime reports.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
 
 /// Where the wasm-bindgen output goes (gitignored; the npm package imports it).
 pub const PKG_DIR: &str = "npm/pkg";
-/// Gzipped bytes the PostHog part of the SDK may take, `.wasm` and JS together.
-const BUDGET_GZIP_BYTES: usize = 25 * 1024;
+/// Where the built demo SPA goes (gitignored; the platform serves it).
+pub const SPA_DIST: &str = "www/dist";
+/// Where the wasm debug file for Sentry goes when a token is set.
+pub const WASM_DEBUG_FILE: &str = "target/wasm-debug/ff_telemetry_web.debug.wasm";
+/// Gzipped bytes the whole SDK (PostHog and Sentry) may take, `.wasm` and JS together.
+const BUDGET_GZIP_BYTES: usize = 35 * 1024;
 /// wasm-opt must accept what rustc and wasm-bindgen emit.
 const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
@@ -25,13 +32,28 @@ const WASM_FEATURES: &[&str] = &[
 
 pub fn run() -> Result<()> {
     setup::run()?;
+    let upload = UploadSettings::load()?;
+    let with_debug_files = upload.is_some();
     let out_dir = project_root().join(PKG_DIR);
-    let out_dir_arg = out_dir.to_string_lossy().into_owned();
+    wasm_package(&out_dir, with_debug_files)?;
+    spa(with_debug_files)?;
+    step("size");
+    report_sizes(&out_dir)?;
+    if let Some(upload) = upload {
+        let root = project_root();
+        upload.check_no_leak(&[root.join(SPA_DIST), out_dir, root.join(WASM_DEBUG_FILE)])?;
+        let release = ff_telemetry_core::release_name(&workspace_version()?);
+        upload.upload(&release, &root.join(SPA_DIST), &root.join(WASM_DEBUG_FILE))?;
+    }
+    Ok(())
+}
 
+fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
+    let out_dir_arg = out_dir.to_string_lossy().into_owned();
     step("wasm package (wasm-pack, profile wasm-release)");
     // `--mode no-install`: the wasm-bindgen that setup installed, never a download.
-    // `--no-opt`: wasm-pack would fetch its own binaryen; the Debian wasm-opt runs below.
-    exec(&mut cmd(
+    // `--no-opt`: wasm-pack would fetch its own binaryen; npm's wasm-opt runs below.
+    let mut wasm_pack = cmd(
         "wasm-pack",
         &[
             "build",
@@ -46,18 +68,72 @@ pub fn run() -> Result<()> {
             "wasm-release",
             "--no-opt",
         ],
-    ))?;
+    );
+    if with_debug_file {
+        wasm_pack.env("CARGO_PROFILE_WASM_RELEASE_DEBUG", "line-tables-only");
+    }
+    exec(&mut wasm_pack)?;
 
     step("wasm-opt -Oz");
     let wasm = out_dir.join("ff_telemetry_web_bg.wasm");
     let wasm_arg = wasm.to_string_lossy().into_owned();
-    let mut args = vec!["-Oz", "--strip-debug", "--strip-producers"];
-    args.extend_from_slice(WASM_FEATURES);
-    args.extend(["-o", &wasm_arg, &wasm_arg]);
-    exec(&mut cmd("wasm-opt", &args))?;
+    if with_debug_file {
+        // Optimise keeping DWARF (-g), keep that as the debug file, then strip only
+        // custom sections: the code, and so every instruction address, is the same
+        // in the shipped module and the debug file.
+        let debug_file = project_root().join(WASM_DEBUG_FILE);
+        let debug_arg = debug_file.to_string_lossy().into_owned();
+        std::fs::create_dir_all(debug_file.parent().unwrap_or(Path::new(".")))?;
+        wasm_opt(&["-Oz", "-g", "-o", &debug_arg, &wasm_arg])?;
+        wasm_opt(&[
+            "--strip-debug",
+            "--strip-producers",
+            "-o",
+            &wasm_arg,
+            &debug_arg,
+        ])
+    } else {
+        wasm_opt(&[
+            "-Oz",
+            "--strip-debug",
+            "--strip-producers",
+            "-o",
+            &wasm_arg,
+            &wasm_arg,
+        ])
+    }
+}
 
-    step("size");
-    report_sizes(&out_dir)
+/// npm's binaryen: Debian's wasm-opt (108) turns wasm-bindgen's externref table into
+/// one the browser refuses at start-up, and the newer one also makes smaller output.
+fn wasm_opt(args: &[&str]) -> Result<()> {
+    let mut all: Vec<&str> = WASM_FEATURES.to_vec();
+    all.extend_from_slice(args);
+    let bin = project_root().join("www/node_modules/.bin/wasm-opt");
+    exec(&mut cmd(&bin.to_string_lossy(), &all))
+}
+
+/// The demo SPA, importing the package above by name as a user's app would.
+fn spa(hidden_source_maps: bool) -> Result<()> {
+    step("demo SPA (vite build)");
+    let mut vite = cmd("npm", &["run", "build"]);
+    vite.current_dir(project_root().join("www"));
+    if hidden_source_maps {
+        vite.env("FF_TELEMETRY_SOURCEMAPS", "1");
+    }
+    exec(&mut vite)
+}
+
+/// The workspace version, which is the platform's version and so the release's.
+fn workspace_version() -> Result<String> {
+    let manifest = std::fs::read_to_string(project_root().join("Cargo.toml"))?;
+    let doc: toml::Table = manifest.parse()?;
+    doc.get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .context("workspace.package.version is not set in Cargo.toml")
 }
 
 fn report_sizes(out_dir: &Path) -> Result<()> {

@@ -8,7 +8,9 @@
 
 mod browser;
 mod build;
+mod demo;
 mod postgres;
+mod sentry_upload;
 mod setup;
 mod shell;
 mod test;
@@ -21,6 +23,8 @@ cargo xtask <task>
   setup   install what a fresh Debian machine lacks (idempotent)
   build   the browser SDK's npm package in npm/pkg (wasm-pack, wasm-opt -Oz)
           and its gzipped size
+  demo    build, then run the collector and the platform with the demo SPA
+          (arguments go to `ff-telemetry demo`, e.g. --config flowforge.yml, --fresh)
   test    setup, then fmt, clippy, every native test, the wasm32 build of core,
           and the browser and end-to-end suites
   help    this text
@@ -33,6 +37,7 @@ fn main() -> Result<()> {
     match task {
         "setup" => setup::run(),
         "build" => build::run(),
+        "demo" => demo::run(rest),
         "test" => test::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

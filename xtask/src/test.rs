@@ -1,9 +1,9 @@
 //! `cargo xtask test`: every check and test suite, one exit code.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::shell::{cmd, exec, step};
-use crate::{browser, postgres, setup};
+use crate::{browser, build, demo, postgres, setup};
 
 pub fn run(_args: &[String]) -> Result<()> {
     setup::run()?;
@@ -65,6 +65,76 @@ pub fn run(_args: &[String]) -> Result<()> {
     step("browser tests (headless Chromium)");
     browser::run()?;
 
+    end_to_end()?;
+    build_time_sentry()?;
+
     println!("\nall checks passed");
     Ok(())
+}
+
+/// Playwright driving Chromium against the real demo stack: the release build of
+/// the SDK in the demo SPA, the platform and the collector.
+fn end_to_end() -> Result<()> {
+    build::run()?;
+    let bin = demo::build_cli()?;
+    step("end-to-end tests (Playwright, Chromium, the demo stack)");
+    let mut e2e = cmd("npm", &["test"]);
+    e2e.current_dir(crate::shell::project_root().join("tests/e2e"))
+        .env("FF_TELEMETRY_BIN", bin);
+    exec(&mut e2e)
+}
+
+/// A build with a Sentry token keeps hidden source maps and a wasm debug file, and
+/// the token's value appears in none of the files it produces. (No Sentry can be
+/// reached from here, so the upload itself is skipped.)
+fn build_time_sentry() -> Result<()> {
+    step("build-time Sentry: debug files made, token in no built file");
+    let canary = format!(
+        "sntrys_canary_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos()
+    );
+    exec(
+        cmd("cargo", &["xtask", "build"])
+            .env("SENTRY_AUTH_TOKEN", &canary)
+            .env("SENTRY_ORG", "ci")
+            .env("SENTRY_PROJECT", "ci")
+            .env("FF_TELEMETRY_SKIP_UPLOAD", "1"),
+    )?;
+    let root = crate::shell::project_root();
+    let built = [
+        root.join(build::SPA_DIST),
+        root.join(build::PKG_DIR),
+        root.join(build::WASM_DEBUG_FILE),
+    ];
+    let files: Vec<_> = built
+        .iter()
+        .map(|p| crate::sentry_upload::files_under(p))
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let mut maps = 0;
+    for file in &files {
+        let bytes = std::fs::read(file)?;
+        if bytes.windows(canary.len()).any(|w| w == canary.as_bytes()) {
+            bail!("the Sentry token leaked into {}", file.display());
+        }
+        let name = file.to_string_lossy();
+        if name.ends_with(".map") {
+            maps += 1;
+        }
+        if name.ends_with(".js") && bytes.windows(17).any(|w| w == b"sourceMappingURL=") {
+            bail!("{name} points browsers at its source map: maps must be hidden");
+        }
+    }
+    let debug_file = std::fs::read(root.join(build::WASM_DEBUG_FILE))?;
+    if maps == 0 || !debug_file.windows(11).any(|w| w == b".debug_line") {
+        bail!("expected hidden source maps ({maps} found) and DWARF in the wasm debug file");
+    }
+    println!(
+        "ok   {maps} hidden source maps, a wasm debug file, no token in {} files",
+        files.len()
+    );
+    // Leave the normal build behind for whoever runs the demo next.
+    build::run()
 }
