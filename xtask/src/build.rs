@@ -73,6 +73,25 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
         wasm_pack.env("CARGO_PROFILE_WASM_RELEASE_DEBUG", "line-tables-only");
     }
     exec(&mut wasm_pack)?;
+    if with_debug_file {
+        // wasm-pack has wasm-bindgen drop DWARF; the same wasm-bindgen run again,
+        // keeping it, gives the same module and glue with the debug sections in.
+        let target_dir = std::env::var("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| project_root().join("target"));
+        let artefact = target_dir.join("wasm32-unknown-unknown/wasm-release/ff_telemetry_web.wasm");
+        exec(&mut cmd(
+            "wasm-bindgen",
+            &[
+                "--keep-debug",
+                "--target",
+                "web",
+                "--out-dir",
+                &out_dir_arg,
+                &artefact.to_string_lossy(),
+            ],
+        ))?;
+    }
 
     step("wasm-opt -Oz");
     let wasm = out_dir.join("ff_telemetry_web_bg.wasm");

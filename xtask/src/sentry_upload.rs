@@ -149,8 +149,11 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>> {
         .collect())
 }
 
-/// Every file below `dir`.
+/// Every file below `dir` (or `dir` itself when it is a file).
 pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    if dir.is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
