@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
-use sha2::Sha256;
+use ring::pbkdf2::{PBKDF2_HMAC_SHA256, derive as ring_derive};
 
 /// PBKDF2 rounds: OWASP's 2023 figure for HMAC-SHA256.
 const ROUNDS: u32 = 600_000;
@@ -73,7 +73,16 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
 }
 
 fn derive(password: &str, salt: &[u8], rounds: u32) -> [u8; HASH_BYTES] {
-    pbkdf2::pbkdf2_hmac_array::<Sha256, HASH_BYTES>(password.as_bytes(), salt, rounds)
+    let mut out = [0; HASH_BYTES];
+    let rounds = std::num::NonZeroU32::new(rounds).unwrap_or(std::num::NonZeroU32::MIN);
+    ring_derive(
+        PBKDF2_HMAC_SHA256,
+        rounds,
+        salt,
+        password.as_bytes(),
+        &mut out,
+    );
+    out
 }
 
 #[cfg(test)]
