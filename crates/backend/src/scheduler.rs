@@ -112,8 +112,9 @@ impl PingScheduler {
     }
 
     /// Runs forever: the startup ping `startup_delay_ms` after now (if the platform is
-    /// initialised now, else that long after [`Telemetry::handle_setup_done`]), then one ping a day at the time drawn on the first start of
-    /// the installation. The send rule is re-read before every slot.
+    /// initialised now, else that long after [`Telemetry::handle_setup_done`]), then
+    /// one ping a day at the time drawn on the first start of the installation. The
+    /// send rule is re-read before every slot.
     pub async fn run(self) {
         // Subscribed before the settings are read, so a setup completed in between
         // is not missed.
