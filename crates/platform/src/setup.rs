@@ -127,6 +127,15 @@ impl Platform {
     /// field, hashes the password, then writes the administrator, the telemetry
     /// choice and the initialised mark in one transaction, and tells the ping
     /// scheduler.
+    ///
+    /// ```no_run
+    /// # async fn run(platform: ff_platform::Platform) {
+    /// let body = br#"{"name":"Ada","email":"ada@example.com","password":"s3cure-enough","telemetry":false}"#;
+    /// let done = platform.complete_setup(body).await.unwrap();
+    /// assert!(!done.telemetry.enabled || done.telemetry.overridden);
+    /// assert!(!platform.setup_status().await.unwrap().pending);
+    /// # }
+    /// ```
     pub async fn complete_setup(&self, body: &[u8]) -> Result<SetupDone, SetupError> {
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
             SetupError::Invalid(vec![FieldError {
@@ -177,8 +186,10 @@ impl Platform {
     }
 }
 
-pub(crate) async fn get_setup(State(platform): State<Platform>) -> Result<Response, SetupError> {
-    Ok(Json(platform.setup_status().await?).into_response())
+pub(crate) async fn get_setup(
+    State(platform): State<Platform>,
+) -> Result<Json<SetupStatus>, SetupError> {
+    Ok(Json(platform.setup_status().await?))
 }
 
 pub(crate) async fn post_setup(
