@@ -5,6 +5,8 @@ import Team from './pages/Team.vue'
 import Instances from './pages/Instances.vue'
 import Instance from './pages/Instance.vue'
 import AdminSettings from './pages/AdminSettings.vue'
+import Setup from './pages/Setup.vue'
+import { setupStatus } from './setup.js'
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -15,6 +17,15 @@ export const router = createRouter({
     { path: '/instances', name: 'instances', component: Instances },
     { path: '/instances/:id', name: 'instance', component: Instance },
     { path: '/admin/settings', name: 'admin-settings', component: AdminSettings },
+    { path: '/setup', name: 'setup', component: Setup },
     { path: '/:rest(.*)*', redirect: '/' }
   ]
+})
+
+// While the first-run setup is pending every page leads to it; afterwards it is gone.
+router.beforeEach(async to => {
+  const { pending } = await setupStatus()
+  if (pending && to.name !== 'setup') return { name: 'setup' }
+  if (!pending && to.name === 'setup') return { name: 'home' }
+  return true
 })

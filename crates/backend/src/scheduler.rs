@@ -112,9 +112,13 @@ impl PingScheduler {
     }
 
     /// Runs forever: the startup ping `startup_delay_ms` after now (if the platform is
-    /// initialised now), then one ping a day at the time drawn on the first start of
-    /// the installation. The send rule is re-read before every slot.
+    /// initialised now, else that long after [`Telemetry::handle_setup_done`]), then
+    /// one ping a day at the time drawn on the first start of the installation. The
+    /// send rule is re-read before every slot.
     pub async fn run(self) {
+        // Subscribed before the settings are read, so a setup completed in between
+        // is not missed.
+        let mut setup_notices = self.telemetry.setup_notices();
         let started = self.clock.now();
         let initialised_at_start = match self.telemetry.ping_inputs().await {
             Ok(inputs) => inputs.initialised,
@@ -123,11 +127,12 @@ impl PingScheduler {
                 false
             }
         };
-        let schedule = PingSchedule::new(
+        let startup_delay_ms = self.telemetry.config().startup_delay_ms;
+        let mut schedule = PingSchedule::new(
             started,
             initialised_at_start,
             self.daily_draw().await,
-            self.telemetry.config().startup_delay_ms,
+            startup_delay_ms,
             self.options.utc_offset_minutes,
         );
         let (hour, minute) = schedule.daily_time();
@@ -135,11 +140,25 @@ impl PingScheduler {
             startup_at = schedule.startup_at().map(|t| t.to_rfc3339()),
             "usage ping scheduled daily at {hour:02}:{minute:02}"
         );
+        let mut awaiting_setup = !initialised_at_start;
         let mut after = started;
         loop {
             let next = schedule.next_after(after);
             self.telemetry.set_next_ping_at(Some(next));
-            self.clock.sleep_until(next).await;
+            tokio::select! {
+                () = self.clock.sleep_until(next) => {}
+                notice = setup_notices.wait_for(|done| *done), if awaiting_setup => {
+                    awaiting_setup = false;
+                    if notice.is_ok() {
+                        schedule.handle_setup_done(self.clock.now(), startup_delay_ms);
+                        tracing::info!(
+                            startup_at = schedule.startup_at().map(|t| t.to_rfc3339()),
+                            "first-run setup done: usage ping rescheduled"
+                        );
+                    }
+                    continue;
+                }
+            }
             let kind = if schedule.startup_at() == Some(next) {
                 SlotKind::Startup
             } else {

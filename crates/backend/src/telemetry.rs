@@ -10,6 +10,7 @@ use ff_telemetry_core::ping::{
     effective_admin_setting, should_send,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::metrics::Metrics;
@@ -75,6 +76,8 @@ struct Inner {
     settings: Arc<dyn SettingsStore>,
     metrics: Metrics,
     next_ping_at: Mutex<Option<UnixMs>>,
+    /// Becomes `true` when this process completes the first-run setup.
+    setup_done: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -103,6 +106,7 @@ impl Telemetry {
                 settings,
                 metrics: Metrics::new(),
                 next_ping_at: Mutex::new(None),
+                setup_done: watch::Sender::new(false),
             }),
         }
     }
@@ -232,6 +236,18 @@ impl Telemetry {
             .lock()
             .map(|guard| *guard)
             .unwrap_or_default()
+    }
+
+    /// Tells this process's scheduler that the first-run setup has just been
+    /// completed (and committed), so that a platform started before its setup sends
+    /// its first ping after the startup delay rather than at the next daily time.
+    pub fn handle_setup_done(&self) {
+        self.inner.setup_done.send_replace(true);
+    }
+
+    /// Watches for [`handle_setup_done`](Self::handle_setup_done).
+    pub(crate) fn setup_notices(&self) -> watch::Receiver<bool> {
+        self.inner.setup_done.subscribe()
     }
 
     pub(crate) fn set_next_ping_at(&self, at: Option<UnixMs>) {

@@ -87,11 +87,14 @@ async fn serve(file: LoadedFile, options: DemoOptions, collector_addr: SocketAdd
         ..StartOptions::from_env()
     };
     let platform = Platform::open(&file, &start).await?;
-    let now = SystemClock.now();
-    if platform.db().counts(now).await?.users.unwrap_or(0) == 0 {
-        ff_platform::seed(platform.db(), &SeedSpec::scaled(options.seed_users), now).await?;
-    }
+    // A fresh installation stays empty until its administrator completes the setup
+    // (so the setup page's ping preview counts nothing); otherwise the demo starts
+    // set up, with demo data.
     if !options.fresh {
+        let now = SystemClock.now();
+        if platform.db().counts(now).await?.users.unwrap_or(0) == 0 {
+            ff_platform::seed(platform.db(), &SeedSpec::scaled(options.seed_users), now).await?;
+        }
         platform.setup().await?;
     }
     let listener = tokio::net::TcpListener::bind((file.platform.host.as_str(), file.platform.port))

@@ -71,7 +71,8 @@ enum Command {
         /// The built single-page app (www/dist).
         #[arg(long)]
         spa_dir: Option<PathBuf>,
-        /// Start a new installation with the first-run setup pending.
+        /// Start a new, empty installation (no demo data) with the first-run setup
+        /// pending: the app opens on its setup page.
         #[arg(long)]
         fresh: bool,
         /// Users of demo data added on the first start (the rest in proportion).

@@ -14,6 +14,8 @@
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]), schedule
 //!   ([`ping::PingSchedule`]) and payload ([`ping::PingPayload`]).
 //! - [`ping_lease`]: which replica sends a ping slot, decided through the database.
+//! - [`setup`]: the first-run setup request's checks, the password rule, and the
+//!   telemetry choice it records (licensed installs cannot opt out).
 //! - [`retry`]: bounded retry with exponential backoff and jitter.
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint.
 //! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
@@ -50,6 +52,7 @@ pub mod ping_lease;
 pub mod posthog;
 pub mod retry;
 pub mod sentry;
+pub mod setup;
 mod time;
 mod url;
 mod uuid7;

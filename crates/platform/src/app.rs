@@ -21,6 +21,9 @@ use tower_http::services::ServeDir;
 
 use crate::config::{ADMIN_TOKEN_ENV, LoadedFile};
 use crate::db::{Db, DbError};
+use crate::setup::{
+    SETUP_PATH, SETUP_PREVIEW_PATH, SetupError, get_setup, get_setup_preview, post_setup,
+};
 
 /// The platform version, reported in the ping and as the Sentry release.
 pub const PLATFORM_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -157,9 +160,12 @@ impl Platform {
         &self.inner.telemetry
     }
 
-    /// Marks the first-run setup done; the usage ping may start.
-    pub async fn setup(&self) -> Result<(), StoreError> {
-        self.inner.db.mark_initialised().await
+    /// Marks the first-run setup done without creating an administrator (demo data,
+    /// tests); the usage ping may start. Returns `false` when it already was done.
+    pub async fn setup(&self) -> Result<bool, StoreError> {
+        let marked = self.inner.db.mark_initialised().await?;
+        self.inner.telemetry.handle_setup_done();
+        Ok(marked)
     }
 
     /// Every route of the platform: the app, `/api/v1/…`, the admin API behind the
@@ -175,8 +181,13 @@ impl Platform {
             )
             .route_layer(from_fn_with_state(self.clone(), require_admin));
         let index = get(serve_index).with_state(self.clone());
+        let setup = Router::new()
+            .route(SETUP_PATH, get(get_setup).post(post_setup))
+            .route(SETUP_PREVIEW_PATH, get(get_setup_preview))
+            .with_state(self.clone());
         let app = Router::new()
             .route("/api/v1/health", get(health))
+            .merge(setup)
             .route("/api/{*rest}", any(api_not_found))
             .route("/", index.clone())
             .route("/index.html", index.clone())
@@ -263,7 +274,8 @@ async fn require_admin(State(platform): State<Platform>, request: Request, next:
 
 async fn setup(State(platform): State<Platform>) -> Response {
     match platform.setup().await {
-        Ok(()) => Json(json!({ "initialised": true })).into_response(),
+        Ok(true) => Json(json!({ "initialised": true })).into_response(),
+        Ok(false) => SetupError::AlreadyDone.into_response(),
         Err(e) => internal_error(&e),
     }
 }

@@ -121,10 +121,91 @@ impl Db {
         Ok(Some(u64::try_from(n).unwrap_or(0)))
     }
 
-    /// Marks the first-run setup as done, as FlowFuse's setup wizard does.
-    pub async fn mark_initialised(&self) -> Result<(), StoreError> {
-        self.put(keys::INITIALISED, "true").await
+    /// Marks the first-run setup as done, as FlowFuse's setup wizard does. Returns
+    /// `false` when it already was.
+    pub async fn mark_initialised(&self) -> Result<bool, StoreError> {
+        claim_initialised(&self.pool).await.map_err(store_error)
     }
+
+    /// Completes the first-run setup in one transaction: marks the platform
+    /// initialised, creates the first administrator (`password_hash` is a PHC
+    /// string, never a password) and stores the admin telemetry setting. Returns
+    /// `false`, having written nothing, when setup was already done. If any statement
+    /// fails, nothing is written and setup stays pending.
+    pub async fn complete_setup(
+        &self,
+        admin: &NewAdmin<'_>,
+        telemetry_enabled: bool,
+        now: UnixMs,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        // The claim comes first: a concurrent setup waits on this row and then finds
+        // it taken, so exactly one request completes the setup.
+        if !claim_initialised(&mut *tx).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO users (username, email, admin, created_at, password_hash) \
+             VALUES ($1, $2, 1, $3, $4)",
+        )
+        .bind(admin.name)
+        .bind(admin.email)
+        .bind(i64::try_from(now.0).unwrap_or(i64::MAX))
+        .bind(admin.password_hash)
+        .execute(&mut *tx)
+        .await?;
+        upsert_setting(
+            &mut *tx,
+            keys::TELEMETRY_ENABLED,
+            if telemetry_enabled { "true" } else { "false" },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// The first administrator, as [`Db::complete_setup`] stores it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAdmin<'a> {
+    /// The name (also the username).
+    pub name: &'a str,
+    /// The email address.
+    pub email: &'a str,
+    /// The password's hash (see [`crate::password::hash_password`]).
+    pub password_hash: &'a str,
+}
+
+/// Sets `setup:initialised` to `true` unless it already is; returns whether it
+/// changed.
+async fn claim_initialised<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, 'true') \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE settings.value <> 'true'",
+    )
+    .bind(keys::INITIALISED)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+async fn upsert_setting<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    key: &str,
+    value: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 fn store_error(e: sqlx::Error) -> StoreError {
@@ -145,16 +226,9 @@ impl SettingsStore for Db {
     }
 
     async fn put(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        upsert_setting(&self.pool, key, value)
+            .await
+            .map_err(store_error)
     }
 
     async fn compare_and_swap(

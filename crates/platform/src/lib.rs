@@ -11,6 +11,7 @@
 //! - [`Db`]: the database (SQLite file by default, `postgres://` when given), migrated
 //!   on open; it implements the backend's `SettingsStore` and `StatsProvider`.
 //! - [`Platform`]: open it, [`Platform::router`] it, start the ping scheduler.
+//! - [`setup`]: the first-run setup API (first administrator, telemetry choice).
 //! - [`seed()`]: bulk demo data of any size.
 //!
 //! ```no_run
@@ -29,8 +30,10 @@
 mod app;
 pub mod config;
 mod db;
+pub mod password;
 mod seed;
+pub mod setup;
 
 pub use app::{PLATFORM_VERSION, Platform, PlatformError, StartOptions};
-pub use db::{Db, DbError, Engine};
+pub use db::{Db, DbError, Engine, NewAdmin};
 pub use seed::{SeedSpec, seed};

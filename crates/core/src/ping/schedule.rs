@@ -55,6 +55,24 @@ impl PingSchedule {
         }
     }
 
+    /// The first-run setup finished at `now`: a platform started before its setup
+    /// sends its first ping `startup_delay_ms` later, as if it had just started
+    /// initialised, instead of waiting for the next daily time. A schedule that
+    /// already has a startup ping keeps it.
+    ///
+    /// ```
+    /// use ff_telemetry_core::UnixMs;
+    /// use ff_telemetry_core::ping::{PingSchedule, ScheduleDraw};
+    /// let mut s = PingSchedule::new(UnixMs(0), false, ScheduleDraw { hour: 3, minute: 0 }, 30_000, 0);
+    /// s.handle_setup_done(UnixMs(60_000), 30_000);
+    /// assert_eq!(s.next_after(UnixMs(60_000)), UnixMs(90_000));
+    /// ```
+    pub fn handle_setup_done(&mut self, now: UnixMs, startup_delay_ms: u64) {
+        if self.startup_at.is_none() {
+            self.startup_at = Some(now + startup_delay_ms);
+        }
+    }
+
     /// The drawn local send time as (hour, minute).
     pub fn daily_time(&self) -> (u8, u8) {
         (
@@ -114,6 +132,24 @@ mod tests {
         assert_eq!(s.next_after(started), at(101, 3, 10));
         let s = PingSchedule::new(started, true, DRAW_0310, 30_000, 0);
         assert_eq!(s.next_after(started), started + 30_000);
+    }
+
+    #[test]
+    fn setup_done_after_start_brings_the_first_ping_forward_once() {
+        let started = at(100, 12, 0);
+        let mut s = PingSchedule::new(started, false, DRAW_0310, 30_000, 0);
+        let setup = at(100, 12, 5);
+        s.handle_setup_done(setup, 30_000);
+        assert_eq!(s.startup_at(), Some(setup + 30_000));
+        assert_eq!(s.next_after(setup), setup + 30_000);
+        assert_eq!(s.next_after(setup + 30_000), at(101, 3, 10));
+        // A second notice (another request, a replay) moves nothing.
+        s.handle_setup_done(at(100, 13, 0), 30_000);
+        assert_eq!(s.startup_at(), Some(setup + 30_000));
+        // Nor does one on a platform that started initialised.
+        let mut s = PingSchedule::new(started, true, DRAW_0310, 30_000, 0);
+        s.handle_setup_done(setup, 30_000);
+        assert_eq!(s.startup_at(), Some(started + 30_000));
     }
 
     #[test]
