@@ -73,6 +73,9 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
         wasm_pack.env("CARGO_PROFILE_WASM_RELEASE_DEBUG", "line-tables-only");
     }
     exec(&mut wasm_pack)?;
+    // wasm-pack's `*` .gitignore would make `npm pack` drop pkg/snippets/; the
+    // repository's own .gitignore already keeps npm/pkg out of git.
+    let _ = std::fs::remove_file(out_dir.join(".gitignore"));
     if with_debug_file {
         // wasm-pack has wasm-bindgen drop DWARF; the same wasm-bindgen run again,
         // keeping it, gives the same module and glue with the debug sections in.
