@@ -6,6 +6,7 @@
 // xtask talks to a person on a terminal.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod postgres;
 mod setup;
 mod shell;
@@ -19,6 +20,9 @@ cargo xtask <task>
   setup   install what a fresh Debian machine lacks (idempotent)
   test    setup, then fmt, clippy, every native test, the wasm32 build of core,
           and the browser and end-to-end suites
+  bench   [--quick] [--update-readme] ff-telemetry against posthog-js and
+          @sentry/browser, collector ingest, ping gathering: a table on stdout
+          and in target/bench/report.md (--update-readme: README Performance)
   help    this text
 ";
 
@@ -29,6 +33,7 @@ fn main() -> Result<()> {
     match task {
         "setup" => setup::run(),
         "test" => test::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
