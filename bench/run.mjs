@@ -25,6 +25,11 @@ const ROUTE_CHANGES = quick ? 1000 : 10000
 const STARTUP_LOADS = quick ? 5 : 20
 const ERROR_CAPTURES = quick ? 200 : 1000
 const LOADS_PER_MEASURE = quick ? 1 : 3
+// Route changes run in chunks with an untimed pause between them, so each SDK's
+// timers and sends run as they would between real navigations instead of its
+// queue overflowing in one unbroken loop.
+const CHUNK = 50
+const PAUSE_MS = 50
 
 function log (...m) { process.stderr.write(m.join(' ') + '\n') }
 
@@ -94,6 +99,7 @@ const server = createServer((req, res) => {
   }
   if (url.pathname.startsWith('/sink/')) {
     sinkRequests++
+    if (process.env.BENCH_DEBUG) log(`  ${Date.now() % 100000} sink ${req.method} ${url.pathname}${url.search} ${req.headers['content-length'] ?? ''}`)
     req.resume()
     req.on('end', () => { res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }); res.end('{}') })
     return
@@ -135,7 +141,7 @@ const posthogOptions = {
 // is ready to capture. Sentry is initialised as an app would (default integrations).
 const setups = {
   none: `async () => ({})`,
-  ours: `async () => { const m = await import('/ours/index.js'); if (!(await m.start(${JSON.stringify(oursConfig)}))) throw new Error('ff-telemetry did not start'); return m }`,
+  ours: `async () => { const m = await import('/ours/index.js'); if (!(await m.start(${JSON.stringify(oursConfig)}))) throw new Error('ff-telemetry did not start (its console warning says why)'); return m }`,
   posthog: `async () => { await import('/vendor/posthog.js'); window.posthog.init('phc_bench', ${JSON.stringify(posthogOptions)}); return window.posthog }`,
   sentry: `async () => { await import('/vendor/sentry.js'); window.Sentry.init({ dsn: ${JSON.stringify(oursConfig.sentry.dsn)}, environment: 'bench', release: 'bench@1' }); return window.Sentry }`
 }
@@ -149,10 +155,13 @@ async function oursCanCaptureExceptions () {
   })
 }
 
+// Console warnings and errors of every page, counted; the first few are shown.
+let consoleProblems = 0
 async function inPage (fn, arg) {
   const page = await browser.newPage()
-  page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') log(`  page ${m.type()}: ${m.text()}`) })
-  page.on('pageerror', e => log(`  page error: ${e.message}`))
+  const problem = (text) => { if (++consoleProblems <= 5 || process.env.BENCH_DEBUG) log(`  ${Date.now() % 100000} page: ${text.slice(0, 300)}`) }
+  page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') problem(`${m.type()}: ${m.text()}`) })
+  page.on('pageerror', e => problem(`uncaught: ${e.message}`))
   await page.goto(`${origin}/start`)
   try { return await page.evaluate(fn, arg) } finally { await page.close() }
 }
@@ -164,7 +173,7 @@ function p99 (xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s
 async function routeChanges (lib) {
   const perLoad = []
   for (let load = 0; load < LOADS_PER_MEASURE; load++) {
-    perLoad.push(await inPage(async ({ setup, lib, n }) => {
+    perLoad.push(await inPage(async ({ setup, lib, n, chunk, pauseMs }) => {
       const api = await (0, eval)(setup)()
       const step = {
         none: (to) => history.pushState(null, '', to),
@@ -176,18 +185,32 @@ async function routeChanges (lib) {
         }
       }[lib]
       for (let i = 0; i < 200; i++) step(`/warm/${i}`, `/warm/${i - 1}`)
+      // Steps during which the library warned (e.g. its queue overflowed) are
+      // marked, so their cost can be shown apart.
+      let warnings = 0
+      const warn = console.warn
+      console.warn = function (...args) { warnings++; return warn.apply(this, args) }
       const times = new Float64Array(n)
+      const warned = new Uint8Array(n)
       for (let i = 0; i < n; i++) {
+        if (i % chunk === 0) await new Promise(resolve => setTimeout(resolve, pauseMs))
+        const before = warnings
         const t0 = performance.now()
         step(`/r/${i}`, `/r/${i - 1}`)
         times[i] = performance.now() - t0
+        warned[i] = warnings !== before ? 1 : 0
       }
-      return Array.from(times)
-    }, { setup: setups[lib], lib, n: ROUTE_CHANGES }))
+      return { times: Array.from(times), warned: Array.from(warned) }
+    }, { setup: setups[lib], lib, n: ROUTE_CHANGES, chunk: CHUNK, pauseMs: PAUSE_MS }))
   }
-  const meds = perLoad.map(median)
-  const all = perLoad.flat()
-  return { median_us: median(meds) * 1000, p99_us: p99(all) * 1000 }
+  const all = perLoad.flatMap(l => l.times)
+  const quiet = perLoad.flatMap(l => l.times.filter((_, i) => !l.warned[i]))
+  return {
+    median_us: median(perLoad.map(l => median(l.times))) * 1000,
+    p99_us: p99(all) * 1000,
+    median_us_without_warnings: median(quiet) * 1000,
+    steps_with_warnings: all.length - quiet.length
+  }
 }
 
 // Start-up: from the start of the import to "ready to capture", fresh page each time.
@@ -220,9 +243,21 @@ async function errorCapture (lib) {
   return { first40_us: median(times.slice(0, 40)) * 1000, rest_us: median(times.slice(40)) * 1000, median_us: median(times) * 1000 }
 }
 
+// A measurement that fails (e.g. a library that does not start) is reported as
+// `{error}` and the others still run.
+async function measured (measure) {
+  try {
+    return await measure()
+  } catch (err) {
+    const error = String(err?.message ?? err).split('\n')[0].replace(/^page\.evaluate: (Error: )?/, '')
+    log(`  failed: ${error}`)
+    return { error }
+  }
+}
+
 const result = {
   quick,
-  counts: { route_changes: ROUTE_CHANGES, loads_per_measure: LOADS_PER_MEASURE, startup_loads: STARTUP_LOADS, error_captures: ERROR_CAPTURES },
+  counts: { route_change_chunk: CHUNK, route_change_pause_ms: PAUSE_MS, route_changes: ROUTE_CHANGES, loads_per_measure: LOADS_PER_MEASURE, startup_loads: STARTUP_LOADS, error_captures: ERROR_CAPTURES },
   size,
   route_change: {},
   startup: {},
@@ -231,20 +266,23 @@ const result = {
 try {
   for (const lib of ['none', 'ours', 'posthog']) {
     log(`route changes: ${lib}`)
-    result.route_change[lib] = await routeChanges(lib)
+    const before = consoleProblems
+    result.route_change[lib] = await measured(() => routeChanges(lib))
+    result.route_change[lib].console_problems = consoleProblems - before
   }
   for (const lib of ['none', 'ours', 'posthog', 'sentry']) {
     log(`start-up: ${lib}`)
-    result.startup[lib] = await startup(lib)
+    result.startup[lib] = await measured(() => startup(lib))
   }
   const errorLibs = ['sentry']
   if (await oursCanCaptureExceptions()) errorLibs.unshift('ours')
   else log('error capture: ours not available (this wasm build has no captureException)')
   for (const lib of errorLibs) {
     log(`error capture: ${lib}`)
-    result.error_capture[lib] = await errorCapture(lib)
+    result.error_capture[lib] = await measured(() => errorCapture(lib))
   }
   result.sink_requests = sinkRequests
+  result.console_problems = consoleProblems
   result.chromium = browser.version()
 } finally {
   await browser.close()

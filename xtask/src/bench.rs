@@ -121,6 +121,9 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     println!("\n{report}");
     println!("(written to target/bench/report.md)");
+    if any_failure(&browser) {
+        bail!("some browser measurements failed (see the table)");
+    }
     if update_readme {
         if quick {
             bail!("--update-readme takes the full run's figures; run it without --quick");
@@ -162,7 +165,11 @@ fn bench_bin(name: &str, numbers: &[(&str, u64)], postgres: Option<&str>) -> Res
     }
     println!(
         "$ {name} on {}",
-        if postgres.is_some() { "Postgres" } else { "SQLite" }
+        if postgres.is_some() {
+            "Postgres"
+        } else {
+            "SQLite"
+        }
     );
     json_from(&mut c)
 }
@@ -204,6 +211,25 @@ impl Machine {
                 .unwrap_or_default(),
         }
     }
+}
+
+/// Why the measurement at `pointer` failed, if it did.
+fn failure(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer)?
+        .get("error")?
+        .as_str()
+        .map(|e| e.replace('|', "/"))
+}
+
+/// Whether any browser measurement failed.
+fn any_failure(browser: &Value) -> bool {
+    ["route_change", "startup", "error_capture"]
+        .iter()
+        .any(|part| {
+            browser[part]
+                .as_object()
+                .is_some_and(|libs| libs.values().any(|m| m.get("error").is_some()))
+        })
 }
 
 /// A number from `v` at a JSON pointer.
@@ -256,12 +282,7 @@ fn sizes(b: &Value) -> String {
         _ => None,
     };
     let row = |name: &str, g: Option<f64>, r: Option<f64>| {
-        format!(
-            "| {name} | {} | {} | {} |\n",
-            kb(g),
-            kb(r),
-            ratio(g, ours)
-        )
+        format!("| {name} | {} | {} | {} |\n", kb(g), kb(r), ratio(g, ours))
     };
     let mut md = String::from(
         "### 1. Bundle size (gzip -9, brotli 11)\n\n\
@@ -310,35 +331,60 @@ fn sizes(b: &Value) -> String {
 }
 
 fn route_changes(b: &Value) -> String {
-    let med = |lib: &str| num(b, &format!("/route_change/{lib}/median_us"));
-    let p99 = |lib: &str| num(b, &format!("/route_change/{lib}/p99_us"));
-    let net = |lib: &str| med(lib).zip(med("none")).map(|(m, base)| m - base);
+    let fig = |lib: &str, k: &str| num(b, &format!("/route_change/{lib}/{k}"));
+    let base = fig("none", "median_us");
+    let net = |lib: &str, k: &str| fig(lib, k).zip(base).map(|(m, base)| m - base);
     let mut md = format!(
         "### 2. Main-thread cost per route change ({} in a row, median of {} page loads, headless Chromium)\n\n\
-         Each step is `history.pushState` plus the library's captures; the no-library page \
-         (pushState only) runs in the same run and is subtracted.\n\n\
-         | library | median µs | p99 µs | median µs, pushState subtracted | × posthog-js |\n\
-         |---|---:|---:|---:|---:|\n",
+         Each step is `history.pushState` plus the library's captures, timed one by one in chunks of {} \
+         with an untimed {} ms pause between chunks (sending happens there). The no-library page \
+         (pushState only) runs in the same run; \"net\" subtracts its median. Steps during which the \
+         library logged a console warning (ff-telemetry: its bounded queue dropping events in this \
+         burst) are also shown apart.\n\n\
+         | library | median µs | p99 µs | net median µs | × posthog-js | steps that warned | net median µs, other steps | × posthog-js |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
         count(b, "route_changes"),
         count(b, "loads_per_measure"),
+        count(b, "route_change_chunk"),
+        count(b, "route_change_pause_ms"),
     );
     for (lib, name) in [
         ("none", "no library (pushState only)"),
-        ("ours", "ff-telemetry `routeChanged` ($pageleave + $pageview)"),
+        (
+            "ours",
+            "ff-telemetry `routeChanged` ($pageleave + $pageview)",
+        ),
         (
             "posthog",
             "posthog-js `capture('$pageleave')` + `capture('$pageview')`",
         ),
     ] {
-        let (net_cell, ratio_cell) = if lib == "none" {
-            ("—".to_owned(), "—".to_owned())
+        if let Some(error) = failure(b, &format!("/route_change/{lib}")) {
+            md += &format!("| {name} | failed: {error} | | | | | | |\n");
+            continue;
+        }
+        let quiet = "median_us_without_warnings";
+        let cells = if lib == "none" {
+            [
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+            ]
         } else {
-            (fixed(net(lib), 1), ratio(net(lib), net("posthog")))
+            [
+                fixed(net(lib, "median_us"), 1),
+                ratio(net(lib, "median_us"), net("posthog", "median_us")),
+                fixed(net(lib, quiet), 1),
+                ratio(net(lib, quiet), net("posthog", quiet)),
+            ]
         };
+        let [net_all, ratio_all, net_quiet, ratio_quiet] = cells;
         md += &format!(
-            "| {name} | {} | {} | {net_cell} | {ratio_cell} |\n",
-            fixed(med(lib), 1),
-            fixed(p99(lib), 1)
+            "| {name} | {} | {} | {net_all} | {ratio_all} | {} | {net_quiet} | {ratio_quiet} |\n",
+            fixed(fig(lib, "median_us"), 1),
+            fixed(fig(lib, "p99_us"), 1),
+            fixed(fig(lib, "steps_with_warnings"), 0),
         );
     }
     md += "\nTarget: ff-telemetry at most a third of posthog-js (≤ 0.33×).\n\n";
@@ -358,6 +404,10 @@ fn startup(b: &Value) -> String {
         ("posthog", "posthog-js (`import` + `init`)"),
         ("sentry", "@sentry/browser (`import` + `init`)"),
     ] {
+        if let Some(error) = failure(b, &format!("/startup/{lib}")) {
+            md += &format!("| {name} | failed: {error} | |\n");
+            continue;
+        }
         md += &format!(
             "| {name} | {} | {} |\n",
             fixed(ms(lib), 2),
@@ -382,6 +432,10 @@ fn error_capture(b: &Value) -> String {
             md += &format!(
                 "| {name} | not available (this build has no browser Sentry yet) | | | |\n"
             );
+            continue;
+        }
+        if let Some(error) = failure(b, &format!("/error_capture/{lib}")) {
+            md += &format!("| {name} | failed: {error} | | | |\n");
             continue;
         }
         md += &format!(
@@ -478,9 +532,7 @@ fn gathering(scale: &Scale, servers: &[Value]) -> String {
 
 /// How many of something the browser run did, from its `counts`.
 fn count(b: &Value, what: &str) -> String {
-    b["counts"][what]
-        .as_u64()
-        .map_or("?".to_owned(), thousands)
+    b["counts"][what].as_u64().map_or("?".to_owned(), thousands)
 }
 
 /// 1000000 → "1,000,000".

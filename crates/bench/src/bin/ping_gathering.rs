@@ -28,7 +28,10 @@ async fn main() -> Result<()> {
         ),
         None => (
             "sqlite",
-            format!("sqlite://{}?mode=rwc", dir.path().join("platform.db").display()),
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("platform.db").display()
+            ),
         ),
     };
     let yml = format!("db: {{url: '{url}'}}\nadmin: {{token: bench}}\n");
