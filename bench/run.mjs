@@ -99,7 +99,7 @@ const server = createServer((req, res) => {
   }
   if (url.pathname.startsWith('/sink/')) {
     sinkRequests++
-    if (process.env.BENCH_DEBUG) log(`  ${Date.now() % 100000} sink ${req.method} ${url.pathname}${url.search} ${req.headers['content-length'] ?? ''}`)
+    if (process.env.BENCH_DEBUG) log(`  sink ${req.method} ${url.pathname}${url.search} ${req.headers['content-length'] ?? ''}`)
     req.resume()
     req.on('end', () => { res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }); res.end('{}') })
     return
@@ -159,7 +159,7 @@ async function oursCanCaptureExceptions () {
 let consoleProblems = 0
 async function inPage (fn, arg) {
   const page = await browser.newPage()
-  const problem = (text) => { if (++consoleProblems <= 5 || process.env.BENCH_DEBUG) log(`  ${Date.now() % 100000} page: ${text.slice(0, 300)}`) }
+  const problem = (text) => { if (++consoleProblems <= 5 || process.env.BENCH_DEBUG) log(`  page: ${text.slice(0, 300)}`) }
   page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') problem(`${m.type()}: ${m.text()}`) })
   page.on('pageerror', e => problem(`uncaught: ${e.message}`))
   await page.goto(`${origin}/start`)

@@ -78,12 +78,14 @@ pub fn run(args: &[String]) -> Result<()> {
         &["build", "--release", "--quiet", "-p", "ff-telemetry-bench"],
     ))?;
 
+    let started = std::time::Instant::now();
     step("bench: browser (headless Chromium)");
     let mut node_args = vec!["bench/run.mjs", "--npm", "npm"];
     if quick {
         node_args.push("--quick");
     }
     let browser = json_from(&mut cmd("node", &node_args))?;
+    println!("({:.0} s)", started.elapsed().as_secs_f64());
 
     step("bench: collector and ping gathering");
     let postgres = Throwaway::start();
@@ -109,6 +111,7 @@ pub fn run(args: &[String]) -> Result<()> {
         servers.push(json!({"ingest": ingest, "gathering": gathering}));
     }
     drop(postgres);
+    println!("(measuring took {:.0} s)", started.elapsed().as_secs_f64());
 
     let machine = Machine::detect(&browser);
     let report = render(&scale, &browser, &servers, &machine);
@@ -134,23 +137,20 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The npm package's wasm: `cargo xtask build` makes it; until that task exists in
-/// this checkout, an existing `npm/pkg` is used as it is.
+/// The npm package's wasm, made by `cargo xtask build`; a checkout whose xtask has
+/// no `build` task yet uses an existing `npm/pkg` as it is.
 fn wasm_package() -> Result<()> {
-    let wasm = project_root().join("npm/pkg/ff_telemetry_web_bg.wasm");
-    let built = Command::new("cargo")
-        .args(["xtask", "build"])
-        .current_dir(project_root())
-        .status()
-        .is_ok_and(|s| s.success());
-    match (built, wasm.exists()) {
-        (true, _) => Ok(()),
-        (false, true) => {
-            println!("warn `cargo xtask build` failed or is missing: using the existing npm/pkg");
-            Ok(())
-        }
-        (false, false) => bail!("no npm/pkg: `cargo xtask build` must build the wasm package"),
+    if crate::HELP.contains("\n  build ") {
+        return exec(&mut cmd("cargo", &["xtask", "build"]));
     }
+    if project_root()
+        .join("npm/pkg/ff_telemetry_web_bg.wasm")
+        .exists()
+    {
+        println!("warn no `cargo xtask build` in this checkout: using the existing npm/pkg");
+        return Ok(());
+    }
+    bail!("no npm/pkg and no `cargo xtask build` to make it")
 }
 
 /// Runs one release binary of `ff-telemetry-bench` and parses its JSON.
@@ -284,6 +284,8 @@ fn sizes(b: &Value) -> String {
     let row = |name: &str, g: Option<f64>, r: Option<f64>| {
         format!("| {name} | {} | {} | {} |\n", kb(g), kb(r), ratio(g, ours))
     };
+    let part =
+        |name: &str, key: &str| format!("| {name} | {} | {} | |\n", kb(gz(key)), kb(br(key)));
     let mut md = String::from(
         "### 1. Bundle size (gzip -9, brotli 11)\n\n\
          | what ships | gzip | brotli | × ours (gzip) |\n|---|---:|---:|---:|\n",
@@ -293,8 +295,8 @@ fn sizes(b: &Value) -> String {
         ours,
         br("ours_total"),
     );
-    md += &row("ff-telemetry: the wasm", gz("ours_wasm"), br("ours_wasm"));
-    md += &row("ff-telemetry: the JS", gz("ours_js"), br("ours_js"));
+    md += &part("of which the wasm", "ours_wasm");
+    md += &part("of which the JS", "ours_js");
     md += &row(
         "posthog-js `dist/array.js`",
         gz("posthog_array"),
@@ -335,7 +337,7 @@ fn route_changes(b: &Value) -> String {
     let base = fig("none", "median_us");
     let net = |lib: &str, k: &str| fig(lib, k).zip(base).map(|(m, base)| m - base);
     let mut md = format!(
-        "### 2. Main-thread cost per route change ({} in a row, median of {} page loads, headless Chromium)\n\n\
+        "### 2. Main-thread cost per route change ({} in a row per page load, page loads: {}, headless Chromium)\n\n\
          Each step is `history.pushState` plus the library's captures, timed one by one in chunks of {} \
          with an untimed {} ms pause between chunks (sending happens there). The no-library page \
          (pushState only) runs in the same run; \"net\" subtracts its median. Steps during which the \

@@ -14,6 +14,7 @@ mod test;
 
 use anyhow::{Result, bail};
 
+/// Also read by `bench`, to tell whether this checkout has a `build` task.
 const HELP: &str = "\
 cargo xtask <task>
 
