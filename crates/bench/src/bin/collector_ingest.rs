@@ -193,7 +193,7 @@ fn ping_body(n: usize) -> String {
             "config": {
                 "driver": "localfs",
                 "broker": {"enabled": true},
-                "fileStore": {"enabled": n % 2 == 0},
+                "fileStore": {"enabled": n.is_multiple_of(2)},
                 "email": {"enabled": false}
             },
             "license": {"type": "CE"}
