@@ -571,7 +571,7 @@ fn update_readme_section(report: &str) -> Result<()> {
             &readme[end + README_END.len()..]
         ),
         (None, None) => format!(
-            "{}\n## Performance\n\n`cargo xtask bench` measures ff-telemetry against posthog-js and \
+            "{}\n\n## Performance\n\n`cargo xtask bench` measures ff-telemetry against posthog-js and \
              @sentry/browser, and the collector and ping gathering; `--update-readme` rewrites \
              this section.\n\n{block}\n",
             readme.trim_end()
