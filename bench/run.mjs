@@ -2,7 +2,7 @@
 // ff-telemetry against posthog-js and @sentry/browser, measured in one run on one
 // machine. Prints one JSON object on stdout; xtask turns it into the report table.
 //
-//   node run.mjs --npm ../npm [--quick]
+//   node run.mjs --npm ../npm [--quick]      (BENCH_DEBUG=1 logs every request to the sink)
 //
 // Figures are per library with the no-library baseline measured in the same run;
 // the caller subtracts it. Nothing here asserts a figure.
