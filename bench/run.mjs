@@ -2,18 +2,22 @@
 // ff-telemetry against posthog-js and @sentry/browser, measured in one run on one
 // machine. Prints one JSON object on stdout; xtask turns it into the report table.
 //
-//   node run.mjs --npm ../npm [--quick]
+//   node run.mjs --npm ../npm [--quick]      (BENCH_DEBUG=1 logs every request to the sink)
+//
+// Figures are per library with the no-library baseline measured in the same run;
+// the caller subtracts it. Nothing here asserts a figure.
 
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
 import { createServer } from 'node:http'
 import { readFileSync, existsSync } from 'node:fs'
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib'
-import { join, extname, resolve } from 'node:path'
+import { join, extname, resolve, normalize, sep } from 'node:path'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-const npmDir = resolve(args[args.indexOf('--npm') + 1] || '../npm')
+const npmFlag = args.indexOf('--npm')
+const npmDir = resolve(npmFlag >= 0 && args[npmFlag + 1] ? args[npmFlag + 1] : '../npm')
 const here = new URL('.', import.meta.url).pathname
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 
@@ -21,15 +25,20 @@ const ROUTE_CHANGES = quick ? 1000 : 10000
 const STARTUP_LOADS = quick ? 5 : 20
 const ERROR_CAPTURES = quick ? 200 : 1000
 const LOADS_PER_MEASURE = quick ? 1 : 3
+// Route changes run in chunks with an untimed pause between them, so each SDK's
+// timers and sends run as they would between real navigations instead of its
+// queue overflowing in one unbroken loop.
+const CHUNK = 50
+const PAUSE_MS = 50
 
 function log (...m) { process.stderr.write(m.join(' ') + '\n') }
 
 // ---- bundles and sizes ------------------------------------------------------
 
-async function bundle (entry) {
+async function bundle (entry, format = 'iife') {
   const out = await build({
-    entryPoints: [join(here, 'entries', entry)],
-    bundle: true, minify: true, format: 'iife', write: false, logLevel: 'silent',
+    entryPoints: [entry],
+    bundle: true, minify: true, format, write: false, logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' }
   })
   return Buffer.from(out.outputFiles[0].contents)
@@ -45,19 +54,22 @@ function sizes (buffers) {
 }
 
 const pkg = join(npmDir, 'pkg')
+const wasmFile = join(pkg, 'ff_telemetry_web_bg.wasm')
+if (!existsSync(wasmFile)) throw new Error(`${wasmFile} is missing: build the wasm package first`)
+// What an app ships of ours: the npm package's JS (wrapper, wasm-bindgen glue and
+// its snippets) minified by the same esbuild as the others, plus the wasm.
 const ours = {
-  wasm: readFileSync(join(pkg, 'ff_telemetry_web_bg.wasm')),
-  glue: readFileSync(join(pkg, 'ff_telemetry_web.js')),
-  wrapper: readFileSync(join(npmDir, 'index.js'))
+  wasm: readFileSync(wasmFile),
+  js: await bundle(join(npmDir, 'index.js'), 'esm')
 }
-const posthogBundle = await bundle('posthog.js')
-const sentryBundle = await bundle('sentry.js')
+const posthogBundle = await bundle(join(here, 'entries', 'posthog.js'))
+const sentryBundle = await bundle(join(here, 'entries', 'sentry.js'))
 const posthogArray = readFileSync(join(here, 'node_modules/posthog-js/dist/array.js'))
 
 const size = {
   ours_wasm: sizes([ours.wasm]),
-  ours_js: sizes([ours.glue, ours.wrapper]),
-  ours_total: sizes([ours.wasm, ours.glue, ours.wrapper]),
+  ours_js: sizes([ours.js]),
+  ours_total: sizes([ours.wasm, ours.js]),
   posthog_array: sizes([posthogArray]),
   posthog_bundle: sizes([posthogBundle]),
   sentry_init_bundle: sizes([sentryBundle])
@@ -67,10 +79,12 @@ const size = {
 // Isolation gives 5 µs timer resolution instead of 100 µs.
 
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' }
-const files = {
-  '/ours/index.js': join(npmDir, 'index.js'),
-  '/ours/pkg/ff_telemetry_web.js': join(pkg, 'ff_telemetry_web.js'),
-  '/ours/pkg/ff_telemetry_web_bg.wasm': join(pkg, 'ff_telemetry_web_bg.wasm')
+// `/ours/…` serves the npm package folder as is (the glue imports its snippets by
+// relative path and fetches the wasm next to itself).
+function oursFile (pathname) {
+  if (!pathname.startsWith('/ours/')) return undefined
+  const file = normalize(join(npmDir, decodeURIComponent(pathname.slice('/ours/'.length))))
+  return file.startsWith(npmDir + sep) && existsSync(file) ? readFileSync(file) : undefined
 }
 const memory = { '/vendor/posthog.js': posthogBundle, '/vendor/sentry.js': sentryBundle }
 let sinkRequests = 0
@@ -85,11 +99,12 @@ const server = createServer((req, res) => {
   }
   if (url.pathname.startsWith('/sink/')) {
     sinkRequests++
+    if (process.env.BENCH_DEBUG) log(`  sink ${req.method} ${url.pathname}${url.search} ${req.headers['content-length'] ?? ''}`)
     req.resume()
     req.on('end', () => { res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }); res.end('{}') })
     return
   }
-  const body = memory[url.pathname] ?? (files[url.pathname] && existsSync(files[url.pathname]) && readFileSync(files[url.pathname]))
+  const body = memory[url.pathname] ?? oursFile(url.pathname)
   if (body) {
     res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(url.pathname)] || 'text/plain' })
     res.end(body)
@@ -122,16 +137,31 @@ const posthogOptions = {
   persistence: 'memory', rate_limiting: { events_per_second: 1e9, events_burst_limit: 1e9 }
 }
 
-// Library set-up code, run in the page; each returns a function that captures once.
+// Library set-up code, run in the page; each resolves to the library's API once it
+// is ready to capture. Sentry is initialised as an app would (default integrations).
 const setups = {
-  none: `async () => () => {}`,
-  ours: `async () => { const m = await import('/ours/index.js'); await m.start(${JSON.stringify(oursConfig)}); return m }`,
+  none: `async () => ({})`,
+  ours: `async () => { const m = await import('/ours/index.js'); if (!(await m.start(${JSON.stringify(oursConfig)}))) throw new Error('ff-telemetry did not start (its console warning says why)'); return m }`,
   posthog: `async () => { await import('/vendor/posthog.js'); window.posthog.init('phc_bench', ${JSON.stringify(posthogOptions)}); return window.posthog }`,
-  sentry: `async () => { await import('/vendor/sentry.js'); window.Sentry.init({ dsn: ${JSON.stringify(oursConfig.sentry.dsn)}, defaultIntegrations: false }); return window.Sentry }`
+  sentry: `async () => { await import('/vendor/sentry.js'); window.Sentry.init({ dsn: ${JSON.stringify(oursConfig.sentry.dsn)}, environment: 'bench', release: 'bench@1' }); return window.Sentry }`
 }
 
+// Whether our wasm build has browser Sentry yet (the wrapper exports
+// `captureException` either way and would only warn per call).
+async function oursCanCaptureExceptions () {
+  return inPage(async () => {
+    const glue = await import('/ours/pkg/ff_telemetry_web.js')
+    return typeof glue.Telemetry?.prototype?.captureException === 'function'
+  })
+}
+
+// Console warnings and errors of every page, counted; the first few are shown.
+let consoleProblems = 0
 async function inPage (fn, arg) {
   const page = await browser.newPage()
+  const problem = (text) => { if (++consoleProblems <= 5 || process.env.BENCH_DEBUG) log(`  page: ${text.slice(0, 300)}`) }
+  page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') problem(`${m.type()}: ${m.text()}`) })
+  page.on('pageerror', e => problem(`uncaught: ${e.message}`))
   await page.goto(`${origin}/start`)
   try { return await page.evaluate(fn, arg) } finally { await page.close() }
 }
@@ -143,7 +173,7 @@ function p99 (xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s
 async function routeChanges (lib) {
   const perLoad = []
   for (let load = 0; load < LOADS_PER_MEASURE; load++) {
-    perLoad.push(await inPage(async ({ setup, lib, n }) => {
+    perLoad.push(await inPage(async ({ setup, lib, n, chunk, pauseMs }) => {
       const api = await (0, eval)(setup)()
       const step = {
         none: (to) => history.pushState(null, '', to),
@@ -155,18 +185,32 @@ async function routeChanges (lib) {
         }
       }[lib]
       for (let i = 0; i < 200; i++) step(`/warm/${i}`, `/warm/${i - 1}`)
+      // Steps during which the library warned (e.g. its queue overflowed) are
+      // marked, so their cost can be shown apart.
+      let warnings = 0
+      const warn = console.warn
+      console.warn = function (...args) { warnings++; return warn.apply(this, args) }
       const times = new Float64Array(n)
+      const warned = new Uint8Array(n)
       for (let i = 0; i < n; i++) {
+        if (i % chunk === 0) await new Promise(resolve => setTimeout(resolve, pauseMs))
+        const before = warnings
         const t0 = performance.now()
         step(`/r/${i}`, `/r/${i - 1}`)
         times[i] = performance.now() - t0
+        warned[i] = warnings !== before ? 1 : 0
       }
-      return Array.from(times)
-    }, { setup: setups[lib], lib, n: ROUTE_CHANGES }))
+      return { times: Array.from(times), warned: Array.from(warned) }
+    }, { setup: setups[lib], lib, n: ROUTE_CHANGES, chunk: CHUNK, pauseMs: PAUSE_MS }))
   }
-  const meds = perLoad.map(median)
-  const all = perLoad.flat()
-  return { median_us: median(meds) * 1000, p99_us: p99(all) * 1000 }
+  const all = perLoad.flatMap(l => l.times)
+  const quiet = perLoad.flatMap(l => l.times.filter((_, i) => !l.warned[i]))
+  return {
+    median_us: median(perLoad.map(l => median(l.times))) * 1000,
+    p99_us: p99(all) * 1000,
+    median_us_without_warnings: median(quiet) * 1000,
+    steps_with_warnings: all.length - quiet.length
+  }
 }
 
 // Start-up: from the start of the import to "ready to capture", fresh page each time.
@@ -199,21 +243,46 @@ async function errorCapture (lib) {
   return { first40_us: median(times.slice(0, 40)) * 1000, rest_us: median(times.slice(40)) * 1000, median_us: median(times) * 1000 }
 }
 
-const result = { quick, size, route_change: {}, startup: {}, error_capture: {} }
+// A measurement that fails (e.g. a library that does not start) is reported as
+// `{error}` and the others still run.
+async function measured (measure) {
+  try {
+    return await measure()
+  } catch (err) {
+    const error = String(err?.message ?? err).split('\n')[0].replace(/^page\.evaluate: (Error: )?/, '')
+    log(`  failed: ${error}`)
+    return { error }
+  }
+}
+
+const result = {
+  quick,
+  counts: { route_change_chunk: CHUNK, route_change_pause_ms: PAUSE_MS, route_changes: ROUTE_CHANGES, loads_per_measure: LOADS_PER_MEASURE, startup_loads: STARTUP_LOADS, error_captures: ERROR_CAPTURES },
+  size,
+  route_change: {},
+  startup: {},
+  error_capture: {}
+}
 try {
   for (const lib of ['none', 'ours', 'posthog']) {
     log(`route changes: ${lib}`)
-    result.route_change[lib] = await routeChanges(lib)
+    const before = consoleProblems
+    result.route_change[lib] = await measured(() => routeChanges(lib))
+    result.route_change[lib].console_problems = consoleProblems - before
   }
-  for (const lib of ['ours', 'posthog', 'sentry']) {
+  for (const lib of ['none', 'ours', 'posthog', 'sentry']) {
     log(`start-up: ${lib}`)
-    result.startup[lib] = await startup(lib)
+    result.startup[lib] = await measured(() => startup(lib))
   }
-  for (const lib of ['ours', 'sentry']) {
+  const errorLibs = ['sentry']
+  if (await oursCanCaptureExceptions()) errorLibs.unshift('ours')
+  else log('error capture: ours not available (this wasm build has no captureException)')
+  for (const lib of errorLibs) {
     log(`error capture: ${lib}`)
-    result.error_capture[lib] = await errorCapture(lib)
+    result.error_capture[lib] = await measured(() => errorCapture(lib))
   }
   result.sink_requests = sinkRequests
+  result.console_problems = consoleProblems
   result.chromium = browser.version()
 } finally {
   await browser.close()

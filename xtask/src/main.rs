@@ -6,6 +6,7 @@
 // xtask talks to a person on a terminal.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod browser;
 mod build;
 mod demo;
@@ -27,6 +28,9 @@ cargo xtask <task>
           (arguments go to `ff-telemetry demo`, e.g. --config flowforge.yml, --fresh)
   test    setup, then fmt, clippy, every native test, the wasm32 build of core,
           and the browser and end-to-end suites
+  bench   [--quick] [--update-readme] ff-telemetry against posthog-js and
+          @sentry/browser, collector ingest, ping gathering: a table on stdout
+          and in target/bench/report.md (--update-readme: README Performance)
   help    this text
 ";
 
@@ -39,6 +43,7 @@ fn main() -> Result<()> {
         "build" => build::run(),
         "demo" => demo::run(rest),
         "test" => test::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
