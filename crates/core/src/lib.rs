@@ -55,7 +55,7 @@ mod url;
 mod uuid7;
 
 pub use dsn::{Dsn, DsnError};
-pub use environment::{release_name, sentry_environment};
+pub use environment::{UNKNOWN_ENVIRONMENT, release_name, sentry_environment};
 pub use frontend::{FrontendConfig, FrontendPosthog, FrontendSentry};
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError};

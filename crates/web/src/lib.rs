@@ -35,8 +35,10 @@
 
 mod api;
 mod js;
+mod listeners;
 mod panic;
 mod posthog;
+mod sentry;
 mod storage;
 mod transport;
 

@@ -185,6 +185,12 @@ impl BrowserSentry {
         Ok(sentry)
     }
 
+    /// The envelope endpoint with query-string auth, where everything is sent
+    /// (envelopes stored across a reload too).
+    pub fn envelope_url(&self) -> &str {
+        &self.url
+    }
+
     /// Whether this page's events are dropped (a local page without `report_localhost`).
     pub fn is_muted(&self) -> bool {
         self.muted
