@@ -462,7 +462,10 @@ mod tests {
         let app = router(AppState::default());
         let rule = br#"{"path": "/api/", "status": 429, "count": 1, "token": "k1",
             "headers": {"X-Sentry-Rate-Limits": "60:error"}}"#;
-        assert_eq!(send(&app, "POST", "/_control/fail", rule.to_vec()).await.0, 200);
+        assert_eq!(
+            send(&app, "POST", "/_control/fail", rule.to_vec()).await.0,
+            200
+        );
         let url = |key: &str| format!("/api/1/envelope/?sentry_version=7&sentry_key={key}");
         assert_eq!(send(&app, "POST", &url("k2"), b"{}".to_vec()).await.0, 200);
         assert_eq!(send(&app, "POST", &url("k1"), b"{}".to_vec()).await.0, 429);

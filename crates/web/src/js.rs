@@ -424,7 +424,9 @@ impl ConfigFields {
 
     /// `true` or `false`, `default` when missing or null.
     pub fn flag(&self, name: &str, default: bool) -> Result<bool, String> {
-        Ok(self.read(name, "true or false", JsValue::as_bool)?.unwrap_or(default))
+        Ok(self
+            .read(name, "true or false", JsValue::as_bool)?
+            .unwrap_or(default))
     }
 
     /// A number, or `None` when missing or null.

@@ -403,7 +403,9 @@ impl PosthogClient {
     async fn pump(this: Rc<Self>) {
         while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
             let gzip_url = format!("{url}?compression=gzip-js");
-            let status = transport::post_text(&url, &body, Some(&gzip_url)).await.status;
+            let status = transport::post_text(&url, &body, Some(&gzip_url))
+                .await
+                .status;
             if sdk(|| this.handle_answer(status)) != Some(true) {
                 break;
             }

@@ -3,6 +3,7 @@
 //! Every decision (filtering, sampling, sessions, rate limits) is core's.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::sentry::{
@@ -41,7 +42,13 @@ pub struct SentryClient {
     storage: Storage,
     queue_key: String,
     listeners: RefCell<Listeners>,
-    n_in_flight: Cell<u32>,
+    /// Envelopes from the last page load still to send (category, bytes).
+    stored: RefCell<VecDeque<(DataCategory, String)>>,
+    /// One POST at a time, so each answer (a rate limit, say) applies to
+    /// the next envelope.
+    in_flight: Cell<bool>,
+    /// Between `pagehide` and `pageshow`: send by beacon, all at once.
+    hidden: Cell<bool>,
 }
 
 impl std::fmt::Debug for SentryClient {
@@ -83,11 +90,13 @@ impl SentryClient {
             storage,
             queue_key,
             listeners: RefCell::new(Listeners::default()),
-            n_in_flight: Cell::new(0),
+            stored: RefCell::new(VecDeque::new()),
+            in_flight: Cell::new(false),
+            hidden: Cell::new(false),
         });
         PANIC_REPORTER.with(|r| *r.borrow_mut() = this.me.clone());
         this.attach();
-        this.send_stored(now);
+        this.load_stored();
         this.drain();
         Ok(this)
     }
@@ -130,10 +139,10 @@ impl SentryClient {
         self.sentry.borrow_mut().set_user(id);
     }
 
-    /// Resolves once no envelope is in flight, or after 10 s.
+    /// Resolves once everything due is sent, or after 10 s.
     pub async fn flush(self: Rc<Self>) {
         let deadline = js::now() + 10 * UnixMs::SECOND;
-        while sdk(|| self.n_in_flight.get()).is_some_and(|n| n > 0) && js::now() < deadline {
+        while sdk(|| self.in_flight.get()) == Some(true) && js::now() < deadline {
             js::sleep(25).await;
         }
     }
@@ -146,15 +155,22 @@ impl SentryClient {
     fn attach(&self) {
         type Handler = fn(&SentryClient, &JsValue);
         let handlers: [(&'static str, Handler); 4] = [
-            ("error", |c, event| c.capture(event, MECHANISM_ONERROR, false, &[])),
+            ("error", |c, event| {
+                c.capture(event, MECHANISM_ONERROR, false, &[])
+            }),
             ("unhandledrejection", |c, event| {
                 c.capture(event, MECHANISM_ONUNHANDLEDREJECTION, false, &[]);
             }),
             ("pagehide", |c, _| {
+                c.hidden.set(true);
                 c.sentry.borrow_mut().handle_page_hide(js::now());
                 c.drain();
             }),
-            ("pageshow", |c, _| c.sentry.borrow_mut().handle_page_show()),
+            ("pageshow", |c, _| {
+                c.hidden.set(false);
+                c.sentry.borrow_mut().handle_page_show();
+                c.drain();
+            }),
         ];
         let mut listeners = self.listeners.borrow_mut();
         for (name, handler) in handlers {
@@ -184,61 +200,80 @@ impl SentryClient {
         self.drain();
     }
 
-    /// Sends everything core has for now.
+    /// Sends what is due: the next envelope when none is in flight, or, while
+    /// the page is hidden, everything by beacon.
     fn drain(&self) {
-        let now = js::now();
-        loop {
-            let next = self.sentry.borrow_mut().poll_transmit(now);
-            let Some(out) = next else { return };
-            if out.beacon {
-                self.beacon(out, now);
-            } else {
+        while !self.in_flight.get() || self.hidden.get() {
+            let now = js::now();
+            let Some(next) = self.next_stored(now) else {
+                let next = self.sentry.borrow_mut().poll_transmit(now);
+                let Some(out) = next else { return };
                 let body = out.body(now);
-                let url = out.url.clone();
-                self.post(url, body, Sending::Fresh(out));
+                self.send(out.url.clone(), body, Sending::Fresh(out));
+                continue;
+            };
+            self.send(next.0, next.1, next.2);
+        }
+    }
+
+    /// The oldest stored envelope not rate-limited now (the limited ones are
+    /// dropped): its URL, body and what to keep if it fails again.
+    fn next_stored(&self, now: UnixMs) -> Option<(String, Vec<u8>, Sending)> {
+        let sentry = self.sentry.borrow();
+        let mut stored = self.stored.borrow_mut();
+        while let Some((category, unsent)) = stored.pop_front() {
+            if sentry.rate_limits().is_limited(now, &category) {
+                continue;
             }
+            let body = stamp_sent_at(unsent.as_bytes(), now);
+            let url = sentry.envelope_url().to_owned();
+            return Some((url, body, Sending::Stored(category, unsent)));
         }
+        None
     }
 
-    /// The page is going away: hand the envelope to the browser, or keep it
-    /// for the next page load when the browser refuses.
-    fn beacon(&self, out: Outgoing, now: UnixMs) {
-        let body = out.body(now);
-        let sent = std::str::from_utf8(&body).is_ok_and(|t| transport::beacon_text(&out.url, t));
-        if !sent {
-            self.store(&Sending::Fresh(out));
-        }
-    }
-
-    fn post(&self, url: String, body: Vec<u8>, sending: Sending) {
-        let (Some(this), Ok(text)) = (self.me.upgrade(), String::from_utf8(body)) else {
+    /// POSTs `body`, or hands it to the browser while the page is hidden (and
+    /// keeps it for the next page load when the browser refuses).
+    fn send(&self, url: String, body: Vec<u8>, sending: Sending) {
+        let Ok(text) = String::from_utf8(body) else {
             return;
         };
-        self.n_in_flight.set(self.n_in_flight.get() + 1);
+        if self.hidden.get() {
+            if !transport::beacon_text(&url, &text) {
+                self.store(&sending);
+            }
+            return;
+        }
+        let Some(this) = self.me.upgrade() else {
+            return;
+        };
+        self.in_flight.set(true);
         wasm_bindgen_futures::spawn_local(async move {
             let answer = transport::post_text(&url, &text, None).await;
             sdk(|| this.handle_answer(&sending, &answer));
         });
     }
 
-    /// Feeds the answer back to core; no answer at all (offline) keeps the
-    /// envelope for the next page load.
+    /// Feeds the answer back to core, then sends what is next; no answer at
+    /// all (offline) keeps the envelope for the next page load.
     fn handle_answer(&self, sending: &Sending, answer: &Answer) {
-        self.n_in_flight.set(self.n_in_flight.get().saturating_sub(1));
+        self.in_flight.set(false);
         if answer.status == 0 {
-            return self.store(sending);
+            self.store(sending);
+        } else {
+            let mut sentry = self.sentry.borrow_mut();
+            sentry.handle_response(
+                js::now(),
+                answer.status,
+                answer.retry_after.as_deref(),
+                answer.rate_limits.as_deref(),
+            );
+            let refused = !(200..300).contains(&answer.status) && answer.status != 429;
+            if let (true, Sending::Fresh(out)) = (refused, sending) {
+                sentry.handle_send_failure(&out.envelope);
+            }
         }
-        let mut sentry = self.sentry.borrow_mut();
-        sentry.handle_response(
-            js::now(),
-            answer.status,
-            answer.retry_after.as_deref(),
-            answer.rate_limits.as_deref(),
-        );
-        let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-        if let (true, Sending::Fresh(out)) = (refused, sending) {
-            sentry.handle_send_failure(&out.envelope);
-        }
+        self.drain();
     }
 
     /// Keeps an unsent envelope for the next page load (the newest
@@ -265,29 +300,17 @@ impl SentryClient {
         }
     }
 
-    /// Sends what the last page load could not, unless its category is
-    /// rate-limited now.
-    fn send_stored(&self, now: UnixMs) {
+    /// Takes the envelopes the last page load could not send; they go first.
+    fn load_stored(&self) {
         let Some(stored) = self.storage.get(&self.queue_key) else {
             return;
         };
         self.storage.remove(&self.queue_key);
-        let url = self.sentry.borrow().envelope_url().to_owned();
-        for entry in stored.split(ENVELOPE_SEPARATOR) {
-            let Some((category, unsent)) = entry.split_once(CATEGORY_SEPARATOR) else {
-                continue;
-            };
-            let category = DataCategory::from_name(category);
-            if self.sentry.borrow().rate_limits().is_limited(now, &category) {
-                continue;
-            }
-            let body = stamp_sent_at(unsent.as_bytes(), now);
-            self.post(
-                url.clone(),
-                body,
-                Sending::Stored(category, unsent.to_owned()),
-            );
-        }
+        let entries = stored.split(ENVELOPE_SEPARATOR).filter_map(|entry| {
+            let (category, unsent) = entry.split_once(CATEGORY_SEPARATOR)?;
+            Some((DataCategory::from_name(category), unsent.to_owned()))
+        });
+        self.stored.borrow_mut().extend(entries);
     }
 }
 
