@@ -60,7 +60,7 @@ impl std::fmt::Debug for SentryClient {
 /// A POST under way, so that a failed one can be kept or reported.
 enum Sending {
     /// Made on this page.
-    Fresh(Outgoing),
+    Fresh(Box<Outgoing>),
     /// Kept from an earlier page load: its category and bytes without `sent_at`.
     Stored(DataCategory, String),
 }
@@ -209,7 +209,7 @@ impl SentryClient {
                 let next = self.sentry.borrow_mut().poll_transmit(now);
                 let Some(out) = next else { return };
                 let body = out.body(now);
-                self.send(out.url.clone(), body, Sending::Fresh(out));
+                self.send(out.url.clone(), body, Sending::Fresh(Box::new(out)));
                 continue;
             };
             self.send(next.0, next.1, next.2);
