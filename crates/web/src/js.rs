@@ -338,8 +338,7 @@ pub fn event_json(
     event: CaptureEvent<EventProperties>,
     user: &UserProperties<'_>,
 ) -> Result<String, WebError> {
-    let unwritable = |e: json::JsonError| WebError::Shape(e.to_string());
-    let core = json::to_string(&event.properties).map_err(unwritable)?;
+    let core = json::to_string(&event.properties);
     let merged = merge_props_js(
         &core,
         user.properties,
@@ -357,7 +356,7 @@ pub fn event_json(
         api_key: event.api_key,
         properties: RawJson(merged),
     };
-    json::to_string(&event).map_err(unwritable)
+    Ok(json::to_string(&event))
 }
 
 /// JSON text parsed into a JavaScript value.
