@@ -39,7 +39,8 @@ export function optIn(): void
 export function optOut(): void
 export function hasOptedOut(): boolean
 export function flush(): Promise<void>
-export function captureException(error: unknown, context?: Properties): void
+/** Reports an error to Sentry. `handled: false` means nothing caught it (the session counts as crashed). */
+export function captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string>; [key: string]: unknown }): void
 export function captureMessage(message: string, level?: 'fatal' | 'error' | 'warning' | 'info' | 'debug'): void
 
 /** One `routeChanged` per completed vue-router navigation. */

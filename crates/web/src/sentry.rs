@@ -83,7 +83,8 @@ impl SentryClient {
         } else {
             Storage::memory()
         };
-        let queue_key = format!("ff_telemetry_sentry_{}", config.dsn);
+        // By project key: the envelopes are the project's, wherever it is.
+        let queue_key = format!("ff_telemetry_sentry_{}", sentry.dsn().public_key());
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),

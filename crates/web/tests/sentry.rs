@@ -338,3 +338,27 @@ async fn a_bad_sentry_config_leaves_sentry_off_without_throwing() {
     }
     assert!(envelopes(rx, &key).await.is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn envelopes_that_found_no_network_are_sent_by_the_next_page_load() {
+    let Some(rx) = receiver() else { return };
+    let key = token("reload");
+    // Nothing listens on port 1: every send fails without an answer.
+    let offline = config("http://127.0.0.1:1", &key, "");
+    let before = start(&offline);
+    before.capture_message(JsValue::from_str("written offline"), None);
+    flush(&before).await;
+    drop(before);
+    assert!(envelopes(rx, &key).await.is_empty());
+
+    let after = start(&config(rx, &key, ""));
+    flush(&after).await;
+    drop(after);
+    let got = envelopes(rx, &key).await;
+    // The earlier page's session start, message and session update, then ours.
+    assert_eq!(kinds(&got), ["session", "event", "session", "session"]);
+    let sids: Vec<_> = [0, 2, 3].map(|i| session(&got[i].1).sid).into();
+    assert_eq!(sids[0], sids[1]);
+    assert_ne!(sids[0], sids[2]);
+    assert_eq!(event(&got[1].1).message.as_deref(), Some("written offline"));
+}

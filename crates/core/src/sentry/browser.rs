@@ -191,6 +191,11 @@ impl BrowserSentry {
         &self.url
     }
 
+    /// The DSN events go to.
+    pub fn dsn(&self) -> &Dsn {
+        &self.dsn
+    }
+
     /// Whether this page's events are dropped (a local page without `report_localhost`).
     pub fn is_muted(&self) -> bool {
         self.muted
