@@ -9,7 +9,7 @@
 #[allow(dead_code)] // Each test binary uses its part of the helpers.
 mod common;
 
-use common::{dispatch, fail_next, flush, receiver, requests, sleep, start, token};
+use common::{dispatch, fail_next, flush, receiver, requests, start, token, wait_for};
 use ff_telemetry_web::init;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -66,18 +66,6 @@ async fn delivered(receiver: &str, token: &str) -> Vec<Value> {
         .filter(|r| r["status"] == 200)
         .flat_map(|r| r["events"].as_array().cloned().unwrap_or_default())
         .collect()
-}
-
-/// Polls until at least `n` events were delivered for `token` (10 s at most).
-async fn wait_for_delivered(receiver: &str, token: &str, n: usize) -> Vec<Value> {
-    let deadline = js_sys::Date::now() + 10_000.0;
-    loop {
-        let events = delivered(receiver, token).await;
-        if events.len() >= n || js_sys::Date::now() > deadline {
-            return events;
-        }
-        sleep(50).await;
-    }
 }
 
 fn names(events: &[Value]) -> Vec<&str> {
@@ -223,7 +211,7 @@ async fn server_errors_are_retried_until_every_event_is_delivered_once() {
     t.route_changed(s("/retry/a"), None);
     t.route_changed(s("/retry/b"), Some(s("/retry/a")));
     flush(&t).await;
-    let events = wait_for_delivered(rx, &token, 3).await;
+    let events = wait_for(|| delivered(rx, &token), 3).await;
     drop(t);
 
     let statuses: Vec<_> = requests(rx, &token)
@@ -266,7 +254,7 @@ async fn pagehide_delivers_the_final_pageleave_by_beacon() {
     t.route_changed(s("/leaving/page"), None);
     t.capture(s("last click"), None, None);
     dispatch("pagehide");
-    let events = wait_for_delivered(rx, &token, 3).await;
+    let events = wait_for(|| delivered(rx, &token), 3).await;
     dispatch("pageshow");
     drop(t);
 
@@ -383,7 +371,7 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
     // The next page load sends whatever the browser did not take.
     let next = start(&config(rx, &token, false));
     flush(&next).await;
-    let events = wait_for_delivered(rx, &token, 40).await;
+    let events = wait_for(|| delivered(rx, &token), 40).await;
     drop(next);
     dispatch("pageshow");
 

@@ -8,7 +8,7 @@
 #[allow(dead_code)] // Each test binary uses its part of the helpers.
 mod common;
 
-use common::{dispatch, fail_next, flush, receiver, requests, sleep, start, token};
+use common::{dispatch, envelopes, fail_next, flush, receiver, start, token, wait_for};
 use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -52,34 +52,6 @@ fn config(receiver: &str, key: &str, extra: &str) -> String {
         r#"{{"sentry": {{"dsn": "http://{key}@{host}/42", "environment": "{ENVIRONMENT}",
             "release": "{RELEASE}", "report_localhost": true, "traces_sample_rate": 0{extra}}}}}"#
     )
-}
-
-/// Every envelope the receiver got for `key`, with the status it answered.
-async fn envelopes(receiver: &str, key: &str) -> Vec<(u64, Envelope)> {
-    let mut out = Vec::new();
-    for request in requests(receiver, key).await {
-        assert_eq!(request["path"], "/api/42/envelope/");
-        let content_type = request["content_type"].as_str().unwrap_or_default();
-        assert!(content_type.starts_with("text/plain"), "{content_type}");
-        let body = request["body"].as_str().expect("an envelope body");
-        let envelope = Envelope::parse(body.as_bytes()).expect("a valid envelope");
-        assert!(envelope.header.sent_at.is_some(), "sent_at is set");
-        assert_eq!(envelope.items.len(), 1, "one item per envelope");
-        out.push((request["status"].as_u64().unwrap_or(0), envelope));
-    }
-    out
-}
-
-/// Polls until at least `n` envelopes arrived for `key` (10 s at most).
-async fn wait_for_envelopes(receiver: &str, key: &str, n: usize) -> Vec<(u64, Envelope)> {
-    let deadline = js_sys::Date::now() + 10_000.0;
-    loop {
-        let got = envelopes(receiver, key).await;
-        if got.len() >= n || js_sys::Date::now() > deadline {
-            return got;
-        }
-        sleep(50).await;
-    }
 }
 
 fn kinds(envelopes: &[(u64, Envelope)]) -> Vec<&str> {
@@ -250,7 +222,7 @@ async fn a_clean_page_exits_its_session_by_beacon_on_pagehide() {
     let t = start(&config(rx, &key, ""));
     flush(&t).await;
     dispatch("pagehide");
-    let got = wait_for_envelopes(rx, &key, 2).await;
+    let got = wait_for(|| envelopes(rx, &key), 2).await;
     dispatch("pageshow");
     drop(t);
 

@@ -7,29 +7,12 @@
 #[allow(dead_code)] // Each test binary uses its part of the helpers.
 mod common;
 
-use common::{flush, receiver, requests, sleep, start, token};
+use common::{envelopes, flush, receiver, start, token, wait_for};
 use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// The envelopes that arrived for `key`, polled until there are `n` (10 s at most).
-async fn wait_for_envelopes(receiver: &str, key: &str, n: usize) -> Vec<Envelope> {
-    let deadline = js_sys::Date::now() + 10_000.0;
-    loop {
-        let got: Vec<Envelope> = requests(receiver, key)
-            .await
-            .iter()
-            .map(|r| Envelope::parse(r["body"].as_str().unwrap_or_default().as_bytes()))
-            .collect::<Result<_, _>>()
-            .expect("valid envelopes");
-        if got.len() >= n || js_sys::Date::now() > deadline {
-            return got;
-        }
-        sleep(50).await;
-    }
-}
 
 #[wasm_bindgen_test]
 async fn a_panic_is_reported_as_a_crash_and_the_sdk_goes_quiet() {
@@ -37,7 +20,7 @@ async fn a_panic_is_reported_as_a_crash_and_the_sdk_goes_quiet() {
     let key = token("panic");
     let host = rx.trim_start_matches("http://");
     let t = start(&format!(
-        r#"{{"sentry": {{"dsn": "http://{key}@{host}/7", "environment": "panic-test",
+        r#"{{"sentry": {{"dsn": "http://{key}@{host}/42", "environment": "panic-test",
             "release": "flowfuse@9.9.9", "report_localhost": true, "traces_sample_rate": 0}}}}"#
     ));
     flush(&t).await;
@@ -45,7 +28,11 @@ async fn a_panic_is_reported_as_a_crash_and_the_sdk_goes_quiet() {
     // The SDK is off now: this is neither sent nor thrown.
     t.capture_message(JsValue::from_str("after the panic"), None);
     flush(&t).await;
-    let got = wait_for_envelopes(rx, &key, 3).await;
+    let got: Vec<Envelope> = wait_for(|| envelopes(rx, &key), 3)
+        .await
+        .into_iter()
+        .map(|(_, envelope)| envelope)
+        .collect();
     drop(t);
 
     // The session start went by fetch; the event and the crashed session

@@ -2,6 +2,9 @@
 //! starts (its URL arrives in `FF_TEST_RECEIVER_URL` at compile time), and
 //! the SDK started from a JSON config.
 
+use std::future::Future;
+
+use ff_telemetry_core::sentry::Envelope;
 use ff_telemetry_web::{Telemetry, init};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -81,4 +84,38 @@ pub async fn fail_next(
         post_json(&format!("{receiver}/_control/fail"), &rule).await,
         200
     );
+}
+
+/// Calls `fetch` until it returns at least `n` items (10 s at most), and
+/// returns the last answer: for what arrives by beacon, unawaitable.
+pub async fn wait_for<T, Fut: Future<Output = Vec<T>>>(
+    mut fetch: impl FnMut() -> Fut,
+    n: usize,
+) -> Vec<T> {
+    let deadline = js_sys::Date::now() + 10_000.0;
+    loop {
+        let got = fetch().await;
+        if got.len() >= n || js_sys::Date::now() > deadline {
+            return got;
+        }
+        sleep(50).await;
+    }
+}
+
+/// Every Sentry envelope the receiver got for the public key `key`, with the
+/// status it answered, each checked: POSTed as `text/plain` to project 42's
+/// endpoint, `sent_at` set, one item.
+pub async fn envelopes(receiver: &str, key: &str) -> Vec<(u64, Envelope)> {
+    let mut out = Vec::new();
+    for request in requests(receiver, key).await {
+        assert_eq!(request["path"], "/api/42/envelope/");
+        let content_type = request["content_type"].as_str().unwrap_or_default();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        let body = request["body"].as_str().expect("an envelope body");
+        let envelope = Envelope::parse(body.as_bytes()).expect("a valid envelope");
+        assert!(envelope.header.sent_at.is_some(), "sent_at is set");
+        assert_eq!(envelope.items.len(), 1, "one item per envelope");
+        out.push((request["status"].as_u64().unwrap_or(0), envelope));
+    }
+    out
 }
