@@ -236,6 +236,13 @@ impl Telemetry {
         }
     }
 
+    /// A navigation began (the router's `beforeEach`): the Sentry navigation
+    /// transaction of the next `routeChanged` lasts from here. Optional.
+    #[wasm_bindgen(js_name = navigationStarted)]
+    pub fn navigation_started(&self) {
+        self.with_sentry(|s| s.navigation_started());
+    }
+
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
     pub fn capture(
         &self,

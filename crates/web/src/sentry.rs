@@ -135,6 +135,11 @@ impl SentryClient {
         self.drain();
     }
 
+    /// A navigation began: the next route change's transaction starts here.
+    pub fn navigation_started(&self) {
+        self.sentry.borrow_mut().handle_navigation_start(js::now());
+    }
+
     /// The user later events carry (id only), or none after `reset()`.
     pub fn set_user(&self, id: Option<&str>) {
         self.sentry.borrow_mut().set_user(id);

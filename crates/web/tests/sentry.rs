@@ -8,8 +8,8 @@
 #[allow(dead_code)] // Each test binary uses its part of the helpers.
 mod common;
 
-use common::{dispatch, envelopes, fail_next, flush, receiver, start, token, wait_for};
-use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate};
+use common::{dispatch, envelopes, fail_next, flush, receiver, sleep, start, token, wait_for};
+use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate, Transaction};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -333,4 +333,24 @@ async fn envelopes_that_found_no_network_are_sent_by_the_next_page_load() {
     assert_eq!(sids[0], sids[1]);
     assert_ne!(sids[0], sids[2]);
     assert_eq!(event(&got[1].1).message.as_deref(), Some("written offline"));
+}
+
+#[wasm_bindgen_test]
+async fn a_navigation_is_a_transaction_from_its_start_to_the_route_change() {
+    let Some(rx) = receiver() else { return };
+    let key = token("navigation");
+    let t = start(&config(rx, &key, r#", "traces_sample_rate": 1"#));
+    t.navigation_started();
+    sleep(20).await;
+    t.route_changed(JsValue::from_str("/flows/f-1?tab=2"), None);
+    flush(&t).await;
+    drop(t);
+
+    let got = envelopes(rx, &key).await;
+    assert_eq!(kinds(&got), ["session", "transaction"]);
+    let transaction: Transaction = serde_json::from_slice(&got[1].1.items[0].payload).unwrap();
+    assert_eq!(transaction.transaction, "/flows/f-1");
+    assert_eq!(transaction.release.as_deref(), Some(RELEASE));
+    assert_eq!(transaction.contexts.trace.op.as_deref(), Some("navigation"));
+    assert!(transaction.timestamp > transaction.start_timestamp);
 }
