@@ -31,6 +31,8 @@ export type Properties = Record<string, unknown>
 export function start(config?: TelemetryConfig): Promise<boolean>
 /** `$pageleave` for `from`, then `$pageview` for `to`. */
 export function routeChanged(to: string, from?: string): void
+/** A navigation began: Sentry times the navigation until the next `routeChanged`. */
+export function navigationStarted(): void
 export function capture(event: string, properties?: Properties, groups?: Record<string, string>): void
 export function identify(distinctId: string, set?: Properties, setOnce?: Properties): void
 export function group(type: string, key: string, properties?: Properties): void
@@ -39,11 +41,12 @@ export function optIn(): void
 export function optOut(): void
 export function hasOptedOut(): boolean
 export function flush(): Promise<void>
-export function captureException(error: unknown, context?: Properties): void
+/** Reports an error to Sentry. `handled: false` means nothing caught it (the session counts as crashed). */
+export function captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string>; [key: string]: unknown }): void
 export function captureMessage(message: string, level?: 'fatal' | 'error' | 'warning' | 'info' | 'debug'): void
 
 /** One `routeChanged` per completed vue-router navigation. */
-export function installVueRouter(router: { afterEach: (guard: (to: any, from: any, failure?: unknown) => void) => unknown }): void
+export function installVueRouter(router: { beforeEach: (guard: () => void) => unknown; afterEach: (guard: (to: any, from: any, failure?: unknown) => void) => unknown }): void
 /** Route changes from the History API, for apps without a router. */
 export function installHistory(): void
 /** Vue 3: component errors to Sentry, plus the router adapter. */

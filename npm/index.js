@@ -52,6 +52,8 @@ export async function start (config) {
 
 /** Records an SPA navigation: `$pageleave` for `from`, `$pageview` for `to`. */
 export const routeChanged = (to, from) => call('routeChanged', [to, from])
+/** A navigation began (before `routeChanged`): Sentry times the navigation from here. */
+export const navigationStarted = () => call('navigationStarted', [])
 /** Captures a custom PostHog event. */
 export const capture = (event, properties, groups) => call('capture', [event, properties, groups])
 /** Links this browser to a known user. */
@@ -75,11 +77,12 @@ export const captureMessage = (message, level) => call('captureMessage', [messag
 
 /**
  * Sends one `routeChanged` per completed vue-router navigation (first load
- * included), with the routes' `fullPath`s.
+ * included), with the routes' `fullPath`s, each timed from its `beforeEach`.
  *
  * @param {import('vue-router').Router} router
  */
 export function installVueRouter (router) {
+  router.beforeEach(() => { navigationStarted() })
   router.afterEach((to, from, failure) => {
     if (failure) return
     // vue-router's START_LOCATION has no matched records: the first load has no "from".

@@ -1,5 +1,8 @@
 //! The Sentry environment name, shared by the backend and the browser.
 
+/// The environment reported when none is set.
+pub const UNKNOWN_ENVIRONMENT: &str = "unknown";
+
 /// The environment both Sentry sides report: `SENTRY_ENV`, else `NODE_ENV`, else
 /// `unknown`. Empty (or all-blank) values count as unset.
 ///
@@ -18,7 +21,7 @@ pub fn sentry_environment(lookup: impl Fn(&str) -> Option<String>) -> String {
         .filter_map(lookup)
         .map(|v| v.trim().to_owned())
         .find(|v| !v.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| UNKNOWN_ENVIRONMENT.to_owned())
 }
 
 /// The release name both Sentry sides (and the build-time upload) use:

@@ -71,7 +71,7 @@ fn yes() -> bool {
 }
 
 fn unknown() -> String {
-    "unknown".to_owned()
+    crate::UNKNOWN_ENVIRONMENT.to_owned()
 }
 
 impl FrontendConfig {

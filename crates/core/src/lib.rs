@@ -21,7 +21,8 @@
 //! - [`posthog`] and [`sentry`]: the wire formats the browser writes and the collector reads;
 //!   [`sentry::BrowserSentry`] is browser Sentry's whole policy as a sans-IO state machine.
 //!   [`posthog`] also holds the browser client's state machines (pageviews, sessions, send queue).
-//! - [`json::to_string`]: a small JSON writer for serde types, for the browser build.
+//! - [`json`]: the small hand-written JSON writer for what the browser sends (PostHog
+//!   events, Sentry envelopes): no serde serializer in the browser build.
 //! - [`uuid_v7`]: time-ordered ids from a given instant and random bytes.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
@@ -58,7 +59,7 @@ mod url;
 mod uuid7;
 
 pub use dsn::{Dsn, DsnError};
-pub use environment::{release_name, sentry_environment};
+pub use environment::{UNKNOWN_ENVIRONMENT, release_name, sentry_environment};
 pub use frontend::{FrontendConfig, FrontendPosthog, FrontendSentry};
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError};

@@ -2,7 +2,8 @@
 //! (`/batch/`, `/e/`, `/i/v0/e/`, `/capture/`, `/track/`) and anything else
 //! (Sentry envelopes, say) on any path, decodes gzip bodies, records what
 //! arrived, and fails on demand. PostHog bodies are parsed with the core wire
-//! type (a bad one gets 400); other bodies are kept as text.
+//! type (a bad one gets 400); other bodies are kept as text, and the
+//! `sentry_key` of their query string is their token.
 //!
 //! It is a test double for the collector (which is the real sink); scripts
 //! drive it over HTTP, so a test in a browser can too:
@@ -190,10 +191,12 @@ async fn capture(
             Err(e) => (None, Vec::new(), Some(e), None),
         }
     } else {
-        // Not PostHog (a Sentry envelope, say): kept as text for the test to read.
+        // Not PostHog (a Sentry envelope, say): kept as text for the test to
+        // read; a Sentry key in the query counts as the token.
+        let token = sentry_key(uri.query());
         match text {
-            Ok(t) => (None, Vec::new(), None, Some(t)),
-            Err(e) => (None, Vec::new(), Some(e), None),
+            Ok(t) => (token, Vec::new(), None, Some(t)),
+            Err(e) => (token, Vec::new(), Some(e), None),
         }
     };
     let mut inner = state.lock();
@@ -243,6 +246,14 @@ async fn capture(
         }
     }
     res
+}
+
+/// `sentry_key` of a query string (Sentry's query-string auth).
+fn sentry_key(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("sentry_key="))
+        .map(str::to_owned)
 }
 
 /// The paths PostHog's capture service takes, with or without a trailing slash.
@@ -444,6 +455,29 @@ mod tests {
             Some(&envelope[..])
         );
         assert!(recorded[0].events.is_empty());
+    }
+
+    #[tokio::test]
+    async fn sentry_keys_are_tokens_for_rules_and_queries() {
+        let app = router(AppState::default());
+        let rule = br#"{"path": "/api/", "status": 429, "count": 1, "token": "k1",
+            "headers": {"X-Sentry-Rate-Limits": "60:error"}}"#;
+        assert_eq!(
+            send(&app, "POST", "/_control/fail", rule.to_vec()).await.0,
+            200
+        );
+        let url = |key: &str| format!("/api/1/envelope/?sentry_version=7&sentry_key={key}");
+        assert_eq!(send(&app, "POST", &url("k2"), b"{}".to_vec()).await.0, 200);
+        assert_eq!(send(&app, "POST", &url("k1"), b"{}".to_vec()).await.0, 429);
+        assert_eq!(send(&app, "POST", &url("k1"), b"{}".to_vec()).await.0, 200);
+        let (_, recorded) = send(&app, "GET", "/_control/requests?token=k1", vec![]).await;
+        let statuses: Vec<_> = recorded
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].clone())
+            .collect();
+        assert_eq!(statuses, [429, 200]);
     }
 
     #[tokio::test]

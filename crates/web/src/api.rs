@@ -6,25 +6,28 @@
 
 use std::rc::Rc;
 
-use ff_telemetry_core::FrontendPosthog;
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
+use ff_telemetry_core::sentry::Level;
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, warn};
+use crate::js::{self, ConfigFields, warn};
 use crate::panic::guarded;
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
+use crate::sentry::SentryClient;
 
 /// The `id` of the `<script type="application/json">` element `init()` reads
 /// when given no config.
 pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
 
-/// The telemetry handle of one page: PostHog today, browser Sentry next to it.
+/// The telemetry handle of one page: PostHog and browser Sentry.
 ///
 /// Dropping it (`free()` in JavaScript) removes its listeners and timers.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Telemetry {
     posthog: Option<Rc<PosthogClient>>,
+    sentry: Option<Rc<SentryClient>>,
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -32,7 +35,15 @@ const TELEMETRY_CONFIG_TS: &str = r#"
 /** The platform's frontend config (`FrontendConfig` in ff-telemetry-core) plus client options. */
 export interface TelemetryConfig {
   posthog?: { apikey: string; apiurl?: string; capture_pageview?: boolean };
-  sentry?: Record<string, unknown>;
+  sentry?: {
+    dsn: string; environment?: string; release?: string; production_mode?: boolean;
+    /** Report errors from pages on localhost / 127.0.0.1 (default false). */
+    report_localhost?: boolean;
+    /** Navigation transactions sampled (default 0.05 in production mode, else 0.5). */
+    traces_sample_rate?: number;
+    /** Errors whose `Type: message` contains one of these are not reported. */
+    ignore_errors?: string[];
+  };
   /** Where ids, the opt-out choice and unsent events are kept (default `"localStorage"`). */
   persistence?: "localStorage" | "memory";
   /** Treat the browser's Do Not Track signal as an opt-out (default false). */
@@ -45,15 +56,21 @@ export interface TelemetryConfig {
 /// Starts telemetry for this page and returns its handle.
 ///
 /// `config` is the platform's frontend config, `{posthog: {apikey, apiurl,
-/// capture_pageview}, sentry: {…}}`, optionally with `persistence`
-/// (`"localStorage"` or `"memory"`), `respect_dnt` and `cookieless`. Without
-/// it, the JSON in `<script type="application/json" id="ff-telemetry-config">`
-/// is read. Without PostHog settings every method is a no-op (one warning).
+/// capture_pageview}, sentry: {dsn, environment, release, production_mode,
+/// report_localhost, traces_sample_rate, ignore_errors}}`, optionally with
+/// `persistence` (`"localStorage"` or `"memory"`), `respect_dnt` and
+/// `cookieless`. Without it, the JSON in `<script type="application/json"
+/// id="ff-telemetry-config">` is read. Without PostHog settings the PostHog
+/// methods are no-ops (one warning); without a Sentry DSN, Sentry is off
+/// (silently), and with an invalid one too (one warning).
 ///
 /// ```js
 /// import initWasm, { init } from "ff-telemetry-web";
 /// await initWasm();
-/// const telemetry = init({ posthog: { apikey: "phc_…", apiurl: "https://eu.posthog.com", capture_pageview: false } });
+/// const telemetry = init({
+///   posthog: { apikey: "phc_…", apiurl: "https://eu.posthog.com", capture_pageview: false },
+///   sentry: { dsn: "https://key@o1.ingest.sentry.io/42", environment: "production", release: "flowfuse@2.11.0" },
+/// });
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
 #[wasm_bindgen(js_name = init)]
@@ -62,19 +79,60 @@ pub fn init(
 ) -> Telemetry {
     let config = config.unwrap_or(JsValue::UNDEFINED);
     crate::panic::install_hook();
-    let mut posthog = None;
-    guarded(|| posthog = start_posthog(&config));
-    Telemetry { posthog }
+    let mut telemetry = Telemetry {
+        posthog: None,
+        sentry: None,
+    };
+    guarded(|| {
+        let config = if config.is_undefined() || config.is_null() {
+            config_from_page()
+        } else {
+            Some(config.clone())
+        };
+        let Some(config) = config else { return };
+        let options = match ClientOptions::read(&config) {
+            Ok(options) => options,
+            Err(e) => return warn(&format!("telemetry is off: {e}")),
+        };
+        // Sentry first, so that it reports a panic while PostHog starts.
+        telemetry.sentry = start_sentry(&config, &options);
+        telemetry.posthog = start_posthog(&config, options);
+    });
+    telemetry
 }
 
-fn start_posthog(config: &JsValue) -> Option<Rc<PosthogClient>> {
-    let config = if config.is_undefined() || config.is_null() {
-        config_from_page()?
-    } else {
-        config.clone()
-    };
-    let options = match posthog_options(&config) {
-        Ok(Some(options)) => options,
+/// The top-level options every integration follows.
+#[derive(Debug, Clone, Copy)]
+struct ClientOptions {
+    persistence: Persistence,
+    respect_dnt: bool,
+    cookieless: bool,
+}
+
+impl ClientOptions {
+    fn read(config: &JsValue) -> Result<Self, String> {
+        let top = ConfigFields::top(config);
+        let persistence = match top.opt_string("persistence")?.as_deref() {
+            None | Some("localStorage") => Persistence::LocalStorage,
+            Some("memory") => Persistence::Memory,
+            Some(_) => return Err("persistence must be \"localStorage\" or \"memory\"".to_owned()),
+        };
+        Ok(ClientOptions {
+            persistence,
+            respect_dnt: top.flag("respect_dnt", false)?,
+            cookieless: top.flag("cookieless", false)?,
+        })
+    }
+
+    /// Whether anything may be kept in `localStorage`.
+    fn persist(self) -> bool {
+        !self.cookieless && self.persistence == Persistence::LocalStorage
+    }
+}
+
+fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogClient>> {
+    let posthog = match posthog_config(config) {
+        Ok(Some(posthog)) => posthog,
         Ok(None) => {
             warn("PostHog is not configured: PostHog calls do nothing");
             return None;
@@ -84,54 +142,60 @@ fn start_posthog(config: &JsValue) -> Option<Rc<PosthogClient>> {
             return None;
         }
     };
+    let options = PosthogOptions {
+        config: posthog,
+        persistence: options.persistence,
+        respect_dnt: options.respect_dnt,
+        cookieless: options.cookieless,
+    };
     PosthogClient::start(options)
         .map_err(|e| warn(&format!("PostHog is off: {e}")))
         .ok()
 }
 
-/// Reads the PostHog part of `init()`'s argument: `posthog` shaped as
-/// `ff_telemetry_core::FrontendPosthog` serialises, plus the top-level client
-/// options. Read field by field, so no JSON deserialiser enters the build.
-fn posthog_options(config: &JsValue) -> Result<Option<PosthogOptions>, String> {
-    let posthog = js::field(config, "posthog");
-    if posthog.is_undefined() || posthog.is_null() {
+/// `posthog` as `ff_telemetry_core::FrontendPosthog` serialises.
+fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
+    let Some(posthog) = ConfigFields::part(config, "posthog")? else {
+        return Ok(None);
+    };
+    Ok(Some(FrontendPosthog {
+        apikey: posthog.string("apikey", None)?,
+        apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL))?,
+        capture_pageview: posthog.flag("capture_pageview", true)?,
+    }))
+}
+
+fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryClient>> {
+    let sentry = match sentry_config(config) {
+        Ok(sentry) => sentry?,
+        Err(e) => {
+            warn(&format!("Sentry is off: {e}"));
+            return None;
+        }
+    };
+    SentryClient::start(&sentry, options.persist())
+        .map_err(|e| warn(&format!("Sentry is off: {e}")))
+        .ok()
+}
+
+/// `sentry` as `ff_telemetry_core::FrontendSentry` serialises; `None` without
+/// a DSN.
+fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
+    let Some(sentry) = ConfigFields::part(config, "sentry")? else {
+        return Ok(None);
+    };
+    let dsn = sentry.opt_string("dsn")?.unwrap_or_default();
+    if dsn.is_empty() {
         return Ok(None);
     }
-    if !js::is_object(&posthog) {
-        return Err("posthog must be an object".to_owned());
-    }
-    let string = |name: &str, default: Option<&str>| {
-        let value = js::field(&posthog, name);
-        match value.as_string() {
-            Some(s) => Ok(s),
-            None if value.is_undefined() => default
-                .map(str::to_owned)
-                .ok_or_else(|| format!("posthog.{name} is missing")),
-            None => Err(format!("posthog.{name} must be a string")),
-        }
-    };
-    let flag = |object: &JsValue, name: &str, default: bool| {
-        let value = js::field(object, name);
-        match value.as_bool() {
-            Some(b) => Ok(b),
-            None if value.is_undefined() => Ok(default),
-            None => Err(format!("{name} must be true or false")),
-        }
-    };
-    let persistence = match js::field(config, "persistence").as_string().as_deref() {
-        None | Some("localStorage") => Persistence::LocalStorage,
-        Some("memory") => Persistence::Memory,
-        Some(_) => return Err("persistence must be \"localStorage\" or \"memory\"".to_owned()),
-    };
-    Ok(Some(PosthogOptions {
-        config: FrontendPosthog {
-            apikey: string("apikey", None)?,
-            apiurl: string("apiurl", Some(DEFAULT_POSTHOG_URL))?,
-            capture_pageview: flag(&posthog, "capture_pageview", true)?,
-        },
-        persistence,
-        respect_dnt: flag(config, "respect_dnt", false)?,
-        cookieless: flag(config, "cookieless", false)?,
+    Ok(Some(FrontendSentry {
+        dsn,
+        production_mode: sentry.flag("production_mode", false)?,
+        environment: sentry.string("environment", Some(UNKNOWN_ENVIRONMENT))?,
+        release: sentry.opt_string("release")?,
+        report_localhost: sentry.flag("report_localhost", false)?,
+        traces_sample_rate: sentry.opt_number("traces_sample_rate")?,
+        ignore_errors: sentry.strings("ignore_errors")?,
     }))
 }
 
@@ -157,6 +221,8 @@ impl Telemetry {
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
     /// for router hooks that pass it; the SDK already knows the page it left.
     /// A navigation the History hooks already reported is not counted twice.
+    /// For Sentry, `to` becomes the route (`transaction` and `route` tag) of
+    /// later events and a breadcrumb, and maybe a navigation transaction.
     #[wasm_bindgen(js_name = routeChanged)]
     pub fn route_changed(
         &self,
@@ -165,6 +231,16 @@ impl Telemetry {
     ) {
         let _ = from;
         self.with_posthog(|p| p.route_changed(&to));
+        if let Some(to) = js::string_arg(&to) {
+            self.with_sentry(|s| s.route_changed(&to));
+        }
+    }
+
+    /// A navigation began (the router's `beforeEach`): the Sentry navigation
+    /// transaction of the next `routeChanged` lasts from here. Optional.
+    #[wasm_bindgen(js_name = navigationStarted)]
+    pub fn navigation_started(&self) {
+        self.with_sentry(|s| s.navigation_started());
     }
 
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
@@ -185,7 +261,8 @@ impl Telemetry {
     }
 
     /// Identifies the user as `distinctId`, with optional person properties to
-    /// set (`set`) and to set once (`setOnce`).
+    /// set (`set`) and to set once (`setOnce`). Sentry events carry the id
+    /// (and nothing else about the user).
     pub fn identify(
         &self,
         #[wasm_bindgen(js_name = "distinctId", unchecked_param_type = "string")]
@@ -204,6 +281,7 @@ impl Telemetry {
             return warn("identify(distinctId): distinctId must be a string; ignored");
         };
         self.with_posthog(|p| p.identify(&id, &set, &set_once));
+        self.with_sentry(|s| s.set_user(Some(&id)));
     }
 
     /// Puts the user in group `key` of `type` (e.g. `"team"`), with optional
@@ -226,6 +304,44 @@ impl Telemetry {
     /// Forgets the user (on logout): new anonymous id, new session, no groups.
     pub fn reset(&self) {
         self.with_posthog(|p| p.reset());
+        self.with_sentry(|s| s.set_user(None));
+    }
+
+    /// Reports `error` (an `Error`, or any value) to Sentry. `context` may
+    /// give `handled: false` (nothing caught it: the session counts as
+    /// crashed), a `mechanism` name (default `"generic"`) and string `tags`.
+    #[wasm_bindgen(js_name = captureException)]
+    pub fn capture_exception(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] error: JsValue,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ handled?: boolean; mechanism?: string; tags?: Record<string, string> }"
+        )]
+        context: Option<JsValue>,
+    ) {
+        let context = or_undefined(context);
+        self.with_sentry(|s| s.capture_exception(&error, &context));
+    }
+
+    /// Reports `message` to Sentry at `level` (`"fatal"`, `"error"`,
+    /// `"warning"`, `"info"` (the default), `"debug"`).
+    #[wasm_bindgen(js_name = captureMessage)]
+    pub fn capture_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "\"fatal\" | \"error\" | \"warning\" | \"info\" | \"debug\""
+        )]
+        level: Option<JsValue>,
+    ) {
+        let Some(message) = js::string_arg(&message) else {
+            return warn("captureMessage(message): message must be a string; ignored");
+        };
+        let level = level
+            .and_then(|l| l.as_string())
+            .and_then(|l| Level::from_name(&l))
+            .unwrap_or_default();
+        self.with_sentry(|s| s.capture_message(&message, level));
     }
 
     /// Resumes capturing after `optOut()`.
@@ -249,22 +365,42 @@ impl Telemetry {
     }
 
     /// Sends what is queued now. The promise always resolves: once the queue
-    /// is empty, or a send failed (it is retried later), or after 10 s.
+    /// is empty and no Sentry envelope is in flight, or a send failed (it is
+    /// retried later), or after 10 s.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> js_sys::Promise {
-        let mut posthog = None;
+        let (mut posthog, mut sentry) = (None, None);
         self.with_posthog(|p| posthog = Some(p.clone()));
+        self.with_sentry(|s| sentry = Some(s.clone()));
         wasm_bindgen_futures::future_to_promise(async move {
             if let Some(p) = posthog {
                 p.flush().await;
+            }
+            if let Some(s) = sentry {
+                s.flush().await;
             }
             Ok(JsValue::UNDEFINED)
         })
     }
 
+    /// Panics inside the SDK, to test that a panic is reported and switches
+    /// the SDK off. Only in builds with the `test-hooks` feature.
+    #[cfg(feature = "test-hooks")]
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = panicForTest, skip_typescript)]
+    pub fn panic_for_test(&self) {
+        guarded(|| panic!("test panic"));
+    }
+
     fn with_posthog(&self, mut f: impl FnMut(&Rc<PosthogClient>)) {
         if let Some(posthog) = &self.posthog {
             guarded(|| f(posthog));
+        }
+    }
+
+    fn with_sentry(&self, mut f: impl FnMut(&Rc<SentryClient>)) {
+        if let Some(sentry) = &self.sentry {
+            guarded(|| f(sentry));
         }
     }
 }
@@ -278,6 +414,9 @@ impl Drop for Telemetry {
     fn drop(&mut self) {
         if let Some(posthog) = &self.posthog {
             guarded(|| posthog.detach());
+        }
+        if let Some(sentry) = &self.sentry {
+            guarded(|| sentry.detach());
         }
     }
 }

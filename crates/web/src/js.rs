@@ -14,8 +14,9 @@ export async function post(url, body) {
   try {
     const res = await fetch(url, { method: "POST", body, credentials: "omit",
       headers: { "Content-Type": "text/plain" } });
-    return res.status;
-  } catch (e) { return 0; }
+    const h = res.headers;
+    return [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
+  } catch (e) { return [0]; }
 }
 export function beacon(url, body) {
   try {
@@ -44,11 +45,30 @@ export function hookHistory() {
     };
   }
 }
-export function randomBytes() {
-  const bytes = new Uint8Array(10);
+export function randomBytes(n) {
+  const bytes = new Uint8Array(n);
   try { crypto.getRandomValues(bytes); }
-  catch (e) { for (let i = 0; i < 10; i++) bytes[i] = Math.floor(Math.random() * 256); }
+  catch (e) { for (let i = 0; i < n; i++) bytes[i] = Math.floor(Math.random() * 256); }
   return bytes;
+}
+export function describeError(x) {
+  try {
+    if (typeof ErrorEvent !== "undefined" && x instanceof ErrorEvent) x = x.error != null ? x.error : x.message;
+    else if (typeof PromiseRejectionEvent !== "undefined" && x instanceof PromiseRejectionEvent) x = x.reason;
+    if (x instanceof Error || (isObject(x) && typeof x.message === "string"))
+      return [String(x.name || ""), String(x.message), typeof x.stack === "string" ? x.stack : undefined];
+    let text;
+    try { text = typeof x === "string" ? x : JSON.stringify(x); } catch (e) {}
+    return ["", text === undefined ? String(x) : text];
+  } catch (e) { return ["", ""]; }
+}
+export function stackHere() { return new Error().stack; }
+export function stringEntries(o) {
+  try { return isObject(o) ? Object.entries(o).filter(([, v]) => typeof v === "string").flat() : []; }
+  catch (e) { return []; }
+}
+export function strings(a) {
+  return Array.isArray(a) && a.every((s) => typeof s === "string") ? a : undefined;
 }
 export function pageEnv() {
   const w = globalThis, n = w.navigator || {}, s = w.screen || {};
@@ -99,7 +119,16 @@ extern "C" {
     #[wasm_bindgen(js_name = hookHistory)]
     pub fn hook_history();
     #[wasm_bindgen(js_name = randomBytes)]
-    fn random_bytes_js() -> Vec<u8>;
+    fn random_bytes_js(n: usize) -> Vec<u8>;
+    #[wasm_bindgen(js_name = describeError)]
+    fn describe_error_js(error: &JsValue) -> Vec<JsValue>;
+    /// `new Error().stack` here: wasm frames included, for panics.
+    #[wasm_bindgen(js_name = stackHere)]
+    pub fn stack_here() -> Option<String>;
+    #[wasm_bindgen(js_name = stringEntries)]
+    fn string_entries_js(object: &JsValue) -> Vec<String>;
+    #[wasm_bindgen(js_name = strings)]
+    fn strings_js(array: &JsValue) -> Option<Vec<String>>;
     #[wasm_bindgen(js_name = pageEnv)]
     fn page_env_js() -> EnvSnapshot;
     #[wasm_bindgen(js_name = resolveUrl)]
@@ -184,10 +213,41 @@ pub fn warn(message: &str) {
 /// Ten random bytes from `crypto.getRandomValues`.
 pub fn random_bytes() -> [u8; 10] {
     let mut out = [0u8; 10];
-    let bytes = random_bytes_js();
-    let n = bytes.len().min(10);
-    out[..n].copy_from_slice(&bytes[..n]);
+    fill_random(&mut out);
     out
+}
+
+/// Fills `out` from `crypto.getRandomValues`.
+pub fn fill_random(out: &mut [u8]) {
+    let bytes = random_bytes_js(out.len());
+    let n = bytes.len().min(out.len());
+    out[..n].copy_from_slice(&bytes[..n]);
+}
+
+/// An error as thrown (an `Error`, or any value), or the `ErrorEvent` or
+/// `PromiseRejectionEvent` that carries it: name (empty when unknown),
+/// message and `stack`.
+pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
+    let parts = describe_error_js(error);
+    let part = |i: usize| parts.get(i).and_then(JsValue::as_string);
+    (
+        part(0).unwrap_or_default(),
+        part(1).unwrap_or_default(),
+        part(2),
+    )
+}
+
+/// The string-valued fields of an object, as pairs (none for a non-object).
+pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
+    let flat = string_entries_js(object);
+    flat.chunks_exact(2)
+        .map(|kv| (kv[0].clone(), kv[1].clone()))
+        .collect()
+}
+
+/// An array of strings, or `None` for anything else.
+pub fn strings(array: &JsValue) -> Option<Vec<String>> {
+    strings_js(array)
 }
 
 /// The current time from `Date.now()`.
@@ -278,8 +338,7 @@ pub fn event_json(
     event: CaptureEvent<EventProperties>,
     user: &UserProperties<'_>,
 ) -> Result<String, WebError> {
-    let unwritable = |e: json::JsonError| WebError::Shape(e.to_string());
-    let core = json::to_string(&event.properties).map_err(unwritable)?;
+    let core = json::to_string(&event.properties);
     let merged = merge_props_js(
         &core,
         user.properties,
@@ -297,7 +356,7 @@ pub fn event_json(
         api_key: event.api_key,
         properties: RawJson(merged),
     };
-    json::to_string(&event).map_err(unwritable)
+    Ok(json::to_string(&event))
 }
 
 /// JSON text parsed into a JavaScript value.
@@ -313,12 +372,101 @@ pub fn field(object: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// The fields of one part of the config (`posthog`, `sentry`, or the top
+/// level), read one by one so no JSON deserialiser enters the build; errors
+/// name the field.
+#[derive(Debug)]
+pub struct ConfigFields {
+    object: JsValue,
+    /// `posthog.`, `sentry.` or empty, for error messages.
+    prefix: String,
+}
+
+impl ConfigFields {
+    /// `config[name]`, `None` when it is missing or null.
+    pub fn part(config: &JsValue, name: &str) -> Result<Option<Self>, String> {
+        let object = field(config, name);
+        if object.is_undefined() || object.is_null() {
+            return Ok(None);
+        }
+        if !is_object(&object) {
+            return Err(format!("{name} must be an object"));
+        }
+        Ok(Some(ConfigFields {
+            object,
+            prefix: format!("{name}."),
+        }))
+    }
+
+    /// The top level of the config.
+    pub fn top(config: &JsValue) -> Self {
+        ConfigFields {
+            object: config.clone(),
+            prefix: String::new(),
+        }
+    }
+
+    /// A string, `default` when missing (an error when there is none).
+    pub fn string(&self, name: &str, default: Option<&str>) -> Result<String, String> {
+        match self.opt_string(name)? {
+            Some(s) => Ok(s),
+            None => default
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{}{name} is missing", self.prefix)),
+        }
+    }
+
+    /// A string, or `None` when missing or null.
+    pub fn opt_string(&self, name: &str) -> Result<Option<String>, String> {
+        self.read(name, "a string", JsValue::as_string)
+    }
+
+    /// `true` or `false`, `default` when missing or null.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, String> {
+        Ok(self
+            .read(name, "true or false", JsValue::as_bool)?
+            .unwrap_or(default))
+    }
+
+    /// A number, or `None` when missing or null.
+    pub fn opt_number(&self, name: &str) -> Result<Option<f64>, String> {
+        self.read(name, "a number", JsValue::as_f64)
+    }
+
+    /// An array of strings, empty when missing or null.
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, String> {
+        Ok(self
+            .read(name, "an array of strings", strings)?
+            .unwrap_or_default())
+    }
+
+    fn read<T>(
+        &self,
+        name: &str,
+        expected: &str,
+        convert: impl Fn(&JsValue) -> Option<T>,
+    ) -> Result<Option<T>, String> {
+        let value = field(&self.object, name);
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        convert(&value)
+            .map(Some)
+            .ok_or_else(|| format!("{}{name} must be {expected}", self.prefix))
+    }
+}
+
 /// Whether `value` is a plain object (not null, not an array).
 pub fn is_object(value: &JsValue) -> bool {
     is_object_js(value)
 }
 
-/// The HTTP status a `post` resolved to.
-pub fn status_of(value: &JsValue) -> u16 {
-    value.as_f64().map_or(0, |s| s as u16)
+/// What a `post` resolved to.
+pub fn answer_of(value: &JsValue) -> crate::transport::Answer {
+    let parts = js_sys::Array::from(value);
+    crate::transport::Answer {
+        status: parts.get(0).as_f64().map_or(0, |s| s as u16),
+        retry_after: parts.get(1).as_string(),
+        rate_limits: parts.get(2).as_string(),
+    }
 }

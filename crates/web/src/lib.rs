@@ -1,20 +1,28 @@
 //! The browser SDK of ff-telemetry, compiled to WebAssembly: PostHog pageviews
-//! and pageleaves for single-page apps, with its own transport and storage.
+//! and pageleaves for single-page apps, and browser Sentry (errors, release
+//! health, navigation transactions), with one transport and storage for both.
 //!
 //! It decides nothing itself: identity, sessions, page events, batching and
-//! retries are `ff_telemetry_core::posthog` state machines; this crate feeds
-//! them the time, random bytes and browser events, and does their I/O
-//! (`fetch`, `sendBeacon`, `localStorage`, timers). No exported function throws.
+//! retries are `ff_telemetry_core::posthog` state machines, and all of Sentry
+//! is `ff_telemetry_core::sentry::BrowserSentry`; this crate feeds them the
+//! time, random bytes and browser events, and does their I/O (`fetch`,
+//! `sendBeacon`, `localStorage`, timers). No exported function throws.
 //!
 //! # Concepts
 //!
 //! - `init(config?)` returns a [`Telemetry`] handle; see its methods for the API
 //!   (`routeChanged`, `capture`, `identify`, `group`, `reset`, `optIn`,
-//!   `optOut`, `hasOptedOut`, `flush`).
+//!   `optOut`, `hasOptedOut`, `flush`, `captureException`, `captureMessage`).
 //! - Events go in batches to `{apiurl}/batch/` every 3 s (gzip via
 //!   `CompressionStream` where the browser has it); unsent events wait in
 //!   `localStorage`, and on `pagehide` they and the final `$pageleave` leave by
 //!   `sendBeacon`.
+//! - Sentry: window `error` and `unhandledrejection` events, Rust panics in
+//!   the SDK and `captureException`/`captureMessage` become envelopes POSTed one
+//!   at a time (`text/plain`, query-string auth) to the DSN's endpoint; the
+//!   answers' rate limits are obeyed; on `pagehide` the session's end leaves by
+//!   beacon; envelopes that found no network wait in `localStorage` for the
+//!   next page load.
 //!
 //! ```js
 //! import initWasm, { init } from "ff-telemetry-web";
@@ -29,14 +37,18 @@
 //!
 //! # Features
 //!
-//! None. Build the npm package with `cargo xtask build`.
+//! - `test-hooks`: `Telemetry::panicForTest()`, for the browser suite only.
+//!
+//! Build the npm package with `cargo xtask build`.
 
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod api;
 mod js;
+mod listeners;
 mod panic;
 mod posthog;
+mod sentry;
 mod storage;
 mod transport;
 

@@ -1,5 +1,6 @@
-//! A Rust panic must not break the page: it is logged once and switches the
-//! SDK off; the trap it causes is caught by [`crate::js::guard`].
+//! A Rust panic must not break the page: it is reported to Sentry (when
+//! configured), logged once, and switches the SDK off; the trap it causes is
+//! caught by [`crate::js::guard`].
 
 use std::cell::Cell;
 use std::sync::Once;
@@ -27,6 +28,7 @@ pub fn install_hook() {
             let message = info.payload_as_str().unwrap_or("panic");
             let line = info.location().map_or(0, |l| l.line());
             if DEPTH.get() > 0 {
+                crate::sentry::report_panic(message);
                 DISABLED.store(true, Ordering::Relaxed);
                 crate::js::warn(&format!(
                     "panic, telemetry is off for this page: {message} (line {line})"

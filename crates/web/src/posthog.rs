@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, warn};
+use crate::listeners::Listeners;
 use crate::panic::sdk;
 use crate::storage::Storage;
 use crate::transport;
@@ -49,7 +50,7 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
-    listeners: RefCell<Vec<Listener>>,
+    listeners: RefCell<Listeners>,
     timer: RefCell<Option<Timer>>,
 }
 
@@ -59,8 +60,6 @@ impl std::fmt::Debug for PosthogClient {
     }
 }
 
-/// A page event listener this client added: event name and callback.
-type Listener = (&'static str, Closure<dyn FnMut()>);
 /// The armed `setTimeout`: its id and callback.
 type Timer = (i32, Closure<dyn FnMut()>);
 /// What a page event does to the client.
@@ -129,7 +128,7 @@ impl PosthogClient {
                 state_key,
                 queue_key,
             }),
-            listeners: RefCell::new(Vec::new()),
+            listeners: RefCell::new(Listeners::default()),
             timer: RefCell::new(None),
         });
         this.save();
@@ -265,21 +264,13 @@ impl PosthogClient {
 
     /// Removes every listener and timer this client added to the page.
     pub fn detach(&self) {
-        if let Some(window) = web_sys::window() {
-            for (name, listener) in self.listeners.borrow_mut().drain(..) {
-                let _ = window
-                    .remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-            }
-            if let Some((id, _)) = self.timer.borrow_mut().take() {
-                window.clear_timeout_with_handle(id);
-            }
+        self.listeners.borrow_mut().remove_all();
+        if let (Some(window), Some((id, _))) = (web_sys::window(), self.timer.borrow_mut().take()) {
+            window.clear_timeout_with_handle(id);
         }
     }
 
     fn attach(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
         let handlers: [(&'static str, Handler); 5] = [
             ("pagehide", PosthogClient::on_page_hide),
             ("pageshow", |c| {
@@ -295,21 +286,11 @@ impl PosthogClient {
         let mut listeners = self.listeners.borrow_mut();
         for (name, handler) in handlers {
             let weak = self.me.clone();
-            let listener = Closure::<dyn FnMut()>::new(move || {
+            listeners.add(name, move |_| {
                 if let Some(this) = weak.upgrade() {
-                    crate::panic::guarded(|| handler(&this));
+                    handler(&this);
                 }
             });
-            let options = web_sys::AddEventListenerOptions::new();
-            options.set_passive(true);
-            let added = window.add_event_listener_with_callback_and_add_event_listener_options(
-                name,
-                listener.as_ref().unchecked_ref(),
-                &options,
-            );
-            if added.is_ok() {
-                listeners.push((name, listener));
-            }
         }
     }
 
@@ -422,7 +403,9 @@ impl PosthogClient {
     async fn pump(this: Rc<Self>) {
         while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
             let gzip_url = format!("{url}?compression=gzip-js");
-            let status = transport::post_text(&url, &body, Some(&gzip_url)).await;
+            let status = transport::post_text(&url, &body, Some(&gzip_url))
+                .await
+                .status;
             if sdk(|| this.handle_answer(status)) != Some(true) {
                 break;
             }

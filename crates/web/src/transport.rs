@@ -7,21 +7,32 @@ use wasm_bindgen::JsValue;
 
 use crate::js;
 
+/// The server's answer to a POST.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status, 0 when there was no answer (offline, CORS, DNS).
+    pub status: u16,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
+    /// The `X-Sentry-Rate-Limits` header.
+    pub rate_limits: Option<String>,
+}
+
 /// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
-/// resolves to the HTTP status, 0 when there was no answer. Never fails.
+/// resolves to the answer (status 0 when there was none). Never fails.
 ///
 /// With `gzip_url`, and where the browser has `CompressionStream`, the body is
 /// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
 /// receiver recognises gzip by its magic bytes or by that URL, as PostHog does
 /// with `?compression=gzip-js`).
-pub async fn post_text(url: &str, text: &str, gzip_url: Option<&str>) -> u16 {
+pub async fn post_text(url: &str, text: &str, gzip_url: Option<&str>) -> Answer {
     if let Some(gzip_url) = gzip_url {
         let compressed = js::gzip(text).await;
         if !compressed.is_undefined() {
-            return js::status_of(&js::post(gzip_url, compressed).await);
+            return js::answer_of(&js::post(gzip_url, compressed).await);
         }
     }
-    js::status_of(&js::post(url, JsValue::from_str(text)).await)
+    js::answer_of(&js::post(url, JsValue::from_str(text)).await)
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,

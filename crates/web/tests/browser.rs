@@ -1,33 +1,29 @@
-//! The SDK in headless Chromium against the test receiver that `cargo xtask
-//! test` starts (its URL arrives in `FF_TEST_RECEIVER_URL` at compile time).
+//! PostHog in the SDK, in headless Chromium against the test receiver that
+//! `cargo xtask test` starts (see `common`).
 //!
 //! Each test uses its own project token, so its events are told apart from
 //! other tests' on the shared receiver.
 
 #![cfg(target_arch = "wasm32")]
 
-use ff_telemetry_web::{Telemetry, init};
+#[allow(dead_code)] // Each test binary uses its part of the helpers.
+mod common;
+
+use common::{dispatch, fail_next, flush, receiver, requests, start, token, wait_for};
+use ff_telemetry_web::init;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen(inline_js = r#"
-export async function getText(url) { const r = await fetch(url); return await r.text(); }
-export async function postJson(url, body) {
-  const r = await fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" } });
-  return r.status;
-}
 export function pushState(path) { history.pushState(null, "", path); }
 export function replaceState(path) { history.replaceState(null, "", path); }
 export function currentPath() { return location.pathname + location.search; }
-export function dispatch(name) { dispatchEvent(new Event(name)); }
 export function storedKeysContaining(text) {
   return Object.keys(localStorage).filter((k) => k.includes(text)).length;
 }
-export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 export function setConfigScript(json) {
   let el = document.getElementById("ff-telemetry-config");
   if (!el) {
@@ -40,36 +36,16 @@ export function setConfigScript(json) {
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen(js_name = getText)]
-    async fn get_text(url: &str) -> JsValue;
-    #[wasm_bindgen(js_name = postJson)]
-    async fn post_json(url: &str, body: &str) -> JsValue;
     #[wasm_bindgen(js_name = pushState)]
     fn push_state(path: &str);
     #[wasm_bindgen(js_name = replaceState)]
     fn replace_state(path: &str);
     #[wasm_bindgen(js_name = currentPath)]
     fn current_path() -> String;
-    fn dispatch(name: &str);
-    async fn sleep(ms: u32);
     #[wasm_bindgen(js_name = storedKeysContaining)]
     fn stored_keys_containing(text: &str) -> u32;
     #[wasm_bindgen(js_name = setConfigScript)]
     fn set_config_script(json: &str);
-}
-
-/// The receiver's base URL, or `None` (and a skip line) when the suite runs
-/// without one.
-fn receiver() -> Option<&'static str> {
-    let url = option_env!("FF_TEST_RECEIVER_URL");
-    if url.is_none() {
-        web_sys::console::log_1(&"skip: FF_TEST_RECEIVER_URL is not set".into());
-    }
-    url
-}
-
-fn token(test: &str) -> String {
-    format!("phc_{test}_{}", js_sys::Date::now() as u64)
 }
 
 fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
@@ -78,29 +54,8 @@ fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
     )
 }
 
-fn start(json: &str) -> Telemetry {
-    init(Some(
-        js_sys::JSON::parse(json).expect("test config is JSON"),
-    ))
-}
-
-async fn flush(t: &Telemetry) {
-    JsFuture::from(t.flush())
-        .await
-        .expect("flush never rejects");
-}
-
 fn s(v: &str) -> JsValue {
     JsValue::from_str(v)
-}
-
-/// Every request the receiver recorded for `token`.
-async fn requests(receiver: &str, token: &str) -> Vec<Value> {
-    let text = get_text(&format!("{receiver}/_control/requests?token={token}"))
-        .await
-        .as_string()
-        .expect("receiver answers text");
-    serde_json::from_str::<Vec<Value>>(&text).expect("receiver answers JSON")
 }
 
 /// Events the receiver accepted (status 200) for `token`, in arrival order.
@@ -111,18 +66,6 @@ async fn delivered(receiver: &str, token: &str) -> Vec<Value> {
         .filter(|r| r["status"] == 200)
         .flat_map(|r| r["events"].as_array().cloned().unwrap_or_default())
         .collect()
-}
-
-/// Polls until at least `n` events were delivered for `token` (10 s at most).
-async fn wait_for_delivered(receiver: &str, token: &str, n: usize) -> Vec<Value> {
-    let deadline = js_sys::Date::now() + 10_000.0;
-    loop {
-        let events = delivered(receiver, token).await;
-        if events.len() >= n || js_sys::Date::now() > deadline {
-            return events;
-        }
-        sleep(50).await;
-    }
 }
 
 fn names(events: &[Value]) -> Vec<&str> {
@@ -263,13 +206,12 @@ async fn opt_out_sends_nothing_and_is_remembered() {
 async fn server_errors_are_retried_until_every_event_is_delivered_once() {
     let Some(rx) = receiver() else { return };
     let token = token("retry");
-    let rule = format!(r#"{{"path": "/batch/", "status": 503, "count": 2, "token": "{token}"}}"#);
-    assert_eq!(post_json(&format!("{rx}/_control/fail"), &rule).await, 200);
+    fail_next(rx, &token, "/batch/", 503, 2, "{}").await;
     let t = start(&config(rx, &token, false));
     t.route_changed(s("/retry/a"), None);
     t.route_changed(s("/retry/b"), Some(s("/retry/a")));
     flush(&t).await;
-    let events = wait_for_delivered(rx, &token, 3).await;
+    let events = wait_for(|| delivered(rx, &token), 3).await;
     drop(t);
 
     let statuses: Vec<_> = requests(rx, &token)
@@ -312,7 +254,7 @@ async fn pagehide_delivers_the_final_pageleave_by_beacon() {
     t.route_changed(s("/leaving/page"), None);
     t.capture(s("last click"), None, None);
     dispatch("pagehide");
-    let events = wait_for_delivered(rx, &token, 3).await;
+    let events = wait_for(|| delivered(rx, &token), 3).await;
     dispatch("pageshow");
     drop(t);
 
@@ -429,7 +371,7 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
     // The next page load sends whatever the browser did not take.
     let next = start(&config(rx, &token, false));
     flush(&next).await;
-    let events = wait_for_delivered(rx, &token, 40).await;
+    let events = wait_for(|| delivered(rx, &token), 40).await;
     drop(next);
     dispatch("pageshow");
 
@@ -451,8 +393,7 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
 async fn a_refused_batch_is_dropped_not_retried() {
     let Some(rx) = receiver() else { return };
     let token = token("refused");
-    let rule = format!(r#"{{"path": "/batch/", "status": 400, "count": 1, "token": "{token}"}}"#);
-    assert_eq!(post_json(&format!("{rx}/_control/fail"), &rule).await, 200);
+    fail_next(rx, &token, "/batch/", 400, 1, "{}").await;
     let t = start(&config(rx, &token, false));
     t.capture(s("refused"), None, None);
     flush(&t).await;

@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::json::{Obj, WriteJson, write_str};
+
 /// One captured event as PostHog's capture API takes it.
 ///
 /// `P` is the property bag: the browser SDK uses its own typed struct, the
@@ -42,6 +44,20 @@ pub struct CaptureEvent<P> {
     pub properties: P,
 }
 
+// The same JSON as the derived `Serialize`, for the browser build.
+impl<P: WriteJson> WriteJson for CaptureEvent<P> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Obj::new(out)
+            .str("event", &self.event)
+            .opt_str("uuid", self.uuid.as_deref())
+            .opt_str("timestamp", self.timestamp.as_deref())
+            .opt_str("distinct_id", self.distinct_id.as_deref())
+            .opt_str("api_key", self.api_key.as_deref())
+            .value("properties", &self.properties)
+            .end();
+    }
+}
+
 /// The `/batch/` body: `{"api_key": K, "batch": [...], "sent_at": ISO}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchBody<P> {
@@ -77,20 +93,21 @@ pub struct BatchBody<P> {
 /// ```
 pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String {
     let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
-    let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
-    out.push_str("{\"api_key\":");
-    crate::json::push_string(&mut out, api_key);
-    out.push_str(",\"sent_at\":");
-    crate::json::push_string(&mut out, sent_at);
-    out.push_str(",\"batch\":[");
+    let mut out = Vec::with_capacity(n_bytes + api_key.len() + 64);
+    out.extend_from_slice(b"{\"api_key\":");
+    write_str(&mut out, api_key);
+    out.extend_from_slice(b",\"sent_at\":");
+    write_str(&mut out, sent_at);
+    out.extend_from_slice(b",\"batch\":[");
     for (i, event) in events.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(event);
+        out.extend_from_slice(event.as_bytes());
     }
-    out.push_str("]}");
-    out
+    out.extend_from_slice(b"]}");
+    // Only `&str`s and ASCII were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::json::{Obj, WriteJson};
+
 /// Properties of one browser event, named as PostHog expects them.
 ///
 /// Every field is optional on the wire; the SDK fills what applies. User
@@ -188,6 +190,69 @@ pub struct EventProperties {
     pub groups: Vec<(String, String)>,
 }
 
+// The same JSON as the derived `Serialize` (a test compares them), without
+// serde's serializer in the browser build.
+impl WriteJson for EventProperties {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut obj = Obj::new(out);
+        obj.str("token", &self.token)
+            .str("distinct_id", &self.distinct_id)
+            .str("$lib", &self.lib)
+            .str("$lib_version", &self.lib_version)
+            .opt_str("$device_id", self.device_id.as_deref())
+            .opt_str("$session_id", self.session_id.as_deref())
+            .opt_str("$window_id", self.window_id.as_deref())
+            .opt_str("$current_url", self.current_url.as_deref())
+            .opt_str("$host", self.host.as_deref())
+            .opt_str("$pathname", self.pathname.as_deref())
+            .opt_str("$referrer", self.referrer.as_deref())
+            .opt_str("$referring_domain", self.referring_domain.as_deref())
+            .opt_u64("$screen_width", self.screen_width.map(u64::from))
+            .opt_u64("$screen_height", self.screen_height.map(u64::from))
+            .opt_u64("$viewport_width", self.viewport_width.map(u64::from))
+            .opt_u64("$viewport_height", self.viewport_height.map(u64::from))
+            .opt_str("$browser_language", self.browser_language.as_deref())
+            .opt_str("$timezone", self.timezone.as_deref())
+            .opt_str("$raw_user_agent", self.raw_user_agent.as_deref())
+            .opt_str("$browser", self.browser.as_deref())
+            .opt_str("$os", self.os.as_deref())
+            .opt_str("$device_type", self.device_type.as_deref())
+            .opt_str("title", self.title.as_deref())
+            .opt_str("$pageview_id", self.pageview_id.as_deref())
+            .opt_str("$prev_pageview_id", self.prev_pageview_id.as_deref())
+            .opt_str(
+                "$prev_pageview_pathname",
+                self.prev_pageview_pathname.as_deref(),
+            )
+            .opt_f64("$prev_pageview_duration", self.prev_pageview_duration)
+            .opt_u64(
+                "$prev_pageview_last_scroll",
+                self.prev_pageview_last_scroll.map(u64::from),
+            )
+            .opt_f64(
+                "$prev_pageview_last_scroll_percentage",
+                self.prev_pageview_last_scroll_percentage,
+            )
+            .opt_u64(
+                "$prev_pageview_max_scroll",
+                self.prev_pageview_max_scroll.map(u64::from),
+            )
+            .opt_f64(
+                "$prev_pageview_max_scroll_percentage",
+                self.prev_pageview_max_scroll_percentage,
+            )
+            .opt_str("to", self.to.as_deref())
+            .opt_str("from", self.from.as_deref())
+            .opt_str("$anon_distinct_id", self.anon_distinct_id.as_deref())
+            .opt_str("$group_type", self.group_type.as_deref())
+            .opt_str("$group_key", self.group_key.as_deref());
+        if !self.groups.is_empty() {
+            obj.pairs("$groups", &self.groups);
+        }
+        obj.end();
+    }
+}
+
 // A `Vec` of pairs rather than a map type: the browser build stays smaller and
 // the few groups a user has are searched linearly.
 fn pairs_as_map<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
@@ -279,6 +344,55 @@ pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_written_json_is_what_serde_writes() {
+        let text = |s: &str| Some(format!("{s} \"quoted\"\n"));
+        let full = EventProperties {
+            token: "phc_k".into(),
+            distinct_id: "d".into(),
+            lib: "l".into(),
+            lib_version: "1".into(),
+            device_id: text("device"),
+            session_id: text("session"),
+            window_id: text("window"),
+            current_url: text("url"),
+            host: text("host"),
+            pathname: text("path"),
+            referrer: text("ref"),
+            referring_domain: text("refdomain"),
+            screen_width: Some(1),
+            screen_height: Some(2),
+            viewport_width: Some(3),
+            viewport_height: Some(u32::MAX),
+            browser_language: text("lang"),
+            timezone: text("tz"),
+            raw_user_agent: text("ua"),
+            browser: text("browser"),
+            os: text("os"),
+            device_type: text("device type"),
+            title: text("title"),
+            pageview_id: text("pv"),
+            prev_pageview_id: text("prev pv"),
+            prev_pageview_pathname: text("prev path"),
+            prev_pageview_duration: Some(2.5),
+            prev_pageview_last_scroll: Some(7),
+            prev_pageview_last_scroll_percentage: Some(0.25),
+            prev_pageview_max_scroll: Some(9),
+            prev_pageview_max_scroll_percentage: Some(1.0),
+            to: text("to"),
+            from: text("from"),
+            anon_distinct_id: text("anon"),
+            group_type: text("gt"),
+            group_key: text("gk"),
+            groups: vec![("team".into(), "t1".into()), ("org".into(), "o1".into())],
+        };
+        for props in [full, EventProperties::default()] {
+            let ours: serde_json::Value =
+                serde_json::from_str(&crate::json::to_string(&props)).unwrap();
+            assert_eq!(ours, serde_json::to_value(&props).unwrap());
+        }
+    }
 
     #[test]
     fn url_parts_of_absolute_and_relative_urls() {

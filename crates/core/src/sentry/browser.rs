@@ -185,6 +185,17 @@ impl BrowserSentry {
         Ok(sentry)
     }
 
+    /// The envelope endpoint with query-string auth, where everything is sent
+    /// (envelopes stored across a reload too).
+    pub fn envelope_url(&self) -> &str {
+        &self.url
+    }
+
+    /// The DSN events go to.
+    pub fn dsn(&self) -> &Dsn {
+        &self.dsn
+    }
+
     /// Whether this page's events are dropped (a local page without `report_localhost`).
     pub fn is_muted(&self) -> bool {
         self.muted

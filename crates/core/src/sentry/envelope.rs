@@ -1,10 +1,10 @@
 //! Sentry's envelope format: a header line, then items, each a header line and a
-//! payload. Written by hand (see [`super::json`]), read with serde.
+//! payload. Written by hand (see [`crate::json`]), read with serde.
 
 use serde::{Deserialize, Serialize};
 
-use super::json::{Obj, WriteJson, write_str};
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
+use crate::json::{Obj, WriteJson, write_str};
 use crate::{Dsn, UnixMs};
 
 /// The SDK that wrote an envelope or event.

@@ -11,9 +11,8 @@
 //!   ([`Entropy`]) and sends what [`BrowserSentry::poll_transmit`] returns.
 //! - Payloads: [`Event`], [`SessionUpdate`], [`Transaction`], [`ClientReport`],
 //!   each wrapped alone in an [`Envelope`] (`Envelope::for_*`), with `sent_at` set
-//!   when sending ([`Envelope::to_bytes_sent_at`]). They are written by a small
-//!   hand-made JSON writer (no `serde_json` serializer in the browser build) and
-//!   read back with serde; a test has the `sentry-types` crate parse what we write.
+//!   when sending ([`Envelope::to_bytes_sent_at`]). They are written by the small
+//!   hand-made JSON writer of [`crate::json`] and read back with serde; a test has the `sentry-types` crate parse what we write.
 //! - Policies, each a pure function or small state machine: stack parsing
 //!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
@@ -23,7 +22,6 @@ mod browser;
 mod datetime;
 mod envelope;
 mod filter;
-mod json;
 mod protocol;
 mod ratelimit;
 mod sampling;

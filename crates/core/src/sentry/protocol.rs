@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::datetime::rfc3339;
 use super::envelope::SdkInfo;
-use super::json::{Obj, WriteJson, hex_string, to_json, write_hex_str, write_millis_as_secs};
 use crate::UnixMs;
+use crate::json::{Obj, WriteJson, hex_string, to_json, write_hex_str, write_millis_as_secs};
 
 /// The `platform` of every browser event.
 pub const PLATFORM_JAVASCRIPT: &str = "javascript";

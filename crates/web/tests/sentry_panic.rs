@@ -1,0 +1,68 @@
+//! A Rust panic inside the SDK reaches Sentry as an unhandled error. In a
+//! file of its own: the panic switches the SDK off for the rest of the page
+//! (this test binary).
+
+#![cfg(target_arch = "wasm32")]
+
+#[allow(dead_code)] // Each test binary uses its part of the helpers.
+mod common;
+
+use common::{envelopes, flush, receiver, start, token, wait_for};
+use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn a_panic_is_reported_as_a_crash_and_the_sdk_goes_quiet() {
+    let Some(rx) = receiver() else { return };
+    let key = token("panic");
+    let host = rx.trim_start_matches("http://");
+    let t = start(&format!(
+        r#"{{"sentry": {{"dsn": "http://{key}@{host}/42", "environment": "panic-test",
+            "release": "flowfuse@9.9.9", "report_localhost": true, "traces_sample_rate": 0}}}}"#
+    ));
+    flush(&t).await;
+    t.panic_for_test();
+    // The SDK is off now: this is neither sent nor thrown.
+    t.capture_message(JsValue::from_str("after the panic"), None);
+    flush(&t).await;
+    let got: Vec<Envelope> = wait_for(|| envelopes(rx, &key), 3)
+        .await
+        .into_iter()
+        .map(|(_, envelope)| envelope)
+        .collect();
+    drop(t);
+
+    // The session start went by fetch; the event and the crashed session
+    // left together by beacon, so they may arrive in either order.
+    let mut kinds: Vec<_> = got
+        .iter()
+        .map(|e| e.items[0].header.kind.as_str())
+        .collect();
+    kinds[1..].sort_unstable();
+    assert_eq!(kinds, ["session", "event", "session"]);
+    let of_kind = |kind: &str| {
+        let found = got[1..].iter().find(|e| e.items[0].header.kind == kind);
+        &found.expect("both beacons arrived").items[0].payload
+    };
+    let event: Event = serde_json::from_slice(of_kind("event")).unwrap();
+    assert_eq!(event.release.as_deref(), Some("flowfuse@9.9.9"));
+    assert_eq!(event.environment.as_deref(), Some("panic-test"));
+    let exception = &event.exception.expect("an exception").values[0];
+    assert_eq!(exception.kind, "panic");
+    assert_eq!(exception.value.as_deref(), Some("test panic"));
+    let mechanism = exception.mechanism.as_ref().unwrap();
+    assert_eq!(
+        (mechanism.kind.as_str(), mechanism.handled),
+        ("panic", Some(false))
+    );
+    let frames = &exception.stacktrace.as_ref().expect("a stack").frames;
+    assert!(
+        frames.iter().any(|f| f.instruction_addr.is_some()),
+        "wasm frames are kept: {frames:?}"
+    );
+    let crashed: SessionUpdate = serde_json::from_slice(of_kind("session")).unwrap();
+    assert_eq!(crashed.status, SessionStatus::Crashed);
+}
