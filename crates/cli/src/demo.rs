@@ -13,21 +13,29 @@ use ff_telemetry_collector::{Collector, CollectorConfig, SentryKey};
 use tokio::sync::watch;
 
 /// Where the demo keeps its state, what it serves, and how it starts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct DemoOptions {
-    /// A real `flowforge.yml` to use instead of the generated one.
+    /// A real flowforge.yml instead of the generated one (checked before anything starts).
+    #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Root of the demo's data (`platform/`, `collector/`, the generated config).
+    /// Where the demo keeps its databases and generated config.
+    #[arg(long, default_value = "data/demo")]
     pub data_dir: PathBuf,
-    /// The platform's address when the config is generated.
+    /// The platform's address when the config is generated (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
-    /// The collector's address.
+    /// The collector's address (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:3001")]
     pub collector_listen: SocketAddr,
-    /// The built SPA (`www/dist`).
+    /// The built single-page app (www/dist).
+    #[arg(long)]
     pub spa_dir: Option<PathBuf>,
-    /// Start with the first-run setup pending.
+    /// Start a new, empty installation (no demo data) with the first-run setup
+    /// pending: the app opens on its setup page.
+    #[arg(long)]
     pub fresh: bool,
-    /// Users of demo data added on the first start (everything else in proportion).
+    /// Users of demo data added on the first start (the rest in proportion).
+    #[arg(long = "seed", default_value_t = 25)]
     pub seed_users: u64,
 }
 

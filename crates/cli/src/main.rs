@@ -55,30 +55,7 @@ enum Command {
     },
     /// Run the collector and the platform together, all telemetry pointing at the
     /// collector: the whole system on one machine, no accounts.
-    Demo {
-        /// A real flowforge.yml instead of the generated one (checked before anything starts).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Where the demo keeps its databases and generated config.
-        #[arg(long, default_value = "data/demo")]
-        data_dir: PathBuf,
-        /// The platform's address when the config is generated (port 0: any free port).
-        #[arg(long, default_value = "127.0.0.1:3000")]
-        listen: SocketAddr,
-        /// The collector's address (port 0: any free port).
-        #[arg(long, default_value = "127.0.0.1:3001")]
-        collector_listen: SocketAddr,
-        /// The built single-page app (www/dist).
-        #[arg(long)]
-        spa_dir: Option<PathBuf>,
-        /// Start a new, empty installation (no demo data) with the first-run setup
-        /// pending: the app opens on its setup page.
-        #[arg(long)]
-        fresh: bool,
-        /// Users of demo data added on the first start (the rest in proportion).
-        #[arg(long, default_value_t = 25)]
-        seed: u64,
-    },
+    Demo(demo::DemoOptions),
     /// Receive usage pings; a local PostHog and Sentry sink with a dashboard.
     Collector {
         /// Where to listen.
@@ -124,23 +101,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::CheckConfig { file } => check_config(&file),
-        Command::Demo {
-            config,
-            data_dir,
-            listen,
-            collector_listen,
-            spa_dir,
-            fresh,
-            seed,
-        } => demo::run(demo::DemoOptions {
-            config,
-            data_dir,
-            listen,
-            collector_listen,
-            spa_dir,
-            fresh,
-            seed_users: seed,
-        }),
+        Command::Demo(options) => demo::run(options),
         Command::Collector {
             listen,
             database,
