@@ -22,10 +22,10 @@ pub enum DsnError {
     #[error("project id is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingProjectId,
     /// The last path segment is not a number.
-    #[error("project id must be a number, found {0:?}")]
+    #[error("project id must be a number, found \"{0}\"")]
     BadProjectId(String),
     /// A query string or fragment after the project id.
-    #[error("unexpected {0:?} after the project id")]
+    #[error("unexpected \"{0}\" after the project id")]
     TrailingGarbage(String),
 }
 

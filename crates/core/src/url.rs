@@ -15,10 +15,10 @@ pub enum UrlError {
     #[error("host is missing")]
     MissingHost,
     /// The host has characters no host name or IP literal may have.
-    #[error("host {0:?} is not a valid host name")]
+    #[error("host \"{0}\" is not a valid host name")]
     BadHost(String),
     /// The port is not a number from 1 to 65535.
-    #[error("port {0:?} is not a number from 1 to 65535")]
+    #[error("port \"{0}\" is not a number from 1 to 65535")]
     BadPort(String),
     /// Whitespace or control characters anywhere in the URL.
     #[error("URL contains whitespace or control characters")]
