@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use crate::UnixMs;
+use crate::json::hex_string;
 
 /// A UUIDv7: 48 bits of `now` in milliseconds, then 74 bits from `random`.
 ///
@@ -27,9 +28,36 @@ pub fn uuid_v7(now: UnixMs, random: [u8; 10]) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
+/// The hyphenated lowercase form of `uuid` (`0190f0c4-8f3e-7fff-bfff-ffffffffffff`),
+/// the same text as `uuid.to_string()`.
+///
+/// Written with core's own hex encoder because `Uuid`'s `Display` brings a
+/// second hex formatter and `core::fmt` padding into the browser build.
+pub(crate) fn hyphenated(uuid: &Uuid) -> String {
+    let mut text = String::with_capacity(36);
+    for (i, &digit) in hex_string(uuid.as_bytes()).as_bytes().iter().enumerate() {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            text.push('-');
+        }
+        text.push(char::from(digit));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hyphenated_is_the_uuid_crates_text() {
+        for id in [
+            uuid_v7(UnixMs(0x0190_f0c4_8f3e), [0xff; 10]),
+            uuid_v7(UnixMs(1_001), [0; 10]),
+            uuid_v7(UnixMs(u64::MAX), [0x5a; 10]),
+        ] {
+            assert_eq!(hyphenated(&id), id.to_string());
+        }
+    }
 
     #[test]
     fn sorts_by_time_and_keeps_version_and_variant() {

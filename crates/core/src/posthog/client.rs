@@ -6,6 +6,7 @@ use super::pageview::{NavigationSource, PageEvent, PageviewTracker, ScrollSample
 use super::properties::{EventProperties, describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
+use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
 /// A source of random bytes, drawn by the caller (`crypto.getRandomValues` in
@@ -442,7 +443,7 @@ impl Client {
         props.groups = self.state.groups.clone();
         CaptureEvent {
             event: name.to_owned(),
-            uuid: Some(uuid_v7(now, rng.draw()).to_string()),
+            uuid: Some(hyphenated(&uuid_v7(now, rng.draw()))),
             timestamp: Some(now.to_rfc3339()),
             distinct_id: None,
             api_key: None,
@@ -452,7 +453,7 @@ impl Client {
 }
 
 fn fresh_identity(now: UnixMs, rng: &mut impl Entropy) -> PersistedState {
-    let device_id = uuid_v7(now, rng.draw()).to_string();
+    let device_id = hyphenated(&uuid_v7(now, rng.draw()));
     PersistedState {
         distinct_id: device_id.clone(),
         device_id,
