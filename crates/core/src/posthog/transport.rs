@@ -74,10 +74,18 @@ impl Backoff {
         let doubling = 1u64.checked_shl(n_failures - 1).unwrap_or(u64::MAX);
         let ceiling = self.base_ms.saturating_mul(doubling).min(self.max_ms);
         let half = ceiling / 2;
-        // Scale the draw onto 0..=half without modulo bias worth caring about.
-        let spread = (u128::from(half) * u128::from(jitter_draw) / u128::from(u32::MAX)) as u64;
-        Some(ceiling - half + spread)
+        Some(ceiling - half + scale_draw(half, jitter_draw))
     }
+}
+
+/// `⌊half × draw / u32::MAX⌋`, the draw scaled onto `0..=half`, exactly and in
+/// u64: with `half = q × MAX + r`, that is `q × draw + ⌊r × draw / MAX⌋`, and
+/// `r × draw < MAX²` fits. (u128 arithmetic would add compiler_builtins' 128-bit
+/// division, about 1 KB, to the browser build.)
+fn scale_draw(half: u64, draw: u32) -> u64 {
+    let max = u64::from(u32::MAX);
+    let draw = u64::from(draw);
+    half / max * draw + half % max * draw / max
 }
 
 #[cfg(test)]
@@ -97,6 +105,14 @@ mod tests {
         assert_eq!(highs, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
         assert_eq!(b.delay_ms(7, 0), None);
         assert_eq!(b.delay_ms(0, 0), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scaling_the_draw_is_exact(half: u64, draw: u32) {
+            let exact = u128::from(half) * u128::from(draw) / u128::from(u32::MAX);
+            proptest::prop_assert_eq!(u128::from(scale_draw(half, draw)), exact);
+        }
     }
 
     #[test]
