@@ -4,7 +4,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,6 @@ use ff_telemetry_core::{release_name, sentry_environment};
 use futures_util::FutureExt;
 use sentry::{Hub, SentryFutureExt};
 
-use crate::metrics::UNMATCHED_ROUTE;
 use crate::sender::install_crypto_provider;
 
 /// Starts the Sentry client for the backend when `telemetry.backend.sentry.dsn` is
@@ -74,12 +73,7 @@ pub fn init_backend_sentry(
 /// # }
 /// ```
 pub async fn report_server_errors(request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
-        .to_owned();
+    let (method, route) = crate::metrics::method_and_route(&request);
     let parent = Hub::current();
     let hub = parent.client().is_some().then(|| {
         let hub = Arc::new(Hub::new_from_top(parent));

@@ -162,6 +162,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The request's method and route template (`UNMATCHED_ROUTE` when no route
+/// matched): the labels both the metrics and the Sentry layer use, never the path.
+pub(crate) fn method_and_route(request: &Request) -> (String, String) {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+    (request.method().as_str().to_owned(), route.to_owned())
+}
+
 /// Middleware recording `http_request_duration_seconds` for every request. Add it
 /// with `Router::layer` so the route template is known:
 ///
@@ -177,12 +187,7 @@ pub async fn track_http_metrics(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
-        .to_owned();
+    let (method, route) = crate::metrics::method_and_route(&request);
     let response = next.run(request).await;
     telemetry
         .metrics()
