@@ -36,6 +36,7 @@ pub fn run() -> Result<()> {
     let with_debug_files = upload.is_some();
     let out_dir = project_root().join(PKG_DIR);
     wasm_package(&out_dir, with_debug_files)?;
+    minify_glue(&out_dir)?;
     spa(with_debug_files)?;
     step("size");
     report_sizes(&out_dir)?;
@@ -135,6 +136,60 @@ fn wasm_opt(args: &[&str]) -> Result<()> {
     exec(&mut cmd(&bin.to_string_lossy(), &all))
 }
 
+/// Minifies wasm-bindgen's JS glue and the inline snippets in place, each file
+/// on its own so the package keeps its layout: the glue carries every Rust doc
+/// comment as JSDoc (the `.d.ts` keeps them for editors), and minified it is
+/// about 3.6 KB smaller gzipped, which counts against the size budget.
+fn minify_glue(out_dir: &Path) -> Result<()> {
+    step("minify JS glue (rolldown)");
+    let glue = out_dir.join("ff_telemetry_web.js");
+    let snippets = snippet_files(out_dir)?;
+    // The glue imports each snippet by this relative id; it stays an import.
+    let externals: Vec<String> = snippets
+        .iter()
+        .filter_map(|file| file.strip_prefix(out_dir).ok())
+        .map(|rel| format!("./{}", rel.to_string_lossy()))
+        .collect();
+    minify_js(&glue, &externals.join(","))?;
+    snippets.iter().try_for_each(|file| minify_js(file, ""))
+}
+
+/// `file` minified as an ES module by the SPA's own bundler, `externals` left as imports.
+fn minify_js(file: &Path, externals: &str) -> Result<()> {
+    let bin = project_root().join("www/node_modules/.bin/rolldown");
+    let input = file.to_string_lossy().into_owned();
+    let minified = file.with_extension("min.js");
+    let output = minified.to_string_lossy().into_owned();
+    let mut args = vec![
+        input.as_str(),
+        "--minify",
+        "--format",
+        "esm",
+        "--file",
+        &output,
+    ];
+    if !externals.is_empty() {
+        args.extend(["--external", externals]);
+    }
+    exec(&mut cmd(&bin.to_string_lossy(), &args))?;
+    std::fs::rename(&minified, file)
+        .with_context(|| format!("replacing {} with its minified form", file.display()))
+}
+
+/// The inline JS snippets wasm-bindgen wrote (`snippets/<crate>/<file>.js`).
+fn snippet_files(out_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    let snippets = out_dir.join("snippets");
+    if snippets.is_dir() {
+        for crate_dir in std::fs::read_dir(&snippets)? {
+            for file in std::fs::read_dir(crate_dir?.path())? {
+                files.push(file?.path());
+            }
+        }
+    }
+    Ok(files)
+}
+
 /// The demo SPA, importing the package above by name as a user's app would.
 fn spa(hidden_source_maps: bool) -> Result<()> {
     step("demo SPA (vite build)");
@@ -161,14 +216,7 @@ fn workspace_version() -> Result<String> {
 fn report_sizes(out_dir: &Path) -> Result<()> {
     let wasm = gzipped_len(&[out_dir.join("ff_telemetry_web_bg.wasm")])?;
     let mut js_files = vec![out_dir.join("ff_telemetry_web.js")];
-    let snippets = out_dir.join("snippets");
-    if snippets.is_dir() {
-        for crate_dir in std::fs::read_dir(&snippets)? {
-            for file in std::fs::read_dir(crate_dir?.path())? {
-                js_files.push(file?.path());
-            }
-        }
-    }
+    js_files.extend(snippet_files(out_dir)?);
     let js = gzipped_len(&js_files)?;
     let total = wasm + js;
     println!("ff_telemetry_web_bg.wasm      {:>7} bytes gzipped", wasm);
