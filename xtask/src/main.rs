@@ -22,7 +22,7 @@ const HELP: &str = "\
 cargo xtask <task>
 
   setup   install what a fresh Debian machine lacks (idempotent)
-  build   the browser SDK's npm package in npm/pkg (wasm-pack, wasm-opt -Oz)
+  build   the browser SDK's npm package in npm/pkg (wasm-pack, wasm-opt -Os, minified glue)
           and its gzipped size
   demo    build, then run the collector and the platform with the demo SPA
           (arguments go to `ff-telemetry demo`, e.g. --config flowforge.yml, --fresh)
