@@ -28,6 +28,7 @@ cargo xtask <task>
           (arguments go to `ff-telemetry demo`, e.g. --config flowforge.yml, --fresh)
   test    setup, then fmt, clippy, every native test, the wasm32 build of core,
           and the browser and end-to-end suites
+          (`test browser` or `test e2e`: that suite alone, after setup)
   bench   [--quick] [--update-readme] ff-telemetry against posthog-js and
           @sentry/browser, collector ingest, ping gathering: a table on stdout
           and in target/bench/report.md (--update-readme: README Performance)

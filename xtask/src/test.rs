@@ -5,7 +5,16 @@ use anyhow::{Result, bail};
 use crate::shell::{cmd, exec, step};
 use crate::{browser, build, demo, postgres, setup};
 
-pub fn run(_args: &[String]) -> Result<()> {
+/// `cargo xtask test` runs everything; `cargo xtask test browser` or
+/// `cargo xtask test e2e` runs one suite alone, for quicker turns while
+/// working on the SDK (setup is assumed done).
+pub fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("browser") => return browser::run(),
+        Some("e2e") => return end_to_end(),
+        Some(other) => bail!("unknown suite {other:?}: expected browser or e2e"),
+    }
     setup::run()?;
 
     step("format");
