@@ -70,10 +70,15 @@ export function stringEntries(o) {
 export function strings(a) {
   return Array.isArray(a) && a.every((s) => typeof s === "string") ? a : undefined;
 }
+let timeZone;
 export function pageEnv() {
   const w = globalThis, n = w.navigator || {}, s = w.screen || {};
-  let tz;
-  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
+  // Asked once per page: Intl.DateTimeFormat() is the costliest call here.
+  if (timeZone === undefined) {
+    try { timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
+    timeZone = timeZone || null;
+  }
+  const tz = timeZone || undefined;
   const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
   return {
     href: String(w.location && w.location.href || ""), title: w.document && document.title,
@@ -82,6 +87,7 @@ export function pageEnv() {
     dnt: dnt === "1" || dnt === "yes",
   };
 }
+export function href() { return String(globalThis.location && location.href || ""); }
 export function resolveUrl(to) {
   try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
 }
@@ -131,6 +137,8 @@ extern "C" {
     fn strings_js(array: &JsValue) -> Option<Vec<String>>;
     #[wasm_bindgen(js_name = pageEnv)]
     fn page_env_js() -> EnvSnapshot;
+    /// `location.href`.
+    pub fn href() -> String;
     #[wasm_bindgen(js_name = resolveUrl)]
     fn resolve_url_js(to: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = mergeProps)]
@@ -217,11 +225,25 @@ pub fn random_bytes() -> [u8; 10] {
     out
 }
 
-/// Fills `out` from `crypto.getRandomValues`.
+thread_local! {
+    /// Random bytes drawn ahead, so that an event (several ids) costs one
+    /// call to `crypto.getRandomValues` in a while rather than one per id.
+    static RANDOM_POOL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Bytes fetched from `crypto.getRandomValues` per refill of the pool.
+const RANDOM_POOL_REFILL: usize = 256;
+
+/// Fills `out` from `crypto.getRandomValues` (by way of a pool).
 pub fn fill_random(out: &mut [u8]) {
-    let bytes = random_bytes_js(out.len());
-    let n = bytes.len().min(out.len());
-    out[..n].copy_from_slice(&bytes[..n]);
+    RANDOM_POOL.with_borrow_mut(|pool| {
+        for o in out {
+            if pool.is_empty() {
+                *pool = random_bytes_js(RANDOM_POOL_REFILL);
+            }
+            *o = pool.pop().unwrap_or_default();
+        }
+    });
 }
 
 /// An error as thrown (an `Error`, or any value), or the `ErrorEvent` or
@@ -339,22 +361,36 @@ pub fn event_json(
     user: &UserProperties<'_>,
 ) -> Result<String, WebError> {
     let core = json::to_string(&event.properties);
-    let merged = merge_props_js(
-        &core,
+    let adds_nothing = [
         user.properties,
         user.groups,
         user.set,
         user.set_once,
         user.group_set,
-    )
-    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))?;
+    ]
+    .iter()
+    .all(|v| v.is_undefined() || v.is_null());
+    let properties = if adds_nothing {
+        // Route changes, mostly: no JSON round trip through JavaScript.
+        core
+    } else {
+        merge_props_js(
+            &core,
+            user.properties,
+            user.groups,
+            user.set,
+            user.set_once,
+            user.group_set,
+        )
+        .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))?
+    };
     let event = CaptureEvent {
         event: event.event,
         uuid: event.uuid,
         timestamp: event.timestamp,
         distinct_id: event.distinct_id,
         api_key: event.api_key,
-        properties: RawJson(merged),
+        properties: RawJson(properties),
     };
     Ok(json::to_string(&event))
 }

@@ -1,7 +1,7 @@
 //! The PostHog client in the page: drives the core [`Client`] and [`Outbox`]
 //! from browser events, timers and HTTP answers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::posthog::{
@@ -52,6 +52,11 @@ pub struct PosthogClient {
     state: RefCell<State>,
     listeners: RefCell<Listeners>,
     timer: RefCell<Option<Timer>>,
+    /// When the armed timer fires; `None` once it has (or when none is armed).
+    timer_due: Cell<Option<UnixMs>>,
+    /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
+    saver: Closure<dyn FnMut()>,
+    save_pending: Cell<bool>,
 }
 
 impl std::fmt::Debug for PosthogClient {
@@ -75,6 +80,9 @@ struct State {
     token: String,
     state_key: String,
     queue_key: String,
+    /// Whether the "queue full" warning was given since the last delivery:
+    /// a burst that overflows the queue warns once, not once per event.
+    warned_queue_full: bool,
 }
 
 impl PosthogClient {
@@ -116,8 +124,18 @@ impl PosthogClient {
             // Events from an earlier page load have waited long enough.
             outbox.handle_flush(now);
         }
-        let this = Rc::new_cyclic(|me| PosthogClient {
+        let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
+            saver: {
+                let weak = me.clone();
+                Closure::new(move || {
+                    if let Some(this) = weak.upgrade() {
+                        crate::panic::guarded(|| this.save_if_pending());
+                    }
+                })
+            },
+            save_pending: Cell::new(false),
+            timer_due: Cell::new(None),
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -127,6 +145,7 @@ impl PosthogClient {
                 token,
                 state_key,
                 queue_key,
+                warned_queue_full: false,
             }),
             listeners: RefCell::new(Listeners::default()),
             timer: RefCell::new(None),
@@ -264,6 +283,7 @@ impl PosthogClient {
 
     /// Removes every listener and timer this client added to the page.
     pub fn detach(&self) {
+        self.save_if_pending();
         self.listeners.borrow_mut().remove_all();
         if let (Some(window), Some((id, _))) = (web_sys::window(), self.timer.borrow_mut().take()) {
             window.clear_timeout_with_handle(id);
@@ -384,17 +404,15 @@ impl PosthogClient {
             Err(e) => return warn(&format!("event dropped: {e}")),
         };
         let n_bytes = json.len();
-        let n_dropped = self
-            .state
-            .borrow_mut()
-            .outbox
-            .handle_enqueue(js::now(), json, n_bytes);
-        if n_dropped > 0 {
-            warn(&format!(
-                "queue full: dropped the {n_dropped} oldest events"
-            ));
+        let warn_queue_full = {
+            let mut state = self.state.borrow_mut();
+            let n_dropped = state.outbox.handle_enqueue(js::now(), json, n_bytes);
+            n_dropped > 0 && !std::mem::replace(&mut state.warned_queue_full, true)
+        };
+        if warn_queue_full {
+            warn("queue full: dropping the oldest events until the server catches up");
         }
-        self.save();
+        self.save_soon();
         self.schedule();
     }
 
@@ -428,6 +446,9 @@ impl PosthogClient {
             status,
             u32::from_le_bytes([a, b, c, d]),
         );
+        if let BatchOutcome::Delivered(_) = outcome {
+            self.state.borrow_mut().warned_queue_full = false;
+        }
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
             warn(&format!("{n} events dropped: the server answered {status}"));
@@ -440,16 +461,23 @@ impl PosthogClient {
         let Some(window) = web_sys::window() else {
             return;
         };
+        let due = self.state.borrow().outbox.poll_timeout();
+        if due.is_some() && self.timer_due.get() == due {
+            // Armed for that time already: a burst of events re-arms nothing.
+            return;
+        }
         if let Some((id, _)) = self.timer.borrow_mut().take() {
             window.clear_timeout_with_handle(id);
         }
-        let Some(at) = self.state.borrow().outbox.poll_timeout() else {
+        self.timer_due.set(None);
+        let Some(at) = due else {
             return;
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
         let weak = self.me.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(this) = weak.upgrade() {
+                this.timer_due.set(None);
                 crate::panic::guarded(|| {
                     wasm_bindgen_futures::spawn_local(PosthogClient::pump(this.clone()));
                 });
@@ -460,6 +488,7 @@ impl PosthogClient {
             delay,
         ) {
             *self.timer.borrow_mut() = Some((id, callback));
+            self.timer_due.set(due);
         }
     }
 
@@ -467,8 +496,28 @@ impl PosthogClient {
         raw_batch_body(&state.token, &js::now().to_rfc3339(), events)
     }
 
+    /// Persists at the end of the current task (a microtask): a burst of events
+    /// (a loop of route changes, say) writes `localStorage` once rather than
+    /// once per event, and the write still lands before the page can go away.
+    fn save_soon(&self) {
+        if !self.state.borrow().persist || self.save_pending.replace(true) {
+            return;
+        }
+        match web_sys::window() {
+            Some(window) => window.queue_microtask(self.saver.as_ref().unchecked_ref()),
+            None => self.save(),
+        }
+    }
+
+    fn save_if_pending(&self) {
+        if self.save_pending.get() {
+            self.save();
+        }
+    }
+
     /// Persists the client state and the unsent events (unless storing nothing).
     fn save(&self) {
+        self.save_pending.set(false);
         let state = self.state.borrow();
         if !state.persist {
             return;

@@ -129,7 +129,7 @@ impl SentryClient {
     pub fn route_changed(&self, to: &str) {
         {
             let mut sentry = self.sentry.borrow_mut();
-            sentry.set_page_url(&js::page_env().location_href);
+            sentry.set_page_url(&js::href());
             sentry.handle_route_change(js::now(), to, &entropy());
         }
         self.drain();

@@ -24,6 +24,22 @@ export function currentPath() { return location.pathname + location.search; }
 export function storedKeysContaining(text) {
   return Object.keys(localStorage).filter((k) => k.includes(text)).length;
 }
+let counted = { warnings: 0, writes: 0 };
+export function countWarningsAndWrites(warningText, keyText) {
+  counted = { warnings: 0, writes: 0 };
+  const warn = console.warn, setItem = Storage.prototype.setItem;
+  console.warn = function (...args) {
+    if (String(args[0]).includes(warningText)) counted.warnings++;
+    return warn.apply(this, args);
+  };
+  Storage.prototype.setItem = function (key, value) {
+    if (String(key).includes(keyText)) counted.writes++;
+    return setItem.call(this, key, value);
+  };
+  return () => { console.warn = warn; Storage.prototype.setItem = setItem; };
+}
+export function countedWarnings() { return counted.warnings; }
+export function countedWrites() { return counted.writes; }
 export function setConfigScript(json) {
   let el = document.getElementById("ff-telemetry-config");
   if (!el) {
@@ -46,6 +62,15 @@ extern "C" {
     fn stored_keys_containing(text: &str) -> u32;
     #[wasm_bindgen(js_name = setConfigScript)]
     fn set_config_script(json: &str);
+    /// Counts `console.warn` calls containing `warning_text` and
+    /// `localStorage.setItem` calls on keys containing `key_text`; returns
+    /// the function that stops counting.
+    #[wasm_bindgen(js_name = countWarningsAndWrites)]
+    fn count_warnings_and_writes(warning_text: &str, key_text: &str) -> js_sys::Function;
+    #[wasm_bindgen(js_name = countedWarnings)]
+    fn counted_warnings() -> u32;
+    #[wasm_bindgen(js_name = countedWrites)]
+    fn counted_writes() -> u32;
 }
 
 fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
@@ -408,5 +433,37 @@ async fn a_refused_batch_is_dropped_not_retried() {
         names(&delivered(rx, &token).await),
         ["accepted"],
         "the refused event is not resent"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
+    let Some(rx) = receiver() else { return };
+    let token = token("burst");
+    let t = start(&config(rx, &token, false));
+    let stop_counting = count_warnings_and_writes("queue full", &format!("{token}_queue"));
+    for _ in 0..1_500 {
+        t.capture(s("burst"), None, None);
+    }
+    let (warnings, writes_during_the_burst) = (counted_warnings(), counted_writes());
+    // The save is a microtask: it has run once this await has resumed.
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::UNDEFINED))
+        .await
+        .expect("resolves");
+    let writes_after_the_task = counted_writes();
+    let _ = stop_counting.call0(&JsValue::NULL);
+    assert_eq!(
+        warnings, 1,
+        "1,500 events into a queue of 1,000: one warning"
+    );
+    assert_eq!(writes_during_the_burst, 0);
+    assert_eq!(writes_after_the_task, 1, "the burst is saved once");
+    flush(&t).await;
+    drop(t);
+    let events = delivered(rx, &token).await;
+    assert_eq!(
+        events.len(),
+        1_000,
+        "the newest 1,000 are kept and delivered"
     );
 }

@@ -20,6 +20,10 @@ pub struct OutboxLimits {
     pub batch_max_events: usize,
     /// Most bytes in one request, before compression.
     pub batch_max_bytes: usize,
+    /// This many waiting events are sent at once instead of after the flush
+    /// interval. Below `batch_max_events`, so that what piles up behind a
+    /// batch in flight (a burst of events) leaves in one bigger request.
+    pub send_at_once_events: usize,
     /// How long an event may wait for companions before a send.
     pub flush_interval_ms: u64,
     /// When to retry a failed send.
@@ -28,13 +32,15 @@ pub struct OutboxLimits {
 
 impl Default for OutboxLimits {
     /// 1,000 events or 1 MiB kept (so the queue fits in `localStorage`), at most
-    /// 100 events or 512 KiB per request, a send every 3 s.
+    /// 1,000 events or 512 KiB per request, a send every 3 s or as soon as 100
+    /// events wait.
     fn default() -> Self {
         OutboxLimits {
             max_events: 1_000,
             max_bytes: 1024 * 1024,
-            batch_max_events: 100,
+            batch_max_events: 1_000,
             batch_max_bytes: 512 * 1024,
+            send_at_once_events: 100,
             flush_interval_ms: 3 * UnixMs::SECOND,
             backoff: Backoff::default(),
         }
@@ -77,6 +83,8 @@ pub struct Outbox<T> {
     n_bytes: usize,
     /// Events at the front that were handed out by `poll_batch` and not yet answered.
     n_in_flight: usize,
+    /// Their bytes, so the bytes waiting behind them are known without a walk.
+    n_in_flight_bytes: usize,
     /// When the next batch is due; `None` when empty.
     next_send_at: Option<UnixMs>,
     n_failures: u32,
@@ -90,6 +98,7 @@ impl<T: Clone> Outbox<T> {
             entries: VecDeque::new(),
             n_bytes: 0,
             n_in_flight: 0,
+            n_in_flight_bytes: 0,
             next_send_at: None,
             n_failures: 0,
         }
@@ -135,11 +144,12 @@ impl<T: Clone> Outbox<T> {
         if self.n_in_flight > 0 || self.next_send_at.is_none_or(|at| now < at) {
             return None;
         }
-        let n = self.batch_len(0);
+        let (n, n_bytes) = self.batch_len();
         if n == 0 {
             return None;
         }
         self.n_in_flight = n;
+        self.n_in_flight_bytes = n_bytes;
         Some(
             self.entries
                 .iter()
@@ -156,6 +166,7 @@ impl<T: Clone> Outbox<T> {
     pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
         let n = self.n_in_flight;
         self.n_in_flight = 0;
+        self.n_in_flight_bytes = 0;
         let retry_at = match verdict(status) {
             Verdict::Delivered => None,
             Verdict::Drop => None,
@@ -205,6 +216,7 @@ impl<T: Clone> Outbox<T> {
         }
         self.n_bytes = 0;
         self.n_in_flight = 0;
+        self.n_in_flight_bytes = 0;
         self.next_send_at = None;
         self.n_failures = 0;
         chunks
@@ -241,11 +253,11 @@ impl<T: Clone> Outbox<T> {
         self.n_in_flight > 0
     }
 
-    /// How many events from `start` fit in one request.
-    fn batch_len(&self, start: usize) -> usize {
+    /// How many of the first events fit in one request, and their bytes.
+    fn batch_len(&self) -> (usize, usize) {
         let mut n = 0;
         let mut bytes = 0;
-        for (_, b) in self.entries.iter().skip(start) {
+        for (_, b) in &self.entries {
             if n == self.limits.batch_max_events
                 || (n > 0 && bytes + b > self.limits.batch_max_bytes)
             {
@@ -254,18 +266,15 @@ impl<T: Clone> Outbox<T> {
             n += 1;
             bytes += b;
         }
-        n
+        (n, bytes)
     }
 
+    /// Whether enough waits behind the batch in flight to send it at once
+    /// (checked on every enqueue, so in constant time).
     fn waiting_batch_is_full(&self) -> bool {
         let waiting = self.entries.len() - self.n_in_flight;
-        let bytes: usize = self
-            .entries
-            .iter()
-            .skip(self.n_in_flight)
-            .map(|(_, b)| b)
-            .sum();
-        waiting >= self.limits.batch_max_events || bytes >= self.limits.batch_max_bytes
+        let bytes = self.n_bytes - self.n_in_flight_bytes;
+        waiting >= self.limits.send_at_once_events || bytes >= self.limits.batch_max_bytes
     }
 
     fn remove_front(&mut self, n: usize) {
@@ -285,6 +294,7 @@ mod tests {
             max_bytes: 1_000,
             batch_max_events: 3,
             batch_max_bytes: 300,
+            send_at_once_events: 3,
             flush_interval_ms: 3_000,
             backoff: Backoff {
                 base_ms: 1_000,
@@ -312,6 +322,31 @@ mod tests {
             BatchOutcome::Delivered(3)
         );
         assert_eq!(o.poll_batch(UnixMs(30)), Some(vec![4]));
+    }
+
+    #[test]
+    fn what_piles_up_behind_a_batch_in_flight_leaves_in_one_bigger_request() {
+        let mut o = Outbox::new(OutboxLimits {
+            max_events: 100,
+            batch_max_events: 50,
+            send_at_once_events: 2,
+            ..limits()
+        });
+        o.handle_enqueue(UnixMs(0), 0, 1);
+        o.handle_enqueue(UnixMs(0), 1, 1);
+        assert_eq!(
+            o.poll_batch(UnixMs(0)),
+            Some(vec![0, 1]),
+            "2 waiting: due now"
+        );
+        for e in 2..12 {
+            assert_eq!(o.handle_enqueue(UnixMs(1), e, 1), 0);
+        }
+        assert_eq!(
+            o.handle_response(UnixMs(2), 200, 0),
+            BatchOutcome::Delivered(2)
+        );
+        assert_eq!(o.poll_batch(UnixMs(2)), Some((2..12).collect()));
     }
 
     #[test]
