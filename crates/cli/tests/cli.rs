@@ -14,6 +14,7 @@ telemetry:
   url: ping.example.com
   frontend:
     sentry: {dsn: nope}
+    plausible: {domain: example.com}
 ";
 
 fn ff_telemetry(args: &[&str], dir: &Path) -> Output {
@@ -46,7 +47,9 @@ fn check_config_prints_every_problem_with_its_path_and_fails() {
         "error: port: expected a port number",
         "error: license.type: expected CE, EE or DEV",
         "warning: colour: unknown key, ignored",
-        "5 error(s), 1 warning(s)",
+        // A telemetry warning is shown even though that section has errors.
+        "warning: telemetry.frontend.plausible: deprecated",
+        "5 error(s), 2 warning(s)",
     ] {
         assert!(stdout.contains(line), "{line} missing from:\n{stdout}");
     }

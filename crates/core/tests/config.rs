@@ -269,7 +269,7 @@ fn all_problems_are_reported_at_once() {
       enabled: 'yes'
 ";
     let errs = errors(yml);
-    let paths: Vec<&str> = errs.0.iter().map(|e| e.path.as_str()).collect();
+    let paths: Vec<&str> = errs.errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
         paths,
         [
@@ -283,7 +283,7 @@ fn all_problems_are_reported_at_once() {
             "telemetry.backend.prometheus.enabled",
         ]
     );
-    assert!(matches!(errs.0[0].problem, Problem::WrongType { .. }));
+    assert!(matches!(errs.errors[0].problem, Problem::WrongType { .. }));
 }
 
 mod no_panic {

@@ -128,7 +128,8 @@ pub fn load_flowforge_yml(text: &str) -> Result<LoadedFile, FileErrors> {
             Some(loaded.config)
         }
         Err(e) => {
-            errors.extend(e.0.iter().map(ToString::to_string));
+            errors.extend(e.errors.iter().map(ToString::to_string));
+            warnings.extend(e.warnings.iter().map(ConfigWarning::to_string));
             None
         }
     };

@@ -106,13 +106,20 @@ pub struct ConfigError {
     pub problem: Problem,
 }
 
-/// Every problem found in one file, in document order.
+/// Every problem found in one file, in document order, and the warnings
+/// found alongside them (so an administrator fixing the errors sees those too).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
+pub struct ConfigErrors {
+    /// What stops the config from being used; never empty.
+    pub errors: Vec<ConfigError>,
+    /// What would only have been warned about.
+    pub warnings: Vec<ConfigWarning>,
+}
 
 impl fmt::Display for ConfigErrors {
+    /// The errors, one per line (the warnings are not errors).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.errors.iter().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }

@@ -33,12 +33,17 @@ pub struct LoadedConfig {
 /// assert_eq!(loaded.warnings[0].path.as_str(), "telemetry.frontend.plausible");
 ///
 /// let errors = parse_flowforge_yml("telemetry:\n  url: ping.example.com\n  enabled: 1\n").unwrap_err();
-/// assert_eq!(errors.0.len(), 2);
+/// assert_eq!(errors.errors.len(), 2);
 /// ```
 pub fn parse_flowforge_yml(text: &str) -> Result<LoadedConfig, ConfigErrors> {
     let root: Value = match serde_yaml_ng::from_str(text) {
         Ok(v) => v,
-        Err(e) => return Err(ConfigErrors(vec![syntax_error(text, &e)])),
+        Err(e) => {
+            return Err(ConfigErrors {
+                errors: vec![syntax_error(text, &e)],
+                warnings: Vec::new(),
+            });
+        }
     };
     let mut walk = Walk::default();
     let root_path = YamlPath::root();
@@ -59,7 +64,10 @@ pub fn parse_flowforge_yml(text: &str) -> Result<LoadedConfig, ConfigErrors> {
             warnings: walk.warnings,
         })
     } else {
-        Err(ConfigErrors(walk.errors))
+        Err(ConfigErrors {
+            errors: walk.errors,
+            warnings: walk.warnings,
+        })
     }
 }
 
