@@ -113,7 +113,8 @@ impl Platform {
         };
         let host = HostInfo {
             version: PLATFORM_VERSION.to_owned(),
-            runtime: concat!("rust ", env!("CARGO_PKG_RUST_VERSION")).to_owned(),
+            // The compiler that built this binary (see build.rs).
+            runtime: concat!("rust ", env!("FF_RUSTC_VERSION")).to_owned(),
             license: config.license.clone(),
             platform_config: config.features.clone(),
         };

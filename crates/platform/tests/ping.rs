@@ -120,6 +120,17 @@ async fn startup_ping_arrives_at_a_real_receiver_with_the_database_counts() {
         env.flowforge.as_deref(),
         Some(ff_platform::PLATFORM_VERSION)
     );
+    // The runtime is the compiler that built the platform: "rust 1.95.0".
+    let runtime = env.nodejs.unwrap();
+    let version = runtime.strip_prefix("rust ").unwrap();
+    assert_eq!(version.split('.').count(), 3, "{runtime}");
+    assert!(
+        version
+            .split(['.', '-'])
+            .next()
+            .is_some_and(|major| major.parse::<u32>().is_ok()),
+        "{runtime}"
+    );
     // The preview is the same code path: the same JSON.
     let preview = admin_get(&platform, "/api/v1/admin/telemetry/preview").await;
     assert_eq!(
