@@ -92,17 +92,25 @@ async fn oversized_bodies_get_413_in_json() {
     assert_eq!(answer.status, 200, "{}", answer.error());
 }
 
-#[tokio::test]
-async fn a_body_that_never_arrives_times_out_with_408() {
+/// A collector with a 300 ms request timeout and a client that sent it only
+/// `start` of a request and then went quiet (the database is returned so its
+/// directory lives as long as the test).
+async fn stalled_request(start: &[u8]) -> (TestDb, Running, tokio::net::TcpStream) {
     let db = sqlite();
     let mut config = db.config();
     config.request_timeout = Duration::from_millis(300);
     let running = Running::start(&config).await;
     let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
-    stream
-        .write_all(b"POST /ping HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"instanceId\"")
-        .await
-        .unwrap();
+    stream.write_all(start).await.unwrap();
+    (db, running, stream)
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_times_out_with_408() {
+    let (_db, running, mut stream) = stalled_request(
+        b"POST /ping HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"instanceId\"",
+    )
+    .await;
     let mut response = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), async {
         let mut chunk = [0u8; 1024];
@@ -124,15 +132,7 @@ async fn a_body_that_never_arrives_times_out_with_408() {
 
 #[tokio::test]
 async fn headers_that_never_finish_get_the_connection_closed() {
-    let db = sqlite();
-    let mut config = db.config();
-    config.request_timeout = Duration::from_millis(300);
-    let running = Running::start(&config).await;
-    let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
-    stream
-        .write_all(b"POST /ping HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    let (_db, running, mut stream) = stalled_request(b"POST /ping HTTP/1.1\r\nHost: x\r\n").await;
     let mut response = Vec::new();
     let read =
         tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut response)).await;

@@ -86,19 +86,24 @@ async fn run_virtual_days(platforms: &[&Platform], start: UnixMs, days: u64) {
     }
 }
 
+/// Runs the platform's scheduler on the real clock until its startup ping is
+/// sent (the counter moves once the whole slot is done, outcome recorded).
+async fn run_until_the_startup_ping(platform: &Platform) {
+    let task = scheduler(platform, Arc::new(SystemClock), "a").spawn();
+    wait_until("the startup ping", async || {
+        counter(platform, "ff_telemetry_pings_sent_total") == 1
+    })
+    .await;
+    task.abort();
+}
+
 #[tokio::test]
 async fn startup_ping_arrives_at_a_real_receiver_with_the_database_counts() {
     let receiver = Receiver::start(StatusCode::OK).await;
     let db = sqlite();
     let yml = telemetry_yml(&receiver.url, "license: {id: lic-42, type: DEV}\n");
     let platform = platform(&db, &yml, true, None).await;
-    let task = scheduler(&platform, Arc::new(SystemClock), "a").spawn();
-    // The counter moves once the whole slot is done, outcome recorded.
-    wait_until("the startup ping", async || {
-        counter(&platform, "ff_telemetry_pings_sent_total") == 1
-    })
-    .await;
-    task.abort();
+    run_until_the_startup_ping(&platform).await;
 
     assert_eq!(receiver.bodies().len(), 1);
     let body = &receiver.bodies()[0];
@@ -151,12 +156,7 @@ async fn licensed_and_opted_out_still_sends() {
         "  enabled: false\nlicense: {id: lic-1, type: EE}\n",
     );
     let platform = platform(&db, &yml, true, Some(false)).await;
-    let task = scheduler(&platform, Arc::new(SystemClock), "a").spawn();
-    wait_until("the startup ping", async || {
-        counter(&platform, "ff_telemetry_pings_sent_total") == 1
-    })
-    .await;
-    task.abort();
+    run_until_the_startup_ping(&platform).await;
     assert_eq!(receiver.bodies().len(), 1);
     let status = admin_get(&platform, "/api/v1/admin/telemetry").await;
     assert_eq!(status["enabled"], true, "licensed installs read enabled");
