@@ -11,9 +11,12 @@ use anyhow::{Context, Result};
 use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
+use crate::short_names::{self, Renaming};
 
 /// Where the wasm-bindgen output goes (gitignored; the npm package imports it).
 pub const PKG_DIR: &str = "npm/pkg";
+/// wasm-bindgen's name for the glue (`<name>.js`) and module (`<name>_bg.wasm`).
+const GLUE_NAME: &str = "ff_telemetry_web";
 /// Where the built demo SPA goes (gitignored; the platform serves it).
 pub const SPA_DIST: &str = "www/dist";
 /// Where the wasm debug file for Sentry goes when a token is set.
@@ -100,8 +103,9 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
     // -Os, not -Oz: on this module -Os output is larger raw but 172 bytes
     // smaller gzipped, which is what the browser downloads (measured with
     // binaryen 132). The target_features section only matters to linkers.
-    step("wasm-opt -Os");
-    let wasm = out_dir.join("ff_telemetry_web_bg.wasm");
+    // Imports and exports get short names in the same run (see short_names).
+    step("wasm-opt -Os, short import and export names");
+    let wasm = out_dir.join(format!("{GLUE_NAME}_bg.wasm"));
     let wasm_arg = wasm.to_string_lossy().into_owned();
     if with_debug_file {
         // Optimise keeping DWARF (-g), keep that as the debug file, then strip only
@@ -110,7 +114,8 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
         let debug_file = project_root().join(WASM_DEBUG_FILE);
         let debug_arg = debug_file.to_string_lossy().into_owned();
         std::fs::create_dir_all(debug_file.parent().unwrap_or(Path::new(".")))?;
-        wasm_opt(&["-Os", "-g", "-o", &debug_arg, &wasm_arg])?;
+        let renaming = wasm_opt_renaming(&["-Os", "-g", "-o", &debug_arg, &wasm_arg])?;
+        renaming.apply(out_dir, GLUE_NAME)?;
         wasm_opt(&[
             "--strip-debug",
             "--strip-producers",
@@ -120,7 +125,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
             &debug_arg,
         ])
     } else {
-        wasm_opt(&[
+        let renaming = wasm_opt_renaming(&[
             "-Os",
             "--strip-debug",
             "--strip-producers",
@@ -128,8 +133,28 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
             "-o",
             &wasm_arg,
             &wasm_arg,
-        ])
+        ])?;
+        renaming.apply(out_dir, GLUE_NAME)
     }
+}
+
+/// `wasm_opt` that also shortens import and export names, and the renaming.
+fn wasm_opt_renaming(args: &[&str]) -> Result<Renaming> {
+    let mut all: Vec<&str> = WASM_FEATURES.to_vec();
+    all.push(short_names::WASM_OPT_FLAG);
+    all.extend_from_slice(args);
+    let bin = project_root().join("www/node_modules/.bin/wasm-opt");
+    let mut wasm_opt = cmd(&bin.to_string_lossy(), &all);
+    println!("$ {} {}", bin.display(), all.join(" "));
+    let out = wasm_opt.output().context("could not start wasm-opt")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "wasm-opt failed with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Renaming::parse(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// npm's binaryen: Debian's wasm-opt (108) turns wasm-bindgen's externref table into
@@ -147,7 +172,7 @@ fn wasm_opt(args: &[&str]) -> Result<()> {
 /// about 3.6 KB smaller gzipped, which counts against the size budget.
 fn minify_glue(out_dir: &Path) -> Result<()> {
     step("minify JS glue (rolldown)");
-    let glue = out_dir.join("ff_telemetry_web.js");
+    let glue = out_dir.join(format!("{GLUE_NAME}.js"));
     let snippets = snippet_files(out_dir)?;
     // The glue imports each snippet by this relative id; it stays an import.
     let externals: Vec<String> = snippets
@@ -219,8 +244,8 @@ fn workspace_version() -> Result<String> {
 }
 
 fn report_sizes(out_dir: &Path) -> Result<()> {
-    let wasm = gzipped_len(&[out_dir.join("ff_telemetry_web_bg.wasm")])?;
-    let mut js_files = vec![out_dir.join("ff_telemetry_web.js")];
+    let wasm = gzipped_len(&[out_dir.join(format!("{GLUE_NAME}_bg.wasm"))])?;
+    let mut js_files = vec![out_dir.join(format!("{GLUE_NAME}.js"))];
     js_files.extend(snippet_files(out_dir)?);
     let js = gzipped_len(&js_files)?;
     let total = wasm + js;
