@@ -148,7 +148,8 @@ impl std::str::FromStr for Dsn {
         }
         let authority = parse_authority(scheme, host_port)?;
         if let Some(i) = rest.find(['?', '#']) {
-            return Err(DsnError::TrailingGarbage(rest[i..].to_owned()));
+            let garbage = rest.get(i..).unwrap_or_default(); // `get`: no panic path
+            return Err(DsnError::TrailingGarbage(garbage.to_owned()));
         }
         let (path_prefix, project_id) = rest.rsplit_once('/').unwrap_or(("", ""));
         if project_id.is_empty() {

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text;
+
 /// Why a string is not an acceptable `http`/`https` URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
@@ -150,21 +152,21 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(UrlError::BadCharacter);
     }
-    let after_scheme = match s.find("://") {
-        Some(i) => &s[i + 3..],
-        None => return Err(UrlError::BadScheme),
+    let Some((_, after_scheme)) = text::split_once(s, "://") else {
+        return Err(UrlError::BadScheme);
     };
-    let end = after_scheme
-        .find(['/', '?', '#'])
-        .unwrap_or(after_scheme.len());
-    Ok((&after_scheme[..end], &after_scheme[end..]))
+    Ok(text::split_before(after_scheme, &['/', '?', '#']))
 }
 
 /// Parses `host[:port]` (userinfo already removed).
 pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
     let (host, port) = if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| r.find(']')) {
-        let host = &host_port[..v6_end + 2];
-        (host, host_port[v6_end + 2..].strip_prefix(':'))
+        // `split_at_checked`, here and below `get`, instead of indexing: no panic
+        // path, which keeps `slice_error_fail` out of the browser build.
+        let (host, after_host) = host_port
+            .split_at_checked(v6_end + 2)
+            .unwrap_or((host_port, ""));
+        (host, after_host.strip_prefix(':'))
     } else {
         match host_port.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -176,9 +178,11 @@ pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authori
     }
     let valid_host = if host.starts_with('[') {
         host.len() > 2
-            && host[1..host.len() - 1]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            && host.get(1..host.len() - 1).is_some_and(|inside| {
+                inside
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            })
     } else {
         host.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
@@ -231,6 +235,8 @@ mod tests {
             ("https://host:0", UrlError::BadPort("0".into())),
             ("https://host:", UrlError::BadPort("".into())),
             ("https://ho$t", UrlError::BadHost("ho$t".into())),
+            // Used to panic: the bracket check sliced inside the `é`.
+            ("https://[é", UrlError::BadHost("[é".into())),
         ];
         for (input, want) in cases {
             assert_eq!(input.parse::<HttpUrl>(), Err(want), "{input}");

@@ -6,6 +6,7 @@ use super::pageview::{NavigationSource, PageEvent, PageviewTracker, ScrollSample
 use super::properties::{EventProperties, describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
+use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
@@ -146,10 +147,11 @@ fn escape(s: &str) -> String {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("%0D", "\r")
-        .replace("%09", "\t")
-        .replace("%0A", "\n")
-        .replace("%25", "%")
+    let mut unescaped = s.to_owned();
+    for (escaped, raw) in [("%0D", "\r"), ("%09", "\t"), ("%0A", "\n"), ("%25", "%")] {
+        unescaped = text::replace(&unescaped, escaped, raw);
+    }
+    unescaped
 }
 
 /// What the browser knows about the page when something is captured.

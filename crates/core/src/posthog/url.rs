@@ -1,5 +1,7 @@
 //! Removing secrets and personal data from URLs before they leave the browser.
 
+use crate::text;
+
 /// Query parameters whose values are replaced by [`MASK`], compared without case.
 ///
 /// Credentials and OAuth round-trip values, personal data, and the click ids
@@ -91,7 +93,7 @@ pub fn sanitize_url(url: &str) -> String {
 /// Whether `value` (possibly percent-encoded) looks like an email address:
 /// something, an `@`, and a dotted domain.
 pub fn looks_like_email(value: &str) -> bool {
-    let decoded = value.replace("%40", "@").replace("%2540", "@");
+    let decoded = text::replace(&text::replace(value, "%40", "@"), "%2540", "@");
     let Some((local, domain)) = decoded.rsplit_once('@') else {
         return false;
     };
@@ -107,19 +109,12 @@ pub fn looks_like_email(value: &str) -> bool {
 /// Scheme and authority (without user info) and the path, with email-looking
 /// path segments masked.
 fn sanitize_origin_and_path(s: &str) -> String {
-    let Some(scheme_end) = s.find("://") else {
+    let Some((scheme, after_scheme)) = text::split_once(s, "://") else {
         return sanitize_path(s);
     };
-    let after = &s[scheme_end + 3..];
-    let authority_end = after.find('/').unwrap_or(after.len());
-    let authority = &after[..authority_end];
+    let (authority, path) = text::split_before(after_scheme, &['/']);
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!(
-        "{}{}{}",
-        &s[..scheme_end + 3],
-        host,
-        sanitize_path(&after[authority_end..])
-    )
+    format!("{scheme}://{host}{}", sanitize_path(path))
 }
 
 fn sanitize_path(path: &str) -> String {

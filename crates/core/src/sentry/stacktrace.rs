@@ -6,6 +6,7 @@
 
 use super::filter::{MAX_VALUE_CHARS, truncate_chars};
 use super::protocol::{Frame, Stacktrace};
+use crate::text;
 
 /// Frames kept from one stack, the newest ones (Sentry's own limit).
 pub const MAX_FRAMES: usize = 50;
@@ -60,7 +61,10 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
 fn parse_v8_line(line: &str) -> Option<Frame> {
     let rest = line.strip_prefix("at ")?.trim();
     let rest = rest.strip_prefix("async ").unwrap_or(rest);
-    let (function, location) = match rest.strip_suffix(')').and_then(|r| r.split_once(" (")) {
+    let (function, location) = match rest
+        .strip_suffix(')')
+        .and_then(|r| text::split_once(r, " ("))
+    {
         Some((function, location)) => (Some(function), location),
         None => (None, rest),
     };
@@ -86,10 +90,10 @@ fn parse_gecko_line(line: &str) -> Option<Frame> {
     let (function, location) = line.split_once('@')?;
     // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
     let function = function.rsplit_once('*').map_or(function, |(_, f)| f);
-    let location = match location.split_once(" line ") {
+    let location = match text::split_once(location, " line ") {
         // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
         // calling script and line.
-        Some((url, after)) if !after.contains(":wasm-function[") => {
+        Some((url, after)) if !text::contains(after, ":wasm-function[") => {
             let line_number = after.split(' ').next().and_then(|n| n.parse().ok());
             let function = if function.is_empty() {
                 "eval"
@@ -131,7 +135,7 @@ fn parse_location(location: &str) -> Option<Frame> {
         },
         None => (location, None, None),
     };
-    if lineno.is_none() && !is_native(filename) && !filename.contains("://") {
+    if lineno.is_none() && !is_native(filename) && !text::contains(filename, "://") {
         // A frame location is a URL or a native marker; anything else is a
         // message line that happened to contain `@`.
         return None;
@@ -146,9 +150,8 @@ fn parse_location(location: &str) -> Option<Frame> {
 }
 
 fn parse_wasm_location(location: &str) -> Option<Frame> {
-    let start = location.find("wasm-function[")?;
-    let (module, wasm) = location.split_at(start);
-    let (index, addr) = wasm.strip_prefix("wasm-function[")?.split_once("]:")?;
+    let (module, wasm) = text::split_once(location, "wasm-function[")?;
+    let (index, addr) = text::split_once(wasm, "]:")?;
     if !index.bytes().all(|b| b.is_ascii_digit()) || !addr.starts_with("0x") {
         return None;
     }

@@ -1,0 +1,94 @@
+//! Substring search for the browser path, written on bytes.
+//!
+//! `str::find("..")` and friends with a `&str` needle go through std's
+//! `StrSearcher` (two-way search), whose code and panic paths (`slice_error_fail`
+//! with `char` Debug and the Unicode printable tables) cost the browser build
+//! about 2.5 KB gzipped. The needles here are short literals and the haystacks
+//! URLs, user agents and stack lines, so a plain byte comparison is enough.
+//! One-character needles should stay `char` patterns, which are cheap.
+
+/// Byte offset of the first `needle` in `haystack`, like `haystack.find(needle)`
+/// (an empty needle is found at 0).
+pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window == needle.as_bytes())
+}
+
+/// Whether `needle` occurs in `haystack`, like `haystack.contains(needle)`.
+pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
+    find(haystack, needle).is_some()
+}
+
+/// `s` around the first `separator`, like `s.split_once(separator)`.
+pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'a str)> {
+    let start = find(s, separator)?;
+    // A match of valid UTF-8 starts and ends on character boundaries, so `get`
+    // never fails here; unlike indexing, it has no panic path.
+    Some((s.get(..start)?, s.get(start + separator.len()..)?))
+}
+
+/// `s` with every `from` replaced by `to`, like `s.replace(from, to)`, except
+/// that an empty `from` replaces nothing.
+pub(crate) fn replace(s: &str, from: &str, to: &str) -> String {
+    if from.is_empty() {
+        return s.to_owned();
+    }
+    let mut replaced = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some((before, after)) = split_once(rest, from) {
+        replaced.push_str(before);
+        replaced.push_str(to);
+        rest = after;
+    }
+    replaced.push_str(rest);
+    replaced
+}
+
+/// `s` cut before the first of `delimiters`, which starts the second part;
+/// `(s, "")` when there is none.
+pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[char]) -> (&'a str, &'a str) {
+    let end = s.find(delimiters).unwrap_or(s.len());
+    // `split_at_checked` instead of `split_at`: no panic path (see the module docs).
+    s.split_at_checked(end).unwrap_or((s, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_std(haystack in "[ab:/é]{0,12}", needle in "[ab:/é]{0,3}") {
+            proptest::prop_assert_eq!(find(&haystack, &needle), haystack.find(needle.as_str()));
+            proptest::prop_assert_eq!(contains(&haystack, &needle), haystack.contains(needle.as_str()));
+            proptest::prop_assert_eq!(
+                split_once(&haystack, &needle),
+                haystack.split_once(needle.as_str())
+            );
+            if !needle.is_empty() {
+                proptest::prop_assert_eq!(
+                    replace(&haystack, &needle, "<x>"),
+                    haystack.replace(needle.as_str(), "<x>")
+                );
+            }
+            let end = haystack.find(['/', 'é']).unwrap_or(haystack.len());
+            proptest::prop_assert_eq!(
+                split_before(&haystack, &['/', 'é']),
+                (&haystack[..end], &haystack[end..])
+            );
+        }
+    }
+
+    #[test]
+    fn empty_needles() {
+        assert_eq!(find("", ""), Some(0));
+        assert_eq!(find("abc", ""), Some(0));
+        assert_eq!(replace("abc", "", "x"), "abc");
+        assert_eq!(split_before("abc", &['/']), ("abc", ""));
+    }
+}
