@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::json::Decimal;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
@@ -110,20 +111,24 @@ impl Dsn {
 
 impl fmt::Display for Dsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}://{}",
-            self.authority.scheme.as_str(),
-            self.public_key
-        )?;
+        // `write_str` and core's `Decimal` rather than `write!`: keeps integer
+        // `Display` out of the browser build.
+        f.write_str(self.authority.scheme.as_str())?;
+        f.write_str("://")?;
+        f.write_str(&self.public_key)?;
         if let Some(secret) = &self.secret_key {
-            write!(f, ":{secret}")?;
+            f.write_str(":")?;
+            f.write_str(secret)?;
         }
-        write!(f, "@{}", self.authority.host)?;
+        f.write_str("@")?;
+        f.write_str(&self.authority.host)?;
         if let Some(port) = self.authority.port {
-            write!(f, ":{port}")?;
+            f.write_str(":")?;
+            f.write_str(Decimal::new(u64::from(port)).as_str())?;
         }
-        write!(f, "{}/{}", self.path_prefix, self.project_id)
+        f.write_str(&self.path_prefix)?;
+        f.write_str("/")?;
+        f.write_str(&self.project_id)
     }
 }
 
@@ -181,6 +186,8 @@ impl<'de> Deserialize<'de> for Dsn {
     }
 }
 
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -188,7 +195,10 @@ fn percent_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            // By hand rather than `format!("%{b:02X}")`: no hex formatter in the browser build.
+            out.push('%');
+            out.push(char::from(UPPER_HEX[usize::from(b >> 4)]));
+            out.push(char::from(UPPER_HEX[usize::from(b & 0xf)]));
         }
     }
     out

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::json::Decimal;
 use crate::text;
 
 /// Why a string is not an acceptable `http`/`https` URL.
@@ -59,9 +60,14 @@ pub struct Authority {
 
 impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        // `write_str` and core's `Decimal` rather than `write!`: keeps integer
+        // `Display` out of the browser build.
+        f.write_str(self.scheme.as_str())?;
+        f.write_str("://")?;
+        f.write_str(&self.host)?;
         if let Some(port) = self.port {
-            write!(f, ":{port}")?;
+            f.write_str(":")?;
+            f.write_str(Decimal::new(u64::from(port)).as_str())?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use super::properties::{EventProperties, url_parts};
 use super::url::sanitize_url;
+use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
 /// Who reported a navigation.
@@ -121,7 +122,7 @@ impl PageviewTracker {
         }
         let previous = self.current.take();
         let new_page = Page {
-            pageview_id: uuid_v7(now, pageview_random).to_string(),
+            pageview_id: hyphenated(&uuid_v7(now, pageview_random)),
             url,
             started: now,
             scroll: None,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
-use crate::json::{Obj, WriteJson, write_str};
+use crate::json::{Decimal, Obj, WriteJson, write_str};
 use crate::{Dsn, UnixMs};
 
 /// The SDK that wrote an envelope or event.
@@ -157,12 +157,12 @@ fn decimal_text(rate: f64) -> String {
     if millionths >= 1_000_000 {
         return "1".to_owned();
     }
-    let digits = format!("{millionths:06}");
-    let digits = digits.trim_end_matches('0');
+    let digits = Decimal::padded(u64::from(millionths), 6);
+    let digits = digits.as_str().trim_end_matches('0');
     if digits.is_empty() {
         "0".to_owned()
     } else {
-        format!("0.{digits}")
+        ["0.", digits].concat()
     }
 }
 
