@@ -73,31 +73,37 @@ impl Dsn {
 
     /// `{scheme}://{host}[:port]{/path}/api/{project_id}/envelope/`
     pub fn envelope_url(&self) -> String {
-        format!(
-            "{}{}/api/{}/envelope/",
-            self.authority, self.path_prefix, self.project_id
-        )
+        [
+            &self.authority.to_string(),
+            &self.path_prefix,
+            "/api/",
+            &self.project_id,
+            "/envelope/",
+        ]
+        .concat()
     }
 
     /// Query-string auth (`sentry_version=7&sentry_key=…&sentry_client=NAME/VER`).
     ///
     /// Browsers send auth this way so the request needs no CORS preflight.
     pub fn auth_query(&self, client_name: &str, client_version: &str) -> String {
-        format!(
-            "sentry_version=7&sentry_key={}&sentry_client={}%2F{}",
-            percent_encode(&self.public_key),
-            percent_encode(client_name),
-            percent_encode(client_version)
-        )
+        [
+            "sentry_version=7&sentry_key=",
+            &percent_encode(&self.public_key),
+            "&sentry_client=",
+            &percent_encode(client_name),
+            "%2F",
+            &percent_encode(client_version),
+        ]
+        .concat()
     }
 
     /// The envelope URL with query-string auth appended.
     pub fn envelope_url_with_auth(&self, client_name: &str, client_version: &str) -> String {
-        format!(
-            "{}?{}",
-            self.envelope_url(),
-            self.auth_query(client_name, client_version)
-        )
+        let mut url = self.envelope_url();
+        url.push('?');
+        url.push_str(&self.auth_query(client_name, client_version));
+        url
     }
 
     /// The `X-Sentry-Auth` header value, for servers that prefer headers.

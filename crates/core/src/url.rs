@@ -103,11 +103,7 @@ impl HttpUrl {
     /// This URL as a base with `path` appended, with exactly one `/` between them.
     pub fn join(&self, path: &str) -> String {
         let base = self.to_string();
-        format!(
-            "{}/{}",
-            base.trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+        [base.trim_end_matches('/'), path.trim_start_matches('/')].join("/")
     }
 }
 

@@ -101,7 +101,7 @@ impl PersistedState {
         lines.extend(
             self.groups
                 .iter()
-                .map(|(ty, key)| format!("{}\t{}", escape(ty), escape(key))),
+                .map(|(ty, key)| [&escape(ty), "\t", &escape(key)].concat()),
         );
         lines.join("\n")
     }

@@ -114,7 +114,7 @@ fn sanitize_origin_and_path(s: &str) -> String {
     };
     let (authority, path) = text::split_before(after_scheme, &['/']);
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}://{host}{}", sanitize_path(path))
+    [scheme, "://", host, &sanitize_path(path)].concat()
 }
 
 fn sanitize_path(path: &str) -> String {
@@ -140,8 +140,8 @@ fn sanitize_params(params: &str) -> String {
             };
             let secret_name = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
             match value {
-                Some(v) if secret_name || looks_like_email(v) => format!("{name}={MASK}"),
-                Some(v) => format!("{name}={v}"),
+                Some(v) if secret_name || looks_like_email(v) => [name, "=", MASK].concat(),
+                Some(v) => [name, "=", v].concat(),
                 None if looks_like_email(name) => MASK.to_owned(),
                 None => name.to_owned(),
             }

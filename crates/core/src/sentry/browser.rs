@@ -292,7 +292,7 @@ impl BrowserSentry {
             }),
             stacktrace: error.stack.and_then(parse_stack),
         };
-        let text = format!("{kind}: {value}");
+        let text = [kind, ": ", value].concat();
         if !self.keep(&text, ErrorFingerprint::exception(&exception)) {
             return;
         }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
-use crate::json::{Decimal, Obj, WriteJson, write_str};
+use crate::json::{Decimal, Obj, WriteJson, hex_string, write_str};
 use crate::{Dsn, UnixMs};
 
 /// The SDK that wrote an envelope or event.
@@ -282,7 +282,7 @@ impl Envelope {
     /// ```
     pub fn for_event(event: &Event, dsn: &Dsn, sdk: &SdkInfo) -> Self {
         Envelope::single(
-            Some(event.event_id.to_string()),
+            Some(event.event_id.hex()),
             EnvelopeItem::new("event", event.to_json()),
             dsn,
             sdk,
@@ -298,13 +298,13 @@ impl Envelope {
         sdk: &SdkInfo,
     ) -> Self {
         let mut envelope = Envelope::single(
-            Some(transaction.event_id.to_string()),
+            Some(transaction.event_id.hex()),
             EnvelopeItem::new("transaction", transaction.to_json()),
             dsn,
             sdk,
         );
         envelope.header.trace = Some(TraceHeader {
-            trace_id: transaction.contexts.trace.trace_id.to_string(),
+            trace_id: hex_string(&transaction.contexts.trace.trace_id.0),
             public_key: dsn.public_key().to_owned(),
             sample_rate: Some(decimal_text(sample_rate)),
             sampled: Some("true".to_owned()),

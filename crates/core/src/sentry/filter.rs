@@ -46,7 +46,7 @@ pub fn sanitize_url(url: &str) -> String {
     };
     let (authority, path) = text::split_before(after_scheme, &['/']);
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}://{host_port}{path}")
+    [scheme, "://", host_port, path].concat()
 }
 
 /// A route as it may be reported: the path without query string or fragment.

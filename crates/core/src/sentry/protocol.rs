@@ -34,9 +34,16 @@ impl EventId {
     }
 }
 
+impl EventId {
+    /// The 32 hex digits, what `to_string` gives, without going through `core::fmt`.
+    pub(crate) fn hex(&self) -> String {
+        hex_string(self.0.as_bytes())
+    }
+}
+
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex_string(self.0.as_bytes()))
+        f.write_str(&self.hex())
     }
 }
 
