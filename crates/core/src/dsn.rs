@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::json::Decimal;
+use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
@@ -147,9 +148,8 @@ impl std::str::FromStr for Dsn {
         }
         let scheme = scheme_of(s)?;
         let (authority, rest) = split_authority(s)?;
-        let (userinfo, host_port) = authority
-            .rsplit_once('@')
-            .ok_or(DsnError::MissingPublicKey)?;
+        let (userinfo, host_port) =
+            text::rsplit_once_ascii(authority, b'@').ok_or(DsnError::MissingPublicKey)?;
         let (public_key, secret_key) = match userinfo.split_once(':') {
             Some((key, secret)) => (key, Some(secret.to_owned())),
             None => (userinfo, None),
@@ -162,7 +162,7 @@ impl std::str::FromStr for Dsn {
             let garbage = rest.get(i..).unwrap_or_default(); // `get`: no panic path
             return Err(DsnError::TrailingGarbage(garbage.to_owned()));
         }
-        let (path_prefix, project_id) = rest.rsplit_once('/').unwrap_or(("", ""));
+        let (path_prefix, project_id) = text::rsplit_once_ascii(rest, b'/').unwrap_or(("", ""));
         if project_id.is_empty() {
             return Err(DsnError::MissingProjectId);
         }

@@ -32,6 +32,16 @@ pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'
     Some((s.get(..start)?, s.get(start + separator.len()..)?))
 }
 
+/// `s` around the last `separator`, like `s.rsplit_once(separator)` for an
+/// ASCII `separator` (a non-ASCII byte is never found).
+///
+/// `str::rsplit_once` with a `char` goes through the reverse `CharSearcher`,
+/// which is larger than this byte scan.
+pub(crate) fn rsplit_once_ascii(s: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().rposition(|b| b == separator)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
 /// `s` with every `from` replaced by `to`, like `s.replace(from, to)`, except
 /// that an empty `from` replaces nothing.
 pub(crate) fn replace(s: &str, from: &str, to: &str) -> String {
@@ -76,6 +86,12 @@ mod tests {
                     haystack.replace(needle.as_str(), "<x>")
                 );
             }
+            for separator in [b':', b'/'] {
+                proptest::prop_assert_eq!(
+                    rsplit_once_ascii(&haystack, separator),
+                    haystack.rsplit_once(char::from(separator))
+                );
+            }
             let end = haystack.find(['/', 'é']).unwrap_or(haystack.len());
             proptest::prop_assert_eq!(
                 split_before(&haystack, &['/', 'é']),
@@ -90,5 +106,6 @@ mod tests {
         assert_eq!(find("abc", ""), Some(0));
         assert_eq!(replace("abc", "", "x"), "abc");
         assert_eq!(split_before("abc", &['/']), ("abc", ""));
+        assert_eq!(rsplit_once_ascii("é", 0xa9), None, "inside a character");
     }
 }

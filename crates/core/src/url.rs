@@ -170,7 +170,7 @@ pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authori
             .unwrap_or((host_port, ""));
         (host, after_host.strip_prefix(':'))
     } else {
-        match host_port.rsplit_once(':') {
+        match text::rsplit_once_ascii(host_port, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (host_port, None),
         }

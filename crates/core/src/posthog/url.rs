@@ -94,7 +94,7 @@ pub fn sanitize_url(url: &str) -> String {
 /// something, an `@`, and a dotted domain.
 pub fn looks_like_email(value: &str) -> bool {
     let decoded = text::replace(&text::replace(value, "%40", "@"), "%2540", "@");
-    let Some((local, domain)) = decoded.rsplit_once('@') else {
+    let Some((local, domain)) = text::rsplit_once_ascii(&decoded, b'@') else {
         return false;
     };
     let local = local.rsplit(['/', ':', '=', '&', '?']).next().unwrap_or("");
@@ -113,7 +113,7 @@ fn sanitize_origin_and_path(s: &str) -> String {
         return sanitize_path(s);
     };
     let (authority, path) = text::split_before(after_scheme, &['/']);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     [scheme, "://", host, &sanitize_path(path)].concat()
 }
 

@@ -45,7 +45,7 @@ pub fn sanitize_url(url: &str) -> String {
         return without_query.to_owned();
     };
     let (authority, path) = text::split_before(after_scheme, &['/']);
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     [scheme, "://", host_port, path].concat()
 }
 
@@ -146,7 +146,7 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
 fn host_of(url: &str) -> &str {
     let rest = text::split_once(url, "://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     if host_port.starts_with('[') {
         return host_port
             .find(']')

@@ -74,7 +74,7 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
         Some(eval) => {
             // Nested evals: the innermost parenthesis holds the real script.
             let outer = eval.split(')').next().unwrap_or(eval);
-            outer.rsplit_once('(').map_or(outer, |(_, inner)| inner)
+            text::rsplit_once_ascii(outer, b'(').map_or(outer, |(_, inner)| inner)
         }
         None => location,
     };
@@ -89,7 +89,7 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
 fn parse_gecko_line(line: &str) -> Option<Frame> {
     let (function, location) = line.split_once('@')?;
     // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
-    let function = function.rsplit_once('*').map_or(function, |(_, f)| f);
+    let function = text::rsplit_once_ascii(function, b'*').map_or(function, |(_, f)| f);
     let location = match text::split_once(location, " line ") {
         // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
         // calling script and line.
@@ -167,7 +167,7 @@ fn parse_wasm_location(location: &str) -> Option<Frame> {
 
 /// Splits `text:123` into `("text", Some(123))`.
 fn split_number(s: &str) -> (&str, Option<u32>) {
-    match s.rsplit_once(':') {
+    match text::rsplit_once_ascii(s, b':') {
         Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
             (rest, n.parse().ok())
         }
