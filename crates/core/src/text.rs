@@ -1,4 +1,4 @@
-//! Substring search for the browser path, written on bytes.
+//! Substring search and number parsing for the browser path, written on bytes.
 //!
 //! `str::find("..")` and friends with a `&str` needle go through std's
 //! `StrSearcher` (two-way search), whose code and panic paths (`slice_error_fail`
@@ -6,6 +6,7 @@
 //! about 2.5 KB gzipped. The needles here are short literals and the haystacks
 //! URLs, user agents and stack lines, so a plain byte comparison is enough.
 //! One-character needles should stay `char` patterns, which are cheap.
+//! Likewise [`parse_decimal`] replaces one `str::parse` monomorph per integer type.
 
 /// Byte offset of the first `needle` in `haystack`, like `haystack.find(needle)`
 /// (an empty needle is found at 0).
@@ -59,6 +60,19 @@ pub(crate) fn replace(s: &str, from: &str, to: &str) -> String {
     replaced
 }
 
+/// The number written in `s` with ASCII digits only, like `s.parse::<u64>()`
+/// except that a leading `+` is refused too; `None` when `s` is empty, has
+/// anything but digits, or overflows.
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 /// `s` cut before the first of `delimiters`, which starts the second part;
 /// `(s, "")` when there is none.
 pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[char]) -> (&'a str, &'a str) {
@@ -98,6 +112,23 @@ mod tests {
                 (&haystack[..end], &haystack[end..])
             );
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_decimal_is_parse_without_a_plus(s in "[0-9]{0,22}|-?[0-9a ]{0,4}|\\PC{0,6}") {
+            let std = if s.starts_with('+') { None } else { s.parse::<u64>().ok() };
+            proptest::prop_assert_eq!(parse_decimal(&s), std);
+        }
+    }
+
+    #[test]
+    fn decimal_limits() {
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal("18446744073709551616"), None);
+        assert_eq!(parse_decimal("007"), Some(7));
+        assert_eq!(parse_decimal("+7"), None);
+        assert_eq!(parse_decimal(""), None);
     }
 
     #[test]

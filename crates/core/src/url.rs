@@ -196,8 +196,8 @@ pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authori
     }
     let port = match port {
         None => None,
-        Some(p) => match p.parse::<u16>() {
-            Ok(n) if n > 0 && !p.starts_with('+') => Some(n),
+        Some(p) => match text::parse_decimal(p).and_then(|n| u16::try_from(n).ok()) {
+            Some(n) if n > 0 => Some(n),
             _ => return Err(UrlError::BadPort(p.to_owned())),
         },
     };

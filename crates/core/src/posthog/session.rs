@@ -1,6 +1,7 @@
 //! Session and window ids, rotated after inactivity or a maximum length.
 
 use crate::json::Decimal;
+use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
@@ -89,8 +90,8 @@ impl Session {
         let session = Session {
             session_id: parts.next()?.to_owned(),
             window_id: parts.next()?.to_owned(),
-            started: UnixMs(parts.next()?.parse().ok()?),
-            last_activity: UnixMs(parts.next()?.parse().ok()?),
+            started: UnixMs(text::parse_decimal(parts.next()?)?),
+            last_activity: UnixMs(text::parse_decimal(parts.next()?)?),
         };
         parts.next().is_none().then_some(session)
     }

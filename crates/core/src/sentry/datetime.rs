@@ -3,6 +3,7 @@
 //! calendar crate.
 
 use crate::UnixMs;
+use crate::text;
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7).
 ///
@@ -76,10 +77,10 @@ const MONTHS: [&str; 12] = [
 
 /// Exactly `n` ASCII digits.
 fn fixed_digits(s: &str, n: usize) -> Option<u32> {
-    if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.len() != n {
         return None;
     }
-    s.parse().ok()
+    u32::try_from(text::parse_decimal(s)?).ok()
 }
 
 /// `HH:MM:SS` as milliseconds of the day (a leap second counts as :59).

@@ -94,7 +94,11 @@ fn parse_gecko_line(line: &str) -> Option<Frame> {
         // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
         // calling script and line.
         Some((url, after)) if !text::contains(after, ":wasm-function[") => {
-            let line_number = after.split(' ').next().and_then(|n| n.parse().ok());
+            let line_number = after
+                .split(' ')
+                .next()
+                .and_then(text::parse_decimal)
+                .and_then(|n| u32::try_from(n).ok());
             let function = if function.is_empty() {
                 "eval"
             } else {
@@ -168,9 +172,10 @@ fn parse_wasm_location(location: &str) -> Option<Frame> {
 /// Splits `text:123` into `("text", Some(123))`.
 fn split_number(s: &str) -> (&str, Option<u32>) {
     match text::rsplit_once_ascii(s, b':') {
-        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-            (rest, n.parse().ok())
-        }
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (
+            rest,
+            text::parse_decimal(n).and_then(|n| u32::try_from(n).ok()),
+        ),
         _ => (s, None),
     }
 }
