@@ -280,10 +280,13 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     let micros = (x.abs() * 1e6).round() as u64;
     write_u64(out, micros / 1_000_000);
     out.push(b'.');
-    let frac = micros % 1_000_000;
-    let digits = [100_000, 10_000, 1_000, 100, 10, 1].map(|d| b'0' + (frac / d % 10) as u8);
-    let n_digits = digits.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
-    out.extend_from_slice(&digits[..n_digits]);
+    let fraction = Decimal::padded(micros % 1_000_000, 6);
+    let fraction = fraction.as_str().trim_end_matches('0');
+    out.extend_from_slice(if fraction.is_empty() {
+        b"0"
+    } else {
+        fraction.as_bytes()
+    });
 }
 
 /// Milliseconds as seconds with three decimals (`2500` → `2.500`), without
@@ -291,12 +294,7 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
 pub(crate) fn write_millis_as_secs(out: &mut Vec<u8>, ms: u64) {
     write_u64(out, ms / 1000);
     out.push(b'.');
-    let frac = ms % 1000;
-    out.extend_from_slice(&[
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
+    out.extend_from_slice(Decimal::padded(ms % 1000, 3).as_str().as_bytes());
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
