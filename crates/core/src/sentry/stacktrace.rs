@@ -26,11 +26,13 @@ pub const MAX_FRAMES: usize = 50;
 /// assert_eq!(frames[1].function.as_deref(), Some("render"));
 /// ```
 pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
+    // `split('\n')` rather than `lines()`: every line is trimmed anyway (which
+    // drops a `\r`), and `Lines` is one more iterator in the browser build.
     let is_v8 = stack
-        .lines()
+        .split('\n')
         .any(|line| line.trim_start().starts_with("at "));
     let mut frames: Vec<Frame> = stack
-        .lines()
+        .split('\n')
         .filter_map(|line| {
             let line = line.trim();
             if is_v8 {
@@ -323,6 +325,17 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
         let frames = parse_stack(&stack).unwrap().frames;
         let module = format!("{APP} line 2 > WebAssembly.instantiate");
         assert_eq!(frames, [wasm("wasm-function[12]", Some(&module), "0x1a2b")]);
+    }
+
+    #[test]
+    fn windows_line_endings_parse_the_same() {
+        let v8 = "Error: x\n    at f (http://h/app.js:1:2)\n    at http://h/app.js:3:4\n";
+        let gecko = "f@http://h/app.js:1:2\n@http://h/app.js:3:4";
+        for stack in [v8, gecko] {
+            let unix = parse_stack(stack).unwrap();
+            assert_eq!(unix.frames.len(), 2, "{stack}");
+            assert_eq!(parse_stack(&stack.replace('\n', "\r\n")), Some(unix));
+        }
     }
 
     #[test]
