@@ -158,8 +158,8 @@ impl std::str::FromStr for Dsn {
             return Err(DsnError::MissingPublicKey);
         }
         let authority = parse_authority(scheme, host_port)?;
-        if let Some(i) = rest.find(['?', '#']) {
-            let garbage = rest.get(i..).unwrap_or_default(); // `get`: no panic path
+        let (rest, garbage) = text::split_before(rest, &['?', '#']);
+        if !garbage.is_empty() {
             return Err(DsnError::TrailingGarbage(garbage.to_owned()));
         }
         let (path_prefix, project_id) = text::rsplit_once_ascii(rest, b'/').unwrap_or(("", ""));

@@ -282,7 +282,7 @@ pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
         Some((_, after_scheme)) => text::split_before(after_scheme, &['/', '?', '#']),
         None => ("", url),
     };
-    let pathname = rest.split(['?', '#']).next().unwrap_or(rest);
+    let pathname = text::split_before(rest, &['?', '#']).0;
     UrlParts {
         host,
         path_and_more: if rest.is_empty() { "/" } else { rest },

@@ -104,7 +104,7 @@ pub fn looks_like_email(value: &str) -> bool {
         .rposition(|b| b"/:=&?".contains(&b))
         .and_then(|at| local.get(at + 1..))
         .unwrap_or(local);
-    let domain = domain.split(['/', '?', '&', '#']).next().unwrap_or("");
+    let domain = text::split_before(domain, &['/', '?', '&', '#']).0;
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
