@@ -293,7 +293,7 @@ impl Client {
         if !self.may_capture(env) || name.is_empty() {
             return None;
         }
-        Some(self.event(now, name, EventProperties::default(), env, rng))
+        Some(self.event(now, name, EventProperties::empty(), env, rng))
     }
 
     /// `identify(distinct_id)`: an `$identify` event linking the anonymous id
@@ -312,12 +312,12 @@ impl Client {
         }
         if distinct_id == self.state.distinct_id {
             return has_person_properties
-                .then(|| self.event(now, "$set", EventProperties::default(), env, rng));
+                .then(|| self.event(now, "$set", EventProperties::empty(), env, rng));
         }
         let previous = std::mem::replace(&mut self.state.distinct_id, distinct_id.to_owned());
         let props = EventProperties {
             anon_distinct_id: Some(previous),
-            ..EventProperties::default()
+            ..EventProperties::empty()
         };
         Some(self.event(now, "$identify", props, env, rng))
     }
@@ -343,7 +343,7 @@ impl Client {
         let props = EventProperties {
             group_type: Some(group_type.to_owned()),
             group_key: Some(group_key.to_owned()),
-            ..EventProperties::default()
+            ..EventProperties::empty()
         };
         Some(self.event(now, "$groupidentify", props, env, rng))
     }

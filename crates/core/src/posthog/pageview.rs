@@ -229,7 +229,7 @@ fn page_properties(page: &Page) -> EventProperties {
         current_url: Some(page.url.clone()),
         host: Some(parts.host.to_owned()),
         pathname: Some(parts.pathname.to_owned()),
-        ..EventProperties::default()
+        ..EventProperties::empty()
     }
 }
 

@@ -191,6 +191,16 @@ pub struct EventProperties {
     pub groups: Vec<(String, String)>,
 }
 
+impl EventProperties {
+    /// No property set: `EventProperties::default()`, kept in one place. Every
+    /// caller inlining the default wrote each of the forty fields again, which
+    /// the browser build pays for at every call site.
+    #[inline(never)]
+    pub(crate) fn empty() -> Self {
+        Self::default()
+    }
+}
+
 // The same JSON as the derived `Serialize` (a test compares them), without
 // serde's serializer in the browser build.
 impl WriteJson for EventProperties {
