@@ -315,10 +315,8 @@ impl Client {
                 .then(|| self.event(now, "$set", EventProperties::empty(), env, rng));
         }
         let previous = std::mem::replace(&mut self.state.distinct_id, distinct_id.to_owned());
-        let props = EventProperties {
-            anon_distinct_id: Some(previous),
-            ..EventProperties::empty()
-        };
+        let mut props = EventProperties::empty();
+        props.anon_distinct_id = Some(previous);
         Some(self.event(now, "$identify", props, env, rng))
     }
 
@@ -340,11 +338,9 @@ impl Client {
             Some((_, key)) => *key = group_key.to_owned(),
             None => groups.push((group_type.to_owned(), group_key.to_owned())),
         }
-        let props = EventProperties {
-            group_type: Some(group_type.to_owned()),
-            group_key: Some(group_key.to_owned()),
-            ..EventProperties::empty()
-        };
+        let mut props = EventProperties::empty();
+        props.group_type = Some(group_type.to_owned());
+        props.group_key = Some(group_key.to_owned());
         Some(self.event(now, "$groupidentify", props, env, rng))
     }
 

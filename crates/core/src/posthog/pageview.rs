@@ -225,12 +225,13 @@ impl Page {
 
 fn page_properties(page: &Page) -> EventProperties {
     let parts = url_parts(&page.url);
-    EventProperties {
-        current_url: Some(page.url.clone()),
-        host: Some(parts.host.to_owned()),
-        pathname: Some(parts.pathname.to_owned()),
-        ..EventProperties::empty()
-    }
+    // Fields set one by one rather than `..EventProperties::empty()`, which
+    // would build the empty value aside and copy every other field over.
+    let mut props = EventProperties::empty();
+    props.current_url = Some(page.url.clone());
+    props.host = Some(parts.host.to_owned());
+    props.pathname = Some(parts.pathname.to_owned());
+    props
 }
 
 #[cfg(test)]
