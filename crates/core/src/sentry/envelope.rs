@@ -168,9 +168,17 @@ fn decimal_text(rate: f64) -> String {
 
 impl WriteJson for ItemHeader {
     fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_with_length(out, self.length);
+    }
+}
+
+impl ItemHeader {
+    /// This header's JSON with `length` in place of its own: lets
+    /// [`Envelope::to_bytes`] write each payload's length without cloning the header.
+    fn write_json_with_length(&self, out: &mut Vec<u8>, length: Option<u64>) {
         Obj::new(out)
             .str("type", &self.kind)
-            .opt_u64("length", self.length)
+            .opt_u64("length", length)
             .opt_str("content_type", self.content_type.as_deref())
             .opt_str("filename", self.filename.as_deref())
             .end();
@@ -254,8 +262,9 @@ impl Envelope {
         let mut out = Vec::new();
         write_json_line(&mut out, header);
         for item in &self.items {
-            let header = item.header.clone().with_length(item.payload.len() as u64);
-            write_json_line(&mut out, &header);
+            let length = item.payload.len() as u64;
+            item.header.write_json_with_length(&mut out, Some(length));
+            out.push(b'\n');
             out.extend_from_slice(&item.payload);
             out.push(b'\n');
         }
