@@ -158,7 +158,7 @@ impl std::str::FromStr for Dsn {
             return Err(DsnError::MissingPublicKey);
         }
         let authority = parse_authority(scheme, host_port)?;
-        let (rest, garbage) = text::split_before(rest, &['?', '#']);
+        let (rest, garbage) = text::split_before(rest, b"?#");
         if !garbage.is_empty() {
             return Err(DsnError::TrailingGarbage(garbage.to_owned()));
         }

@@ -73,10 +73,14 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
     })
 }
 
-/// `s` cut before the first of `delimiters`, which starts the second part;
-/// `(s, "")` when there is none.
-pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[char]) -> (&'a str, &'a str) {
-    let end = s.find(delimiters).unwrap_or(s.len());
+/// `s` cut before the first of the ASCII `delimiters`, which starts the second
+/// part; `(s, "")` when there is none. A byte scan: smaller than `str::find`
+/// with a set of `char`s.
+pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[u8]) -> (&'a str, &'a str) {
+    let end = s
+        .bytes()
+        .position(|b| delimiters.contains(&b))
+        .unwrap_or(s.len());
     // `split_at_checked` instead of `split_at`: no panic path (see the module docs).
     s.split_at_checked(end).unwrap_or((s, ""))
 }
@@ -106,9 +110,9 @@ mod tests {
                     haystack.rsplit_once(char::from(separator))
                 );
             }
-            let end = haystack.find(['/', 'é']).unwrap_or(haystack.len());
+            let end = haystack.find(['/', ':']).unwrap_or(haystack.len());
             proptest::prop_assert_eq!(
-                split_before(&haystack, &['/', 'é']),
+                split_before(&haystack, b"/:"),
                 (&haystack[..end], &haystack[end..])
             );
         }
@@ -136,7 +140,7 @@ mod tests {
         assert_eq!(find("", ""), Some(0));
         assert_eq!(find("abc", ""), Some(0));
         assert_eq!(replace("abc", "", "x"), "abc");
-        assert_eq!(split_before("abc", &['/']), ("abc", ""));
+        assert_eq!(split_before("abc", b"/"), ("abc", ""));
         assert_eq!(rsplit_once_ascii("é", 0xa9), None, "inside a character");
     }
 }

@@ -157,7 +157,7 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
     let Some((_, after_scheme)) = text::split_once(s, "://") else {
         return Err(UrlError::BadScheme);
     };
-    Ok(text::split_before(after_scheme, &['/', '?', '#']))
+    Ok(text::split_before(after_scheme, b"/?#"))
 }
 
 /// Parses `host[:port]` (userinfo already removed).

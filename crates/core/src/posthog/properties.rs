@@ -289,10 +289,10 @@ pub(crate) struct UrlParts<'a> {
 
 pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
     let (host, rest) = match text::split_once(url, "://") {
-        Some((_, after_scheme)) => text::split_before(after_scheme, &['/', '?', '#']),
+        Some((_, after_scheme)) => text::split_before(after_scheme, b"/?#"),
         None => ("", url),
     };
-    let pathname = text::split_before(rest, &['?', '#']).0;
+    let pathname = text::split_before(rest, b"?#").0;
     UrlParts {
         host,
         path_and_more: if rest.is_empty() { "/" } else { rest },

@@ -104,7 +104,7 @@ pub fn looks_like_email(value: &str) -> bool {
         .rposition(|b| b"/:=&?".contains(&b))
         .and_then(|at| local.get(at + 1..))
         .unwrap_or(local);
-    let domain = text::split_before(domain, &['/', '?', '&', '#']).0;
+    let domain = text::split_before(domain, b"/?&#").0;
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -118,7 +118,7 @@ fn sanitize_origin_and_path(s: &str) -> String {
     let Some((scheme, after_scheme)) = text::split_once(s, "://") else {
         return sanitize_path(s);
     };
-    let (authority, path) = text::split_before(after_scheme, &['/']);
+    let (authority, path) = text::split_before(after_scheme, b"/");
     let host = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     [scheme, "://", host, &sanitize_path(path)].concat()
 }

@@ -40,11 +40,11 @@ pub fn is_local_page(page_url: &str) -> bool {
 /// );
 /// ```
 pub fn sanitize_url(url: &str) -> String {
-    let without_query = text::split_before(url, &['?', '#']).0;
+    let without_query = text::split_before(url, b"?#").0;
     let Some((scheme, after_scheme)) = text::split_once(without_query, "://") else {
         return without_query.to_owned();
     };
-    let (authority, path) = text::split_before(after_scheme, &['/']);
+    let (authority, path) = text::split_before(after_scheme, b"/");
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     [scheme, "://", host_port, path].concat()
 }
@@ -56,7 +56,7 @@ pub fn sanitize_url(url: &str) -> String {
 /// assert_eq!(sanitize_route("/team/a/instances?search=x#top"), "/team/a/instances");
 /// ```
 pub fn sanitize_route(route: &str) -> &str {
-    text::split_before(route, &['?', '#']).0
+    text::split_before(route, b"?#").0
 }
 
 /// Whether an error or message contains one of the `ignore_errors` substrings.
@@ -145,7 +145,7 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
 /// The host part of a URL, brackets kept for IPv6.
 fn host_of(url: &str) -> &str {
     let rest = text::split_once(url, "://").map_or(url, |(_, rest)| rest);
-    let authority = text::split_before(rest, &['/', '?', '#']).0;
+    let authority = text::split_before(rest, b"/?#").0;
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     if host_port.starts_with('[') {
         return host_port
