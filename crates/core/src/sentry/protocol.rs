@@ -417,12 +417,13 @@ impl Event {
         timestamp: UnixMs,
         exception: Exception,
     ) -> Self {
-        Event {
-            exception: Some(Values {
-                values: vec![exception],
-            }),
-            ..Event::base(context, event_id, timestamp, Level::Error)
-        }
+        // Set on the base event rather than `..Event::base(..)`, which would
+        // build the base aside and copy every other field over.
+        let mut event = Event::base(context, event_id, timestamp, Level::Error);
+        event.exception = Some(Values {
+            values: vec![exception],
+        });
+        event
     }
 
     /// A message event (`captureMessage`).
@@ -433,10 +434,9 @@ impl Event {
         message: &str,
         level: Level,
     ) -> Self {
-        Event {
-            message: Some(message.to_owned()),
-            ..Event::base(context, event_id, timestamp, level)
-        }
+        let mut event = Event::base(context, event_id, timestamp, level);
+        event.message = Some(message.to_owned());
+        event
     }
 
     /// This event with the current route as `transaction` and `route` tag.
