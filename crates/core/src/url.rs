@@ -139,10 +139,14 @@ impl<'de> Deserialize<'de> for HttpUrl {
 }
 
 pub(crate) fn scheme_of(s: &str) -> Result<Scheme, UrlError> {
-    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
-    if lower.starts_with("https://") {
+    // Compared in place rather than on a lowercased copy: no allocation.
+    let starts_with = |prefix: &str| {
+        s.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    if starts_with("https://") {
         Ok(Scheme::Https)
-    } else if lower.starts_with("http://") {
+    } else if starts_with("http://") {
         Ok(Scheme::Http)
     } else {
         Err(UrlError::BadScheme)
@@ -222,6 +226,21 @@ mod tests {
             "http://collector_1.local/",
         ] {
             assert!(ok.parse::<HttpUrl>().is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        let cases = [
+            ("HTTPS://h", Ok(Scheme::Https)),
+            ("Http://h", Ok(Scheme::Http)),
+            ("http://é", Ok(Scheme::Http)),
+            ("httpé://h", Err(UrlError::BadScheme)),
+            ("http:/h", Err(UrlError::BadScheme)),
+            ("", Err(UrlError::BadScheme)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(scheme_of(input), want, "{input}");
         }
     }
 
