@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::json::Decimal;
+use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
@@ -72,31 +74,37 @@ impl Dsn {
 
     /// `{scheme}://{host}[:port]{/path}/api/{project_id}/envelope/`
     pub fn envelope_url(&self) -> String {
-        format!(
-            "{}{}/api/{}/envelope/",
-            self.authority, self.path_prefix, self.project_id
-        )
+        [
+            &self.authority.to_string(),
+            &self.path_prefix,
+            "/api/",
+            &self.project_id,
+            "/envelope/",
+        ]
+        .concat()
     }
 
     /// Query-string auth (`sentry_version=7&sentry_key=…&sentry_client=NAME/VER`).
     ///
     /// Browsers send auth this way so the request needs no CORS preflight.
     pub fn auth_query(&self, client_name: &str, client_version: &str) -> String {
-        format!(
-            "sentry_version=7&sentry_key={}&sentry_client={}%2F{}",
-            percent_encode(&self.public_key),
-            percent_encode(client_name),
-            percent_encode(client_version)
-        )
+        [
+            "sentry_version=7&sentry_key=",
+            &percent_encode(&self.public_key),
+            "&sentry_client=",
+            &percent_encode(client_name),
+            "%2F",
+            &percent_encode(client_version),
+        ]
+        .concat()
     }
 
     /// The envelope URL with query-string auth appended.
     pub fn envelope_url_with_auth(&self, client_name: &str, client_version: &str) -> String {
-        format!(
-            "{}?{}",
-            self.envelope_url(),
-            self.auth_query(client_name, client_version)
-        )
+        let mut url = self.envelope_url();
+        url.push('?');
+        url.push_str(&self.auth_query(client_name, client_version));
+        url
     }
 
     /// The `X-Sentry-Auth` header value, for servers that prefer headers.
@@ -110,20 +118,24 @@ impl Dsn {
 
 impl fmt::Display for Dsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}://{}",
-            self.authority.scheme.as_str(),
-            self.public_key
-        )?;
+        // `write_str` and core's `Decimal` rather than `write!`: keeps integer
+        // `Display` out of the browser build.
+        f.write_str(self.authority.scheme.as_str())?;
+        f.write_str("://")?;
+        f.write_str(&self.public_key)?;
         if let Some(secret) = &self.secret_key {
-            write!(f, ":{secret}")?;
+            f.write_str(":")?;
+            f.write_str(secret)?;
         }
-        write!(f, "@{}", self.authority.host)?;
+        f.write_str("@")?;
+        f.write_str(&self.authority.host)?;
         if let Some(port) = self.authority.port {
-            write!(f, ":{port}")?;
+            f.write_str(":")?;
+            f.write_str(Decimal::new(u64::from(port)).as_str())?;
         }
-        write!(f, "{}/{}", self.path_prefix, self.project_id)
+        f.write_str(&self.path_prefix)?;
+        f.write_str("/")?;
+        f.write_str(&self.project_id)
     }
 }
 
@@ -136,9 +148,8 @@ impl std::str::FromStr for Dsn {
         }
         let scheme = scheme_of(s)?;
         let (authority, rest) = split_authority(s)?;
-        let (userinfo, host_port) = authority
-            .rsplit_once('@')
-            .ok_or(DsnError::MissingPublicKey)?;
+        let (userinfo, host_port) =
+            text::rsplit_once_ascii(authority, b'@').ok_or(DsnError::MissingPublicKey)?;
         let (public_key, secret_key) = match userinfo.split_once(':') {
             Some((key, secret)) => (key, Some(secret.to_owned())),
             None => (userinfo, None),
@@ -147,10 +158,11 @@ impl std::str::FromStr for Dsn {
             return Err(DsnError::MissingPublicKey);
         }
         let authority = parse_authority(scheme, host_port)?;
-        if let Some(i) = rest.find(['?', '#']) {
-            return Err(DsnError::TrailingGarbage(rest[i..].to_owned()));
+        let (rest, garbage) = text::split_before(rest, b"?#");
+        if !garbage.is_empty() {
+            return Err(DsnError::TrailingGarbage(garbage.to_owned()));
         }
-        let (path_prefix, project_id) = rest.rsplit_once('/').unwrap_or(("", ""));
+        let (path_prefix, project_id) = text::rsplit_once_ascii(rest, b'/').unwrap_or(("", ""));
         if project_id.is_empty() {
             return Err(DsnError::MissingProjectId);
         }
@@ -180,6 +192,8 @@ impl<'de> Deserialize<'de> for Dsn {
     }
 }
 
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -187,7 +201,10 @@ fn percent_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            // By hand rather than `format!("%{b:02X}")`: no hex formatter in the browser build.
+            out.push('%');
+            out.push(char::from(UPPER_HEX[usize::from(b >> 4)]));
+            out.push(char::from(UPPER_HEX[usize::from(b & 0xf)]));
         }
     }
     out

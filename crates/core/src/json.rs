@@ -198,37 +198,72 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// A non-negative integer.
-pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(Decimal::new(n).as_str().as_bytes());
+}
+
+/// The decimal text of an integer, made without `core::fmt`.
+///
+/// Every integer the browser build writes (JSON numbers, timestamps, ports,
+/// stored state) goes through this instead of `to_string`/`format!`: integer
+/// `Display` and `{:02}` padding would otherwise stay in the wasm for them.
+pub(crate) struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    /// `n` in decimal.
+    pub(crate) fn new(n: u64) -> Self {
+        Self::padded(n, 1)
     }
-    out.extend_from_slice(&digits[i..]);
+
+    /// `n` in decimal with at least `min_digits` digits (at most 20), zero-padded:
+    /// what `format!("{n:0min_digits$}")` writes.
+    pub(crate) fn padded(mut n: u64, min_digits: usize) -> Self {
+        let mut digits = [b'0'; 20];
+        let mut start = digits.len();
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            start -= 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let start = start.min(digits.len().saturating_sub(min_digits));
+        Decimal { digits, start }
+    }
+
+    /// The digits.
+    pub(crate) fn as_str(&self) -> &str {
+        let digits = self.digits.get(self.start..).unwrap_or_default();
+        // Only ASCII digits, so this never fails.
+        std::str::from_utf8(digits).unwrap_or_default()
+    }
 }
 
 /// Lowercase hex digits of `bytes`, as a JSON string.
 pub(crate) fn write_hex_str(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
-    }
+    write_hex(out, bytes);
     out.push(b'"');
 }
 
 /// Lowercase hex digits of `bytes`.
+pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
+    }
+}
+
+/// Lowercase hex digits of `bytes`.
 pub(crate) fn hex_string(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
+    // Bytes first, then one UTF-8 check: smaller code than pushing `char`s.
+    let mut hex = Vec::with_capacity(2 * bytes.len());
+    write_hex(&mut hex, bytes);
+    String::from_utf8(hex).unwrap_or_default() // only ASCII hex digits
 }
 
 /// `x` in fixed point with up to six decimals and always a decimal point
@@ -245,10 +280,13 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     let micros = (x.abs() * 1e6).round() as u64;
     write_u64(out, micros / 1_000_000);
     out.push(b'.');
-    let frac = micros % 1_000_000;
-    let digits = [100_000, 10_000, 1_000, 100, 10, 1].map(|d| b'0' + (frac / d % 10) as u8);
-    let n_digits = digits.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
-    out.extend_from_slice(&digits[..n_digits]);
+    let fraction = Decimal::padded(micros % 1_000_000, 6);
+    let fraction = fraction.as_str().trim_end_matches('0');
+    out.extend_from_slice(if fraction.is_empty() {
+        b"0"
+    } else {
+        fraction.as_bytes()
+    });
 }
 
 /// Milliseconds as seconds with three decimals (`2500` → `2.500`), without
@@ -256,12 +294,7 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
 pub(crate) fn write_millis_as_secs(out: &mut Vec<u8>, ms: u64) {
     write_u64(out, ms / 1000);
     out.push(b'.');
-    let frac = ms % 1000;
-    out.extend_from_slice(&[
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
+    out.extend_from_slice(Decimal::padded(ms % 1000, 3).as_str().as_bytes());
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -297,11 +330,23 @@ mod tests {
         assert_eq!(text(|out| write_str(out, "\u{1}")), r#""\u0001""#);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn decimal_is_what_format_writes(n: u64, min_digits in 0usize..=20) {
+            let (plain, padded) = (Decimal::new(n), Decimal::padded(n, min_digits));
+            proptest::prop_assert_eq!(plain.as_str(), n.to_string());
+            proptest::prop_assert_eq!(padded.as_str(), format!("{n:0min_digits$}"));
+        }
+    }
+
     #[test]
     fn numbers() {
         for n in [0, 7, 10, 1_795_850_763_000, u64::MAX] {
             assert_eq!(text(|out| write_u64(out, n)), n.to_string());
         }
+        assert_eq!(Decimal::padded(7, 3).as_str(), "007");
+        assert_eq!(Decimal::padded(1234, 2).as_str(), "1234");
+        assert_eq!(Decimal::padded(0, 0).as_str(), "0");
         assert_eq!(text(|out| write_millis_as_secs(out, 2_500)), "2.500");
         assert_eq!(text(|out| write_millis_as_secs(out, 7)), "0.007");
         assert_eq!(

@@ -54,6 +54,7 @@ pub mod posthog;
 pub mod retry;
 pub mod sentry;
 pub mod setup;
+mod text;
 mod time;
 mod url;
 mod uuid7;

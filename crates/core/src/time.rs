@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::Decimal;
+
 /// Milliseconds since the Unix epoch (UTC).
 ///
 /// Core never reads a clock: callers pass `now` in. The browser has no `Instant`,
@@ -45,13 +47,24 @@ impl UnixMs {
         let ms_of_day = self.0 % Self::DAY;
         let (year, month, day) = civil_from_days(days);
         let secs = ms_of_day / 1000;
-        format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60,
-            ms_of_day % 1000
-        )
+        // By hand rather than `format!("{year:04}-{month:02}…")`: keeps core::fmt's
+        // integer padding out of the browser build.
+        let fields = [
+            ("", year.unsigned_abs(), 4), // never negative: the count starts in 1970
+            ("-", u64::from(month), 2),
+            ("-", u64::from(day), 2),
+            ("T", secs / 3600, 2),
+            (":", secs / 60 % 60, 2),
+            (":", secs % 60, 2),
+            (".", ms_of_day % 1000, 3),
+        ];
+        let mut text = String::with_capacity(24);
+        for (separator, value, digits) in fields {
+            text.push_str(separator);
+            text.push_str(Decimal::padded(value, digits).as_str());
+        }
+        text.push('Z');
+        text
     }
 }
 
@@ -94,6 +107,24 @@ mod tests {
             UnixMs(951_868_800_000).to_rfc3339(),
             "2000-03-01T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn rfc3339_pads_every_field() {
+        let cases = [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1, "1970-01-01T00:00:00.001Z"),
+            (
+                951_782_400_000 + 12 * 3_600_000 + 34_000 + 56,
+                "2000-02-29T12:00:34.056Z",
+            ),
+            (1_709_251_199_999, "2024-02-29T23:59:59.999Z"),
+            (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+            (253_402_300_800_000, "10000-01-01T00:00:00.000Z"),
+        ];
+        for (ms, want) in cases {
+            assert_eq!(UnixMs(ms).to_rfc3339(), want, "{ms}");
+        }
     }
 
     #[test]

@@ -5,6 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::json::Decimal;
+use crate::text;
+
 /// Why a string is not an acceptable `http`/`https` URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
@@ -57,9 +60,14 @@ pub struct Authority {
 
 impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        // `write_str` and core's `Decimal` rather than `write!`: keeps integer
+        // `Display` out of the browser build.
+        f.write_str(self.scheme.as_str())?;
+        f.write_str("://")?;
+        f.write_str(&self.host)?;
         if let Some(port) = self.port {
-            write!(f, ":{port}")?;
+            f.write_str(":")?;
+            f.write_str(Decimal::new(u64::from(port)).as_str())?;
         }
         Ok(())
     }
@@ -95,11 +103,7 @@ impl HttpUrl {
     /// This URL as a base with `path` appended, with exactly one `/` between them.
     pub fn join(&self, path: &str) -> String {
         let base = self.to_string();
-        format!(
-            "{}/{}",
-            base.trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+        [base.trim_end_matches('/'), path.trim_start_matches('/')].join("/")
     }
 }
 
@@ -135,10 +139,14 @@ impl<'de> Deserialize<'de> for HttpUrl {
 }
 
 pub(crate) fn scheme_of(s: &str) -> Result<Scheme, UrlError> {
-    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
-    if lower.starts_with("https://") {
+    // Compared in place rather than on a lowercased copy: no allocation.
+    let starts_with = |prefix: &str| {
+        s.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    if starts_with("https://") {
         Ok(Scheme::Https)
-    } else if lower.starts_with("http://") {
+    } else if starts_with("http://") {
         Ok(Scheme::Http)
     } else {
         Err(UrlError::BadScheme)
@@ -150,23 +158,23 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(UrlError::BadCharacter);
     }
-    let after_scheme = match s.find("://") {
-        Some(i) => &s[i + 3..],
-        None => return Err(UrlError::BadScheme),
+    let Some((_, after_scheme)) = text::split_once(s, "://") else {
+        return Err(UrlError::BadScheme);
     };
-    let end = after_scheme
-        .find(['/', '?', '#'])
-        .unwrap_or(after_scheme.len());
-    Ok((&after_scheme[..end], &after_scheme[end..]))
+    Ok(text::split_before(after_scheme, b"/?#"))
 }
 
 /// Parses `host[:port]` (userinfo already removed).
 pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
     let (host, port) = if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| r.find(']')) {
-        let host = &host_port[..v6_end + 2];
-        (host, host_port[v6_end + 2..].strip_prefix(':'))
+        // `split_at_checked`, here and below `get`, instead of indexing: no panic
+        // path, which keeps `slice_error_fail` out of the browser build.
+        let (host, after_host) = host_port
+            .split_at_checked(v6_end + 2)
+            .unwrap_or((host_port, ""));
+        (host, after_host.strip_prefix(':'))
     } else {
-        match host_port.rsplit_once(':') {
+        match text::rsplit_once_ascii(host_port, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (host_port, None),
         }
@@ -176,9 +184,11 @@ pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authori
     }
     let valid_host = if host.starts_with('[') {
         host.len() > 2
-            && host[1..host.len() - 1]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            && host.get(1..host.len() - 1).is_some_and(|inside| {
+                inside
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            })
     } else {
         host.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
@@ -190,8 +200,8 @@ pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authori
     }
     let port = match port {
         None => None,
-        Some(p) => match p.parse::<u16>() {
-            Ok(n) if n > 0 && !p.starts_with('+') => Some(n),
+        Some(p) => match text::parse_decimal(p).and_then(|n| u16::try_from(n).ok()) {
+            Some(n) if n > 0 => Some(n),
             _ => return Err(UrlError::BadPort(p.to_owned())),
         },
     };
@@ -220,6 +230,21 @@ mod tests {
     }
 
     #[test]
+    fn scheme_is_case_insensitive() {
+        let cases = [
+            ("HTTPS://h", Ok(Scheme::Https)),
+            ("Http://h", Ok(Scheme::Http)),
+            ("http://é", Ok(Scheme::Http)),
+            ("httpé://h", Err(UrlError::BadScheme)),
+            ("http:/h", Err(UrlError::BadScheme)),
+            ("", Err(UrlError::BadScheme)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(scheme_of(input), want, "{input}");
+        }
+    }
+
+    #[test]
     fn rejects_with_a_reason() {
         let cases = [
             ("ping.flowfuse.com", UrlError::BadScheme),
@@ -231,6 +256,8 @@ mod tests {
             ("https://host:0", UrlError::BadPort("0".into())),
             ("https://host:", UrlError::BadPort("".into())),
             ("https://ho$t", UrlError::BadHost("ho$t".into())),
+            // Used to panic: the bracket check sliced inside the `é`.
+            ("https://[é", UrlError::BadHost("[é".into())),
         ];
         for (input, want) in cases {
             assert_eq!(input.parse::<HttpUrl>(), Err(want), "{input}");

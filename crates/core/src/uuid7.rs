@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::UnixMs;
-use crate::json::hex_string;
+use crate::json::write_hex;
 
 /// A UUIDv7: 48 bits of `now` in milliseconds, then 74 bits from `random`.
 ///
@@ -34,14 +34,14 @@ pub fn uuid_v7(now: UnixMs, random: [u8; 10]) -> Uuid {
 /// Written with core's own hex encoder because `Uuid`'s `Display` brings a
 /// second hex formatter and `core::fmt` padding into the browser build.
 pub(crate) fn hyphenated(uuid: &Uuid) -> String {
-    let mut text = String::with_capacity(36);
-    for (i, &digit) in hex_string(uuid.as_bytes()).as_bytes().iter().enumerate() {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            text.push('-');
+    let mut text = Vec::with_capacity(36);
+    for (i, byte) in uuid.as_bytes().iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push(b'-');
         }
-        text.push(char::from(digit));
+        write_hex(&mut text, std::slice::from_ref(byte));
     }
-    text
+    String::from_utf8(text).unwrap_or_default() // only ASCII hex digits and dashes
 }
 
 #[cfg(test)]

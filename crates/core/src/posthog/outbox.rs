@@ -1,7 +1,5 @@
 //! The unsent-event queue: bounded, batched, retried, split for beacons.
 
-use std::collections::VecDeque;
-
 use super::transport::{Backoff, Verdict, verdict};
 use crate::UnixMs;
 
@@ -79,7 +77,9 @@ pub enum BatchOutcome {
 #[derive(Debug, Clone)]
 pub struct Outbox<T> {
     limits: OutboxLimits,
-    entries: VecDeque<(T, usize)>,
+    /// Oldest first. A `Vec`, not a `VecDeque`: the queue is bounded and only
+    /// shifted once per batch, and `VecDeque`'s code costs the browser build more.
+    entries: Vec<(T, usize)>,
     n_bytes: usize,
     /// Events at the front that were handed out by `poll_batch` and not yet answered.
     n_in_flight: usize,
@@ -95,7 +95,7 @@ impl<T: Clone> Outbox<T> {
     pub fn new(limits: OutboxLimits) -> Self {
         Outbox {
             limits,
-            entries: VecDeque::new(),
+            entries: Vec::new(),
             n_bytes: 0,
             n_in_flight: 0,
             n_in_flight_bytes: 0,
@@ -108,16 +108,15 @@ impl<T: Clone> Outbox<T> {
     /// oldest events were dropped to stay within the limits (events in flight
     /// are never dropped here).
     pub fn handle_enqueue(&mut self, now: UnixMs, event: T, n_bytes: usize) -> usize {
-        self.entries.push_back((event, n_bytes));
+        self.entries.push((event, n_bytes));
         self.n_bytes += n_bytes;
         let mut n_dropped = 0;
         while (self.entries.len() > self.limits.max_events || self.n_bytes > self.limits.max_bytes)
             && self.entries.len() > self.n_in_flight + 1
         {
-            if let Some((_, bytes)) = self.entries.remove(self.n_in_flight) {
-                self.n_bytes -= bytes;
-                n_dropped += 1;
-            }
+            let (_, bytes) = self.entries.remove(self.n_in_flight);
+            self.n_bytes -= bytes;
+            n_dropped += 1;
         }
         if self.next_send_at.is_none() {
             self.next_send_at = Some(now + self.limits.flush_interval_ms);

@@ -2,6 +2,7 @@
 
 use super::properties::{EventProperties, url_parts};
 use super::url::sanitize_url;
+use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
 /// Who reported a navigation.
@@ -121,7 +122,7 @@ impl PageviewTracker {
         }
         let previous = self.current.take();
         let new_page = Page {
-            pageview_id: uuid_v7(now, pageview_random).to_string(),
+            pageview_id: hyphenated(&uuid_v7(now, pageview_random)),
             url,
             started: now,
             scroll: None,
@@ -224,12 +225,13 @@ impl Page {
 
 fn page_properties(page: &Page) -> EventProperties {
     let parts = url_parts(&page.url);
-    EventProperties {
-        current_url: Some(page.url.clone()),
-        host: Some(parts.host.to_owned()),
-        pathname: Some(parts.pathname.to_owned()),
-        ..EventProperties::default()
-    }
+    // Fields set one by one rather than `..EventProperties::empty()`, which
+    // would build the empty value aside and copy every other field over.
+    let mut props = EventProperties::empty();
+    props.current_url = Some(page.url.clone());
+    props.host = Some(parts.host.to_owned());
+    props.pathname = Some(parts.pathname.to_owned());
+    props
 }
 
 #[cfg(test)]

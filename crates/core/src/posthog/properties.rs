@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::json::{Obj, WriteJson};
+use crate::text;
 
 /// Properties of one browser event, named as PostHog expects them.
 ///
@@ -190,6 +191,16 @@ pub struct EventProperties {
     pub groups: Vec<(String, String)>,
 }
 
+impl EventProperties {
+    /// No property set: `EventProperties::default()`, kept in one place. Every
+    /// caller inlining the default wrote each of the forty fields again, which
+    /// the browser build pays for at every call site.
+    #[inline(never)]
+    pub(crate) fn empty() -> Self {
+        Self::default()
+    }
+}
+
 // The same JSON as the derived `Serialize` (a test compares them), without
 // serde's serializer in the browser build.
 impl WriteJson for EventProperties {
@@ -277,15 +288,11 @@ pub(crate) struct UrlParts<'a> {
 }
 
 pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
-    let (host, rest) = match url.find("://") {
-        Some(i) => {
-            let after = &url[i + 3..];
-            let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-            (&after[..end], &after[end..])
-        }
+    let (host, rest) = match text::split_once(url, "://") {
+        Some((_, after_scheme)) => text::split_before(after_scheme, b"/?#"),
         None => ("", url),
     };
-    let pathname = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let pathname = text::split_before(rest, b"?#").0;
     UrlParts {
         host,
         path_and_more: if rest.is_empty() { "/" } else { rest },
@@ -302,7 +309,7 @@ pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
 /// assert_eq!(describe_user_agent(ua), ("Chrome", "Linux", "Desktop"));
 /// ```
 pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static str) {
-    let has = |s: &str| ua.contains(s);
+    let has = |s: &str| text::contains(ua, s);
     let browser = if has("Edg/") {
         "Microsoft Edge"
     } else if has("OPR/") {

@@ -1,5 +1,8 @@
 //! Session and window ids, rotated after inactivity or a maximum length.
 
+use crate::json::Decimal;
+use crate::text;
+use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
 /// A session ends after this long without activity.
@@ -33,8 +36,8 @@ impl Session {
     /// A session starting at `now`, its ids drawn from the two random arrays.
     pub fn new(now: UnixMs, session_random: [u8; 10], window_random: [u8; 10]) -> Self {
         Session {
-            session_id: uuid_v7(now, session_random).to_string(),
-            window_id: uuid_v7(now, window_random).to_string(),
+            session_id: hyphenated(&uuid_v7(now, session_random)),
+            window_id: hyphenated(&uuid_v7(now, window_random)),
             started: now,
             last_activity: now,
         }
@@ -58,7 +61,7 @@ impl Session {
 
     /// This session, continued on a new page load: same session, new window id.
     pub fn with_new_window(mut self, now: UnixMs, window_random: [u8; 10]) -> Self {
-        self.window_id = uuid_v7(now, window_random).to_string();
+        self.window_id = hyphenated(&uuid_v7(now, window_random));
         self
     }
 
@@ -70,10 +73,15 @@ impl Session {
 
     /// `session_id window_id started last_activity`, for [`super::PersistedState::encode`].
     pub(super) fn encode(&self) -> String {
-        format!(
-            "{} {} {} {}",
-            self.session_id, self.window_id, self.started.0, self.last_activity.0
-        )
+        let started = Decimal::new(self.started.0);
+        let last_activity = Decimal::new(self.last_activity.0);
+        [
+            self.session_id.as_str(),
+            &self.window_id,
+            started.as_str(),
+            last_activity.as_str(),
+        ]
+        .join(" ")
     }
 
     /// The inverse of [`Session::encode`].
@@ -82,8 +90,8 @@ impl Session {
         let session = Session {
             session_id: parts.next()?.to_owned(),
             window_id: parts.next()?.to_owned(),
-            started: UnixMs(parts.next()?.parse().ok()?),
-            last_activity: UnixMs(parts.next()?.parse().ok()?),
+            started: UnixMs(text::parse_decimal(parts.next()?)?),
+            last_activity: UnixMs(text::parse_decimal(parts.next()?)?),
         };
         parts.next().is_none().then_some(session)
     }

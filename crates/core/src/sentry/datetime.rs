@@ -3,6 +3,7 @@
 //! calendar crate.
 
 use crate::UnixMs;
+use crate::text;
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7).
 ///
@@ -66,8 +67,9 @@ pub(crate) fn fraction_millis(digits: &str) -> Option<u64> {
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let padded = digits.bytes().chain(std::iter::repeat(b'0')).take(3);
-    Some(padded.fold(0, |ms, digit| ms * 10 + u64::from(digit - b'0')))
+    let first_three = digits.get(..3).unwrap_or(digits);
+    let millis = text::parse_decimal(first_three).unwrap_or(0); // 0 when empty
+    Some(millis * 10u64.pow(3 - first_three.len() as u32))
 }
 
 const MONTHS: [&str; 12] = [
@@ -76,10 +78,10 @@ const MONTHS: [&str; 12] = [
 
 /// Exactly `n` ASCII digits.
 fn fixed_digits(s: &str, n: usize) -> Option<u32> {
-    if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.len() != n {
         return None;
     }
-    s.parse().ok()
+    u32::try_from(text::parse_decimal(s)?).ok()
 }
 
 /// `HH:MM:SS` as milliseconds of the day (a leap second counts as :59).
@@ -197,6 +199,23 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(parse_imf_fixdate(input), want.map(UnixMs), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn fractions_become_milliseconds() {
+        let cases = [
+            ("", Some(0)),
+            ("5", Some(500)),
+            ("05", Some(50)),
+            ("123", Some(123)),
+            ("123999", Some(123)),
+            ("99999999999999999999999", Some(999)),
+            ("1a", None),
+            ("+1", None),
+        ];
+        for (digits, want) in cases {
+            assert_eq!(fraction_millis(digits), want, "{digits:?}");
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
-use crate::json::{Obj, WriteJson, write_str};
+use crate::json::{Decimal, Obj, WriteJson, hex_string, write_str};
 use crate::{Dsn, UnixMs};
 
 /// The SDK that wrote an envelope or event.
@@ -157,20 +157,28 @@ fn decimal_text(rate: f64) -> String {
     if millionths >= 1_000_000 {
         return "1".to_owned();
     }
-    let digits = format!("{millionths:06}");
-    let digits = digits.trim_end_matches('0');
+    let digits = Decimal::padded(u64::from(millionths), 6);
+    let digits = digits.as_str().trim_end_matches('0');
     if digits.is_empty() {
         "0".to_owned()
     } else {
-        format!("0.{digits}")
+        ["0.", digits].concat()
     }
 }
 
 impl WriteJson for ItemHeader {
     fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_with_length(out, self.length);
+    }
+}
+
+impl ItemHeader {
+    /// This header's JSON with `length` in place of its own: lets
+    /// [`Envelope::to_bytes`] write each payload's length without cloning the header.
+    fn write_json_with_length(&self, out: &mut Vec<u8>, length: Option<u64>) {
         Obj::new(out)
             .str("type", &self.kind)
-            .opt_u64("length", self.length)
+            .opt_u64("length", length)
             .opt_str("content_type", self.content_type.as_deref())
             .opt_str("filename", self.filename.as_deref())
             .end();
@@ -254,8 +262,9 @@ impl Envelope {
         let mut out = Vec::new();
         write_json_line(&mut out, header);
         for item in &self.items {
-            let header = item.header.clone().with_length(item.payload.len() as u64);
-            write_json_line(&mut out, &header);
+            let length = item.payload.len() as u64;
+            item.header.write_json_with_length(&mut out, Some(length));
+            out.push(b'\n');
             out.extend_from_slice(&item.payload);
             out.push(b'\n');
         }
@@ -282,7 +291,7 @@ impl Envelope {
     /// ```
     pub fn for_event(event: &Event, dsn: &Dsn, sdk: &SdkInfo) -> Self {
         Envelope::single(
-            Some(event.event_id.to_string()),
+            Some(event.event_id.hex()),
             EnvelopeItem::new("event", event.to_json()),
             dsn,
             sdk,
@@ -298,13 +307,13 @@ impl Envelope {
         sdk: &SdkInfo,
     ) -> Self {
         let mut envelope = Envelope::single(
-            Some(transaction.event_id.to_string()),
+            Some(transaction.event_id.hex()),
             EnvelopeItem::new("transaction", transaction.to_json()),
             dsn,
             sdk,
         );
         envelope.header.trace = Some(TraceHeader {
-            trace_id: transaction.contexts.trace.trace_id.to_string(),
+            trace_id: hex_string(&transaction.contexts.trace.trace_id.0),
             public_key: dsn.public_key().to_owned(),
             sample_rate: Some(decimal_text(sample_rate)),
             sampled: Some("true".to_owned()),

@@ -2,6 +2,7 @@
 //! the platform chose to ignore, and the same error again.
 
 use super::protocol::{Exception, Frame};
+use crate::text;
 
 /// Longest text sent in one field (error value, message, frame file or
 /// function), in characters: keeps every envelope far below `sendBeacon`'s 64 KiB.
@@ -39,15 +40,13 @@ pub fn is_local_page(page_url: &str) -> bool {
 /// );
 /// ```
 pub fn sanitize_url(url: &str) -> String {
-    let without_query = url.split(['?', '#']).next().unwrap_or(url);
-    let Some(scheme_end) = without_query.find("://") else {
+    let without_query = text::split_before(url, b"?#").0;
+    let Some((scheme, after_scheme)) = text::split_once(without_query, "://") else {
         return without_query.to_owned();
     };
-    let (scheme, rest) = without_query.split_at(scheme_end + 3);
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}{host_port}{path}")
+    let (authority, path) = text::split_before(after_scheme, b"/");
+    let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
+    [scheme, "://", host_port, path].concat()
 }
 
 /// A route as it may be reported: the path without query string or fragment.
@@ -57,7 +56,7 @@ pub fn sanitize_url(url: &str) -> String {
 /// assert_eq!(sanitize_route("/team/a/instances?search=x#top"), "/team/a/instances");
 /// ```
 pub fn sanitize_route(route: &str) -> &str {
-    route.split(['?', '#']).next().unwrap_or(route)
+    text::split_before(route, b"?#").0
 }
 
 /// Whether an error or message contains one of the `ignore_errors` substrings.
@@ -71,10 +70,10 @@ pub fn sanitize_route(route: &str) -> &str {
 /// assert!(is_ignored("Error: ResizeObserver loop limit exceeded", &patterns));
 /// assert!(!is_ignored("TypeError: x is undefined", &patterns));
 /// ```
-pub fn is_ignored(text: &str, patterns: &[String]) -> bool {
+pub fn is_ignored(message: &str, patterns: &[String]) -> bool {
     patterns
         .iter()
-        .any(|p| !p.is_empty() && text.contains(p.as_str()))
+        .any(|p| !p.is_empty() && text::contains(message, p))
 }
 
 /// Drops an error identical to the one just before it (same type, value and
@@ -145,13 +144,14 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
 
 /// The host part of a URL, brackets kept for IPv6.
 fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let rest = text::split_once(url, "://").map_or(url, |(_, rest)| rest);
+    let authority = text::split_before(rest, b"/?#").0;
+    let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     if host_port.starts_with('[') {
         return host_port
             .find(']')
-            .map_or(host_port, |end| &host_port[..=end]);
+            .and_then(|end| host_port.get(..=end)) // `get`: no panic path
+            .unwrap_or(host_port);
     }
     host_port.split(':').next().unwrap_or(host_port)
 }

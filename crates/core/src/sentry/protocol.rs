@@ -34,9 +34,16 @@ impl EventId {
     }
 }
 
+impl EventId {
+    /// The 32 hex digits, what `to_string` gives, without going through `core::fmt`.
+    pub(crate) fn hex(&self) -> String {
+        hex_string(self.0.as_bytes())
+    }
+}
+
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex_string(self.0.as_bytes()))
+        f.write_str(&self.hex())
     }
 }
 
@@ -410,12 +417,13 @@ impl Event {
         timestamp: UnixMs,
         exception: Exception,
     ) -> Self {
-        Event {
-            exception: Some(Values {
-                values: vec![exception],
-            }),
-            ..Event::base(context, event_id, timestamp, Level::Error)
-        }
+        // Set on the base event rather than `..Event::base(..)`, which would
+        // build the base aside and copy every other field over.
+        let mut event = Event::base(context, event_id, timestamp, Level::Error);
+        event.exception = Some(Values {
+            values: vec![exception],
+        });
+        event
     }
 
     /// A message event (`captureMessage`).
@@ -426,10 +434,9 @@ impl Event {
         message: &str,
         level: Level,
     ) -> Self {
-        Event {
-            message: Some(message.to_owned()),
-            ..Event::base(context, event_id, timestamp, level)
-        }
+        let mut event = Event::base(context, event_id, timestamp, level);
+        event.message = Some(message.to_owned());
+        event
     }
 
     /// This event with the current route as `transaction` and `route` tag.

@@ -4,6 +4,7 @@ use super::datetime::{fraction_millis, parse_imf_fixdate};
 use super::envelope::Envelope;
 use super::protocol::DataCategory;
 use crate::UnixMs;
+use crate::text;
 
 /// How long to back off after a 429 that names no duration.
 pub const DEFAULT_RETRY_AFTER_MS: u64 = 60 * UnixMs::SECOND;
@@ -205,10 +206,7 @@ impl RateLimits {
 /// Whole or fractional seconds (`60`, `2.5`) as milliseconds.
 fn parse_seconds(s: &str) -> Option<u64> {
     let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole: u64 = whole.parse().ok()?;
+    let whole = text::parse_decimal(whole)?;
     let millis = fraction_millis(fraction)?;
     Some(whole.saturating_mul(UnixMs::SECOND).saturating_add(millis))
 }

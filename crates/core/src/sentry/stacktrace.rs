@@ -6,6 +6,7 @@
 
 use super::filter::{MAX_VALUE_CHARS, truncate_chars};
 use super::protocol::{Frame, Stacktrace};
+use crate::text;
 
 /// Frames kept from one stack, the newest ones (Sentry's own limit).
 pub const MAX_FRAMES: usize = 50;
@@ -25,11 +26,13 @@ pub const MAX_FRAMES: usize = 50;
 /// assert_eq!(frames[1].function.as_deref(), Some("render"));
 /// ```
 pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
+    // `split('\n')` rather than `lines()`: every line is trimmed anyway (which
+    // drops a `\r`), and `Lines` is one more iterator in the browser build.
     let is_v8 = stack
-        .lines()
+        .split('\n')
         .any(|line| line.trim_start().starts_with("at "));
     let mut frames: Vec<Frame> = stack
-        .lines()
+        .split('\n')
         .filter_map(|line| {
             let line = line.trim();
             if is_v8 {
@@ -60,7 +63,10 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
 fn parse_v8_line(line: &str) -> Option<Frame> {
     let rest = line.strip_prefix("at ")?.trim();
     let rest = rest.strip_prefix("async ").unwrap_or(rest);
-    let (function, location) = match rest.strip_suffix(')').and_then(|r| r.split_once(" (")) {
+    let (function, location) = match rest
+        .strip_suffix(')')
+        .and_then(|r| text::split_once(r, " ("))
+    {
         Some((function, location)) => (Some(function), location),
         None => (None, rest),
     };
@@ -70,7 +76,7 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
         Some(eval) => {
             // Nested evals: the innermost parenthesis holds the real script.
             let outer = eval.split(')').next().unwrap_or(eval);
-            outer.rsplit_once('(').map_or(outer, |(_, inner)| inner)
+            text::rsplit_once_ascii(outer, b'(').map_or(outer, |(_, inner)| inner)
         }
         None => location,
     };
@@ -85,12 +91,16 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
 fn parse_gecko_line(line: &str) -> Option<Frame> {
     let (function, location) = line.split_once('@')?;
     // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
-    let function = function.rsplit_once('*').map_or(function, |(_, f)| f);
-    let location = match location.split_once(" line ") {
+    let function = text::rsplit_once_ascii(function, b'*').map_or(function, |(_, f)| f);
+    let location = match text::split_once(location, " line ") {
         // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
         // calling script and line.
-        Some((url, after)) if !after.contains(":wasm-function[") => {
-            let line_number = after.split(' ').next().and_then(|n| n.parse().ok());
+        Some((url, after)) if !text::contains(after, ":wasm-function[") => {
+            let line_number = after
+                .split(' ')
+                .next()
+                .and_then(text::parse_decimal)
+                .and_then(|n| u32::try_from(n).ok());
             let function = if function.is_empty() {
                 "eval"
             } else {
@@ -131,7 +141,7 @@ fn parse_location(location: &str) -> Option<Frame> {
         },
         None => (location, None, None),
     };
-    if lineno.is_none() && !is_native(filename) && !filename.contains("://") {
+    if lineno.is_none() && !is_native(filename) && !text::contains(filename, "://") {
         // A frame location is a URL or a native marker; anything else is a
         // message line that happened to contain `@`.
         return None;
@@ -146,16 +156,15 @@ fn parse_location(location: &str) -> Option<Frame> {
 }
 
 fn parse_wasm_location(location: &str) -> Option<Frame> {
-    let start = location.find("wasm-function[")?;
-    let (module, wasm) = location.split_at(start);
-    let (index, addr) = wasm.strip_prefix("wasm-function[")?.split_once("]:")?;
+    let (module, wasm) = text::split_once(location, "wasm-function[")?;
+    let (index, addr) = text::split_once(wasm, "]:")?;
     if !index.bytes().all(|b| b.is_ascii_digit()) || !addr.starts_with("0x") {
         return None;
     }
     let module = module.strip_suffix(':').unwrap_or(module);
     Some(Frame {
         filename: (!module.is_empty()).then(|| module.to_owned()),
-        function: Some(format!("wasm-function[{index}]")),
+        function: Some(["wasm-function[", index, "]"].concat()),
         instruction_addr: Some(addr.to_owned()),
         in_app: Some(true),
         ..Frame::default()
@@ -164,10 +173,11 @@ fn parse_wasm_location(location: &str) -> Option<Frame> {
 
 /// Splits `text:123` into `("text", Some(123))`.
 fn split_number(s: &str) -> (&str, Option<u32>) {
-    match s.rsplit_once(':') {
-        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-            (rest, n.parse().ok())
-        }
+    match text::rsplit_once_ascii(s, b':') {
+        Some((rest, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (
+            rest,
+            text::parse_decimal(n).and_then(|n| u32::try_from(n).ok()),
+        ),
         _ => (s, None),
     }
 }
@@ -315,6 +325,17 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
         let frames = parse_stack(&stack).unwrap().frames;
         let module = format!("{APP} line 2 > WebAssembly.instantiate");
         assert_eq!(frames, [wasm("wasm-function[12]", Some(&module), "0x1a2b")]);
+    }
+
+    #[test]
+    fn windows_line_endings_parse_the_same() {
+        let v8 = "Error: x\n    at f (http://h/app.js:1:2)\n    at http://h/app.js:3:4\n";
+        let gecko = "f@http://h/app.js:1:2\n@http://h/app.js:3:4";
+        for stack in [v8, gecko] {
+            let unix = parse_stack(stack).unwrap();
+            assert_eq!(unix.frames.len(), 2, "{stack}");
+            assert_eq!(parse_stack(&stack.replace('\n', "\r\n")), Some(unix));
+        }
     }
 
     #[test]

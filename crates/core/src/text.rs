@@ -1,0 +1,146 @@
+//! Substring search and number parsing for the browser path, written on bytes.
+//!
+//! `str::find("..")` and friends with a `&str` needle go through std's
+//! `StrSearcher` (two-way search), whose code and panic paths (`slice_error_fail`
+//! with `char` Debug and the Unicode printable tables) cost the browser build
+//! about 2.5 KB gzipped. The needles here are short literals and the haystacks
+//! URLs, user agents and stack lines, so a plain byte comparison is enough.
+//! One-character needles should stay `char` patterns, which are cheap.
+//! Likewise [`parse_decimal`] replaces one `str::parse` monomorph per integer type.
+
+/// Byte offset of the first `needle` in `haystack`, like `haystack.find(needle)`
+/// (an empty needle is found at 0).
+pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window == needle.as_bytes())
+}
+
+/// Whether `needle` occurs in `haystack`, like `haystack.contains(needle)`.
+pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
+    find(haystack, needle).is_some()
+}
+
+/// `s` around the first `separator`, like `s.split_once(separator)`.
+pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'a str)> {
+    let start = find(s, separator)?;
+    // A match of valid UTF-8 starts and ends on character boundaries, so `get`
+    // never fails here; unlike indexing, it has no panic path.
+    Some((s.get(..start)?, s.get(start + separator.len()..)?))
+}
+
+/// `s` around the last `separator`, like `s.rsplit_once(separator)` for an
+/// ASCII `separator` (a non-ASCII byte is never found).
+///
+/// `str::rsplit_once` with a `char` goes through the reverse `CharSearcher`,
+/// which is larger than this byte scan.
+pub(crate) fn rsplit_once_ascii(s: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().rposition(|b| b == separator)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// `s` with every `from` replaced by `to`, like `s.replace(from, to)`, except
+/// that an empty `from` replaces nothing.
+pub(crate) fn replace(s: &str, from: &str, to: &str) -> String {
+    if from.is_empty() {
+        return s.to_owned();
+    }
+    let mut replaced = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some((before, after)) = split_once(rest, from) {
+        replaced.push_str(before);
+        replaced.push_str(to);
+        rest = after;
+    }
+    replaced.push_str(rest);
+    replaced
+}
+
+/// The number written in `s` with ASCII digits only, like `s.parse::<u64>()`
+/// except that a leading `+` is refused too; `None` when `s` is empty, has
+/// anything but digits, or overflows.
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// `s` cut before the first of the ASCII `delimiters`, which starts the second
+/// part; `(s, "")` when there is none. A byte scan: smaller than `str::find`
+/// with a set of `char`s.
+pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[u8]) -> (&'a str, &'a str) {
+    let end = s
+        .bytes()
+        .position(|b| delimiters.contains(&b))
+        .unwrap_or(s.len());
+    // `split_at_checked` instead of `split_at`: no panic path (see the module docs).
+    s.split_at_checked(end).unwrap_or((s, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_std(haystack in "[ab:/é]{0,12}", needle in "[ab:/é]{0,3}") {
+            proptest::prop_assert_eq!(find(&haystack, &needle), haystack.find(needle.as_str()));
+            proptest::prop_assert_eq!(contains(&haystack, &needle), haystack.contains(needle.as_str()));
+            proptest::prop_assert_eq!(
+                split_once(&haystack, &needle),
+                haystack.split_once(needle.as_str())
+            );
+            if !needle.is_empty() {
+                proptest::prop_assert_eq!(
+                    replace(&haystack, &needle, "<x>"),
+                    haystack.replace(needle.as_str(), "<x>")
+                );
+            }
+            for separator in [b':', b'/'] {
+                proptest::prop_assert_eq!(
+                    rsplit_once_ascii(&haystack, separator),
+                    haystack.rsplit_once(char::from(separator))
+                );
+            }
+            let end = haystack.find(['/', ':']).unwrap_or(haystack.len());
+            proptest::prop_assert_eq!(
+                split_before(&haystack, b"/:"),
+                (&haystack[..end], &haystack[end..])
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_decimal_is_parse_without_a_plus(s in "[0-9]{0,22}|-?[0-9a ]{0,4}|\\PC{0,6}") {
+            let std = if s.starts_with('+') { None } else { s.parse::<u64>().ok() };
+            proptest::prop_assert_eq!(parse_decimal(&s), std);
+        }
+    }
+
+    #[test]
+    fn decimal_limits() {
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal("18446744073709551616"), None);
+        assert_eq!(parse_decimal("007"), Some(7));
+        assert_eq!(parse_decimal("+7"), None);
+        assert_eq!(parse_decimal(""), None);
+    }
+
+    #[test]
+    fn empty_needles() {
+        assert_eq!(find("", ""), Some(0));
+        assert_eq!(find("abc", ""), Some(0));
+        assert_eq!(replace("abc", "", "x"), "abc");
+        assert_eq!(split_before("abc", b"/"), ("abc", ""));
+        assert_eq!(rsplit_once_ascii("é", 0xa9), None, "inside a character");
+    }
+}
