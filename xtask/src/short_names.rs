@@ -118,7 +118,10 @@ impl Renaming {
     }
 
     /// Replaces the object `__wbg_get_imports` returns (`{"<module>": importN,
-    /// …}`) with one module `a` whose members are the renamed imports.
+    /// …}`) with one module `a` of the renamed imports. The glue's own
+    /// imports object (`const import0 = {…}`) gets its keys renamed in place,
+    /// so the long names leave the glue too; snippet modules' members are
+    /// referred to by their (short, readable) names.
     fn rewrite_import_object(&self, text: &str) -> Result<String> {
         let function = text
             .find("function __wbg_get_imports()")
@@ -142,19 +145,40 @@ impl Renaming {
                 module_vars.insert(module, var);
             }
         }
-        let mut object =
-            format!("    return {{\n        __proto__: null,\n        {IMPORT_MODULE}: {{\n");
+        let mut head = text[..start].to_owned();
+        let mut members = String::new();
+        let mut spread = Vec::new();
         for (module, old, new) in &self.imports {
             let Some(var) = module_vars.get(module.as_str()) else {
                 bail!(
                     "wasm-opt renamed an import from {module:?}, which the glue does not provide"
                 );
             };
-            object.push_str(&format!("            {new}: {var}.{old},\n"));
+            let key = format!("\n        {old}: ");
+            match object_literal(&head, var) {
+                Some(range) if head[range.clone()].contains(&key) => {
+                    let renamed =
+                        head[range.clone()].replacen(&key, &format!("\n        {new}: "), 1);
+                    head.replace_range(range, &renamed);
+                    if !spread.contains(var) {
+                        spread.push(*var);
+                    }
+                }
+                _ => members.push_str(&format!(" {new}: {var}.{old},")),
+            }
         }
-        object.push_str("        },\n    };");
-        Ok(format!("{}{object}{}", &text[..start], &text[end..]))
+        let spread: String = spread.iter().map(|var| format!(" ...{var},")).collect();
+        let object =
+            format!("    return {{ __proto__: null, {IMPORT_MODULE}: {{{spread}{members} }} }};");
+        Ok(format!("{head}{object}{}", &text[end..]))
     }
+}
+
+/// Where `const <var> = {…};` (at the glue's four-space indent) stands in `text`.
+fn object_literal(text: &str, var: &str) -> Option<std::ops::Range<usize>> {
+    let start = text.find(&format!("const {var} = {{"))?;
+    let len = text[start..].find("\n    };")? + "\n    };".len();
+    Some(start..start + len)
 }
 
 #[cfg(test)]
@@ -204,14 +228,15 @@ const other = { wasm: 1 }.wasm.init;
         let text = renaming().rewrite_import_object(GLUE).unwrap();
         assert!(
             text.contains(
-                "    return {\n        __proto__: null,\n        a: {\n            a: import0.__wbg_warn_0123456789abcdef,\n            b: import1.guard,\n        },\n    };\n}"
+                "    return { __proto__: null, a: { ...import0, b: import1.guard, } };\n}"
             ),
             "{text}"
         );
         assert!(
-            text.contains("const import0 = {"),
-            "the imports themselves stay"
+            text.contains("        a: function(arg0) { console.warn(arg0); },"),
+            "the glue's own import is renamed in place: {text}"
         );
+        assert!(!text.contains("0123456789abcdef"), "{text}");
     }
 
     #[test]
