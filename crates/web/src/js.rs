@@ -181,7 +181,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn json_parse(text: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn(message: &str);
+    fn console_warn(prefix: &str, message: &str);
 }
 
 /// What went wrong at the JavaScript edge.
@@ -205,9 +205,11 @@ pub fn from_js(value: JsValue) -> WebError {
     WebError::Js(message)
 }
 
-/// `console.warn("ff-telemetry: …")`: the SDK's only logger.
+/// `console.warn("ff-telemetry:", message)`: the SDK's only logger. The
+/// console puts the space between the two; joining them in Rust would cost
+/// more code.
 pub fn warn(message: &str) {
-    console_warn(&format!("ff-telemetry: {message}"));
+    console_warn("ff-telemetry:", message);
 }
 
 /// Ten random bytes from `crypto.getRandomValues`.

@@ -292,7 +292,10 @@ impl SentryClient {
             ),
             Sending::Stored(category, unsent) => (category.clone(), unsent.clone()),
         };
-        let entry = format!("{}{CATEGORY_SEPARATOR}{unsent}", category.as_str());
+        // Pushed, not `format!`ed: that would bring `char`'s `Display` into the build.
+        let mut entry = category.as_str().to_owned();
+        entry.push(CATEGORY_SEPARATOR);
+        entry.push_str(&unsent);
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
         let mut entries: Vec<&str> = stored
             .split(ENVELOPE_SEPARATOR)
