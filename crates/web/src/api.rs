@@ -8,11 +8,11 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn};
-use crate::panic::guarded;
+use crate::panic::{guarded, sdk};
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
@@ -100,6 +100,9 @@ pub fn init(
     });
     telemetry
 }
+
+/// How long `flush()` waits at most.
+const FLUSH_TIMEOUT: u64 = 10 * UnixMs::SECOND;
 
 /// The top-level options every integration follows.
 #[derive(Debug, Clone, Copy)]
@@ -369,18 +372,25 @@ impl Telemetry {
     /// retried later), or after 10 s.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> js_sys::Promise {
-        let (mut posthog, mut sentry) = (None, None);
-        self.with_posthog(|p| posthog = Some(p.clone()));
-        self.with_sentry(|s| sentry = Some(s.clone()));
-        wasm_bindgen_futures::future_to_promise(async move {
-            if let Some(p) = posthog {
-                p.flush().await;
-            }
-            if let Some(s) = sentry {
-                s.flush().await;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
+        let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
+        let deadline = js::now() + FLUSH_TIMEOUT;
+        let mut posthog_started = false;
+        let busy = move || {
+            sdk(|| {
+                if js::now() > deadline {
+                    return false;
+                }
+                // PostHog first, then Sentry's envelope in flight.
+                if let Some(p) = &posthog
+                    && p.flush_step(&mut posthog_started)
+                {
+                    return true;
+                }
+                sentry.as_ref().is_some_and(|s| s.is_sending())
+            })
+            .unwrap_or(false)
+        };
+        js::poll(Closure::<dyn FnMut() -> bool>::new(busy).into_js_value())
     }
 
     /// Panics inside the SDK, to test that a panic is reported and switches

@@ -10,13 +10,27 @@ use wasm_bindgen::prelude::*;
 export function guard(f) {
   try { f(); } catch (e) { console.warn("ff-telemetry: internal error, telemetry is off for this page", e); }
 }
-export async function post(url, body) {
+export async function post(url, body, gzipUrl, done) {
+  let answer = [0];
   try {
+    const compressed = gzipUrl === undefined ? undefined : await gzip(body);
+    if (compressed !== undefined) { url = gzipUrl; body = compressed; }
     const res = await fetch(url, { method: "POST", body, credentials: "omit",
       headers: { "Content-Type": "text/plain" } });
     const h = res.headers;
-    return [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
-  } catch (e) { return [0]; }
+    answer = [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
+  } catch (e) {}
+  guard(() => done(...answer));
+}
+export function poll(busy) {
+  return new Promise((resolve) => {
+    const tick = () => {
+      let again = false;
+      guard(() => { again = busy(); });
+      if (again) setTimeout(tick, 25); else resolve();
+    };
+    tick();
+  });
 }
 export function beacon(url, body) {
   try {
@@ -100,20 +114,23 @@ export function scrollSample() {
   const d = globalThis.document && document.documentElement;
   return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
 }
-export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
 "#)]
 extern "C" {
     /// Runs `f`, turning any exception (a trap after a panic included) into a
     /// console warning.
     pub fn guard(f: &mut dyn FnMut());
-    /// POSTs `body` as `text/plain`; resolves to the status, 0 on a network error.
-    pub async fn post(url: &str, body: JsValue) -> JsValue;
+    /// POSTs `body` as `text/plain` (gzip-compressed to `gzip_url` instead,
+    /// when given and the browser has `CompressionStream`), then calls
+    /// `done(status, retryAfter, rateLimits)`, guarded; status 0 when there
+    /// was no answer.
+    pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
+    /// A promise that calls `busy()` (guarded) now and every 25 ms until it
+    /// returns false, then resolves.
+    pub fn poll(busy: JsValue) -> js_sys::Promise;
     /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
     /// beacon); false when the browser refuses it.
     pub fn beacon(url: &str, body: &str) -> bool;
-    /// Gzip via `CompressionStream`; `undefined` where it is missing.
-    pub async fn gzip(text: &str) -> JsValue;
     /// Makes `pushState`/`replaceState` dispatch `ff-telemetry:navigate` on
     /// `window` (once per page, whatever the number of clients).
     #[wasm_bindgen(js_name = hookHistory)]
@@ -144,8 +161,6 @@ extern "C" {
     ) -> Option<String>;
     #[wasm_bindgen(js_name = scrollSample)]
     fn scroll_sample_js() -> Vec<f64>;
-    /// Resolves after `ms` milliseconds.
-    pub async fn sleep(ms: u32);
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
 
@@ -461,14 +476,4 @@ impl ConfigFields {
 /// Whether `value` is a plain object (not null, not an array).
 pub fn is_object(value: &JsValue) -> bool {
     is_object_js(value)
-}
-
-/// What a `post` resolved to.
-pub fn answer_of(value: &JsValue) -> crate::transport::Answer {
-    let parts = js_sys::Array::from(value);
-    crate::transport::Answer {
-        status: parts.get(0).as_f64().map_or(0, |s| s as u16),
-        retry_after: parts.get(1).as_string(),
-        rate_limits: parts.get(2).as_string(),
-    }
 }

@@ -8,7 +8,7 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
     NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
 };
-use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs};
+use ff_telemetry_core::{FrontendPosthog, HttpUrl};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -245,21 +245,24 @@ impl PosthogClient {
         self.state.borrow().client.has_opted_out()
     }
 
-    /// Sends everything queued now; resolves when the queue is empty or a send
-    /// failed (the retry then follows its backoff), or after 10 s.
-    pub async fn flush(self: Rc<Self>) {
-        let deadline = js::now() + 10 * UnixMs::SECOND;
-        loop {
-            if sdk(|| self.state.borrow_mut().outbox.handle_flush(js::now())).is_none() {
-                return;
+    /// One step of `flush()`, polled until it returns false: once no batch
+    /// is in flight, everything queued is made due and sent (`started` records
+    /// that); the flush is over when, after that, no batch is in flight: the
+    /// queue is empty, or a send failed (the retry then follows its backoff).
+    pub fn flush_step(self: &Rc<Self>, started: &mut bool) -> bool {
+        if !self.is_sending() {
+            if *started {
+                return false;
             }
-            Self::pump(self.clone()).await;
-            let busy = sdk(|| self.state.borrow().outbox.is_in_flight());
-            if busy != Some(true) || js::now() > deadline {
-                return;
-            }
-            js::sleep(25).await;
+            *started = true;
+            self.state.borrow_mut().outbox.handle_flush(js::now());
+            Self::pump(self.clone());
         }
+        self.is_sending()
+    }
+
+    fn is_sending(&self) -> bool {
+        self.state.borrow().outbox.is_in_flight()
     }
 
     /// Removes every listener and timer this client added to the page.
@@ -398,19 +401,23 @@ impl PosthogClient {
         self.schedule();
     }
 
-    /// Sends due batches one after another until none is due. Its synchronous
-    /// steps run as SDK code (see [`crate::panic::sdk`]).
-    async fn pump(this: Rc<Self>) {
-        while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
-            let gzip_url = format!("{url}?compression=gzip-js");
-            let status = transport::post_text(&url, &body, Some(&gzip_url))
-                .await
-                .status;
-            if sdk(|| this.handle_answer(status)) != Some(true) {
-                break;
-            }
-        }
-        sdk(|| this.schedule());
+    /// Sends due batches one after another until none is due, then arms the
+    /// timer. The answer callbacks run as SDK code (see [`crate::panic::sdk`]).
+    fn pump(this: Rc<Self>) {
+        let Some((url, body)) = this.next_batch() else {
+            return this.schedule();
+        };
+        let gzip_url = format!("{url}?compression=gzip-js");
+        let on_answer = move |answer: transport::Answer| {
+            sdk(|| {
+                if this.handle_answer(answer.status) {
+                    Self::pump(this);
+                } else {
+                    this.schedule();
+                }
+            });
+        };
+        transport::post_text(&url, &body, Some(&gzip_url), Box::new(on_answer));
     }
 
     /// The next due batch: its URL and body.
@@ -450,9 +457,7 @@ impl PosthogClient {
         let weak = self.me.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(this) = weak.upgrade() {
-                crate::panic::guarded(|| {
-                    wasm_bindgen_futures::spawn_local(PosthogClient::pump(this.clone()));
-                });
+                crate::panic::guarded(|| PosthogClient::pump(this.clone()));
             }
         });
         if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(

@@ -145,12 +145,9 @@ impl SentryClient {
         self.sentry.borrow_mut().set_user(id);
     }
 
-    /// Resolves once everything due is sent, or after 10 s.
-    pub async fn flush(self: Rc<Self>) {
-        let deadline = js::now() + 10 * UnixMs::SECOND;
-        while sdk(|| self.in_flight.get()) == Some(true) && js::now() < deadline {
-            js::sleep(25).await;
-        }
+    /// Whether an envelope is being POSTed (`flush()` waits until none is).
+    pub fn is_sending(&self) -> bool {
+        self.in_flight.get()
     }
 
     /// Removes the listeners this client added to the page.
@@ -254,10 +251,10 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer = transport::post_text(&url, &text, None).await;
+        let on_answer = move |answer: Answer| {
             sdk(|| this.handle_answer(&sending, &answer));
-        });
+        };
+        transport::post_text(&url, &text, None, Box::new(on_answer));
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at

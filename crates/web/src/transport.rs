@@ -3,7 +3,7 @@
 //! the receiver takes it), and `sendBeacon` or `fetch` with `keepalive` while
 //! the page goes away.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
 
 use crate::js;
 
@@ -19,20 +19,33 @@ pub struct Answer {
 }
 
 /// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
-/// resolves to the answer (status 0 when there was none). Never fails.
+/// calls `on_answer` with the answer (status 0 when there was none), from a
+/// guarded JavaScript callback. Never fails.
 ///
 /// With `gzip_url`, and where the browser has `CompressionStream`, the body is
 /// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
 /// receiver recognises gzip by its magic bytes or by that URL, as PostHog does
 /// with `?compression=gzip-js`).
-pub async fn post_text(url: &str, text: &str, gzip_url: Option<&str>) -> Answer {
-    if let Some(gzip_url) = gzip_url {
-        let compressed = js::gzip(text).await;
-        if !compressed.is_undefined() {
-            return js::answer_of(&js::post(gzip_url, compressed).await);
-        }
-    }
-    js::answer_of(&js::post(url, JsValue::from_str(text)).await)
+///
+/// A callback rather than an `async fn`: the browser does the awaiting, so no
+/// Rust async runtime enters the build. `on_answer` is boxed so that every
+/// caller shares one JavaScript closure shim.
+pub fn post_text(
+    url: &str,
+    text: &str,
+    gzip_url: Option<&str>,
+    on_answer: Box<dyn FnOnce(Answer)>,
+) {
+    let done = Closure::once_into_js(
+        move |status: u16, retry_after: Option<String>, rate_limits: Option<String>| {
+            on_answer(Answer {
+                status,
+                retry_after,
+                rate_limits,
+            });
+        },
+    );
+    js::post(url, text, gzip_url, done);
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,
