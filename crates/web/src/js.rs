@@ -143,9 +143,9 @@ extern "C" {
     #[wasm_bindgen(js_name = stackHere)]
     pub fn stack_here() -> Option<String>;
     #[wasm_bindgen(js_name = stringEntries)]
-    fn string_entries_js(object: &JsValue) -> Vec<String>;
+    fn string_entries_js(object: &JsValue) -> Vec<JsValue>;
     #[wasm_bindgen(js_name = strings)]
-    fn strings_js(array: &JsValue) -> Option<Vec<String>>;
+    fn strings_js(array: &JsValue) -> Option<Vec<JsValue>>;
     #[wasm_bindgen(js_name = pageEnv)]
     fn page_env_js() -> EnvSnapshot;
     #[wasm_bindgen(js_name = resolveUrl)]
@@ -256,7 +256,7 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
-    let flat = string_entries_js(object);
+    let flat = as_strings(string_entries_js(object));
     flat.chunks_exact(2)
         .map(|kv| (kv[0].clone(), kv[1].clone()))
         .collect()
@@ -264,7 +264,14 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
 
 /// An array of strings, or `None` for anything else.
 pub fn strings(array: &JsValue) -> Option<Vec<String>> {
-    strings_js(array)
+    strings_js(array).map(as_strings)
+}
+
+/// JavaScript strings as Rust ones. The snippets hand strings over as
+/// `JsValue`s: a second kind of vector (`Vec<String>`) would cost its own
+/// conversion code.
+fn as_strings(values: Vec<JsValue>) -> Vec<String> {
+    values.iter().filter_map(JsValue::as_string).collect()
 }
 
 /// The current time from `Date.now()`.
