@@ -59,11 +59,9 @@ export function hookHistory() {
     };
   }
 }
-export function randomBytes(n) {
-  const bytes = new Uint8Array(n);
+export function fillRandom(bytes) {
   try { crypto.getRandomValues(bytes); }
-  catch (e) { for (let i = 0; i < n; i++) bytes[i] = Math.floor(Math.random() * 256); }
-  return bytes;
+  catch (e) { for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256); }
 }
 export function describeError(x) {
   try {
@@ -135,8 +133,10 @@ extern "C" {
     /// `window` (once per page, whatever the number of clients).
     #[wasm_bindgen(js_name = hookHistory)]
     pub fn hook_history();
-    #[wasm_bindgen(js_name = randomBytes)]
-    fn random_bytes_js(n: usize) -> Vec<u8>;
+    /// Fills `out` from `crypto.getRandomValues` (`Math.random` where that
+    /// throws).
+    #[wasm_bindgen(js_name = fillRandom)]
+    pub fn fill_random(out: &mut [u8]);
     #[wasm_bindgen(js_name = describeError)]
     fn describe_error_js(error: &JsValue) -> Vec<JsValue>;
     /// `new Error().stack` here: wasm frames included, for panics.
@@ -232,13 +232,6 @@ pub fn random_bytes() -> [u8; 10] {
     let mut out = [0u8; 10];
     fill_random(&mut out);
     out
-}
-
-/// Fills `out` from `crypto.getRandomValues`.
-pub fn fill_random(out: &mut [u8]) {
-    let bytes = random_bytes_js(out.len());
-    let n = bytes.len().min(out.len());
-    out[..n].copy_from_slice(&bytes[..n]);
 }
 
 /// An error as thrown (an `Error`, or any value), or the `ErrorEvent` or
