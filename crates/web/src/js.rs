@@ -87,12 +87,11 @@ export function pageEnv() {
   let tz;
   try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
   const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
-  return {
-    href: String(w.location && w.location.href || ""), title: w.document && document.title,
-    referrer: w.document && document.referrer, sw: s.width, sh: s.height,
-    vw: w.innerWidth, vh: w.innerHeight, lang: n.language, tz, ua: n.userAgent,
-    dnt: dnt === "1" || dnt === "yes",
-  };
+  return [
+    String(w.location && w.location.href || ""), w.document && document.title,
+    w.document && document.referrer, s.width, s.height, w.innerWidth, w.innerHeight,
+    n.language, tz, n.userAgent, dnt === "1" || dnt === "yes",
+  ];
 }
 export function resolveUrl(to) {
   try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
@@ -146,8 +145,10 @@ extern "C" {
     fn string_entries_js(object: &JsValue) -> Vec<JsValue>;
     #[wasm_bindgen(js_name = strings)]
     fn strings_js(array: &JsValue) -> Option<Vec<JsValue>>;
+    /// `[href, title, referrer, screen width, screen height, viewport width,
+    /// viewport height, language, time zone, user agent, do not track]`.
     #[wasm_bindgen(js_name = pageEnv)]
-    fn page_env_js() -> EnvSnapshot;
+    fn page_env_js() -> Vec<JsValue>;
     #[wasm_bindgen(js_name = resolveUrl)]
     fn resolve_url_js(to: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = mergeProps)]
@@ -163,30 +164,6 @@ extern "C" {
     fn scroll_sample_js() -> Vec<f64>;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
-
-    type EnvSnapshot;
-    #[wasm_bindgen(method, getter)]
-    fn href(this: &EnvSnapshot) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn title(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn referrer(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn sw(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn sh(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn vw(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn vh(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn lang(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn tz(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn ua(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn dnt(this: &EnvSnapshot) -> bool;
 }
 
 // Browser globals: a block of its own, as a `js_namespace` in the block above
@@ -274,20 +251,29 @@ pub fn now() -> ff_telemetry_core::UnixMs {
 
 /// The page as the PostHog client needs it.
 pub fn page_env() -> PageEnv {
-    let s = page_env_js();
-    let px = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u32);
+    // One array rather than an object with a getter each: every getter would
+    // be an import with its own glue.
+    let (parts, missing) = (page_env_js(), JsValue::UNDEFINED);
+    let part = |i: usize| parts.get(i).unwrap_or(&missing);
+    let text = |i: usize| part(i).as_string();
+    let px = |i: usize| {
+        part(i)
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u32)
+    };
     PageEnv {
-        location_href: s.href(),
-        title: s.title(),
-        referrer: s.referrer(),
-        screen_width: px(s.sw()),
-        screen_height: px(s.sh()),
-        viewport_width: px(s.vw()),
-        viewport_height: px(s.vh()),
-        language: s.lang(),
-        timezone: s.tz(),
-        user_agent: s.ua(),
-        do_not_track: s.dnt(),
+        location_href: text(0).unwrap_or_default(),
+        title: text(1),
+        referrer: text(2),
+        screen_width: px(3),
+        screen_height: px(4),
+        viewport_width: px(5),
+        viewport_height: px(6),
+        language: text(7),
+        timezone: text(8),
+        user_agent: text(9),
+        do_not_track: part(10).is_truthy(),
     }
 }
 
