@@ -161,7 +161,7 @@ extern "C" {
         group_set: &JsValue,
     ) -> Option<String>;
     #[wasm_bindgen(js_name = scrollSample)]
-    fn scroll_sample_js() -> Vec<f64>;
+    fn scroll_sample_js() -> Vec<JsValue>;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
 }
@@ -279,8 +279,14 @@ pub fn page_env() -> PageEnv {
 
 /// Where the reader is scrolled to, for scroll depth.
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
+    // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
     let v = scroll_sample_js();
-    let at = |i: usize| v.get(i).copied().filter(|x| x.is_finite()).unwrap_or(0.0);
+    let at = |i: usize| {
+        v.get(i)
+            .and_then(JsValue::as_f64)
+            .filter(|x| x.is_finite())
+            .unwrap_or(0.0)
+    };
     ff_telemetry_core::posthog::ScrollSample {
         scroll_y: at(0),
         viewport_height: at(1),
