@@ -203,11 +203,7 @@ fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
 }
 
 fn config_from_page() -> Option<JsValue> {
-    let text = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(CONFIG_ELEMENT_ID))
-        .and_then(|e| e.text_content());
-    let Some(text) = text else {
+    let Some(text) = js::config_text(CONFIG_ELEMENT_ID) else {
         warn(&format!(
             "no config given and no #{CONFIG_ELEMENT_ID} element: telemetry is off"
         ));

@@ -111,6 +111,31 @@ export function scrollSample() {
   const d = globalThis.document && document.documentElement;
   return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
 }
+export function listen(name, f) { addEventListener(name, f, { passive: true }); }
+export function configText(id) {
+  const element = globalThis.document && document.getElementById(id);
+  return element ? element.textContent : undefined;
+}
+export function storageWorks() {
+  try {
+    localStorage.setItem("ff_telemetry_probe", "1");
+    localStorage.removeItem("ff_telemetry_probe");
+    return true;
+  } catch (e) { return false; }
+}
+export function storageGet(key) {
+  try { return localStorage.getItem(key); } catch (e) { return undefined; }
+}
+export function storageSet(key, value) {
+  try { localStorage.setItem(key, value); } catch (e) { return errorMessage(e); }
+}
+export function storageRemove(key) {
+  try { localStorage.removeItem(key); } catch (e) {}
+}
+function errorMessage(e) {
+  return e && typeof e.message === "string" ? e.message
+    : typeof e === "string" ? e : "unknown JavaScript error";
+}
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
 "#)]
 extern "C" {
@@ -164,12 +189,42 @@ extern "C" {
     fn scroll_sample_js() -> Vec<JsValue>;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
+    /// Adds a passive `window` listener.
+    pub fn listen(name: &str, listener: &JsValue);
+    /// The text of the element with this `id`, if there is one.
+    #[wasm_bindgen(js_name = configText)]
+    pub fn config_text(id: &str) -> Option<String>;
+    /// Whether `localStorage` exists and accepts a write (it can be missing,
+    /// blocked by privacy settings, or full).
+    #[wasm_bindgen(js_name = storageWorks)]
+    pub fn storage_works() -> bool;
+    /// `localStorage.getItem`, `None` when missing or unreadable.
+    #[wasm_bindgen(js_name = storageGet)]
+    pub fn storage_get(key: &str) -> Option<String>;
+    /// `localStorage.setItem`: the exception's message when the browser
+    /// refuses (quota).
+    #[wasm_bindgen(js_name = storageSet)]
+    pub fn storage_set(key: &str, value: &str) -> Option<String>;
+    /// `localStorage.removeItem`, ignoring errors.
+    #[wasm_bindgen(js_name = storageRemove)]
+    pub fn storage_remove(key: &str);
 }
 
 // Browser globals: a block of its own, as a `js_namespace` in the block above
-// would be looked up in the inline module.
+// would be looked up in the inline module. Called directly rather than through
+// `web_sys::window()`, whose global-object lookup costs more code; none of them
+// throws.
 #[wasm_bindgen]
 extern "C" {
+    /// `setTimeout(callback, ms)`: the timer's id.
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(callback: &JsValue, ms: i32) -> i32;
+    /// `clearTimeout(id)`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: i32);
+    /// `removeEventListener(name, listener)` on `window`.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(name: &str, listener: &JsValue);
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn json_parse(text: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]

@@ -9,7 +9,6 @@ use ff_telemetry_core::posthog::{
     NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
 };
 use ff_telemetry_core::{FrontendPosthog, HttpUrl};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, warn};
@@ -268,8 +267,8 @@ impl PosthogClient {
     /// Removes every listener and timer this client added to the page.
     pub fn detach(&self) {
         self.listeners.borrow_mut().remove_all();
-        if let (Some(window), Some((id, _))) = (web_sys::window(), self.timer.borrow_mut().take()) {
-            window.clear_timeout_with_handle(id);
+        if let Some((id, _)) = self.timer.borrow_mut().take() {
+            js::clear_timeout(id);
         }
     }
 
@@ -444,11 +443,8 @@ impl PosthogClient {
 
     /// Arms the one timer for the outbox's next due time.
     fn schedule(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
         if let Some((id, _)) = self.timer.borrow_mut().take() {
-            window.clear_timeout_with_handle(id);
+            js::clear_timeout(id);
         }
         let Some(at) = self.state.borrow().outbox.poll_timeout() else {
             return;
@@ -460,12 +456,8 @@ impl PosthogClient {
                 crate::panic::guarded(|| PosthogClient::pump(this.clone()));
             }
         });
-        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            delay,
-        ) {
-            *self.timer.borrow_mut() = Some((id, callback));
-        }
+        let id = js::set_timeout(callback.as_ref(), delay);
+        *self.timer.borrow_mut() = Some((id, callback));
     }
 
     fn batch_body(&self, state: &State, events: &[String]) -> String {
