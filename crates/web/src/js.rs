@@ -132,6 +132,12 @@ export function storageSet(key, value) {
 export function storageRemove(key) {
   try { localStorage.removeItem(key); } catch (e) {}
 }
+export function parseJson(text) {
+  try { return [true, JSON.parse(text)]; } catch (e) { return [false, errorMessage(e)]; }
+}
+export function field(o, name) {
+  try { return isObject(o) ? o[name] : undefined; } catch (e) { return undefined; }
+}
 function errorMessage(e) {
   return e && typeof e.message === "string" ? e.message
     : typeof e === "string" ? e : "unknown JavaScript error";
@@ -205,6 +211,12 @@ extern "C" {
     /// refuses (quota).
     #[wasm_bindgen(js_name = storageSet)]
     pub fn storage_set(key: &str, value: &str) -> Option<String>;
+    /// `[true, JSON.parse(text)]`, or `[false, the exception's message]`.
+    #[wasm_bindgen(js_name = parseJson)]
+    fn parse_json_js(text: &str) -> Vec<JsValue>;
+    /// `object[name]`, `undefined` when `object` is not an object or the
+    /// getter throws.
+    pub fn field(object: &JsValue, name: &str) -> JsValue;
     /// `localStorage.removeItem`, ignoring errors.
     #[wasm_bindgen(js_name = storageRemove)]
     pub fn storage_remove(key: &str);
@@ -225,8 +237,6 @@ extern "C" {
     /// `removeEventListener(name, listener)` on `window`.
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_event_listener(name: &str, listener: &JsValue);
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn json_parse(text: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(prefix: &str, message: &str);
 }
@@ -240,16 +250,6 @@ pub enum WebError {
     /// A value did not have the expected shape.
     #[error("{0}")]
     Shape(String),
-}
-
-/// The one place a thrown `JsValue` is looked into.
-pub fn from_js(value: JsValue) -> WebError {
-    let message = js_sys::Reflect::get(&value, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown JavaScript error".to_owned());
-    WebError::Js(message)
 }
 
 /// `console.warn("ff-telemetry:", message)`: the SDK's only logger. The
@@ -328,7 +328,7 @@ pub fn page_env() -> PageEnv {
         language: text(7),
         timezone: text(8),
         user_agent: text(9),
-        do_not_track: part(10).is_truthy(),
+        do_not_track: part(10).as_bool() == Some(true),
     }
 }
 
@@ -423,17 +423,15 @@ pub fn event_json(
     Ok(json::to_string(&event))
 }
 
-/// JSON text parsed into a JavaScript value.
+/// JSON text parsed into a JavaScript value. Parsed by a snippet that
+/// catches, as a `catch` import costs wasm-bindgen's exception glue.
 pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
-    json_parse(text).map_err(from_js)
-}
-
-/// `object[name]`, `undefined` when `object` is not an object.
-pub fn field(object: &JsValue, name: &str) -> JsValue {
-    if !is_object_js(object) {
-        return JsValue::UNDEFINED;
+    let mut parts = parse_json_js(text).into_iter();
+    let (parsed, value) = (parts.next(), parts.next().unwrap_or_default());
+    match parsed.and_then(|p| p.as_bool()) {
+        Some(true) => Ok(value),
+        _ => Err(WebError::Js(value.as_string().unwrap_or_default())),
     }
-    js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The fields of one part of the config (`posthog`, `sentry`, or the top
