@@ -92,7 +92,7 @@ pub fn init(
         let Some(config) = config else { return };
         let options = match ClientOptions::read(&config) {
             Ok(options) => options,
-            Err(e) => return warn(&format!("telemetry is off: {e}")),
+            Err(e) => return warn(&["telemetry is off: ", &e].concat()),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
         telemetry.sentry = start_sentry(&config, &options);
@@ -141,7 +141,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
             return None;
         }
         Err(e) => {
-            warn(&format!("PostHog is off: {e}"));
+            warn(&["PostHog is off: ", &e].concat());
             return None;
         }
     };
@@ -152,7 +152,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
         cookieless: options.cookieless,
     };
     PosthogClient::start(options)
-        .map_err(|e| warn(&format!("PostHog is off: {e}")))
+        .map_err(|e| warn(&["PostHog is off: ", &e].concat()))
         .ok()
 }
 
@@ -172,12 +172,12 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
     let sentry = match sentry_config(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
-            warn(&format!("Sentry is off: {e}"));
+            warn(&["Sentry is off: ", &e].concat());
             return None;
         }
     };
     SentryClient::start(&sentry, options.persist())
-        .map_err(|e| warn(&format!("Sentry is off: {e}")))
+        .map_err(|e| warn(&["Sentry is off: ", &e.to_string()].concat()))
         .ok()
 }
 
@@ -204,13 +204,18 @@ fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
 
 fn config_from_page() -> Option<JsValue> {
     let Some(text) = js::config_text(CONFIG_ELEMENT_ID) else {
-        warn(&format!(
-            "no config given and no #{CONFIG_ELEMENT_ID} element: telemetry is off"
-        ));
+        warn(
+            &[
+                "no config given and no #",
+                CONFIG_ELEMENT_ID,
+                " element: telemetry is off",
+            ]
+            .concat(),
+        );
         return None;
     };
     js::parse_json(&text)
-        .map_err(|e| warn(&format!("#{CONFIG_ELEMENT_ID} is not JSON: {e}")))
+        .map_err(|e| warn(&["#", CONFIG_ELEMENT_ID, " is not JSON: ", e.message()].concat()))
         .ok()
 }
 

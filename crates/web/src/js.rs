@@ -252,6 +252,24 @@ pub enum WebError {
     Shape(String),
 }
 
+impl WebError {
+    /// The message alone (see [`decimal`] for why not `Display`).
+    pub fn message(&self) -> &str {
+        match self {
+            WebError::Js(message) | WebError::Shape(message) => message,
+        }
+    }
+}
+
+/// `n` in decimal. The SDK builds its texts with `concat` and this rather
+/// than `format!`, which would keep Rust's formatting machinery (and integer
+/// `Display`) in the download.
+pub fn decimal(n: u64) -> String {
+    let mut digits = Vec::new();
+    json::write_u64(&mut digits, n);
+    String::from_utf8(digits).unwrap_or_default()
+}
+
 /// `console.warn("ff-telemetry:", message)`: the SDK's only logger. The
 /// console puts the space between the two; joining them in Rust would cost
 /// more code.
@@ -365,7 +383,7 @@ pub fn string_arg(value: &JsValue) -> Option<String> {
 pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
     let ok = value.is_undefined() || value.is_null() || is_object_js(value);
     if !ok {
-        warn(&format!("{name} must be an object; ignored"));
+        warn(&[name, " must be an object; ignored"].concat());
     }
     ok
 }
@@ -452,11 +470,11 @@ impl ConfigFields {
             return Ok(None);
         }
         if !is_object(&object) {
-            return Err(format!("{name} must be an object"));
+            return Err([name, " must be an object"].concat());
         }
         Ok(Some(ConfigFields {
             object,
-            prefix: format!("{name}."),
+            prefix: [name, "."].concat(),
         }))
     }
 
@@ -474,7 +492,7 @@ impl ConfigFields {
             Some(s) => Ok(s),
             None => default
                 .map(str::to_owned)
-                .ok_or_else(|| format!("{}{name} is missing", self.prefix)),
+                .ok_or_else(|| [&self.prefix, name, " is missing"].concat()),
         }
     }
 
@@ -514,7 +532,7 @@ impl ConfigFields {
         }
         convert(&value)
             .map(Some)
-            .ok_or_else(|| format!("{}{name} must be {expected}", self.prefix))
+            .ok_or_else(|| [&self.prefix, name, " must be ", expected].concat())
     }
 }
 

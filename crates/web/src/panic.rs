@@ -26,16 +26,15 @@ pub fn install_hook() {
             // The payload and line only: formatting the whole `PanicHookInfo`
             // would pull every formatter into the build.
             let message = info.payload_as_str().unwrap_or("panic");
-            let line = info.location().map_or(0, |l| l.line());
-            if DEPTH.get() > 0 {
+            let line = crate::js::decimal(info.location().map_or(0, |l| l.line()).into());
+            let what = if DEPTH.get() > 0 {
                 crate::sentry::report_panic(message);
                 DISABLED.store(true, Ordering::Relaxed);
-                crate::js::warn(&format!(
-                    "panic, telemetry is off for this page: {message} (line {line})"
-                ));
+                "panic, telemetry is off for this page: "
             } else {
-                crate::js::warn(&format!("panic outside telemetry: {message} (line {line})"));
-            }
+                "panic outside telemetry: "
+            };
+            crate::js::warn(&[what, message, " (line ", &line, ")"].concat());
         }));
     });
 }

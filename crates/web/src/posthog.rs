@@ -8,10 +8,10 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
     NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
 };
-use ff_telemetry_core::{FrontendPosthog, HttpUrl};
+use ff_telemetry_core::{FrontendPosthog, HttpUrl, UrlError};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, warn};
+use crate::js::{self, UserProperties, decimal, warn};
 use crate::listeners::Listeners;
 use crate::panic::sdk;
 use crate::storage::Storage;
@@ -84,7 +84,7 @@ impl PosthogClient {
             .config
             .apiurl
             .parse()
-            .map_err(|e| format!("posthog.apiurl: {e}"))?;
+            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.to_string()].concat())?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
@@ -95,8 +95,8 @@ impl PosthogClient {
         } else {
             Storage::memory()
         };
-        let state_key = format!("ff_telemetry_{token}_state");
-        let queue_key = format!("ff_telemetry_{token}_queue");
+        let state_key = ["ff_telemetry_", &token, "_state"].concat();
+        let queue_key = ["ff_telemetry_", &token, "_queue"].concat();
         let now = js::now();
         let persisted = storage
             .get(&state_key)
@@ -383,7 +383,7 @@ impl PosthogClient {
         };
         let json = match js::event_json(event, user) {
             Ok(json) => json,
-            Err(e) => return warn(&format!("event dropped: {e}")),
+            Err(e) => return warn(&["event dropped: ", e.message()].concat()),
         };
         let n_bytes = json.len();
         let n_dropped = self
@@ -392,9 +392,8 @@ impl PosthogClient {
             .outbox
             .handle_enqueue(js::now(), json, n_bytes);
         if n_dropped > 0 {
-            warn(&format!(
-                "queue full: dropped the {n_dropped} oldest events"
-            ));
+            let n_dropped = decimal(n_dropped as u64);
+            warn(&["queue full: dropped the ", &n_dropped, " oldest events"].concat());
         }
         self.save();
         self.schedule();
@@ -406,7 +405,7 @@ impl PosthogClient {
         let Some((url, body)) = this.next_batch() else {
             return this.schedule();
         };
-        let gzip_url = format!("{url}?compression=gzip-js");
+        let gzip_url = [&url, "?compression=gzip-js"].concat();
         let on_answer = move |answer: transport::Answer| {
             sdk(|| {
                 if this.handle_answer(answer.status) {
@@ -436,7 +435,8 @@ impl PosthogClient {
         );
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
-            warn(&format!("{n} events dropped: the server answered {status}"));
+            let (n, status) = (decimal(n as u64), decimal(status.into()));
+            warn(&[&n, " events dropped: the server answered ", &status].concat());
         }
         matches!(outcome, BatchOutcome::Delivered(_))
     }
@@ -483,7 +483,7 @@ impl PosthogClient {
             }
         });
         if let Err(e) = saved {
-            warn(&format!("could not save state: {e}"));
+            warn(&["could not save state: ", e.message()].concat());
         }
     }
 }

@@ -85,7 +85,7 @@ impl SentryClient {
             Storage::memory()
         };
         // By project key: the envelopes are the project's, wherever it is.
-        let queue_key = format!("ff_telemetry_sentry_{}", sentry.dsn().public_key());
+        let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),
@@ -290,7 +290,6 @@ impl SentryClient {
             ),
             Sending::Stored(category, unsent) => (category.clone(), unsent.clone()),
         };
-        // Pushed, not `format!`ed: that would bring `char`'s `Display` into the build.
         let mut entry = category.as_str().to_owned();
         entry.push(CATEGORY_SEPARATOR);
         entry.push_str(&unsent);
@@ -303,7 +302,7 @@ impl SentryClient {
         let n_dropped = entries.len().saturating_sub(MAX_STORED_ENVELOPES);
         let kept = entries[n_dropped..].join(ENVELOPE_SEPARATOR.encode_utf8(&mut [0; 4]));
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn(&format!("could not keep a Sentry envelope: {e}"));
+            js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
         }
     }
 
