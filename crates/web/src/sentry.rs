@@ -96,7 +96,9 @@ impl SentryClient {
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
-        PANIC_REPORTER.with(|r| *r.borrow_mut() = this.me.clone());
+        // `try_with` here and below: `with` carries a panic (and its message
+        // formatting) for use after the thread's end, which a page never sees.
+        let _ = PANIC_REPORTER.try_with(|r| *r.borrow_mut() = this.me.clone());
         this.attach();
         this.load_stored();
         this.drain();
@@ -324,7 +326,11 @@ impl SentryClient {
 /// session), sent at once by beacon: the SDK is off once the hook returns.
 /// Nothing is sent when the panic struck while Sentry's state was in use.
 pub fn report_panic(message: &str) {
-    let Some(this) = PANIC_REPORTER.with(|r| r.borrow().upgrade()) else {
+    let Some(this) = PANIC_REPORTER
+        .try_with(|r| r.borrow().upgrade())
+        .ok()
+        .flatten()
+    else {
         return;
     };
     let Ok(mut sentry) = this.sentry.try_borrow_mut() else {
