@@ -2,7 +2,7 @@
 //! JavaScript it needs (fetch, beacon, gzip, History hooks), each of which
 //! catches its own exceptions so nothing ever throws into the page.
 
-use ff_telemetry_core::json::{self, RawJson};
+use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
 use wasm_bindgen::prelude::*;
 
@@ -96,15 +96,16 @@ export function pageEnv() {
 export function resolveUrl(to) {
   try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
 }
-export function mergeProps(coreJson, user, groups, set, setOnce, groupSet) {
+export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
   try {
-    const core = JSON.parse(coreJson);
+    const event = JSON.parse(eventJson), core = event.properties;
     const out = Object.assign({}, isObject(user) ? user : {}, core);
     if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
     if (isObject(set)) out.$set = set;
     if (isObject(setOnce)) out.$set_once = setOnce;
     if (isObject(groupSet)) out.$group_set = groupSet;
-    return JSON.stringify(out);
+    event.properties = out;
+    return JSON.stringify(event);
   } catch (e) { return undefined; }
 }
 export function scrollSample() {
@@ -184,7 +185,7 @@ extern "C" {
     fn resolve_url_js(to: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = mergeProps)]
     fn merge_props_js(
-        core_json: &str,
+        event_json: &str,
         user: &JsValue,
         groups: &JsValue,
         set: &JsValue,
@@ -415,30 +416,21 @@ impl UserProperties<'static> {
 }
 
 /// `event` as the JSON text that is queued and sent: the core wire type, its
-/// properties merged with the caller's in JavaScript.
+/// properties merged with the caller's in JavaScript (which writes the whole
+/// event back, so it is written once here).
 pub fn event_json(
     event: CaptureEvent<EventProperties>,
     user: &UserProperties<'_>,
 ) -> Result<String, WebError> {
-    let core = json::to_string(&event.properties);
-    let merged = merge_props_js(
-        &core,
+    merge_props_js(
+        &json::to_string(&event),
         user.properties,
         user.groups,
         user.set,
         user.set_once,
         user.group_set,
     )
-    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))?;
-    let event = CaptureEvent {
-        event: event.event,
-        uuid: event.uuid,
-        timestamp: event.timestamp,
-        distinct_id: event.distinct_id,
-        api_key: event.api_key,
-        properties: RawJson(merged),
-    };
-    Ok(json::to_string(&event))
+    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))
 }
 
 /// JSON text parsed into a JavaScript value. Parsed by a snippet that
