@@ -2,18 +2,17 @@
 //! configured), logged once, and switches the SDK off; the trap it causes is
 //! caught by [`crate::js::guard`].
 
-use std::cell::Cell;
 use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
 static INSTALL: Once = Once::new();
 
-thread_local! {
-    /// How deep the current call is inside SDK code, so a panic elsewhere in
-    /// the same module (a test harness, say) does not switch the SDK off.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
+/// How deep the current call is inside SDK code, so a panic elsewhere in the
+/// same module (a test harness, say) does not switch the SDK off. A static
+/// rather than a thread-local: the SDK runs on the page's one thread, and a
+/// thread-local's accessors would be inlined into every guarded call.
+static DEPTH: AtomicU32 = AtomicU32::new(0);
 
 /// Installs the panic hook once.
 ///
@@ -27,7 +26,7 @@ pub fn install_hook() {
             // would pull every formatter into the build.
             let message = info.payload_as_str().unwrap_or("panic");
             let line = crate::js::decimal(info.location().map_or(0, |l| l.line()).into());
-            let what = if DEPTH.get() > 0 {
+            let what = if DEPTH.load(Ordering::Relaxed) > 0 {
                 crate::sentry::report_panic(message);
                 DISABLED.store(true, Ordering::Relaxed);
                 "panic, telemetry is off for this page: "
@@ -51,9 +50,9 @@ pub fn sdk<R>(f: impl FnOnce() -> R) -> Option<R> {
     if is_disabled() {
         return None;
     }
-    DEPTH.set(DEPTH.get() + 1);
+    DEPTH.fetch_add(1, Ordering::Relaxed);
     let res = f();
-    DEPTH.set(DEPTH.get() - 1);
+    DEPTH.fetch_sub(1, Ordering::Relaxed);
     Some(res)
 }
 
