@@ -2,11 +2,12 @@
 //! configured), logged once, and switches the SDK off; the trap it causes is
 //! caught by [`crate::js::guard`].
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
-static INSTALL: Once = Once::new();
+/// Whether the hook is installed: a flag rather than a `Once`, whose
+/// synchronisation (for threads the page does not have) costs more code.
+static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// How deep the current call is inside SDK code, so a panic elsewhere in the
 /// same module (a test harness, say) does not switch the SDK off. A static
@@ -20,22 +21,23 @@ static DEPTH: AtomicU32 = AtomicU32::new(0);
 /// (thread names, backtraces) would cost more than the rest of this module,
 /// and in the browser build every panic is the SDK's own.
 pub fn install_hook() {
-    INSTALL.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            // The payload and line only: formatting the whole `PanicHookInfo`
-            // would pull every formatter into the build.
-            let message = info.payload_as_str().unwrap_or("panic");
-            let line = crate::js::decimal(info.location().map_or(0, |l| l.line()).into());
-            let what = if DEPTH.load(Ordering::Relaxed) > 0 {
-                crate::sentry::report_panic(message);
-                DISABLED.store(true, Ordering::Relaxed);
-                "panic, telemetry is off for this page: "
-            } else {
-                "panic outside telemetry: "
-            };
-            crate::js::warn(&[what, message, " (line ", &line, ")"].concat());
-        }));
-    });
+    if HOOK_INSTALLED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        // The payload and line only: formatting the whole `PanicHookInfo`
+        // would pull every formatter into the build.
+        let message = info.payload_as_str().unwrap_or("panic");
+        let line = crate::js::decimal(info.location().map_or(0, |l| l.line()).into());
+        let what = if DEPTH.load(Ordering::Relaxed) > 0 {
+            crate::sentry::report_panic(message);
+            DISABLED.store(true, Ordering::Relaxed);
+            "panic, telemetry is off for this page: "
+        } else {
+            "panic outside telemetry: "
+        };
+        crate::js::warn(&[what, message, " (line ", &line, ")"].concat());
+    }));
 }
 
 /// Whether a panic switched the SDK off.
