@@ -20,8 +20,9 @@ export async function post(url, body, gzipUrl, done) {
     const h = res.headers;
     answer = [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
   } catch (e) {}
-  guard(() => done(...answer));
+  guard(() => done(answer));
 }
+export function items(array) { return array; }
 export function poll(busy) {
   return new Promise((resolve) => {
     const tick = () => {
@@ -157,6 +158,8 @@ extern "C" {
     /// A promise that calls `busy()` (guarded) now and every 25 ms until it
     /// returns false, then resolves.
     pub fn poll(busy: JsValue) -> js_sys::Promise;
+    /// The items of an array the snippets made.
+    pub fn items(array: &JsValue) -> Vec<JsValue>;
     /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
     /// beacon); false when the browser refuses it.
     pub fn beacon(url: &str, body: &str) -> bool;

@@ -3,6 +3,7 @@
 //! the receiver takes it), and `sendBeacon` or `fetch` with `keepalive` while
 //! the page goes away.
 
+use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 
 use crate::js;
@@ -36,15 +37,15 @@ pub fn post_text(
     gzip_url: Option<&str>,
     on_answer: Box<dyn FnOnce(Answer)>,
 ) {
-    let done = Closure::once_into_js(
-        move |status: u16, retry_after: Option<String>, rate_limits: Option<String>| {
-            on_answer(Answer {
-                status,
-                retry_after,
-                rate_limits,
-            });
-        },
-    );
+    let done = Closure::once_into_js(move |answer: JsValue| {
+        let parts = js::items(&answer);
+        let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
+        on_answer(Answer {
+            status: part(0).as_f64().map_or(0, |s| s as u16),
+            retry_after: part(1).as_string(),
+            rate_limits: part(2).as_string(),
+        });
+    });
     js::post(url, text, gzip_url, done);
 }
 
