@@ -376,8 +376,8 @@ impl Telemetry {
         let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
         let deadline = js::now() + FLUSH_TIMEOUT;
         let mut posthog_started = false;
-        let busy = move || {
-            sdk(|| {
+        let step = move |still_busy: JsValue| {
+            let busy = sdk(|| {
                 if js::now() > deadline {
                     return false;
                 }
@@ -388,10 +388,12 @@ impl Telemetry {
                     return true;
                 }
                 sentry.as_ref().is_some_and(|s| s.is_sending())
-            })
-            .unwrap_or(false)
+            });
+            if busy == Some(true) {
+                js::call(&still_busy);
+            }
         };
-        js::poll(Closure::<dyn FnMut() -> bool>::new(busy).into_js_value())
+        js::poll(Closure::<dyn FnMut(JsValue)>::new(step).into_js_value())
     }
 
     /// Panics inside the SDK, to test that a panic is reported and switches

@@ -23,16 +23,19 @@ export async function post(url, body, gzipUrl, done) {
   guard(() => done(answer));
 }
 export function items(array) { return array; }
-export function poll(busy) {
+export function poll(step) {
   return new Promise((resolve) => {
+    let busy;
+    const stillBusy = () => { busy = true; };
     const tick = () => {
-      let again = false;
-      guard(() => { again = busy(); });
-      if (again) setTimeout(tick, 25); else resolve();
+      busy = false;
+      guard(() => step(stillBusy));
+      if (busy) setTimeout(tick, 25); else resolve();
     };
     tick();
   });
 }
+export function call(f) { f(); }
 export function beacon(url, body) {
   try {
     if (navigator.sendBeacon) return navigator.sendBeacon(url, body);
@@ -155,9 +158,13 @@ extern "C" {
     /// `done(status, retryAfter, rateLimits)`, guarded; status 0 when there
     /// was no answer.
     pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
-    /// A promise that calls `busy()` (guarded) now and every 25 ms until it
-    /// returns false, then resolves.
-    pub fn poll(busy: JsValue) -> js_sys::Promise;
+    /// A promise that calls `step(stillBusy)` (guarded) now and every 25 ms
+    /// until a step does not call `stillBusy()`, then resolves. (A callback
+    /// rather than a returned bool: `step` then has the closure type the
+    /// listeners have, and no glue of its own.)
+    pub fn poll(step: JsValue) -> js_sys::Promise;
+    /// Calls the JavaScript function `f`.
+    pub fn call(f: &JsValue);
     /// The items of an array the snippets made.
     pub fn items(array: &JsValue) -> Vec<JsValue>;
     /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
