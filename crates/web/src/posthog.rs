@@ -60,7 +60,9 @@ impl std::fmt::Debug for PosthogClient {
 }
 
 /// The armed `setTimeout`: its id and callback.
-type Timer = (i32, Closure<dyn FnMut()>);
+/// The callback takes (and ignores) an argument: that is the closure type the
+/// listeners have, and each closure type costs glue of its own.
+type Timer = (i32, Closure<dyn FnMut(JsValue)>);
 /// What a page event does to the client.
 type Handler = fn(&PosthogClient);
 
@@ -451,7 +453,7 @@ impl PosthogClient {
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
         let weak = self.me.clone();
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if let Some(this) = weak.upgrade() {
                 crate::panic::guarded(|| PosthogClient::pump(this.clone()));
             }
