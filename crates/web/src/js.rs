@@ -98,7 +98,8 @@ export function pageEnv() {
   ];
 }
 export function resolveUrl(to) {
-  try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
+  try { return typeof to === "string" ? new URL(to, location.href).href : undefined; }
+  catch (e) { return undefined; }
 }
 export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
   try {
@@ -191,8 +192,10 @@ extern "C" {
     /// viewport height, language, time zone, user agent, do not track]`.
     #[wasm_bindgen(js_name = pageEnv)]
     fn page_env_js() -> Vec<JsValue>;
+    /// `to` (a path like `/a?b` or a full URL) made absolute against the page's
+    /// location, or `None` when it is not a string or not a URL.
     #[wasm_bindgen(js_name = resolveUrl)]
-    fn resolve_url_js(to: &JsValue) -> Option<String>;
+    pub fn resolve_url(to: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = mergeProps)]
     fn merge_props_js(
         event_json: &str,
@@ -376,13 +379,6 @@ pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
         viewport_height: at(1),
         content_height: at(2),
     }
-}
-
-/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
-/// location, or `None` when it is not a string or not a URL.
-pub fn resolve_url(to: &JsValue) -> Option<String> {
-    to.as_string()?;
-    resolve_url_js(to)
 }
 
 /// A string argument, or `None` for anything else.
