@@ -1,6 +1,14 @@
 //! Every place the SDK looks inside a `JsValue`, and the few lines of
-//! JavaScript it needs (fetch, beacon, gzip, History hooks), each of which
-//! catches its own exceptions so nothing ever throws into the page.
+//! JavaScript it needs (fetch, beacon, gzip, History hooks, `localStorage`,
+//! listeners), each of which catches its own exceptions so nothing ever throws
+//! into the page.
+//!
+//! Download size shapes this module: the browser does the awaiting (no Rust
+//! async runtime), snippets and a few global functions replace `web-sys`,
+//! arrays cross as `Vec<JsValue>` and callbacks are all `FnMut(JsValue)`
+//! (each other kind of vector or closure signature costs conversion code of
+//! its own), and no import uses `catch` (its exception glue costs more than a
+//! `try` in a snippet).
 
 use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
