@@ -61,10 +61,15 @@ pub fn sdk<R>(f: impl FnOnce() -> R) -> Option<R> {
 /// Runs `f` unless the SDK is off, inside a JavaScript `try`, so neither an
 /// exception nor a trap reaches the caller.
 pub fn guarded(mut f: impl FnMut()) {
+    guarded_dyn(&mut f);
+}
+
+/// [`guarded`] through `dyn`: one copy of the guard for every caller.
+fn guarded_dyn(f: &mut dyn FnMut()) {
     if is_disabled() {
         return;
     }
     crate::js::guard(&mut || {
-        sdk(&mut f);
+        sdk(&mut *f);
     });
 }
