@@ -47,11 +47,8 @@ impl Storage {
         match self {
             Storage::Local => js::storage_set(key, value).map_or(Ok(()), |e| Err(WebError::Js(e))),
             Storage::Memory(m) => {
-                let mut m = m.borrow_mut();
-                match m.iter_mut().find(|(k, _)| k == key) {
-                    Some((_, v)) => *v = value.to_owned(),
-                    None => m.push((key.to_owned(), value.to_owned())),
-                }
+                self.remove(key);
+                m.borrow_mut().push((key.to_owned(), value.to_owned()));
                 Ok(())
             }
         }
@@ -61,7 +58,12 @@ impl Storage {
     pub fn remove(&self, key: &str) {
         match self {
             Storage::Local => js::storage_remove(key),
-            Storage::Memory(m) => m.borrow_mut().retain(|(k, _)| k != key),
+            Storage::Memory(m) => {
+                let mut m = m.borrow_mut();
+                if let Some(i) = m.iter().position(|(k, _)| k == key) {
+                    m.swap_remove(i);
+                }
+            }
         }
     }
 }
