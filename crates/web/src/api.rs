@@ -8,11 +8,11 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn};
-use crate::panic::guarded;
+use crate::panic::{guarded, sdk};
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
@@ -92,7 +92,7 @@ pub fn init(
         let Some(config) = config else { return };
         let options = match ClientOptions::read(&config) {
             Ok(options) => options,
-            Err(e) => return warn(&format!("telemetry is off: {e}")),
+            Err(e) => return warn(&["telemetry is off: ", &e].concat()),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
         telemetry.sentry = start_sentry(&config, &options);
@@ -100,6 +100,9 @@ pub fn init(
     });
     telemetry
 }
+
+/// How long `flush()` waits at most.
+const FLUSH_TIMEOUT: u64 = 10 * UnixMs::SECOND;
 
 /// The top-level options every integration follows.
 #[derive(Debug, Clone, Copy)]
@@ -138,7 +141,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
             return None;
         }
         Err(e) => {
-            warn(&format!("PostHog is off: {e}"));
+            warn(&["PostHog is off: ", &e].concat());
             return None;
         }
     };
@@ -149,7 +152,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
         cookieless: options.cookieless,
     };
     PosthogClient::start(options)
-        .map_err(|e| warn(&format!("PostHog is off: {e}")))
+        .map_err(|e| warn(&["PostHog is off: ", &e].concat()))
         .ok()
 }
 
@@ -169,12 +172,12 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
     let sentry = match sentry_config(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
-            warn(&format!("Sentry is off: {e}"));
+            warn(&["Sentry is off: ", &e].concat());
             return None;
         }
     };
     SentryClient::start(&sentry, options.persist())
-        .map_err(|e| warn(&format!("Sentry is off: {e}")))
+        .map_err(|e| warn(&["Sentry is off: ", &e.to_string()].concat()))
         .ok()
 }
 
@@ -200,18 +203,19 @@ fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
 }
 
 fn config_from_page() -> Option<JsValue> {
-    let text = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(CONFIG_ELEMENT_ID))
-        .and_then(|e| e.text_content());
-    let Some(text) = text else {
-        warn(&format!(
-            "no config given and no #{CONFIG_ELEMENT_ID} element: telemetry is off"
-        ));
+    let Some(text) = js::config_text(CONFIG_ELEMENT_ID) else {
+        warn(
+            &[
+                "no config given and no #",
+                CONFIG_ELEMENT_ID,
+                " element: telemetry is off",
+            ]
+            .concat(),
+        );
         return None;
     };
     js::parse_json(&text)
-        .map_err(|e| warn(&format!("#{CONFIG_ELEMENT_ID} is not JSON: {e}")))
+        .map_err(|e| warn(&["#", CONFIG_ELEMENT_ID, " is not JSON: ", e.message()].concat()))
         .ok()
 }
 
@@ -369,18 +373,27 @@ impl Telemetry {
     /// retried later), or after 10 s.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> js_sys::Promise {
-        let (mut posthog, mut sentry) = (None, None);
-        self.with_posthog(|p| posthog = Some(p.clone()));
-        self.with_sentry(|s| sentry = Some(s.clone()));
-        wasm_bindgen_futures::future_to_promise(async move {
-            if let Some(p) = posthog {
-                p.flush().await;
+        let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
+        let deadline = js::now() + FLUSH_TIMEOUT;
+        let mut posthog_started = false;
+        let step = move |still_busy: JsValue| {
+            let busy = sdk(|| {
+                if js::now() > deadline {
+                    return false;
+                }
+                // PostHog first, then Sentry's envelope in flight.
+                if let Some(p) = &posthog
+                    && p.flush_step(&mut posthog_started)
+                {
+                    return true;
+                }
+                sentry.as_ref().is_some_and(|s| s.is_sending())
+            });
+            if busy == Some(true) {
+                js::call(&still_busy);
             }
-            if let Some(s) = sentry {
-                s.flush().await;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
+        };
+        js::poll(Closure::<dyn FnMut(JsValue)>::new(step).into_js_value())
     }
 
     /// Panics inside the SDK, to test that a panic is reported and switches

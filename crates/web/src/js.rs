@@ -1,8 +1,16 @@
 //! Every place the SDK looks inside a `JsValue`, and the few lines of
-//! JavaScript it needs (fetch, beacon, gzip, History hooks), each of which
-//! catches its own exceptions so nothing ever throws into the page.
+//! JavaScript it needs (fetch, beacon, gzip, History hooks, `localStorage`,
+//! listeners), each of which catches its own exceptions so nothing ever throws
+//! into the page.
+//!
+//! Download size shapes this module: the browser does the awaiting (no Rust
+//! async runtime), snippets and a few global functions replace `web-sys`,
+//! arrays cross as `Vec<JsValue>` and callbacks are all `FnMut(JsValue)`
+//! (each other kind of vector or closure signature costs conversion code of
+//! its own), and no import uses `catch` (its exception glue costs more than a
+//! `try` in a snippet).
 
-use ff_telemetry_core::json::{self, RawJson};
+use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
 use wasm_bindgen::prelude::*;
 
@@ -10,14 +18,32 @@ use wasm_bindgen::prelude::*;
 export function guard(f) {
   try { f(); } catch (e) { console.warn("ff-telemetry: internal error, telemetry is off for this page", e); }
 }
-export async function post(url, body) {
+export async function post(url, body, gzipUrl, done) {
+  let answer = [0];
   try {
+    const compressed = gzipUrl === undefined ? undefined : await gzip(body);
+    if (compressed !== undefined) { url = gzipUrl; body = compressed; }
     const res = await fetch(url, { method: "POST", body, credentials: "omit",
       headers: { "Content-Type": "text/plain" } });
     const h = res.headers;
-    return [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
-  } catch (e) { return [0]; }
+    answer = [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
+  } catch (e) {}
+  guard(() => done(answer));
 }
+export function items(array) { return array; }
+export function poll(step) {
+  return new Promise((resolve) => {
+    let busy;
+    const stillBusy = () => { busy = true; };
+    const tick = () => {
+      busy = false;
+      guard(() => step(stillBusy));
+      if (busy) setTimeout(tick, 25); else resolve();
+    };
+    tick();
+  });
+}
+export function call(f) { f(); }
 export function beacon(url, body) {
   try {
     if (navigator.sendBeacon) return navigator.sendBeacon(url, body);
@@ -45,11 +71,9 @@ export function hookHistory() {
     };
   }
 }
-export function randomBytes(n) {
-  const bytes = new Uint8Array(n);
+export function fillRandom(bytes) {
   try { crypto.getRandomValues(bytes); }
-  catch (e) { for (let i = 0; i < n; i++) bytes[i] = Math.floor(Math.random() * 256); }
-  return bytes;
+  catch (e) { for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256); }
 }
 export function describeError(x) {
   try {
@@ -80,70 +104,117 @@ export function pageEnv() {
   }
   const tz = timeZone || undefined;
   const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
-  return {
-    href: String(w.location && w.location.href || ""), title: w.document && document.title,
-    referrer: w.document && document.referrer, sw: s.width, sh: s.height,
-    vw: w.innerWidth, vh: w.innerHeight, lang: n.language, tz, ua: n.userAgent,
-    dnt: dnt === "1" || dnt === "yes",
-  };
+  return [
+    String(w.location && w.location.href || ""), w.document && document.title,
+    w.document && document.referrer, s.width, s.height, w.innerWidth, w.innerHeight,
+    n.language, tz, n.userAgent, dnt === "1" || dnt === "yes",
+  ];
 }
 export function href() { return String(globalThis.location && location.href || ""); }
 export function resolveUrl(to) {
-  try { return new URL(String(to), location.href).href; } catch (e) { return undefined; }
+  try { return typeof to === "string" ? new URL(to, location.href).href : undefined; }
+  catch (e) { return undefined; }
 }
-export function mergeProps(coreJson, user, groups, set, setOnce, groupSet) {
+export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
   try {
-    const core = JSON.parse(coreJson);
+    const event = JSON.parse(eventJson), core = event.properties;
     const out = Object.assign({}, isObject(user) ? user : {}, core);
     if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
     if (isObject(set)) out.$set = set;
     if (isObject(setOnce)) out.$set_once = setOnce;
     if (isObject(groupSet)) out.$group_set = groupSet;
-    return JSON.stringify(out);
+    event.properties = out;
+    return JSON.stringify(event);
   } catch (e) { return undefined; }
 }
 export function scrollSample() {
   const d = globalThis.document && document.documentElement;
   return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
 }
-export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+export function listen(name, f) { addEventListener(name, f, { passive: true }); }
+export function configText(id) {
+  const element = globalThis.document && document.getElementById(id);
+  return element ? element.textContent : undefined;
+}
+export function storageWorks() {
+  try {
+    localStorage.setItem("ff_telemetry_probe", "1");
+    localStorage.removeItem("ff_telemetry_probe");
+    return true;
+  } catch (e) { return false; }
+}
+export function storageGet(key) {
+  try { return localStorage.getItem(key); } catch (e) { return undefined; }
+}
+export function storageSet(key, value) {
+  try { localStorage.setItem(key, value); } catch (e) { return errorMessage(e); }
+}
+export function storageRemove(key) {
+  try { localStorage.removeItem(key); } catch (e) {}
+}
+export function parseJson(text) {
+  try { return [true, JSON.parse(text)]; } catch (e) { return [false, errorMessage(e)]; }
+}
+export function field(o, name) {
+  try { return isObject(o) ? o[name] : undefined; } catch (e) { return undefined; }
+}
+function errorMessage(e) {
+  return e && typeof e.message === "string" ? e.message
+    : typeof e === "string" ? e : "unknown JavaScript error";
+}
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
 "#)]
 extern "C" {
     /// Runs `f`, turning any exception (a trap after a panic included) into a
     /// console warning.
     pub fn guard(f: &mut dyn FnMut());
-    /// POSTs `body` as `text/plain`; resolves to the status, 0 on a network error.
-    pub async fn post(url: &str, body: JsValue) -> JsValue;
+    /// POSTs `body` as `text/plain` (gzip-compressed to `gzip_url` instead,
+    /// when given and the browser has `CompressionStream`), then calls
+    /// `done(status, retryAfter, rateLimits)`, guarded; status 0 when there
+    /// was no answer.
+    pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
+    /// A promise that calls `step(stillBusy)` (guarded) now and every 25 ms
+    /// until a step does not call `stillBusy()`, then resolves. (A callback
+    /// rather than a returned bool: `step` then has the closure type the
+    /// listeners have, and no glue of its own.)
+    pub fn poll(step: JsValue) -> js_sys::Promise;
+    /// Calls the JavaScript function `f`.
+    pub fn call(f: &JsValue);
+    /// The items of an array the snippets made.
+    pub fn items(array: &JsValue) -> Vec<JsValue>;
     /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
     /// beacon); false when the browser refuses it.
     pub fn beacon(url: &str, body: &str) -> bool;
-    /// Gzip via `CompressionStream`; `undefined` where it is missing.
-    pub async fn gzip(text: &str) -> JsValue;
     /// Makes `pushState`/`replaceState` dispatch `ff-telemetry:navigate` on
     /// `window` (once per page, whatever the number of clients).
     #[wasm_bindgen(js_name = hookHistory)]
     pub fn hook_history();
-    #[wasm_bindgen(js_name = randomBytes)]
-    fn random_bytes_js(n: usize) -> Vec<u8>;
+    /// Fills `out` from `crypto.getRandomValues` (`Math.random` where that
+    /// throws).
+    #[wasm_bindgen(js_name = fillRandom)]
+    pub fn fill_random(out: &mut [u8]);
     #[wasm_bindgen(js_name = describeError)]
     fn describe_error_js(error: &JsValue) -> Vec<JsValue>;
     /// `new Error().stack` here: wasm frames included, for panics.
     #[wasm_bindgen(js_name = stackHere)]
     pub fn stack_here() -> Option<String>;
     #[wasm_bindgen(js_name = stringEntries)]
-    fn string_entries_js(object: &JsValue) -> Vec<String>;
+    fn string_entries_js(object: &JsValue) -> Vec<JsValue>;
     #[wasm_bindgen(js_name = strings)]
-    fn strings_js(array: &JsValue) -> Option<Vec<String>>;
+    fn strings_js(array: &JsValue) -> Option<Vec<JsValue>>;
+    /// `[href, title, referrer, screen width, screen height, viewport width,
+    /// viewport height, language, time zone, user agent, do not track]`.
     #[wasm_bindgen(js_name = pageEnv)]
-    fn page_env_js() -> EnvSnapshot;
+    fn page_env_js() -> Vec<JsValue>;
     /// `location.href`.
     pub fn href() -> String;
+    /// `to` (a path like `/a?b` or a full URL) made absolute against the page's
+    /// location, or `None` when it is not a string or not a URL.
     #[wasm_bindgen(js_name = resolveUrl)]
-    fn resolve_url_js(to: &JsValue) -> Option<String>;
+    pub fn resolve_url(to: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = mergeProps)]
     fn merge_props_js(
-        core_json: &str,
+        event_json: &str,
         user: &JsValue,
         groups: &JsValue,
         set: &JsValue,
@@ -151,45 +222,56 @@ extern "C" {
         group_set: &JsValue,
     ) -> Option<String>;
     #[wasm_bindgen(js_name = scrollSample)]
-    fn scroll_sample_js() -> Vec<f64>;
-    /// Resolves after `ms` milliseconds.
-    pub async fn sleep(ms: u32);
+    fn scroll_sample_js() -> Vec<JsValue>;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
-
-    type EnvSnapshot;
-    #[wasm_bindgen(method, getter)]
-    fn href(this: &EnvSnapshot) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn title(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn referrer(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn sw(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn sh(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn vw(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn vh(this: &EnvSnapshot) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn lang(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn tz(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn ua(this: &EnvSnapshot) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn dnt(this: &EnvSnapshot) -> bool;
+    /// Adds a passive `window` listener.
+    pub fn listen(name: &str, listener: &JsValue);
+    /// The text of the element with this `id`, if there is one.
+    #[wasm_bindgen(js_name = configText)]
+    pub fn config_text(id: &str) -> Option<String>;
+    /// Whether `localStorage` exists and accepts a write (it can be missing,
+    /// blocked by privacy settings, or full).
+    #[wasm_bindgen(js_name = storageWorks)]
+    pub fn storage_works() -> bool;
+    /// `localStorage.getItem`, `None` when missing or unreadable.
+    #[wasm_bindgen(js_name = storageGet)]
+    pub fn storage_get(key: &str) -> Option<String>;
+    /// `localStorage.setItem`: the exception's message when the browser
+    /// refuses (quota).
+    #[wasm_bindgen(js_name = storageSet)]
+    pub fn storage_set(key: &str, value: &str) -> Option<String>;
+    /// `[true, JSON.parse(text)]`, or `[false, the exception's message]`.
+    #[wasm_bindgen(js_name = parseJson)]
+    fn parse_json_js(text: &str) -> Vec<JsValue>;
+    /// `object[name]`, `undefined` when `object` is not an object or the
+    /// getter throws.
+    pub fn field(object: &JsValue, name: &str) -> JsValue;
+    /// `localStorage.removeItem`, ignoring errors.
+    #[wasm_bindgen(js_name = storageRemove)]
+    pub fn storage_remove(key: &str);
 }
 
 // Browser globals: a block of its own, as a `js_namespace` in the block above
-// would be looked up in the inline module.
+// would be looked up in the inline module. Called directly rather than through
+// `web_sys::window()`, whose global-object lookup costs more code; none of them
+// throws.
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+    /// `setTimeout(callback, ms)`: the timer's id.
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(callback: &JsValue, ms: i32) -> i32;
+    /// `clearTimeout(id)`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: i32);
+    /// `queueMicrotask(callback)`: runs it once the current task's code is done.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    pub fn queue_microtask(callback: &JsValue);
+    /// `removeEventListener(name, listener)` on `window`.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(name: &str, listener: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn(message: &str);
+    fn console_warn(prefix: &str, message: &str);
 }
 
 /// What went wrong at the JavaScript edge.
@@ -203,19 +285,29 @@ pub enum WebError {
     Shape(String),
 }
 
-/// The one place a thrown `JsValue` is looked into.
-pub fn from_js(value: JsValue) -> WebError {
-    let message = js_sys::Reflect::get(&value, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown JavaScript error".to_owned());
-    WebError::Js(message)
+impl WebError {
+    /// The message alone (see [`decimal`] for why not `Display`).
+    pub fn message(&self) -> &str {
+        match self {
+            WebError::Js(message) | WebError::Shape(message) => message,
+        }
+    }
 }
 
-/// `console.warn("ff-telemetry: …")`: the SDK's only logger.
+/// `n` in decimal. The SDK builds its texts with `concat` and this rather
+/// than `format!`, which would keep Rust's formatting machinery (and integer
+/// `Display`) in the download.
+pub fn decimal(n: u64) -> String {
+    let mut digits = Vec::new();
+    json::write_u64(&mut digits, n);
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// `console.warn("ff-telemetry:", message)`: the SDK's only logger. The
+/// console puts the space between the two; joining them in Rust would cost
+/// more code.
 pub fn warn(message: &str) {
-    console_warn(&format!("ff-telemetry: {message}"));
+    console_warn("ff-telemetry:", message);
 }
 
 /// Ten random bytes from `crypto.getRandomValues`.
@@ -223,27 +315,6 @@ pub fn random_bytes() -> [u8; 10] {
     let mut out = [0u8; 10];
     fill_random(&mut out);
     out
-}
-
-thread_local! {
-    /// Random bytes drawn ahead, so that an event (several ids) costs one
-    /// call to `crypto.getRandomValues` in a while rather than one per id.
-    static RANDOM_POOL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Bytes fetched from `crypto.getRandomValues` per refill of the pool.
-const RANDOM_POOL_REFILL: usize = 256;
-
-/// Fills `out` from `crypto.getRandomValues` (by way of a pool).
-pub fn fill_random(out: &mut [u8]) {
-    RANDOM_POOL.with_borrow_mut(|pool| {
-        for o in out {
-            if pool.is_empty() {
-                *pool = random_bytes_js(RANDOM_POOL_REFILL);
-            }
-            *o = pool.pop().unwrap_or_default();
-        }
-    });
 }
 
 /// An error as thrown (an `Error`, or any value), or the `ErrorEvent` or
@@ -261,7 +332,7 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
-    let flat = string_entries_js(object);
+    let flat = as_strings(string_entries_js(object));
     flat.chunks_exact(2)
         .map(|kv| (kv[0].clone(), kv[1].clone()))
         .collect()
@@ -269,7 +340,14 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
 
 /// An array of strings, or `None` for anything else.
 pub fn strings(array: &JsValue) -> Option<Vec<String>> {
-    strings_js(array)
+    strings_js(array).map(as_strings)
+}
+
+/// JavaScript strings as Rust ones. The snippets hand strings over as
+/// `JsValue`s: a second kind of vector (`Vec<String>`) would cost its own
+/// conversion code.
+fn as_strings(values: Vec<JsValue>) -> Vec<String> {
+    values.iter().filter_map(JsValue::as_string).collect()
 }
 
 /// The current time from `Date.now()`.
@@ -279,39 +357,47 @@ pub fn now() -> ff_telemetry_core::UnixMs {
 
 /// The page as the PostHog client needs it.
 pub fn page_env() -> PageEnv {
-    let s = page_env_js();
-    let px = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u32);
+    // One array rather than an object with a getter each: every getter would
+    // be an import with its own glue.
+    let (parts, missing) = (page_env_js(), JsValue::UNDEFINED);
+    let part = |i: usize| parts.get(i).unwrap_or(&missing);
+    let text = |i: usize| part(i).as_string();
+    let px = |i: usize| {
+        part(i)
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u32)
+    };
     PageEnv {
-        location_href: s.href(),
-        title: s.title(),
-        referrer: s.referrer(),
-        screen_width: px(s.sw()),
-        screen_height: px(s.sh()),
-        viewport_width: px(s.vw()),
-        viewport_height: px(s.vh()),
-        language: s.lang(),
-        timezone: s.tz(),
-        user_agent: s.ua(),
-        do_not_track: s.dnt(),
+        location_href: text(0).unwrap_or_default(),
+        title: text(1),
+        referrer: text(2),
+        screen_width: px(3),
+        screen_height: px(4),
+        viewport_width: px(5),
+        viewport_height: px(6),
+        language: text(7),
+        timezone: text(8),
+        user_agent: text(9),
+        do_not_track: part(10).as_bool() == Some(true),
     }
 }
 
 /// Where the reader is scrolled to, for scroll depth.
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
+    // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
     let v = scroll_sample_js();
-    let at = |i: usize| v.get(i).copied().filter(|x| x.is_finite()).unwrap_or(0.0);
+    let at = |i: usize| {
+        v.get(i)
+            .and_then(JsValue::as_f64)
+            .filter(|x| x.is_finite())
+            .unwrap_or(0.0)
+    };
     ff_telemetry_core::posthog::ScrollSample {
         scroll_y: at(0),
         viewport_height: at(1),
         content_height: at(2),
     }
-}
-
-/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
-/// location, or `None` when it is not a string or not a URL.
-pub fn resolve_url(to: &JsValue) -> Option<String> {
-    to.as_string()?;
-    resolve_url_js(to)
 }
 
 /// A string argument, or `None` for anything else.
@@ -323,7 +409,7 @@ pub fn string_arg(value: &JsValue) -> Option<String> {
 pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
     let ok = value.is_undefined() || value.is_null() || is_object_js(value);
     if !ok {
-        warn(&format!("{name} must be an object; ignored"));
+        warn(&[name, " must be an object; ignored"].concat());
     }
     ok
 }
@@ -355,12 +441,13 @@ impl UserProperties<'static> {
 }
 
 /// `event` as the JSON text that is queued and sent: the core wire type, its
-/// properties merged with the caller's in JavaScript.
+/// properties merged with the caller's in JavaScript (which writes the whole
+/// event back, so it is written once here).
 pub fn event_json(
     event: CaptureEvent<EventProperties>,
     user: &UserProperties<'_>,
 ) -> Result<String, WebError> {
-    let core = json::to_string(&event.properties);
+    let event = json::to_string(&event);
     let adds_nothing = [
         user.properties,
         user.groups,
@@ -370,42 +457,30 @@ pub fn event_json(
     ]
     .iter()
     .all(|v| v.is_undefined() || v.is_null());
-    let properties = if adds_nothing {
+    if adds_nothing {
         // Route changes, mostly: no JSON round trip through JavaScript.
-        core
-    } else {
-        merge_props_js(
-            &core,
-            user.properties,
-            user.groups,
-            user.set,
-            user.set_once,
-            user.group_set,
-        )
-        .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))?
-    };
-    let event = CaptureEvent {
-        event: event.event,
-        uuid: event.uuid,
-        timestamp: event.timestamp,
-        distinct_id: event.distinct_id,
-        api_key: event.api_key,
-        properties: RawJson(properties),
-    };
-    Ok(json::to_string(&event))
-}
-
-/// JSON text parsed into a JavaScript value.
-pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
-    json_parse(text).map_err(from_js)
-}
-
-/// `object[name]`, `undefined` when `object` is not an object.
-pub fn field(object: &JsValue, name: &str) -> JsValue {
-    if !is_object_js(object) {
-        return JsValue::UNDEFINED;
+        return Ok(event);
     }
-    js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    merge_props_js(
+        &event,
+        user.properties,
+        user.groups,
+        user.set,
+        user.set_once,
+        user.group_set,
+    )
+    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))
+}
+
+/// JSON text parsed into a JavaScript value. Parsed by a snippet that
+/// catches, as a `catch` import costs wasm-bindgen's exception glue.
+pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
+    let mut parts = parse_json_js(text).into_iter();
+    let (parsed, value) = (parts.next(), parts.next().unwrap_or_default());
+    match parsed.and_then(|p| p.as_bool()) {
+        Some(true) => Ok(value),
+        _ => Err(WebError::Js(value.as_string().unwrap_or_default())),
+    }
 }
 
 /// The fields of one part of the config (`posthog`, `sentry`, or the top
@@ -426,11 +501,11 @@ impl ConfigFields {
             return Ok(None);
         }
         if !is_object(&object) {
-            return Err(format!("{name} must be an object"));
+            return Err([name, " must be an object"].concat());
         }
         Ok(Some(ConfigFields {
             object,
-            prefix: format!("{name}."),
+            prefix: [name, "."].concat(),
         }))
     }
 
@@ -448,7 +523,7 @@ impl ConfigFields {
             Some(s) => Ok(s),
             None => default
                 .map(str::to_owned)
-                .ok_or_else(|| format!("{}{name} is missing", self.prefix)),
+                .ok_or_else(|| [&self.prefix, name, " is missing"].concat()),
         }
     }
 
@@ -488,21 +563,11 @@ impl ConfigFields {
         }
         convert(&value)
             .map(Some)
-            .ok_or_else(|| format!("{}{name} must be {expected}", self.prefix))
+            .ok_or_else(|| [&self.prefix, name, " must be ", expected].concat())
     }
 }
 
 /// Whether `value` is a plain object (not null, not an array).
 pub fn is_object(value: &JsValue) -> bool {
     is_object_js(value)
-}
-
-/// What a `post` resolved to.
-pub fn answer_of(value: &JsValue) -> crate::transport::Answer {
-    let parts = js_sys::Array::from(value);
-    crate::transport::Answer {
-        status: parts.get(0).as_f64().map_or(0, |s| s as u16),
-        retry_after: parts.get(1).as_string(),
-        rate_limits: parts.get(2).as_string(),
-    }
 }

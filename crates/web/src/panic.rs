@@ -2,18 +2,18 @@
 //! configured), logged once, and switches the SDK off; the trap it causes is
 //! caught by [`crate::js::guard`].
 
-use std::cell::Cell;
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
-static INSTALL: Once = Once::new();
+/// Whether the hook is installed: a flag rather than a `Once`, whose
+/// synchronisation (for threads the page does not have) costs more code.
+static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
 
-thread_local! {
-    /// How deep the current call is inside SDK code, so a panic elsewhere in
-    /// the same module (a test harness, say) does not switch the SDK off.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
+/// How deep the current call is inside SDK code, so a panic elsewhere in the
+/// same module (a test harness, say) does not switch the SDK off. A static
+/// rather than a thread-local: the SDK runs on the page's one thread, and a
+/// thread-local's accessors would be inlined into every guarded call.
+static DEPTH: AtomicU32 = AtomicU32::new(0);
 
 /// Installs the panic hook once.
 ///
@@ -21,23 +21,23 @@ thread_local! {
 /// (thread names, backtraces) would cost more than the rest of this module,
 /// and in the browser build every panic is the SDK's own.
 pub fn install_hook() {
-    INSTALL.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            // The payload and line only: formatting the whole `PanicHookInfo`
-            // would pull every formatter into the build.
-            let message = info.payload_as_str().unwrap_or("panic");
-            let line = info.location().map_or(0, |l| l.line());
-            if DEPTH.get() > 0 {
-                crate::sentry::report_panic(message);
-                DISABLED.store(true, Ordering::Relaxed);
-                crate::js::warn(&format!(
-                    "panic, telemetry is off for this page: {message} (line {line})"
-                ));
-            } else {
-                crate::js::warn(&format!("panic outside telemetry: {message} (line {line})"));
-            }
-        }));
-    });
+    if HOOK_INSTALLED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        // The payload and line only: formatting the whole `PanicHookInfo`
+        // would pull every formatter into the build.
+        let message = info.payload_as_str().unwrap_or("panic");
+        let line = crate::js::decimal(info.location().map_or(0, |l| l.line()).into());
+        let what = if DEPTH.load(Ordering::Relaxed) > 0 {
+            crate::sentry::report_panic(message);
+            DISABLED.store(true, Ordering::Relaxed);
+            "panic, telemetry is off for this page: "
+        } else {
+            "panic outside telemetry: "
+        };
+        crate::js::warn(&[what, message, " (line ", &line, ")"].concat());
+    }));
 }
 
 /// Whether a panic switched the SDK off.
@@ -52,19 +52,24 @@ pub fn sdk<R>(f: impl FnOnce() -> R) -> Option<R> {
     if is_disabled() {
         return None;
     }
-    DEPTH.set(DEPTH.get() + 1);
+    DEPTH.fetch_add(1, Ordering::Relaxed);
     let res = f();
-    DEPTH.set(DEPTH.get() - 1);
+    DEPTH.fetch_sub(1, Ordering::Relaxed);
     Some(res)
 }
 
 /// Runs `f` unless the SDK is off, inside a JavaScript `try`, so neither an
 /// exception nor a trap reaches the caller.
 pub fn guarded(mut f: impl FnMut()) {
+    guarded_dyn(&mut f);
+}
+
+/// [`guarded`] through `dyn`: one copy of the guard for every caller.
+fn guarded_dyn(f: &mut dyn FnMut()) {
     if is_disabled() {
         return;
     }
     crate::js::guard(&mut || {
-        sdk(&mut f);
+        sdk(&mut *f);
     });
 }

@@ -8,11 +8,10 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
     NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
 };
-use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs};
-use wasm_bindgen::JsCast;
+use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, warn};
+use crate::js::{self, UserProperties, decimal, warn};
 use crate::listeners::Listeners;
 use crate::panic::sdk;
 use crate::storage::Storage;
@@ -55,7 +54,7 @@ pub struct PosthogClient {
     /// When the armed timer fires; `None` once it has (or when none is armed).
     timer_due: Cell<Option<UnixMs>>,
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
-    saver: Closure<dyn FnMut()>,
+    saver: Closure<dyn FnMut(JsValue)>,
     save_pending: Cell<bool>,
 }
 
@@ -66,7 +65,9 @@ impl std::fmt::Debug for PosthogClient {
 }
 
 /// The armed `setTimeout`: its id and callback.
-type Timer = (i32, Closure<dyn FnMut()>);
+/// The callback takes (and ignores) an argument: that is the closure type the
+/// listeners have, and each closure type costs glue of its own.
+type Timer = (i32, Closure<dyn FnMut(JsValue)>);
 /// What a page event does to the client.
 type Handler = fn(&PosthogClient);
 
@@ -93,7 +94,7 @@ impl PosthogClient {
             .config
             .apiurl
             .parse()
-            .map_err(|e| format!("posthog.apiurl: {e}"))?;
+            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.to_string()].concat())?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
@@ -104,8 +105,8 @@ impl PosthogClient {
         } else {
             Storage::memory()
         };
-        let state_key = format!("ff_telemetry_{token}_state");
-        let queue_key = format!("ff_telemetry_{token}_queue");
+        let state_key = ["ff_telemetry_", &token, "_state"].concat();
+        let queue_key = ["ff_telemetry_", &token, "_queue"].concat();
         let now = js::now();
         let persisted = storage
             .get(&state_key)
@@ -128,7 +129,7 @@ impl PosthogClient {
             me: me.clone(),
             saver: {
                 let weak = me.clone();
-                Closure::new(move || {
+                Closure::new(move |_| {
                     if let Some(this) = weak.upgrade() {
                         crate::panic::guarded(|| this.save_if_pending());
                     }
@@ -264,29 +265,32 @@ impl PosthogClient {
         self.state.borrow().client.has_opted_out()
     }
 
-    /// Sends everything queued now; resolves when the queue is empty or a send
-    /// failed (the retry then follows its backoff), or after 10 s.
-    pub async fn flush(self: Rc<Self>) {
-        let deadline = js::now() + 10 * UnixMs::SECOND;
-        loop {
-            if sdk(|| self.state.borrow_mut().outbox.handle_flush(js::now())).is_none() {
-                return;
+    /// One step of `flush()`, polled until it returns false: once no batch
+    /// is in flight, everything queued is made due and sent (`started` records
+    /// that); the flush is over when, after that, no batch is in flight: the
+    /// queue is empty, or a send failed (the retry then follows its backoff).
+    pub fn flush_step(self: &Rc<Self>, started: &mut bool) -> bool {
+        if !self.is_sending() {
+            if *started {
+                return false;
             }
-            Self::pump(self.clone()).await;
-            let busy = sdk(|| self.state.borrow().outbox.is_in_flight());
-            if busy != Some(true) || js::now() > deadline {
-                return;
-            }
-            js::sleep(25).await;
+            *started = true;
+            self.state.borrow_mut().outbox.handle_flush(js::now());
+            Self::pump(self.clone());
         }
+        self.is_sending()
+    }
+
+    fn is_sending(&self) -> bool {
+        self.state.borrow().outbox.is_in_flight()
     }
 
     /// Removes every listener and timer this client added to the page.
     pub fn detach(&self) {
         self.save_if_pending();
         self.listeners.borrow_mut().remove_all();
-        if let (Some(window), Some((id, _))) = (web_sys::window(), self.timer.borrow_mut().take()) {
-            window.clear_timeout_with_handle(id);
+        if let Some((id, _)) = self.timer.borrow_mut().take() {
+            js::clear_timeout(id);
         }
     }
 
@@ -401,7 +405,7 @@ impl PosthogClient {
         };
         let json = match js::event_json(event, user) {
             Ok(json) => json,
-            Err(e) => return warn(&format!("event dropped: {e}")),
+            Err(e) => return warn(&["event dropped: ", e.message()].concat()),
         };
         let n_bytes = json.len();
         let warn_queue_full = {
@@ -416,19 +420,23 @@ impl PosthogClient {
         self.schedule();
     }
 
-    /// Sends due batches one after another until none is due. Its synchronous
-    /// steps run as SDK code (see [`crate::panic::sdk`]).
-    async fn pump(this: Rc<Self>) {
-        while let Some(Some((url, body))) = sdk(|| this.next_batch()) {
-            let gzip_url = format!("{url}?compression=gzip-js");
-            let status = transport::post_text(&url, &body, Some(&gzip_url))
-                .await
-                .status;
-            if sdk(|| this.handle_answer(status)) != Some(true) {
-                break;
-            }
-        }
-        sdk(|| this.schedule());
+    /// Sends due batches one after another until none is due, then arms the
+    /// timer. The answer callbacks run as SDK code (see [`crate::panic::sdk`]).
+    fn pump(this: Rc<Self>) {
+        let Some((url, body)) = this.next_batch() else {
+            return this.schedule();
+        };
+        let gzip_url = [&url, "?compression=gzip-js"].concat();
+        let on_answer = move |answer: transport::Answer| {
+            sdk(|| {
+                if this.handle_answer(answer.status) {
+                    Self::pump(this);
+                } else {
+                    this.schedule();
+                }
+            });
+        };
+        transport::post_text(&url, &body, Some(&gzip_url), Box::new(on_answer));
     }
 
     /// The next due batch: its URL and body.
@@ -451,23 +459,21 @@ impl PosthogClient {
         }
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
-            warn(&format!("{n} events dropped: the server answered {status}"));
+            let (n, status) = (decimal(n as u64), decimal(status.into()));
+            warn(&[&n, " events dropped: the server answered ", &status].concat());
         }
         matches!(outcome, BatchOutcome::Delivered(_))
     }
 
     /// Arms the one timer for the outbox's next due time.
     fn schedule(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
         let due = self.state.borrow().outbox.poll_timeout();
         if due.is_some() && self.timer_due.get() == due {
             // Armed for that time already: a burst of events re-arms nothing.
             return;
         }
         if let Some((id, _)) = self.timer.borrow_mut().take() {
-            window.clear_timeout_with_handle(id);
+            js::clear_timeout(id);
         }
         self.timer_due.set(None);
         let Some(at) = due else {
@@ -475,21 +481,15 @@ impl PosthogClient {
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
         let weak = self.me.clone();
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if let Some(this) = weak.upgrade() {
                 this.timer_due.set(None);
-                crate::panic::guarded(|| {
-                    wasm_bindgen_futures::spawn_local(PosthogClient::pump(this.clone()));
-                });
+                crate::panic::guarded(|| PosthogClient::pump(this.clone()));
             }
         });
-        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            delay,
-        ) {
-            *self.timer.borrow_mut() = Some((id, callback));
-            self.timer_due.set(due);
-        }
+        let id = js::set_timeout(callback.as_ref(), delay);
+        *self.timer.borrow_mut() = Some((id, callback));
+        self.timer_due.set(due);
     }
 
     fn batch_body(&self, state: &State, events: &[String]) -> String {
@@ -503,10 +503,7 @@ impl PosthogClient {
         if !self.state.borrow().persist || self.save_pending.replace(true) {
             return;
         }
-        match web_sys::window() {
-            Some(window) => window.queue_microtask(self.saver.as_ref().unchecked_ref()),
-            None => self.save(),
-        }
+        js::queue_microtask(self.saver.as_ref());
     }
 
     fn save_if_pending(&self) {
@@ -535,7 +532,7 @@ impl PosthogClient {
             }
         });
         if let Err(e) = saved {
-            warn(&format!("could not save state: {e}"));
+            warn(&["could not save state: ", e.message()].concat());
         }
     }
 }

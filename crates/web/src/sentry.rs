@@ -25,8 +25,9 @@ const SDK_NAME: &str = "ff-telemetry.web";
 /// Envelopes kept for the next page load when they could not be sent.
 const MAX_STORED_ENVELOPES: usize = 30;
 /// Between stored envelopes, and between an envelope and its category. JSON
-/// escapes control characters, so neither occurs inside an envelope.
-const ENVELOPE_SEPARATOR: &str = "\u{1e}";
+/// escapes control characters, so neither occurs inside an envelope. Both are
+/// `char`s: splitting on a `&str` costs a substring searcher in the build.
+const ENVELOPE_SEPARATOR: char = '\u{1e}';
 const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 thread_local! {
@@ -84,7 +85,7 @@ impl SentryClient {
             Storage::memory()
         };
         // By project key: the envelopes are the project's, wherever it is.
-        let queue_key = format!("ff_telemetry_sentry_{}", sentry.dsn().public_key());
+        let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),
@@ -95,7 +96,9 @@ impl SentryClient {
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
-        PANIC_REPORTER.with(|r| *r.borrow_mut() = this.me.clone());
+        // `try_with` here and below: `with` carries a panic (and its message
+        // formatting) for use after the thread's end, which a page never sees.
+        let _ = PANIC_REPORTER.try_with(|r| *r.borrow_mut() = this.me.clone());
         this.attach();
         this.load_stored();
         this.drain();
@@ -145,12 +148,9 @@ impl SentryClient {
         self.sentry.borrow_mut().set_user(id);
     }
 
-    /// Resolves once everything due is sent, or after 10 s.
-    pub async fn flush(self: Rc<Self>) {
-        let deadline = js::now() + 10 * UnixMs::SECOND;
-        while sdk(|| self.in_flight.get()) == Some(true) && js::now() < deadline {
-            js::sleep(25).await;
-        }
+    /// Whether an envelope is being POSTed (`flush()` waits until none is).
+    pub fn is_sending(&self) -> bool {
+        self.in_flight.get()
     }
 
     /// Removes the listeners this client added to the page.
@@ -254,10 +254,10 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer = transport::post_text(&url, &text, None).await;
+        let on_answer = move |answer: Answer| {
             sdk(|| this.handle_answer(&sending, &answer));
-        });
+        };
+        transport::post_text(&url, &text, None, Box::new(on_answer));
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
@@ -292,7 +292,9 @@ impl SentryClient {
             ),
             Sending::Stored(category, unsent) => (category.clone(), unsent.clone()),
         };
-        let entry = format!("{}{CATEGORY_SEPARATOR}{unsent}", category.as_str());
+        let mut entry = category.as_str().to_owned();
+        entry.push(CATEGORY_SEPARATOR);
+        entry.push_str(&unsent);
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
         let mut entries: Vec<&str> = stored
             .split(ENVELOPE_SEPARATOR)
@@ -300,9 +302,9 @@ impl SentryClient {
             .collect();
         entries.push(&entry);
         let n_dropped = entries.len().saturating_sub(MAX_STORED_ENVELOPES);
-        let kept = entries[n_dropped..].join(ENVELOPE_SEPARATOR);
+        let kept = entries[n_dropped..].join(ENVELOPE_SEPARATOR.encode_utf8(&mut [0; 4]));
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn(&format!("could not keep a Sentry envelope: {e}"));
+            js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
         }
     }
 
@@ -324,7 +326,11 @@ impl SentryClient {
 /// session), sent at once by beacon: the SDK is off once the hook returns.
 /// Nothing is sent when the panic struck while Sentry's state was in use.
 pub fn report_panic(message: &str) {
-    let Some(this) = PANIC_REPORTER.with(|r| r.borrow().upgrade()) else {
+    let Some(this) = PANIC_REPORTER
+        .try_with(|r| r.borrow().upgrade())
+        .ok()
+        .flatten()
+    else {
         return;
     };
     let Ok(mut sentry) = this.sentry.try_borrow_mut() else {

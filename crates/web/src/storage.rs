@@ -3,13 +3,13 @@
 
 use std::cell::RefCell;
 
-use crate::js::{WebError, from_js};
+use crate::js::{self, WebError};
 
 /// Where the SDK keeps what must survive a reload.
 #[derive(Debug)]
 pub enum Storage {
     /// The page's `localStorage`.
-    Local(web_sys::Storage),
+    Local,
     /// A map that lives as long as the client: nothing reaches the browser's storage.
     Memory(RefCell<Vec<(String, String)>>),
 }
@@ -18,17 +18,10 @@ impl Storage {
     /// `localStorage` if it exists and accepts a write (it can be missing,
     /// blocked by privacy settings, or full), else memory.
     pub fn local_or_memory() -> Storage {
-        let local = web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .filter(|s| {
-                let probe = "ff_telemetry_probe";
-                let ok = s.set_item(probe, "1").is_ok();
-                let _ = s.remove_item(probe);
-                ok
-            });
-        match local {
-            Some(s) => Storage::Local(s),
-            None => Storage::memory(),
+        if js::storage_works() {
+            Storage::Local
+        } else {
+            Storage::memory()
         }
     }
 
@@ -40,7 +33,7 @@ impl Storage {
     /// The value under `key`, if any (read errors count as none).
     pub fn get(&self, key: &str) -> Option<String> {
         match self {
-            Storage::Local(s) => s.get_item(key).ok().flatten(),
+            Storage::Local => js::storage_get(key),
             Storage::Memory(m) => m
                 .borrow()
                 .iter()
@@ -52,13 +45,10 @@ impl Storage {
     /// Stores `value` under `key`; fails when the browser refuses (quota).
     pub fn set(&self, key: &str, value: &str) -> Result<(), WebError> {
         match self {
-            Storage::Local(s) => s.set_item(key, value).map_err(from_js),
+            Storage::Local => js::storage_set(key, value).map_or(Ok(()), |e| Err(WebError::Js(e))),
             Storage::Memory(m) => {
-                let mut m = m.borrow_mut();
-                match m.iter_mut().find(|(k, _)| k == key) {
-                    Some((_, v)) => *v = value.to_owned(),
-                    None => m.push((key.to_owned(), value.to_owned())),
-                }
+                self.remove(key);
+                m.borrow_mut().push((key.to_owned(), value.to_owned()));
                 Ok(())
             }
         }
@@ -67,10 +57,13 @@ impl Storage {
     /// Removes `key`, ignoring errors.
     pub fn remove(&self, key: &str) {
         match self {
-            Storage::Local(s) => {
-                let _ = s.remove_item(key);
+            Storage::Local => js::storage_remove(key),
+            Storage::Memory(m) => {
+                let mut m = m.borrow_mut();
+                if let Some(i) = m.iter().position(|(k, _)| k == key) {
+                    m.swap_remove(i);
+                }
             }
-            Storage::Memory(m) => m.borrow_mut().retain(|(k, _)| k != key),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the page goes away.
 
 use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
 
 use crate::js;
 
@@ -19,20 +20,33 @@ pub struct Answer {
 }
 
 /// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
-/// resolves to the answer (status 0 when there was none). Never fails.
+/// calls `on_answer` with the answer (status 0 when there was none), from a
+/// guarded JavaScript callback. Never fails.
 ///
 /// With `gzip_url`, and where the browser has `CompressionStream`, the body is
 /// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
 /// receiver recognises gzip by its magic bytes or by that URL, as PostHog does
 /// with `?compression=gzip-js`).
-pub async fn post_text(url: &str, text: &str, gzip_url: Option<&str>) -> Answer {
-    if let Some(gzip_url) = gzip_url {
-        let compressed = js::gzip(text).await;
-        if !compressed.is_undefined() {
-            return js::answer_of(&js::post(gzip_url, compressed).await);
-        }
-    }
-    js::answer_of(&js::post(url, JsValue::from_str(text)).await)
+///
+/// A callback rather than an `async fn`: the browser does the awaiting, so no
+/// Rust async runtime enters the build. `on_answer` is boxed so that every
+/// caller shares one JavaScript closure shim.
+pub fn post_text(
+    url: &str,
+    text: &str,
+    gzip_url: Option<&str>,
+    on_answer: Box<dyn FnOnce(Answer)>,
+) {
+    let done = Closure::once_into_js(move |answer: JsValue| {
+        let parts = js::items(&answer);
+        let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
+        on_answer(Answer {
+            status: part(0).as_f64().map_or(0, |s| s as u16),
+            retry_after: part(1).as_string(),
+            rate_limits: part(2).as_string(),
+        });
+    });
+    js::post(url, text, gzip_url, done);
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,
