@@ -29,7 +29,7 @@ export function countWarningsAndWrites(warningText, keyText) {
   counted = { warnings: 0, writes: 0 };
   const warn = console.warn, setItem = Storage.prototype.setItem;
   console.warn = function (...args) {
-    if (String(args[0]).includes(warningText)) counted.warnings++;
+    if (args.map(String).join(" ").includes(warningText)) counted.warnings++;
     return warn.apply(this, args);
   };
   Storage.prototype.setItem = function (key, value) {
