@@ -399,10 +399,15 @@ impl BrowserSentry {
     }
 
     fn queue_error_event(&mut self, now: UnixMs, event: Event, handled: bool) {
-        let event = event
+        // The breadcrumbs are lent to the event and taken back once it is
+        // written, instead of cloned: a clone of every crumb costs code size.
+        let mut event = event
             .with_route(self.route.as_deref())
-            .with_breadcrumbs(self.breadcrumbs.clone());
+            .with_breadcrumbs(std::mem::take(&mut self.breadcrumbs));
         let envelope = Envelope::for_event(&event, &self.dsn, &self.context.sdk);
+        if let Some(lent) = event.breadcrumbs.take() {
+            self.breadcrumbs = lent.values;
+        }
         self.queue_event(envelope, DataCategory::Error);
         if let Some(update) = self
             .session
