@@ -287,24 +287,30 @@ impl SentryClient {
     /// Keeps an unsent envelope for the next page load (the newest
     /// [`MAX_STORED_ENVELOPES`]).
     fn store(&self, sending: &Sending) {
+        let fresh;
         let (category, unsent) = match sending {
-            Sending::Fresh(out) => (
-                out.category(),
-                String::from_utf8(out.envelope.to_bytes()).unwrap_or_default(),
-            ),
-            Sending::Stored(category, unsent) => (category.clone(), unsent.clone()),
+            Sending::Fresh(out) => {
+                fresh = (out.category(), out.envelope.to_bytes());
+                let unsent = std::str::from_utf8(&fresh.1).unwrap_or("");
+                (fresh.0.as_str(), unsent)
+            }
+            Sending::Stored(category, unsent) => (category.as_str(), unsent.as_str()),
         };
-        let mut entry = category.as_str().to_owned();
-        entry.push(CATEGORY_SEPARATOR);
-        entry.push_str(&unsent);
+        // Written straight into one string: the kept old entries, each followed
+        // by the separator, then the new one.
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
-        let mut entries: Vec<&str> = stored
+        let old = stored
             .split(ENVELOPE_SEPARATOR)
-            .filter(|e| !e.is_empty())
-            .collect();
-        entries.push(&entry);
-        let n_dropped = entries.len().saturating_sub(MAX_STORED_ENVELOPES);
-        let kept = entries[n_dropped..].join(ENVELOPE_SEPARATOR.encode_utf8(&mut [0; 4]));
+            .filter(|entry| !entry.is_empty());
+        let n_dropped = (old.clone().count() + 1).saturating_sub(MAX_STORED_ENVELOPES);
+        let mut kept = String::new();
+        for entry in old.skip(n_dropped) {
+            kept.push_str(entry);
+            kept.push(ENVELOPE_SEPARATOR);
+        }
+        kept.push_str(category);
+        kept.push(CATEGORY_SEPARATOR);
+        kept.push_str(unsent);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
             js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
         }
