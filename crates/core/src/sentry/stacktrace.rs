@@ -75,7 +75,7 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
     let location = match location.strip_prefix("eval at ") {
         Some(eval) => {
             // Nested evals: the innermost parenthesis holds the real script.
-            let outer = eval.split(')').next().unwrap_or(eval);
+            let outer = text::split_before(eval, b")").0;
             text::rsplit_once_ascii(outer, b'(').map_or(outer, |(_, inner)| inner)
         }
         None => location,
@@ -89,17 +89,14 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
 
 /// `fn@location`, `@location`, `async*fn@location`, `fn@url line 3 > eval:1:5`.
 fn parse_gecko_line(line: &str) -> Option<Frame> {
-    let (function, location) = line.split_once('@')?;
+    let (function, location) = text::split_once(line, "@")?;
     // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
     let function = text::rsplit_once_ascii(function, b'*').map_or(function, |(_, f)| f);
     let location = match text::split_once(location, " line ") {
         // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
         // calling script and line.
         Some((url, after)) if !text::contains(after, ":wasm-function[") => {
-            let line_number = after
-                .split(' ')
-                .next()
-                .and_then(text::parse_decimal)
+            let line_number = text::parse_decimal(text::split_before(after, b" ").0)
                 .and_then(|n| u32::try_from(n).ok());
             let function = if function.is_empty() {
                 "eval"
