@@ -120,22 +120,16 @@ impl Dsn {
     /// The DSN as written, built without `core::fmt` (it goes into every
     /// envelope header the browser sends).
     pub(crate) fn text(&self) -> String {
-        let port = self.authority.port.map(|port| Decimal::new(u64::from(port)));
-        let mut text = [
-            self.authority.scheme.as_str(),
-            "://",
-            &self.public_key,
-        ]
-        .concat();
+        let mut text = [self.authority.scheme.as_str(), "://", &self.public_key].concat();
         if let Some(secret) = &self.secret_key {
             text.push(':');
             text.push_str(secret);
         }
         text.push('@');
         text.push_str(&self.authority.host);
-        if let Some(port) = &port {
+        if let Some(port) = self.authority.port {
             text.push(':');
-            text.push_str(port.as_str());
+            text.push_str(Decimal::new(u64::from(port)).as_str());
         }
         text.push_str(&self.path_prefix);
         text.push('/');
