@@ -363,11 +363,12 @@ impl BrowserSentry {
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while !self.queue.is_empty() {
             let envelope = self.queue.remove(0);
-            if envelope
-                .items
-                .iter()
-                .any(|i| matches!(i.header.kind.as_str(), "event" | "transaction"))
-            {
+            if envelope.items.iter().any(|i| {
+                matches!(
+                    DataCategory::for_item_type(&i.header.kind),
+                    DataCategory::Error | DataCategory::Transaction
+                )
+            }) {
                 self.n_queued_events = self.n_queued_events.saturating_sub(1);
             }
             let (kept, dropped) = self.rate_limits.filter_envelope(now, envelope);
