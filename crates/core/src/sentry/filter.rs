@@ -2,6 +2,7 @@
 //! the platform chose to ignore, and the same error again.
 
 use super::protocol::{Exception, Frame};
+use crate::json::{WriteJson, write_str};
 use crate::text;
 
 /// Longest text sent in one field (error value, message, frame file or
@@ -94,34 +95,41 @@ pub struct Deduplicator {
     last: Option<ErrorFingerprint>,
 }
 
-/// What makes two errors "the same" for [`Deduplicator`].
+/// What makes two errors "the same" for [`Deduplicator`]: type, value and
+/// newest frame.
+///
+/// Kept as their JSON text (two JSON strings and a frame object or `null`,
+/// each self-delimiting, so equal texts mean equal parts): comparing bytes
+/// reuses the payload writer instead of cloning and comparing frames, which
+/// costs the browser build more code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorFingerprint {
-    kind: String,
-    value: String,
-    top_frame: Option<Frame>,
-}
+pub struct ErrorFingerprint(Vec<u8>);
 
 impl ErrorFingerprint {
     /// An exception's type, value and newest frame.
     pub fn exception(exception: &Exception) -> Self {
-        ErrorFingerprint {
-            kind: exception.kind.clone(),
-            value: exception.value.clone().unwrap_or_default(),
-            top_frame: exception
-                .stacktrace
-                .as_ref()
-                .and_then(|s| s.frames.last().cloned()),
-        }
+        let top_frame = exception.stacktrace.as_ref().and_then(|s| s.frames.last());
+        ErrorFingerprint::new(
+            &exception.kind,
+            exception.value.as_deref().unwrap_or_default(),
+            top_frame,
+        )
     }
 
     /// A message.
     pub fn message(message: &str) -> Self {
-        ErrorFingerprint {
-            kind: String::new(),
-            value: message.to_owned(),
-            top_frame: None,
+        ErrorFingerprint::new("", message, None)
+    }
+
+    fn new(kind: &str, value: &str, top_frame: Option<&Frame>) -> Self {
+        let mut text = Vec::new();
+        write_str(&mut text, kind);
+        write_str(&mut text, value);
+        match top_frame {
+            Some(frame) => frame.write_json(&mut text),
+            None => text.extend_from_slice(b"null"),
         }
+        ErrorFingerprint(text)
     }
 }
 
