@@ -499,10 +499,14 @@ impl Entropy {
         u32::from_le_bytes(self.array(40))
     }
 
+    /// `N` bytes from `start`; every caller stays inside the 48. Without a
+    /// panic path (no slice index), which would cost the browser build code.
     fn array<const N: usize>(&self, start: usize) -> [u8; N] {
-        let mut out = [0; N];
-        out.copy_from_slice(&self.0[start..start + N]);
-        out
+        self.0
+            .get(start..)
+            .and_then(<[u8]>::first_chunk)
+            .copied()
+            .unwrap_or([0; N])
     }
 }
 
