@@ -52,7 +52,12 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
             .into_iter()
             .flatten()
         {
-            text.truncate(truncate_chars(text, MAX_VALUE_CHARS).len());
+            // A copy of the kept part rather than `String::truncate`, whose
+            // char-boundary assertion is a panic path in the browser build.
+            let kept = truncate_chars(text, MAX_VALUE_CHARS);
+            if kept.len() < text.len() {
+                *text = kept.to_owned();
+            }
         }
     }
     Some(Stacktrace { frames })
