@@ -62,19 +62,8 @@ pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
 /// assert!(limits[1].categories.is_empty());
 /// ```
 pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
-    header
-        .split(',')
-        .filter_map(|entry| {
-            let mut fields = entry.trim().split(':');
-            let retry_after_ms = parse_seconds(fields.next()?.trim())?;
-            let categories = fields
-                .next()
-                .unwrap_or("")
-                .split(';')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(DataCategory::from_name)
-                .collect();
+    limit_entries(header)
+        .map(|(retry_after_ms, categories, mut fields)| {
             let mut text = || {
                 fields
                     .next()
@@ -84,14 +73,34 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
             };
             let scope = text();
             let reason = text();
-            Some(RateLimit {
+            RateLimit {
                 retry_after_ms,
-                categories,
+                categories: limit_categories(categories).collect(),
                 scope,
                 reason,
-            })
+            }
         })
         .collect()
+}
+
+/// The entries of `X-Sentry-Rate-Limits` with a valid number of seconds: the
+/// wait, the `;`-separated categories and the fields after them (scope,
+/// reason). [`RateLimits::update`] reads them directly, without building
+/// [`RateLimit`]s it would not keep.
+fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, std::str::Split<'_, char>)> {
+    header.split(',').filter_map(|entry| {
+        let mut fields = entry.trim().split(':');
+        let retry_after_ms = parse_seconds(fields.next()?.trim())?;
+        Some((retry_after_ms, fields.next().unwrap_or(""), fields))
+    })
+}
+
+/// The categories of one entry (`error;transaction`), empty names skipped.
+fn limit_categories(list: &str) -> impl Iterator<Item = DataCategory> + '_ {
+    list.split(';')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(DataCategory::from_name)
 }
 
 /// Rate-limit bookkeeping: fed every response, asked before every send.
@@ -126,13 +135,15 @@ impl RateLimits {
         rate_limits: Option<&str>,
     ) {
         if let Some(header) = rate_limits.filter(|h| !h.trim().is_empty()) {
-            for limit in parse_rate_limits(header) {
-                let until = now + limit.retry_after_ms;
-                if limit.categories.is_empty() {
-                    self.extend(LimitScope::All, until);
-                }
-                for category in limit.categories {
+            for (retry_after_ms, categories, _) in limit_entries(header) {
+                let until = now + retry_after_ms;
+                let mut any_category = false;
+                for category in limit_categories(categories) {
+                    any_category = true;
                     self.extend(LimitScope::Category(category), until);
+                }
+                if !any_category {
+                    self.extend(LimitScope::All, until);
                 }
             }
         } else if status == 429 {
