@@ -39,6 +39,9 @@ thread_local! {
 pub struct SentryClient {
     me: Weak<SentryClient>,
     sentry: RefCell<BrowserSentry>,
+    /// Where every envelope goes (fixed by the DSN), kept here so sending
+    /// needs no copy of it nor a borrow of `sentry`.
+    envelope_url: String,
     storage: Storage,
     queue_key: String,
     listeners: RefCell<Listeners>,
@@ -85,9 +88,11 @@ impl SentryClient {
         };
         // By project key: the envelopes are the project's, wherever it is.
         let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
+        let envelope_url = sentry.envelope_url().to_owned();
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),
+            envelope_url,
             storage,
             queue_key,
             listeners: RefCell::new(Listeners::default()),
@@ -214,16 +219,16 @@ impl SentryClient {
                 let next = self.sentry.borrow_mut().poll_transmit(now);
                 let Some(out) = next else { return };
                 let body = out.body(now);
-                self.send(out.url.clone(), body, Sending::Fresh(Box::new(out)));
+                self.send(body, Sending::Fresh(Box::new(out)));
                 continue;
             };
-            self.send(next.0, next.1, next.2);
+            self.send(next.0, next.1);
         }
     }
 
     /// The oldest stored envelope not rate-limited now (the limited ones are
-    /// dropped): its URL, body and what to keep if it fails again.
-    fn next_stored(&self, now: UnixMs) -> Option<(String, Vec<u8>, Sending)> {
+    /// dropped): its body and what to keep if it fails again.
+    fn next_stored(&self, now: UnixMs) -> Option<(Vec<u8>, Sending)> {
         let sentry = self.sentry.borrow();
         let mut stored = self.stored.borrow_mut();
         // A `Vec`, not a `VecDeque`: at most MAX_STORED_ENVELOPES, and
@@ -234,20 +239,20 @@ impl SentryClient {
                 continue;
             }
             let body = stamp_sent_at(unsent.as_bytes(), now);
-            let url = sentry.envelope_url().to_owned();
-            return Some((url, body, Sending::Stored(category, unsent)));
+            return Some((body, Sending::Stored(category, unsent)));
         }
         None
     }
 
     /// POSTs `body`, or hands it to the browser while the page is hidden (and
     /// keeps it for the next page load when the browser refuses).
-    fn send(&self, url: String, body: Vec<u8>, sending: Sending) {
+    fn send(&self, body: Vec<u8>, sending: Sending) {
         let Ok(text) = String::from_utf8(body) else {
             return;
         };
+        let url = &self.envelope_url;
         if self.hidden.get() {
-            if !transport::beacon_text(&url, &text) {
+            if !transport::beacon_text(url, &text) {
                 self.store(&sending);
             }
             return;
@@ -259,7 +264,7 @@ impl SentryClient {
         let on_answer = move |answer: Answer| {
             sdk(|| this.handle_answer(&sending, &answer));
         };
-        transport::post_text(&url, &text, None, Box::new(on_answer));
+        transport::post_text(url, &text, None, Box::new(on_answer));
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
