@@ -2,7 +2,7 @@
 //! errors, route changes and lifecycle, and sends the envelopes it makes.
 //! Every decision (filtering, sampling, sessions, rate limits) is core's.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::sentry::{
@@ -125,8 +125,7 @@ impl SentryClient {
 
     /// `captureMessage(message, level)`.
     pub fn capture_message(&self, message: &str, level: Level) {
-        self.sentry
-            .borrow_mut()
+        self.state()
             .handle_message(js::now(), message, level, &entropy());
         self.drain();
     }
@@ -135,7 +134,7 @@ impl SentryClient {
     /// events, and maybe a navigation transaction.
     pub fn route_changed(&self, to: &str) {
         {
-            let mut sentry = self.sentry.borrow_mut();
+            let mut sentry = self.state();
             sentry.set_page_url(&js::href());
             sentry.handle_route_change(js::now(), to, &entropy());
         }
@@ -144,12 +143,12 @@ impl SentryClient {
 
     /// A navigation began: the next route change's transaction starts here.
     pub fn navigation_started(&self) {
-        self.sentry.borrow_mut().handle_navigation_start(js::now());
+        self.state().handle_navigation_start(js::now());
     }
 
     /// The user later events carry (id only), or none after `reset()`.
     pub fn set_user(&self, id: Option<&str>) {
-        self.sentry.borrow_mut().set_user(id);
+        self.state().set_user(id);
     }
 
     /// Whether an envelope is being POSTed (`flush()` waits until none is).
@@ -160,6 +159,12 @@ impl SentryClient {
     /// Removes the listeners this client added to the page.
     pub fn detach(&self) {
         self.listeners.borrow_mut().remove_all();
+    }
+
+    /// The Sentry state, borrowed for one step. Every step goes through here
+    /// so the build has one borrow site (and one panic location) for it.
+    fn state(&self) -> RefMut<'_, BrowserSentry> {
+        self.sentry.borrow_mut()
     }
 
     fn attach(&self) {
@@ -173,12 +178,12 @@ impl SentryClient {
             }),
             ("pagehide", |c, _| {
                 c.hidden.set(true);
-                c.sentry.borrow_mut().handle_page_hide(js::now());
+                c.state().handle_page_hide(js::now());
                 c.drain();
             }),
             ("pageshow", |c, _| {
                 c.hidden.set(false);
-                c.sentry.borrow_mut().handle_page_show();
+                c.state().handle_page_show();
                 c.drain();
             }),
         ];
@@ -204,9 +209,7 @@ impl SentryClient {
             handled,
             tags: &tags,
         };
-        self.sentry
-            .borrow_mut()
-            .handle_error(js::now(), error, &entropy());
+        self.state().handle_error(js::now(), error, &entropy());
         self.drain();
     }
 
@@ -216,7 +219,7 @@ impl SentryClient {
         while !self.in_flight.get() || self.hidden.get() {
             let now = js::now();
             let Some(next) = self.next_stored(now) else {
-                let next = self.sentry.borrow_mut().poll_transmit(now);
+                let next = self.state().poll_transmit(now);
                 let Some(out) = next else { return };
                 let body = out.body(now);
                 self.send(body, Sending::Fresh(Box::new(out)));
@@ -229,7 +232,7 @@ impl SentryClient {
     /// The oldest stored envelope not rate-limited now (the limited ones are
     /// dropped): its body and what to keep if it fails again.
     fn next_stored(&self, now: UnixMs) -> Option<(Vec<u8>, Sending)> {
-        let sentry = self.sentry.borrow();
+        let sentry = self.state();
         let mut stored = self.stored.borrow_mut();
         // A `Vec`, not a `VecDeque`: at most MAX_STORED_ENVELOPES, and
         // `VecDeque`'s code costs the browser build more than the shifts.
@@ -274,7 +277,7 @@ impl SentryClient {
         if answer.status == 0 {
             self.store(sending);
         } else {
-            let mut sentry = self.sentry.borrow_mut();
+            let mut sentry = self.state();
             sentry.handle_response(
                 js::now(),
                 answer.status,
