@@ -371,10 +371,10 @@ impl BrowserSentry {
             }) {
                 self.n_queued_events = self.n_queued_events.saturating_sub(1);
             }
-            let (kept, dropped) = self.rate_limits.filter_envelope(now, envelope);
-            for category in dropped {
-                self.discard(DiscardReason::RatelimitBackoff, category);
-            }
+            let discarded = &mut self.discarded;
+            let kept = self.rate_limits.filter_envelope(now, envelope, |category| {
+                count_discard(discarded, DiscardReason::RatelimitBackoff, category);
+            });
             if let Some(envelope) = kept {
                 return Some(self.outgoing(envelope));
             }
@@ -434,18 +434,7 @@ impl BrowserSentry {
     }
 
     fn discard(&mut self, reason: DiscardReason, category: DataCategory) {
-        match self
-            .discarded
-            .iter_mut()
-            .find(|d| d.reason == reason && d.category == category)
-        {
-            Some(known) => known.quantity += 1,
-            None => self.discarded.push(DiscardedEvents {
-                reason,
-                category,
-                quantity: 1,
-            }),
-        }
+        count_discard(&mut self.discarded, reason, category);
     }
 
     fn outgoing(&self, envelope: Envelope) -> Outgoing {
@@ -454,6 +443,25 @@ impl BrowserSentry {
             envelope,
             beacon: self.page_hidden,
         }
+    }
+}
+
+/// Counts one discarded item in `discarded` (one entry per reason and category).
+fn count_discard(
+    discarded: &mut Vec<DiscardedEvents>,
+    reason: DiscardReason,
+    category: DataCategory,
+) {
+    match discarded
+        .iter_mut()
+        .find(|d| d.reason == reason && d.category == category)
+    {
+        Some(known) => known.quantity += 1,
+        None => discarded.push(DiscardedEvents {
+            reason,
+            category,
+            quantity: 1,
+        }),
     }
 }
 
