@@ -200,14 +200,13 @@ impl SentryClient {
 
     fn capture(&self, error: &JsValue, mechanism: &str, handled: bool, tags: &[(String, String)]) {
         let (kind, value, stack) = js::describe_error(error);
-        let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let error = CapturedError {
             kind: &kind,
             value: &value,
             stack: stack.as_deref(),
             mechanism,
             handled,
-            tags: &tags,
+            tags,
         };
         self.state().handle_error(js::now(), error, &entropy());
         self.drain();

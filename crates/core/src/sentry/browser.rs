@@ -52,7 +52,7 @@ pub struct CapturedError<'a> {
     /// An unhandled error crashes the session.
     pub handled: bool,
     /// Tags from `captureException(error, {tags})`; the SDK's own `route` tag wins.
-    pub tags: &'a [(&'a str, &'a str)],
+    pub tags: &'a [(String, String)],
 }
 
 /// Mechanism of a window `error` event.
@@ -789,7 +789,10 @@ mod tests {
         let _ = sent(&mut sentry, UnixMs(0));
         sentry.handle_route_change(UnixMs(1), "/a", &with_draw(u32::MAX));
         let tagged = CapturedError {
-            tags: &[("feature", "deploy"), ("route", "/fake")],
+            tags: &[
+                ("feature".to_owned(), "deploy".to_owned()),
+                ("route".to_owned(), "/fake".to_owned()),
+            ],
             ..error("x")
         };
         sentry.handle_error(UnixMs(2), tagged, &with_draw(0));
