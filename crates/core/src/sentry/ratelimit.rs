@@ -223,7 +223,14 @@ fn parse_seconds(s: &str) -> Option<u64> {
     let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
     let whole = text::parse_decimal(whole)?;
     let millis = fraction_millis(fraction)?;
-    Some(whole.saturating_mul(UnixMs::SECOND).saturating_add(millis))
+    // A comparison rather than `saturating_mul`, whose overflow check is a
+    // 128-bit multiplication on wasm32.
+    let whole_ms = if whole > u64::MAX / UnixMs::SECOND {
+        u64::MAX
+    } else {
+        whole * UnixMs::SECOND
+    };
+    Some(whole_ms.saturating_add(millis))
 }
 
 #[cfg(test)]
