@@ -7,8 +7,8 @@ use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::sentry::{
     BrowserSentry, CapturedError, DataCategory, Entropy, Level, MECHANISM_GENERIC,
-    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SdkInfo,
-    SentrySetupError, stamp_sent_at,
+    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, SdkInfo, SentrySetupError,
+    stamp_sent_at,
 };
 use ff_telemetry_core::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
@@ -60,12 +60,14 @@ impl std::fmt::Debug for SentryClient {
     }
 }
 
-/// A POST under way, so that a failed one can be kept or reported.
-enum Sending {
-    /// Made on this page.
-    Fresh(Box<Outgoing>),
-    /// Kept from an earlier page load: its category and bytes without `sent_at`.
-    Stored(DataCategory, String),
+/// A POST under way, so that a failed one can be kept or reported. One shape
+/// for envelopes made on this page and those kept from an earlier page load:
+/// the category and the bytes without `sent_at`, which is what is stored.
+struct Sending {
+    category: DataCategory,
+    unsent: String,
+    /// Made on this page (a refusal is counted in the client report).
+    fresh: bool,
 }
 
 impl SentryClient {
@@ -220,17 +222,22 @@ impl SentryClient {
             let Some(next) = self.next_stored(now) else {
                 let next = self.state().poll_transmit(now);
                 let Some(out) = next else { return };
-                let body = out.body(now);
-                self.send(body, Sending::Fresh(Box::new(out)));
+                let unsent = String::from_utf8(out.envelope.to_bytes()).unwrap_or_default();
+                let sending = Sending {
+                    category: out.category(),
+                    unsent,
+                    fresh: true,
+                };
+                self.send(sending, now);
                 continue;
             };
-            self.send(next.0, next.1);
+            self.send(next, now);
         }
     }
 
     /// The oldest stored envelope not rate-limited now (the limited ones are
-    /// dropped): its body and what to keep if it fails again.
-    fn next_stored(&self, now: UnixMs) -> Option<(Vec<u8>, Sending)> {
+    /// dropped).
+    fn next_stored(&self, now: UnixMs) -> Option<Sending> {
         let sentry = self.state();
         let mut stored = self.stored.borrow_mut();
         // A `Vec`, not a `VecDeque`: at most MAX_STORED_ENVELOPES, and
@@ -240,15 +247,20 @@ impl SentryClient {
             if sentry.rate_limits().is_limited(now, &category) {
                 continue;
             }
-            let body = stamp_sent_at(unsent.as_bytes(), now);
-            return Some((body, Sending::Stored(category, unsent)));
+            return Some(Sending {
+                category,
+                unsent,
+                fresh: false,
+            });
         }
         None
     }
 
-    /// POSTs `body`, or hands it to the browser while the page is hidden (and
-    /// keeps it for the next page load when the browser refuses).
-    fn send(&self, body: Vec<u8>, sending: Sending) {
+    /// POSTs the envelope stamped with `now`, or hands it to the browser while
+    /// the page is hidden (and keeps it for the next page load when the
+    /// browser refuses).
+    fn send(&self, sending: Sending, now: UnixMs) {
+        let body = stamp_sent_at(sending.unsent.as_bytes(), now);
         let Ok(text) = String::from_utf8(body) else {
             return;
         };
@@ -284,8 +296,8 @@ impl SentryClient {
                 answer.rate_limits.as_deref(),
             );
             let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-            if let (true, Sending::Fresh(out)) = (refused, sending) {
-                sentry.handle_send_failure(&out.envelope);
+            if refused && sending.fresh {
+                sentry.handle_send_failure(sending.category.clone());
             }
         }
         self.drain();
@@ -294,15 +306,6 @@ impl SentryClient {
     /// Keeps an unsent envelope for the next page load (the newest
     /// [`MAX_STORED_ENVELOPES`]).
     fn store(&self, sending: &Sending) {
-        let fresh;
-        let (category, unsent) = match sending {
-            Sending::Fresh(out) => {
-                fresh = (out.category(), out.envelope.to_bytes());
-                let unsent = std::str::from_utf8(&fresh.1).unwrap_or("");
-                (fresh.0.as_str(), unsent)
-            }
-            Sending::Stored(category, unsent) => (category.as_str(), unsent.as_str()),
-        };
         // Written straight into one string: the kept old entries, each followed
         // by the separator, then the new one.
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
@@ -315,9 +318,9 @@ impl SentryClient {
             kept.push_str(entry);
             kept.push(ENVELOPE_SEPARATOR);
         }
-        kept.push_str(category);
+        kept.push_str(sending.category.as_str());
         kept.push(CATEGORY_SEPARATOR);
-        kept.push_str(unsent);
+        kept.push_str(&sending.unsent);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
             js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
         }

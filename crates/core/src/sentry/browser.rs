@@ -346,15 +346,11 @@ impl BrowserSentry {
             .update(now, status, retry_after, rate_limits);
     }
 
-    /// An envelope could not be delivered and will not be retried: it is counted
-    /// in the next client report.
-    pub fn handle_send_failure(&mut self, envelope: &Envelope) {
-        for item in &envelope.items {
-            self.discard(
-                DiscardReason::SendError,
-                DataCategory::for_item_type(&item.header.kind),
-            );
-        }
+    /// An envelope of `category` (see [`Outgoing::category`]; every envelope
+    /// made here has one item) could not be delivered and will not be retried:
+    /// it is counted in the next client report.
+    pub fn handle_send_failure(&mut self, category: DataCategory) {
+        self.discard(DiscardReason::SendError, category);
     }
 
     /// The next envelope to send at `now`, if any. Items whose category is
