@@ -81,7 +81,7 @@ impl SentryClient {
             name: SDK_NAME.to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         };
-        let href = js::page_env().location_href;
+        let href = js::href();
         let sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
         let storage = if persist {
             Storage::local_or_memory()
