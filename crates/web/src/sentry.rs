@@ -30,8 +30,9 @@ const ENVELOPE_SEPARATOR: char = '\u{1e}';
 const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 thread_local! {
-    /// The client the panic hook reports to (the page's latest).
-    static PANIC_REPORTER: RefCell<Weak<SentryClient>> = const { RefCell::new(Weak::new()) };
+    /// The client the panic hook reports to (the page's latest). A `Cell`
+    /// (swapped out and back) rather than a `RefCell`: no borrow panics.
+    static PANIC_REPORTER: Cell<Weak<SentryClient>> = const { Cell::new(Weak::new()) };
 }
 
 /// A running browser Sentry. Held by [`crate::Telemetry`]; browser callbacks
@@ -104,7 +105,7 @@ impl SentryClient {
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
-        let _ = PANIC_REPORTER.try_with(|r| *r.borrow_mut() = this.me.clone());
+        let _ = PANIC_REPORTER.try_with(|r| r.set(this.me.clone()));
         this.attach();
         this.load_stored();
         this.drain();
@@ -345,7 +346,12 @@ impl SentryClient {
 /// Nothing is sent when the panic struck while Sentry's state was in use.
 pub fn report_panic(message: &str) {
     let Some(this) = PANIC_REPORTER
-        .try_with(|r| r.borrow().upgrade())
+        .try_with(|r| {
+            let weak = r.take();
+            let this = weak.upgrade();
+            r.set(weak);
+            this
+        })
         .ok()
         .flatten()
     else {
