@@ -48,23 +48,26 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
     frames.truncate(MAX_FRAMES);
     frames.reverse();
     for frame in &mut frames {
-        for text in [&mut frame.filename, &mut frame.function]
-            .into_iter()
-            .flatten()
-        {
-            // A copy of the kept part rather than `String::truncate`, whose
-            // char-boundary assertion is a panic path in the browser build.
-            let kept = truncate_chars(text, MAX_VALUE_CHARS);
-            if kept.len() < text.len() {
-                *text = kept.to_owned();
-            }
-        }
+        shorten(&mut frame.filename);
+        shorten(&mut frame.function);
     }
     Some(Stacktrace { frames })
 }
 
 /// `at fn (location)`, `at location`, `at async fn (location)`, `at new Fn (location)`,
 /// `at eval (eval at outer (url:l:c), <anonymous>:l:c)`.
+/// Cuts `text` to [`MAX_VALUE_CHARS`]: a copy of the kept part rather than
+/// `String::truncate`, whose char-boundary assertion is a panic path in the
+/// browser build.
+fn shorten(text: &mut Option<String>) {
+    if let Some(text) = text {
+        let kept = truncate_chars(text, MAX_VALUE_CHARS);
+        if kept.len() < text.len() {
+            *text = kept.to_owned();
+        }
+    }
+}
+
 fn parse_v8_line(line: &str) -> Option<Frame> {
     let rest = line.strip_prefix("at ")?.trim();
     let rest = rest.strip_prefix("async ").unwrap_or(rest);
