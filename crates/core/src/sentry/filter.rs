@@ -165,13 +165,29 @@ fn host_of(url: &str) -> &str {
 }
 
 fn is_octet(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 3 && s.parse::<u8>().is_ok()
+    // `s.parse::<u8>().is_ok()` (which takes a leading `+`) by the crate's
+    // byte parser: std's integer parsing costs the browser build more.
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    s.len() <= 3 && text::parse_decimal(digits).is_some_and(|n| n <= 255)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sentry::protocol::Stacktrace;
+
+    #[test]
+    fn octets_agree_with_std() {
+        for s in [
+            "", "0", "7", "007", "255", "256", "+1", "+", "-1", "1a", "1000", " 1",
+        ] {
+            assert_eq!(
+                is_octet(s),
+                !s.is_empty() && s.len() <= 3 && s.parse::<u8>().is_ok(),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn local_pages_are_recognised() {
