@@ -155,7 +155,7 @@ impl std::str::FromStr for Dsn {
         let (authority, rest) = split_authority(s)?;
         let (userinfo, host_port) =
             text::rsplit_once_ascii(authority, b'@').ok_or(DsnError::MissingPublicKey)?;
-        let (public_key, secret_key) = match userinfo.split_once(':') {
+        let (public_key, secret_key) = match text::split_once(userinfo, ":") {
             Some((key, secret)) => (key, Some(secret.to_owned())),
             None => (userinfo, None),
         };

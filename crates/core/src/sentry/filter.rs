@@ -156,12 +156,13 @@ fn host_of(url: &str) -> &str {
     let authority = text::split_before(rest, b"/?#").0;
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     if host_port.starts_with('[') {
-        return host_port
-            .find(']')
-            .and_then(|end| host_port.get(..=end)) // `get`: no panic path
-            .unwrap_or(host_port);
+        let (inside, bracket) = text::split_before(host_port, b"]");
+        if bracket.is_empty() {
+            return host_port;
+        }
+        return host_port.get(..=inside.len()).unwrap_or(host_port); // `get`: no panic path
     }
-    host_port.split(':').next().unwrap_or(host_port)
+    text::split_before(host_port, b":").0
 }
 
 fn is_octet(s: &str) -> bool {
