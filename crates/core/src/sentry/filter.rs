@@ -25,9 +25,14 @@ pub fn is_local_page(page_url: &str) -> bool {
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
-        || host
-            .strip_prefix("127.")
-            .is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(is_octet))
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            // One pass: three parts after `127.`, each an octet.
+            let mut n_parts = 0;
+            rest.split('.').all(|part| {
+                n_parts += 1;
+                is_octet(part)
+            }) && n_parts == 3
+        })
 }
 
 /// The page URL as it may be reported: without user name, password, query string
