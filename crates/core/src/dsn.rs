@@ -116,26 +116,31 @@ impl Dsn {
     }
 }
 
+impl Dsn {
+    /// The DSN as written, built without `core::fmt` (it goes into every
+    /// envelope header the browser sends).
+    pub(crate) fn text(&self) -> String {
+        let mut text = [self.authority.scheme.as_str(), "://", &self.public_key].concat();
+        if let Some(secret) = &self.secret_key {
+            text.push(':');
+            text.push_str(secret);
+        }
+        text.push('@');
+        text.push_str(&self.authority.host);
+        if let Some(port) = self.authority.port {
+            text.push(':');
+            text.push_str(Decimal::new(u64::from(port)).as_str());
+        }
+        text.push_str(&self.path_prefix);
+        text.push('/');
+        text.push_str(&self.project_id);
+        text
+    }
+}
+
 impl fmt::Display for Dsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `write_str` and core's `Decimal` rather than `write!`: keeps integer
-        // `Display` out of the browser build.
-        f.write_str(self.authority.scheme.as_str())?;
-        f.write_str("://")?;
-        f.write_str(&self.public_key)?;
-        if let Some(secret) = &self.secret_key {
-            f.write_str(":")?;
-            f.write_str(secret)?;
-        }
-        f.write_str("@")?;
-        f.write_str(&self.authority.host)?;
-        if let Some(port) = self.authority.port {
-            f.write_str(":")?;
-            f.write_str(Decimal::new(u64::from(port)).as_str())?;
-        }
-        f.write_str(&self.path_prefix)?;
-        f.write_str("/")?;
-        f.write_str(&self.project_id)
+        f.write_str(&self.text())
     }
 }
 
@@ -150,7 +155,7 @@ impl std::str::FromStr for Dsn {
         let (authority, rest) = split_authority(s)?;
         let (userinfo, host_port) =
             text::rsplit_once_ascii(authority, b'@').ok_or(DsnError::MissingPublicKey)?;
-        let (public_key, secret_key) = match userinfo.split_once(':') {
+        let (public_key, secret_key) = match text::split_once(userinfo, ":") {
             Some((key, secret)) => (key, Some(secret.to_owned())),
             None => (userinfo, None),
         };

@@ -2,14 +2,13 @@
 //! errors, route changes and lifecycle, and sends the envelopes it makes.
 //! Every decision (filtering, sampling, sessions, rate limits) is core's.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::sentry::{
     BrowserSentry, CapturedError, DataCategory, Entropy, Level, MECHANISM_GENERIC,
-    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SdkInfo,
-    SentrySetupError, stamp_sent_at,
+    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, SdkInfo, SentrySetupError,
+    stamp_sent_at,
 };
 use ff_telemetry_core::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
@@ -31,8 +30,9 @@ const ENVELOPE_SEPARATOR: char = '\u{1e}';
 const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 thread_local! {
-    /// The client the panic hook reports to (the page's latest).
-    static PANIC_REPORTER: RefCell<Weak<SentryClient>> = const { RefCell::new(Weak::new()) };
+    /// The client the panic hook reports to (the page's latest). A `Cell`
+    /// (swapped out and back) rather than a `RefCell`: no borrow panics.
+    static PANIC_REPORTER: Cell<Weak<SentryClient>> = const { Cell::new(Weak::new()) };
 }
 
 /// A running browser Sentry. Held by [`crate::Telemetry`]; browser callbacks
@@ -40,11 +40,14 @@ thread_local! {
 pub struct SentryClient {
     me: Weak<SentryClient>,
     sentry: RefCell<BrowserSentry>,
+    /// Where every envelope goes (fixed by the DSN), kept here so sending
+    /// needs no copy of it nor a borrow of `sentry`.
+    envelope_url: String,
     storage: Storage,
     queue_key: String,
     listeners: RefCell<Listeners>,
     /// Envelopes from the last page load still to send (category, bytes).
-    stored: RefCell<VecDeque<(DataCategory, String)>>,
+    stored: RefCell<Vec<(DataCategory, String)>>,
     /// One POST at a time, so each answer (a rate limit, say) applies to
     /// the next envelope.
     in_flight: Cell<bool>,
@@ -58,12 +61,14 @@ impl std::fmt::Debug for SentryClient {
     }
 }
 
-/// A POST under way, so that a failed one can be kept or reported.
-enum Sending {
-    /// Made on this page.
-    Fresh(Box<Outgoing>),
-    /// Kept from an earlier page load: its category and bytes without `sent_at`.
-    Stored(DataCategory, String),
+/// A POST under way, so that a failed one can be kept or reported. One shape
+/// for envelopes made on this page and those kept from an earlier page load:
+/// the category and the bytes without `sent_at`, which is what is stored.
+struct Sending {
+    category: DataCategory,
+    unsent: String,
+    /// Made on this page (a refusal is counted in the client report).
+    fresh: bool,
 }
 
 impl SentryClient {
@@ -77,7 +82,7 @@ impl SentryClient {
             name: SDK_NAME.to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         };
-        let href = js::page_env().location_href;
+        let href = js::href();
         let sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
         let storage = if persist {
             Storage::local_or_memory()
@@ -86,19 +91,21 @@ impl SentryClient {
         };
         // By project key: the envelopes are the project's, wherever it is.
         let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
+        let envelope_url = sentry.envelope_url().to_owned();
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),
+            envelope_url,
             storage,
             queue_key,
             listeners: RefCell::new(Listeners::default()),
-            stored: RefCell::new(VecDeque::new()),
+            stored: RefCell::new(Vec::new()),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
-        let _ = PANIC_REPORTER.try_with(|r| *r.borrow_mut() = this.me.clone());
+        let _ = PANIC_REPORTER.try_with(|r| r.set(this.me.clone()));
         this.attach();
         this.load_stored();
         this.drain();
@@ -121,8 +128,7 @@ impl SentryClient {
 
     /// `captureMessage(message, level)`.
     pub fn capture_message(&self, message: &str, level: Level) {
-        self.sentry
-            .borrow_mut()
+        self.state()
             .handle_message(js::now(), message, level, &entropy());
         self.drain();
     }
@@ -131,7 +137,7 @@ impl SentryClient {
     /// events, and maybe a navigation transaction.
     pub fn route_changed(&self, to: &str) {
         {
-            let mut sentry = self.sentry.borrow_mut();
+            let mut sentry = self.state();
             sentry.set_page_url(&js::href());
             sentry.handle_route_change(js::now(), to, &entropy());
         }
@@ -140,12 +146,12 @@ impl SentryClient {
 
     /// A navigation began: the next route change's transaction starts here.
     pub fn navigation_started(&self) {
-        self.sentry.borrow_mut().handle_navigation_start(js::now());
+        self.state().handle_navigation_start(js::now());
     }
 
     /// The user later events carry (id only), or none after `reset()`.
     pub fn set_user(&self, id: Option<&str>) {
-        self.sentry.borrow_mut().set_user(id);
+        self.state().set_user(id);
     }
 
     /// Whether an envelope is being POSTed (`flush()` waits until none is).
@@ -156,6 +162,12 @@ impl SentryClient {
     /// Removes the listeners this client added to the page.
     pub fn detach(&self) {
         self.listeners.borrow_mut().remove_all();
+    }
+
+    /// The Sentry state, borrowed for one step. Every step goes through here
+    /// so the build has one borrow site (and one panic location) for it.
+    fn state(&self) -> RefMut<'_, BrowserSentry> {
+        self.sentry.borrow_mut()
     }
 
     fn attach(&self) {
@@ -169,12 +181,12 @@ impl SentryClient {
             }),
             ("pagehide", |c, _| {
                 c.hidden.set(true);
-                c.sentry.borrow_mut().handle_page_hide(js::now());
+                c.state().handle_page_hide(js::now());
                 c.drain();
             }),
             ("pageshow", |c, _| {
                 c.hidden.set(false);
-                c.sentry.borrow_mut().handle_page_show();
+                c.state().handle_page_show();
                 c.drain();
             }),
         ];
@@ -191,18 +203,15 @@ impl SentryClient {
 
     fn capture(&self, error: &JsValue, mechanism: &str, handled: bool, tags: &[(String, String)]) {
         let (kind, value, stack) = js::describe_error(error);
-        let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let error = CapturedError {
             kind: &kind,
             value: &value,
             stack: stack.as_deref(),
             mechanism,
             handled,
-            tags: &tags,
+            tags,
         };
-        self.sentry
-            .borrow_mut()
-            .handle_error(js::now(), error, &entropy());
+        self.state().handle_error(js::now(), error, &entropy());
         self.drain();
     }
 
@@ -212,40 +221,53 @@ impl SentryClient {
         while !self.in_flight.get() || self.hidden.get() {
             let now = js::now();
             let Some(next) = self.next_stored(now) else {
-                let next = self.sentry.borrow_mut().poll_transmit(now);
+                let next = self.state().poll_transmit(now);
                 let Some(out) = next else { return };
-                let body = out.body(now);
-                self.send(out.url.clone(), body, Sending::Fresh(Box::new(out)));
+                let unsent = String::from_utf8(out.envelope.to_bytes()).unwrap_or_default();
+                let sending = Sending {
+                    category: out.category(),
+                    unsent,
+                    fresh: true,
+                };
+                self.send(sending, now);
                 continue;
             };
-            self.send(next.0, next.1, next.2);
+            self.send(next, now);
         }
     }
 
     /// The oldest stored envelope not rate-limited now (the limited ones are
-    /// dropped): its URL, body and what to keep if it fails again.
-    fn next_stored(&self, now: UnixMs) -> Option<(String, Vec<u8>, Sending)> {
-        let sentry = self.sentry.borrow();
+    /// dropped).
+    fn next_stored(&self, now: UnixMs) -> Option<Sending> {
+        let sentry = self.state();
         let mut stored = self.stored.borrow_mut();
-        while let Some((category, unsent)) = stored.pop_front() {
+        // A `Vec`, not a `VecDeque`: at most MAX_STORED_ENVELOPES, and
+        // `VecDeque`'s code costs the browser build more than the shifts.
+        while !stored.is_empty() {
+            let (category, unsent) = stored.remove(0);
             if sentry.rate_limits().is_limited(now, &category) {
                 continue;
             }
-            let body = stamp_sent_at(unsent.as_bytes(), now);
-            let url = sentry.envelope_url().to_owned();
-            return Some((url, body, Sending::Stored(category, unsent)));
+            return Some(Sending {
+                category,
+                unsent,
+                fresh: false,
+            });
         }
         None
     }
 
-    /// POSTs `body`, or hands it to the browser while the page is hidden (and
-    /// keeps it for the next page load when the browser refuses).
-    fn send(&self, url: String, body: Vec<u8>, sending: Sending) {
+    /// POSTs the envelope stamped with `now`, or hands it to the browser while
+    /// the page is hidden (and keeps it for the next page load when the
+    /// browser refuses).
+    fn send(&self, sending: Sending, now: UnixMs) {
+        let body = stamp_sent_at(sending.unsent.as_bytes(), now);
         let Ok(text) = String::from_utf8(body) else {
             return;
         };
+        let url = &self.envelope_url;
         if self.hidden.get() {
-            if !transport::beacon_text(&url, &text) {
+            if !transport::beacon_text(url, &text) {
                 self.store(&sending);
             }
             return;
@@ -257,7 +279,7 @@ impl SentryClient {
         let on_answer = move |answer: Answer| {
             sdk(|| this.handle_answer(&sending, &answer));
         };
-        transport::post_text(&url, &text, None, Box::new(on_answer));
+        transport::post_text(url, &text, None, Box::new(on_answer));
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
@@ -267,7 +289,7 @@ impl SentryClient {
         if answer.status == 0 {
             self.store(sending);
         } else {
-            let mut sentry = self.sentry.borrow_mut();
+            let mut sentry = self.state();
             sentry.handle_response(
                 js::now(),
                 answer.status,
@@ -275,8 +297,8 @@ impl SentryClient {
                 answer.rate_limits.as_deref(),
             );
             let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-            if let (true, Sending::Fresh(out)) = (refused, sending) {
-                sentry.handle_send_failure(&out.envelope);
+            if refused && sending.fresh {
+                sentry.handle_send_failure(sending.category.clone());
             }
         }
         self.drain();
@@ -285,24 +307,21 @@ impl SentryClient {
     /// Keeps an unsent envelope for the next page load (the newest
     /// [`MAX_STORED_ENVELOPES`]).
     fn store(&self, sending: &Sending) {
-        let (category, unsent) = match sending {
-            Sending::Fresh(out) => (
-                out.category(),
-                String::from_utf8(out.envelope.to_bytes()).unwrap_or_default(),
-            ),
-            Sending::Stored(category, unsent) => (category.clone(), unsent.clone()),
-        };
-        let mut entry = category.as_str().to_owned();
-        entry.push(CATEGORY_SEPARATOR);
-        entry.push_str(&unsent);
+        // Written straight into one string: the kept old entries, each followed
+        // by the separator, then the new one.
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
-        let mut entries: Vec<&str> = stored
+        let old = stored
             .split(ENVELOPE_SEPARATOR)
-            .filter(|e| !e.is_empty())
-            .collect();
-        entries.push(&entry);
-        let n_dropped = entries.len().saturating_sub(MAX_STORED_ENVELOPES);
-        let kept = entries[n_dropped..].join(ENVELOPE_SEPARATOR.encode_utf8(&mut [0; 4]));
+            .filter(|entry| !entry.is_empty());
+        let n_dropped = (old.clone().count() + 1).saturating_sub(MAX_STORED_ENVELOPES);
+        let mut kept = String::new();
+        for entry in old.skip(n_dropped) {
+            kept.push_str(entry);
+            kept.push(ENVELOPE_SEPARATOR);
+        }
+        kept.push_str(sending.category.as_str());
+        kept.push(CATEGORY_SEPARATOR);
+        kept.push_str(&sending.unsent);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
             js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
         }
@@ -327,7 +346,12 @@ impl SentryClient {
 /// Nothing is sent when the panic struck while Sentry's state was in use.
 pub fn report_panic(message: &str) {
     let Some(this) = PANIC_REPORTER
-        .try_with(|r| r.borrow().upgrade())
+        .try_with(|r| {
+            let weak = r.take();
+            let this = weak.upgrade();
+            r.set(weak);
+            this
+        })
         .ok()
         .flatten()
     else {

@@ -52,7 +52,7 @@ pub struct CapturedError<'a> {
     /// An unhandled error crashes the session.
     pub handled: bool,
     /// Tags from `captureException(error, {tags})`; the SDK's own `route` tag wins.
-    pub tags: &'a [(&'a str, &'a str)],
+    pub tags: &'a [(String, String)],
 }
 
 /// Mechanism of a window `error` event.
@@ -346,15 +346,11 @@ impl BrowserSentry {
             .update(now, status, retry_after, rate_limits);
     }
 
-    /// An envelope could not be delivered and will not be retried: it is counted
-    /// in the next client report.
-    pub fn handle_send_failure(&mut self, envelope: &Envelope) {
-        for item in &envelope.items {
-            self.discard(
-                DiscardReason::SendError,
-                DataCategory::for_item_type(&item.header.kind),
-            );
-        }
+    /// An envelope of `category` (see [`Outgoing::category`]; every envelope
+    /// made here has one item) could not be delivered and will not be retried:
+    /// it is counted in the next client report.
+    pub fn handle_send_failure(&mut self, category: DataCategory) {
+        self.discard(DiscardReason::SendError, category);
     }
 
     /// The next envelope to send at `now`, if any. Items whose category is
@@ -363,17 +359,18 @@ impl BrowserSentry {
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while !self.queue.is_empty() {
             let envelope = self.queue.remove(0);
-            if envelope
-                .items
-                .iter()
-                .any(|i| matches!(i.header.kind.as_str(), "event" | "transaction"))
-            {
+            if envelope.items.iter().any(|i| {
+                matches!(
+                    DataCategory::for_item_type(&i.header.kind),
+                    DataCategory::Error | DataCategory::Transaction
+                )
+            }) {
                 self.n_queued_events = self.n_queued_events.saturating_sub(1);
             }
-            let (kept, dropped) = self.rate_limits.filter_envelope(now, envelope);
-            for category in dropped {
-                self.discard(DiscardReason::RatelimitBackoff, category);
-            }
+            let discarded = &mut self.discarded;
+            let kept = self.rate_limits.filter_envelope(now, envelope, |category| {
+                count_discard(discarded, DiscardReason::RatelimitBackoff, category);
+            });
             if let Some(envelope) = kept {
                 return Some(self.outgoing(envelope));
             }
@@ -399,10 +396,15 @@ impl BrowserSentry {
     }
 
     fn queue_error_event(&mut self, now: UnixMs, event: Event, handled: bool) {
-        let event = event
+        // The breadcrumbs are lent to the event and taken back once it is
+        // written, instead of cloned: a clone of every crumb costs code size.
+        let mut event = event
             .with_route(self.route.as_deref())
-            .with_breadcrumbs(self.breadcrumbs.clone());
+            .with_breadcrumbs(std::mem::take(&mut self.breadcrumbs));
         let envelope = Envelope::for_event(&event, &self.dsn, &self.context.sdk);
+        if let Some(lent) = event.breadcrumbs.take() {
+            self.breadcrumbs = lent.values;
+        }
         self.queue_event(envelope, DataCategory::Error);
         if let Some(update) = self
             .session
@@ -428,18 +430,7 @@ impl BrowserSentry {
     }
 
     fn discard(&mut self, reason: DiscardReason, category: DataCategory) {
-        match self
-            .discarded
-            .iter_mut()
-            .find(|d| d.reason == reason && d.category == category)
-        {
-            Some(known) => known.quantity += 1,
-            None => self.discarded.push(DiscardedEvents {
-                reason,
-                category,
-                quantity: 1,
-            }),
-        }
+        count_discard(&mut self.discarded, reason, category);
     }
 
     fn outgoing(&self, envelope: Envelope) -> Outgoing {
@@ -448,6 +439,25 @@ impl BrowserSentry {
             envelope,
             beacon: self.page_hidden,
         }
+    }
+}
+
+/// Counts one discarded item in `discarded` (one entry per reason and category).
+fn count_discard(
+    discarded: &mut Vec<DiscardedEvents>,
+    reason: DiscardReason,
+    category: DataCategory,
+) {
+    match discarded
+        .iter_mut()
+        .find(|d| d.reason == reason && d.category == category)
+    {
+        Some(known) => known.quantity += 1,
+        None => discarded.push(DiscardedEvents {
+            reason,
+            category,
+            quantity: 1,
+        }),
     }
 }
 
@@ -493,10 +503,14 @@ impl Entropy {
         u32::from_le_bytes(self.array(40))
     }
 
+    /// `N` bytes from `start`; every caller stays inside the 48. Without a
+    /// panic path (no slice index), which would cost the browser build code.
     fn array<const N: usize>(&self, start: usize) -> [u8; N] {
-        let mut out = [0; N];
-        out.copy_from_slice(&self.0[start..start + N]);
-        out
+        self.0
+            .get(start..)
+            .and_then(<[u8]>::first_chunk)
+            .copied()
+            .unwrap_or([0; N])
     }
 }
 
@@ -771,7 +785,10 @@ mod tests {
         let _ = sent(&mut sentry, UnixMs(0));
         sentry.handle_route_change(UnixMs(1), "/a", &with_draw(u32::MAX));
         let tagged = CapturedError {
-            tags: &[("feature", "deploy"), ("route", "/fake")],
+            tags: &[
+                ("feature".to_owned(), "deploy".to_owned()),
+                ("route".to_owned(), "/fake".to_owned()),
+            ],
             ..error("x")
         };
         sentry.handle_error(UnixMs(2), tagged, &with_draw(0));

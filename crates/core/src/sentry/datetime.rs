@@ -67,9 +67,10 @@ pub(crate) fn fraction_millis(digits: &str) -> Option<u64> {
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let first_three = digits.get(..3).unwrap_or(digits);
-    let millis = text::parse_decimal(first_three).unwrap_or(0); // 0 when empty
-    Some(millis * 10u64.pow(3 - first_three.len() as u32))
+    // Three places, a missing digit counting as 0: no `pow`, no slicing.
+    let digits = digits.as_bytes();
+    let place = |i: usize| digits.get(i).map_or(0, |b| u64::from(b - b'0'));
+    Some(place(0) * 100 + place(1) * 10 + place(2))
 }
 
 const MONTHS: [&str; 12] = [

@@ -354,7 +354,7 @@ impl Envelope {
             header: EnvelopeHeader {
                 event_id,
                 sent_at: None,
-                dsn: Some(dsn.to_string()),
+                dsn: Some(dsn.text()),
                 sdk: Some(sdk.clone()),
                 trace: None,
             },

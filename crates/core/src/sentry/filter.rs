@@ -2,6 +2,7 @@
 //! the platform chose to ignore, and the same error again.
 
 use super::protocol::{Exception, Frame};
+use crate::json::{WriteJson, write_str};
 use crate::text;
 
 /// Longest text sent in one field (error value, message, frame file or
@@ -24,9 +25,14 @@ pub fn is_local_page(page_url: &str) -> bool {
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
-        || host
-            .strip_prefix("127.")
-            .is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(is_octet))
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            // One pass: three parts after `127.`, each an octet.
+            let mut n_parts = 0;
+            rest.split('.').all(|part| {
+                n_parts += 1;
+                is_octet(part)
+            }) && n_parts == 3
+        })
 }
 
 /// The page URL as it may be reported: without user name, password, query string
@@ -94,34 +100,41 @@ pub struct Deduplicator {
     last: Option<ErrorFingerprint>,
 }
 
-/// What makes two errors "the same" for [`Deduplicator`].
+/// What makes two errors "the same" for [`Deduplicator`]: type, value and
+/// newest frame.
+///
+/// Kept as their JSON text (two JSON strings and a frame object or `null`,
+/// each self-delimiting, so equal texts mean equal parts): comparing bytes
+/// reuses the payload writer instead of cloning and comparing frames, which
+/// costs the browser build more code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorFingerprint {
-    kind: String,
-    value: String,
-    top_frame: Option<Frame>,
-}
+pub struct ErrorFingerprint(Vec<u8>);
 
 impl ErrorFingerprint {
     /// An exception's type, value and newest frame.
     pub fn exception(exception: &Exception) -> Self {
-        ErrorFingerprint {
-            kind: exception.kind.clone(),
-            value: exception.value.clone().unwrap_or_default(),
-            top_frame: exception
-                .stacktrace
-                .as_ref()
-                .and_then(|s| s.frames.last().cloned()),
-        }
+        let top_frame = exception.stacktrace.as_ref().and_then(|s| s.frames.last());
+        ErrorFingerprint::new(
+            &exception.kind,
+            exception.value.as_deref().unwrap_or_default(),
+            top_frame,
+        )
     }
 
     /// A message.
     pub fn message(message: &str) -> Self {
-        ErrorFingerprint {
-            kind: String::new(),
-            value: message.to_owned(),
-            top_frame: None,
+        ErrorFingerprint::new("", message, None)
+    }
+
+    fn new(kind: &str, value: &str, top_frame: Option<&Frame>) -> Self {
+        let mut text = Vec::new();
+        write_str(&mut text, kind);
+        write_str(&mut text, value);
+        match top_frame {
+            Some(frame) => frame.write_json(&mut text),
+            None => text.extend_from_slice(b"null"),
         }
+        ErrorFingerprint(text)
     }
 }
 
@@ -148,22 +161,39 @@ fn host_of(url: &str) -> &str {
     let authority = text::split_before(rest, b"/?#").0;
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     if host_port.starts_with('[') {
-        return host_port
-            .find(']')
-            .and_then(|end| host_port.get(..=end)) // `get`: no panic path
-            .unwrap_or(host_port);
+        let (inside, bracket) = text::split_before(host_port, b"]");
+        if bracket.is_empty() {
+            return host_port;
+        }
+        return host_port.get(..=inside.len()).unwrap_or(host_port); // `get`: no panic path
     }
-    host_port.split(':').next().unwrap_or(host_port)
+    text::split_before(host_port, b":").0
 }
 
 fn is_octet(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 3 && s.parse::<u8>().is_ok()
+    // `s.parse::<u8>().is_ok()` (which takes a leading `+`) by the crate's
+    // byte parser: std's integer parsing costs the browser build more.
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    s.len() <= 3 && text::parse_decimal(digits).is_some_and(|n| n <= 255)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sentry::protocol::Stacktrace;
+
+    #[test]
+    fn octets_agree_with_std() {
+        for s in [
+            "", "0", "7", "007", "255", "256", "+1", "+", "-1", "1a", "1000", " 1",
+        ] {
+            assert_eq!(
+                is_octet(s),
+                !s.is_empty() && s.len() <= 3 && s.parse::<u8>().is_ok(),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn local_pages_are_recognised() {

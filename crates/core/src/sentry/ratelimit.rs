@@ -62,19 +62,8 @@ pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
 /// assert!(limits[1].categories.is_empty());
 /// ```
 pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
-    header
-        .split(',')
-        .filter_map(|entry| {
-            let mut fields = entry.trim().split(':');
-            let retry_after_ms = parse_seconds(fields.next()?.trim())?;
-            let categories = fields
-                .next()
-                .unwrap_or("")
-                .split(';')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(DataCategory::from_name)
-                .collect();
+    limit_entries(header)
+        .map(|(retry_after_ms, categories, mut fields)| {
             let mut text = || {
                 fields
                     .next()
@@ -84,14 +73,34 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
             };
             let scope = text();
             let reason = text();
-            Some(RateLimit {
+            RateLimit {
                 retry_after_ms,
-                categories,
+                categories: limit_categories(categories).collect(),
                 scope,
                 reason,
-            })
+            }
         })
         .collect()
+}
+
+/// The entries of `X-Sentry-Rate-Limits` with a valid number of seconds: the
+/// wait, the `;`-separated categories and the fields after them (scope,
+/// reason). [`RateLimits::update`] reads them directly, without building
+/// [`RateLimit`]s it would not keep.
+fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, std::str::Split<'_, char>)> {
+    header.split(',').filter_map(|entry| {
+        let mut fields = entry.trim().split(':');
+        let retry_after_ms = parse_seconds(fields.next()?.trim())?;
+        Some((retry_after_ms, fields.next().unwrap_or(""), fields))
+    })
+}
+
+/// The categories of one entry (`error;transaction`), empty names skipped.
+fn limit_categories(list: &str) -> impl Iterator<Item = DataCategory> + '_ {
+    list.split(';')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(DataCategory::from_name)
 }
 
 /// Rate-limit bookkeeping: fed every response, asked before every send.
@@ -126,13 +135,15 @@ impl RateLimits {
         rate_limits: Option<&str>,
     ) {
         if let Some(header) = rate_limits.filter(|h| !h.trim().is_empty()) {
-            for limit in parse_rate_limits(header) {
-                let until = now + limit.retry_after_ms;
-                if limit.categories.is_empty() {
-                    self.extend(LimitScope::All, until);
-                }
-                for category in limit.categories {
+            for (retry_after_ms, categories, _) in limit_entries(header) {
+                let until = now + retry_after_ms;
+                let mut any_category = false;
+                for category in limit_categories(categories) {
+                    any_category = true;
                     self.extend(LimitScope::Category(category), until);
+                }
+                if !any_category {
+                    self.extend(LimitScope::All, until);
                 }
             }
         } else if status == 429 {
@@ -163,22 +174,26 @@ impl RateLimits {
         self.is_limited(now, &DataCategory::for_item_type(item_type))
     }
 
-    /// The envelope without the items limited at `now`, and the categories of the
-    /// items removed; `None` for the envelope when nothing is left to send.
+    /// The envelope without the items limited at `now` (`None` when nothing is
+    /// left to send); `dropped` is told the category of each item removed.
+    ///
+    /// A callback rather than a returned list: the browser counts each drop at
+    /// once, and a `Vec` of categories costs its build more code.
     pub fn filter_envelope(
         &self,
         now: UnixMs,
         mut envelope: Envelope,
-    ) -> (Option<Envelope>, Vec<DataCategory>) {
-        let mut dropped = Vec::new();
+        mut dropped: impl FnMut(DataCategory),
+    ) -> Option<Envelope> {
         envelope.items.retain(|item| {
-            let limited = self.is_item_limited(now, &item.header.kind);
+            let category = DataCategory::for_item_type(&item.header.kind);
+            let limited = self.is_limited(now, &category);
             if limited {
-                dropped.push(DataCategory::for_item_type(&item.header.kind));
+                dropped(category);
             }
             !limited
         });
-        ((!envelope.items.is_empty()).then_some(envelope), dropped)
+        (!envelope.items.is_empty()).then_some(envelope)
     }
 
     /// When the next active limit ends (to retry held items then), if any.
@@ -208,7 +223,14 @@ fn parse_seconds(s: &str) -> Option<u64> {
     let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
     let whole = text::parse_decimal(whole)?;
     let millis = fraction_millis(fraction)?;
-    Some(whole.saturating_mul(UnixMs::SECOND).saturating_add(millis))
+    // A comparison rather than `saturating_mul`, whose overflow check is a
+    // 128-bit multiplication on wasm32.
+    let whole_ms = if whole > u64::MAX / UnixMs::SECOND {
+        u64::MAX
+    } else {
+        whole * UnixMs::SECOND
+    };
+    Some(whole_ms.saturating_add(millis))
 }
 
 #[cfg(test)]
@@ -363,13 +385,16 @@ mod tests {
                 EnvelopeItem::json("session", &serde_json::json!({})),
             ],
         };
-        let (kept, dropped) = limits.filter_envelope(NOW, envelope.clone());
-        let kept = kept.unwrap();
+        let mut dropped = Vec::new();
+        let kept = limits
+            .filter_envelope(NOW, envelope.clone(), |c| dropped.push(c))
+            .unwrap();
         assert_eq!(kept.items.len(), 1);
         assert_eq!(kept.items[0].header.kind, "event");
         assert_eq!(dropped, [DataCategory::Session]);
         limits.update(NOW, 200, None, Some("60:error"));
-        let (kept, dropped) = limits.filter_envelope(NOW, envelope);
+        let mut dropped = Vec::new();
+        let kept = limits.filter_envelope(NOW, envelope, |c| dropped.push(c));
         assert_eq!(kept, None);
         assert_eq!(dropped, [DataCategory::Error, DataCategory::Session]);
     }

@@ -48,18 +48,26 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
     frames.truncate(MAX_FRAMES);
     frames.reverse();
     for frame in &mut frames {
-        for text in [&mut frame.filename, &mut frame.function]
-            .into_iter()
-            .flatten()
-        {
-            text.truncate(truncate_chars(text, MAX_VALUE_CHARS).len());
-        }
+        shorten(&mut frame.filename);
+        shorten(&mut frame.function);
     }
     Some(Stacktrace { frames })
 }
 
 /// `at fn (location)`, `at location`, `at async fn (location)`, `at new Fn (location)`,
 /// `at eval (eval at outer (url:l:c), <anonymous>:l:c)`.
+/// Cuts `text` to [`MAX_VALUE_CHARS`]: a copy of the kept part rather than
+/// `String::truncate`, whose char-boundary assertion is a panic path in the
+/// browser build.
+fn shorten(text: &mut Option<String>) {
+    if let Some(text) = text {
+        let kept = truncate_chars(text, MAX_VALUE_CHARS);
+        if kept.len() < text.len() {
+            *text = kept.to_owned();
+        }
+    }
+}
+
 fn parse_v8_line(line: &str) -> Option<Frame> {
     let rest = line.strip_prefix("at ")?.trim();
     let rest = rest.strip_prefix("async ").unwrap_or(rest);
@@ -75,7 +83,7 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
     let location = match location.strip_prefix("eval at ") {
         Some(eval) => {
             // Nested evals: the innermost parenthesis holds the real script.
-            let outer = eval.split(')').next().unwrap_or(eval);
+            let outer = text::split_before(eval, b")").0;
             text::rsplit_once_ascii(outer, b'(').map_or(outer, |(_, inner)| inner)
         }
         None => location,
@@ -89,17 +97,14 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
 
 /// `fn@location`, `@location`, `async*fn@location`, `fn@url line 3 > eval:1:5`.
 fn parse_gecko_line(line: &str) -> Option<Frame> {
-    let (function, location) = line.split_once('@')?;
+    let (function, location) = text::split_once(line, "@")?;
     // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
     let function = text::rsplit_once_ascii(function, b'*').map_or(function, |(_, f)| f);
     let location = match text::split_once(location, " line ") {
         // Code run by eval or `new Function`: `url line N > eval:l:c`. Report the
         // calling script and line.
         Some((url, after)) if !text::contains(after, ":wasm-function[") => {
-            let line_number = after
-                .split(' ')
-                .next()
-                .and_then(text::parse_decimal)
+            let line_number = text::parse_decimal(text::split_before(after, b" ").0)
                 .and_then(|n| u32::try_from(n).ok());
             let function = if function.is_empty() {
                 "eval"
