@@ -94,7 +94,7 @@ impl PosthogClient {
             .config
             .apiurl
             .parse()
-            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.to_string()].concat())?;
+            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.message()].concat())?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
