@@ -522,13 +522,20 @@ impl PosthogClient {
         let saved = state
             .storage
             .set(&state.state_key, &state.client.persisted().encode());
-        let unsent: Vec<&str> = state.outbox.iter().map(String::as_str).collect();
+        // One event a line, written directly rather than collected and joined.
+        let mut unsent = String::new();
+        for event in state.outbox.iter() {
+            if !unsent.is_empty() {
+                unsent.push('\n');
+            }
+            unsent.push_str(event);
+        }
         let saved = saved.and_then(|()| {
             if unsent.is_empty() {
                 state.storage.remove(&state.queue_key);
                 Ok(())
             } else {
-                state.storage.set(&state.queue_key, &unsent.join("\n"))
+                state.storage.set(&state.queue_key, &unsent)
             }
         });
         if let Err(e) = saved {

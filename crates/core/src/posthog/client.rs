@@ -89,21 +89,24 @@ impl PersistedState {
     /// assert_eq!(PersistedState::decode("garbage"), None);
     /// ```
     pub fn encode(&self) -> String {
-        let mut lines = vec![
-            STATE_FORMAT.to_owned(),
-            escape(&self.device_id),
-            escape(&self.distinct_id),
-            if self.opted_out { "1" } else { "0" }.to_owned(),
-            self.session
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), Session::encode),
-        ];
-        lines.extend(
-            self.groups
-                .iter()
-                .map(|(ty, key)| [&escape(ty), "\t", &escape(key)].concat()),
-        );
-        lines.join("\n")
+        // Written into one string rather than joined from a line each: less code.
+        let mut out = String::from(STATE_FORMAT);
+        for id in [&self.device_id, &self.distinct_id] {
+            out.push('\n');
+            push_escaped(&mut out, id);
+        }
+        out.push_str(if self.opted_out { "\n1\n" } else { "\n0\n" });
+        match &self.session {
+            Some(session) => out.push_str(&session.encode()),
+            None => out.push('-'),
+        }
+        for (ty, key) in &self.groups {
+            out.push('\n');
+            push_escaped(&mut out, ty);
+            out.push('\t');
+            push_escaped(&mut out, key);
+        }
+        out
     }
 
     /// The inverse of [`PersistedState::encode`]; `None` for anything else.
@@ -139,23 +142,30 @@ impl PersistedState {
     }
 }
 
-/// What [`escape`] replaces in stored state, in the order it does it (`%` first,
-/// so the escapes it writes are not escaped again); [`unescape`] undoes them in
-/// the reverse order.
-const ESCAPES: [(&str, &str); 4] = [("%", "%25"), ("\n", "%0A"), ("\t", "%09"), ("\r", "%0D")];
+/// What [`push_escaped`] replaces in stored state, and by what; [`unescape`]
+/// undoes it. The escapes start with `%` and have no other `%`, so none can
+/// overlap another: one pass each way is enough.
+const ESCAPES: [(char, &str); 4] = [('%', "%25"), ('\n', "%0A"), ('\t', "%09"), ('\r', "%0D")];
 
-fn escape(s: &str) -> String {
-    let mut escaped = s.to_owned();
-    for (raw, escape) in ESCAPES {
-        escaped = text::replace(&escaped, raw, escape);
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match ESCAPES.iter().find(|(raw, _)| *raw == c) {
+            Some((_, escape)) => out.push_str(escape),
+            None => out.push(c),
+        }
     }
-    escaped
 }
 
 fn unescape(s: &str) -> String {
-    let mut unescaped = s.to_owned();
-    for (raw, escape) in ESCAPES.into_iter().rev() {
-        unescaped = text::replace(&unescaped, escape, raw);
+    let mut unescaped = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let (raw, n_bytes) = ESCAPES
+            .iter()
+            .find(|(_, escape)| rest.starts_with(escape))
+            .map_or((c, c.len_utf8()), |(raw, escape)| (*raw, escape.len()));
+        unescaped.push(raw);
+        rest = rest.get(n_bytes..).unwrap_or_default();
     }
     unescaped
 }
@@ -704,9 +714,11 @@ mod tests {
                 .replace("%09", "\t")
                 .replace("%0A", "\n")
                 .replace("%25", "%");
-            proptest::prop_assert_eq!(escape(&s), old_escape);
+            let mut escaped = String::new();
+            push_escaped(&mut escaped, &s);
+            proptest::prop_assert_eq!(&escaped, &old_escape);
             proptest::prop_assert_eq!(unescape(&s), old_unescape);
-            proptest::prop_assert_eq!(unescape(&escape(&s)), s);
+            proptest::prop_assert_eq!(unescape(&escaped), s);
         }
     }
 
