@@ -134,26 +134,24 @@ impl ClientOptions {
 }
 
 fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogClient>> {
-    let posthog = match posthog_config(config) {
-        Ok(Some(posthog)) => posthog,
-        Ok(None) => {
+    let started = posthog_config(config).and_then(|posthog| {
+        let Some(posthog) = posthog else {
             warn("PostHog is not configured: PostHog calls do nothing");
-            return None;
-        }
-        Err(e) => {
-            warn(&["PostHog is off: ", &e].concat());
-            return None;
-        }
-    };
-    let options = PosthogOptions {
-        config: posthog,
-        persistence: options.persistence,
-        respect_dnt: options.respect_dnt,
-        cookieless: options.cookieless,
-    };
-    PosthogClient::start(options)
-        .map_err(|e| warn(&["PostHog is off: ", &e].concat()))
-        .ok()
+            return Ok(None);
+        };
+        PosthogClient::start(PosthogOptions {
+            config: posthog,
+            persistence: options.persistence,
+            respect_dnt: options.respect_dnt,
+            cookieless: options.cookieless,
+        })
+        .map(Some)
+    });
+    // One place for both kinds of error: a bad config and a refused start.
+    started.unwrap_or_else(|e| {
+        warn(&["PostHog is off: ", &e].concat());
+        None
+    })
 }
 
 /// `posthog` as `ff_telemetry_core::FrontendPosthog` serialises.

@@ -119,7 +119,8 @@ impl PosthogClient {
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
             let unsent = storage.get(&queue_key).unwrap_or_default();
-            for event in unsent.lines().filter(|l| l.starts_with('{')) {
+            // `split`, not `lines`: `save` ends lines with `\n` alone.
+            for event in unsent.split('\n').filter(|l| l.starts_with('{')) {
                 outbox.handle_enqueue(now, event.to_owned(), event.len());
             }
             // Events from an earlier page load have waited long enough.
