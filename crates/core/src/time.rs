@@ -43,14 +43,14 @@ impl UnixMs {
     /// assert_eq!(UnixMs(1_764_314_239_123).to_rfc3339(), "2025-11-28T07:17:19.123Z");
     /// ```
     pub fn to_rfc3339(self) -> String {
-        let days = self.0 / Self::DAY;
+        let days = (self.0 / Self::DAY) as i64;
         let ms_of_day = self.0 % Self::DAY;
         let (year, month, day) = civil_from_days(days);
         let secs = ms_of_day / 1000;
         // By hand rather than `format!("{year:04}-{month:02}…")`: keeps core::fmt's
         // integer padding out of the browser build.
         let fields = [
-            ("", year, 4),
+            ("", year.unsigned_abs(), 4), // never negative: the count starts in 1970
             ("-", u64::from(month), 2),
             ("-", u64::from(day), 2),
             ("T", secs / 3600, 2),
@@ -78,18 +78,17 @@ impl std::ops::Add<u64> for UnixMs {
 /// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 ///
 /// Howard Hinnant's `civil_from_days`, which avoids pulling a calendar crate into
-/// the browser build for one date format; unsigned, as the days never precede
-/// 1970 (which also spares the euclidean division's sign handling).
-fn civil_from_days(days: u64) -> (u64, u32, u32) {
+/// the browser build for one date format.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
 
