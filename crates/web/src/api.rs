@@ -114,17 +114,21 @@ struct ClientOptions {
 
 impl ClientOptions {
     fn read(config: &JsValue) -> Result<Self, String> {
-        let top = ConfigFields::top(config);
-        let persistence = match top.opt_string("persistence")?.as_deref() {
+        let mut top = ConfigFields::top(config);
+        let persistence = match top.opt_string("persistence").as_deref() {
             None | Some("localStorage") => Persistence::LocalStorage,
             Some("memory") => Persistence::Memory,
-            Some(_) => return Err("persistence must be \"localStorage\" or \"memory\"".to_owned()),
+            Some(_) => {
+                top.fail("persistence must be \"localStorage\" or \"memory\"".to_owned());
+                Persistence::LocalStorage
+            }
         };
-        Ok(ClientOptions {
+        let options = ClientOptions {
             persistence,
-            respect_dnt: top.flag("respect_dnt", false)?,
-            cookieless: top.flag("cookieless", false)?,
-        })
+            respect_dnt: top.flag("respect_dnt", false),
+            cookieless: top.flag("cookieless", false),
+        };
+        top.finish(options)
     }
 
     /// Whether anything may be kept in `localStorage`.
@@ -156,14 +160,15 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
 
 /// `posthog` as `ff_telemetry_core::FrontendPosthog` serialises.
 fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
-    let Some(posthog) = ConfigFields::part(config, "posthog")? else {
+    let Some(mut posthog) = ConfigFields::part(config, "posthog")? else {
         return Ok(None);
     };
-    Ok(Some(FrontendPosthog {
-        apikey: posthog.string("apikey", None)?,
-        apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL))?,
-        capture_pageview: posthog.flag("capture_pageview", true)?,
-    }))
+    let config = FrontendPosthog {
+        apikey: posthog.string("apikey", None),
+        apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL)),
+        capture_pageview: posthog.flag("capture_pageview", true),
+    };
+    posthog.finish(Some(config))
 }
 
 fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryClient>> {
@@ -182,22 +187,24 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
 /// `sentry` as `ff_telemetry_core::FrontendSentry` serialises; `None` without
 /// a DSN.
 fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
-    let Some(sentry) = ConfigFields::part(config, "sentry")? else {
+    let Some(mut sentry) = ConfigFields::part(config, "sentry")? else {
         return Ok(None);
     };
-    let dsn = sentry.opt_string("dsn")?.unwrap_or_default();
+    let dsn = sentry.opt_string("dsn").unwrap_or_default();
     if dsn.is_empty() {
-        return Ok(None);
+        // No DSN (or one that is not a string: that error is returned).
+        return sentry.finish(None);
     }
-    Ok(Some(FrontendSentry {
+    let config = FrontendSentry {
         dsn,
-        production_mode: sentry.flag("production_mode", false)?,
-        environment: sentry.string("environment", Some(UNKNOWN_ENVIRONMENT))?,
-        release: sentry.opt_string("release")?,
-        report_localhost: sentry.flag("report_localhost", false)?,
-        traces_sample_rate: sentry.opt_number("traces_sample_rate")?,
-        ignore_errors: sentry.strings("ignore_errors")?,
-    }))
+        production_mode: sentry.flag("production_mode", false),
+        environment: sentry.string("environment", Some(UNKNOWN_ENVIRONMENT)),
+        release: sentry.opt_string("release"),
+        report_localhost: sentry.flag("report_localhost", false),
+        traces_sample_rate: sentry.opt_number("traces_sample_rate"),
+        ignore_errors: sentry.strings("ignore_errors"),
+    };
+    sentry.finish(Some(config))
 }
 
 fn config_from_page() -> Option<JsValue> {

@@ -6,7 +6,6 @@ use super::pageview::{NavigationSource, PageEvent, PageviewTracker, ScrollSample
 use super::properties::{EventProperties, describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
-use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
