@@ -6,6 +6,7 @@ use super::pageview::{NavigationSource, PageEvent, PageviewTracker, ScrollSample
 use super::properties::{EventProperties, describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
+use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
@@ -125,12 +126,12 @@ impl PersistedState {
             "-" => None,
             s => Some(Session::decode(s)?),
         };
-        let groups = lines
-            .map(|line| {
-                let (ty, key) = line.split_once('\t')?;
-                Some((unescape(ty), unescape(key)))
-            })
-            .collect::<Option<Vec<_>>>()?;
+        // A loop rather than collecting `Option`s: less code in the browser build.
+        let mut groups = Vec::new();
+        for line in lines {
+            let (ty, key) = text::split_once(line, "\t")?;
+            groups.push((unescape(ty), unescape(key)));
+        }
         (!device_id.is_empty() && !distinct_id.is_empty()).then_some(PersistedState {
             device_id,
             distinct_id,
