@@ -347,7 +347,14 @@ pub fn strings(array: &JsValue) -> Option<Vec<String>> {
 /// `JsValue`s: a second kind of vector (`Vec<String>`) would cost its own
 /// conversion code.
 fn as_strings(values: Vec<JsValue>) -> Vec<String> {
-    values.iter().filter_map(JsValue::as_string).collect()
+    // A loop rather than `filter_map` and `collect`: less code.
+    let mut strings = Vec::with_capacity(values.len());
+    for value in &values {
+        if let Some(s) = value.as_string() {
+            strings.push(s);
+        }
+    }
+    strings
 }
 
 /// The current time from `Date.now()`.
