@@ -332,10 +332,13 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
-    let flat = as_strings(string_entries_js(object));
-    flat.chunks_exact(2)
-        .map(|kv| (kv[0].clone(), kv[1].clone()))
-        .collect()
+    // Pairs taken by a loop rather than `chunks_exact`, `map` and `collect`: less code.
+    let mut flat = as_strings(string_entries_js(object)).into_iter();
+    let mut pairs = Vec::new();
+    while let (Some(key), Some(value)) = (flat.next(), flat.next()) {
+        pairs.push((key, value));
+    }
+    pairs
 }
 
 /// An array of strings, or `None` for anything else.
