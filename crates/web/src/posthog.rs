@@ -522,7 +522,7 @@ impl PosthogClient {
         }
         let saved = state
             .storage
-            .set(&state.state_key, &state.client.persisted().encode());
+            .set(&state.state_key, &state.client.encode_persisted());
         // One event a line, written directly rather than collected and joined.
         let mut unsent = String::new();
         for event in state.outbox.iter() {

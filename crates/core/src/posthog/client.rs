@@ -89,6 +89,12 @@ impl PersistedState {
     /// assert_eq!(PersistedState::decode("garbage"), None);
     /// ```
     pub fn encode(&self) -> String {
+        self.encode_with(self.session.as_ref())
+    }
+
+    /// [`PersistedState::encode`] with `session` in place of the stored one:
+    /// the client encodes its state without a copy of it.
+    fn encode_with(&self, session: Option<&Session>) -> String {
         // Written into one string rather than joined from a line each: less code.
         let mut out = String::from(STATE_FORMAT);
         for id in [&self.device_id, &self.distinct_id] {
@@ -96,7 +102,7 @@ impl PersistedState {
             push_escaped(&mut out, id);
         }
         out.push_str(if self.opted_out { "\n1\n" } else { "\n0\n" });
-        match &self.session {
+        match session {
             Some(session) => out.push_str(&session.encode()),
             None => out.push('-'),
         }
@@ -384,6 +390,12 @@ impl Client {
     /// Whether the user opted out.
     pub fn has_opted_out(&self) -> bool {
         self.state.opted_out
+    }
+
+    /// [`Client::persisted`] encoded (see [`PersistedState::encode`]), without
+    /// copying the state first.
+    pub fn encode_persisted(&self) -> String {
+        self.state.encode_with(Some(&self.session))
     }
 
     /// The state to persist (with the current session).
@@ -732,6 +744,7 @@ mod tests {
         c.handle_group(UnixMs(2), "team\t", "%key\n", &e, &mut rng);
         c.handle_opt_out();
         let state = c.persisted();
+        assert_eq!(c.encode_persisted(), state.encode());
         assert!(state.session.is_some());
         assert_eq!(PersistedState::decode(&state.encode()), Some(state));
         for bad in [
