@@ -16,9 +16,17 @@ use crate::panic::{guarded, sdk};
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
+/// [`CONFIG_ELEMENT_ID`] as a literal, so warnings that name it are built by
+/// `concat!` at compile time rather than joined at run time.
+macro_rules! config_element_id {
+    () => {
+        "ff-telemetry-config"
+    };
+}
+
 /// The `id` of the `<script type="application/json">` element `init()` reads
 /// when given no config.
-pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
+pub const CONFIG_ELEMENT_ID: &str = config_element_id!();
 
 /// The telemetry handle of one page: PostHog and browser Sentry.
 ///
@@ -209,18 +217,18 @@ fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
 
 fn config_from_page() -> Option<JsValue> {
     let Some(text) = js::config_text(CONFIG_ELEMENT_ID) else {
-        warn(
-            &[
-                "no config given and no #",
-                CONFIG_ELEMENT_ID,
-                " element: telemetry is off",
-            ]
-            .concat(),
-        );
+        warn(concat!(
+            "no config given and no #",
+            config_element_id!(),
+            " element: telemetry is off"
+        ));
         return None;
     };
     js::parse_json(&text)
-        .map_err(|e| warn(&["#", CONFIG_ELEMENT_ID, " is not JSON: ", e.message()].concat()))
+        .map_err(|e| {
+            let what = concat!("#", config_element_id!(), " is not JSON: ");
+            warn(&[what, e.message()].concat())
+        })
         .ok()
 }
 
