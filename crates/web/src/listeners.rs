@@ -32,7 +32,7 @@ impl Listeners {
 
     /// Removes every listener added.
     pub fn remove_all(&mut self) {
-        for (name, listener) in self.0.drain(..) {
+        for (name, listener) in std::mem::take(&mut self.0) {
             js::remove_event_listener(name, listener.as_ref());
         }
     }
