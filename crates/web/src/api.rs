@@ -92,19 +92,23 @@ pub fn init(
         sentry: None,
     };
     guarded(|| {
+        // Borrowed rather than cloned when given: a clone of a `JsValue` is a
+        // call into JavaScript and a table slot.
+        let from_page;
         let config = if config.is_undefined() || config.is_null() {
-            config_from_page()
+            from_page = config_from_page();
+            let Some(config) = &from_page else { return };
+            config
         } else {
-            Some(config.clone())
+            &config
         };
-        let Some(config) = config else { return };
-        let options = match ClientOptions::read(&config) {
+        let options = match ClientOptions::read(config) {
             Ok(options) => options,
             Err(e) => return warn(&["telemetry is off: ", &e].concat()),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
-        telemetry.sentry = start_sentry(&config, &options);
-        telemetry.posthog = start_posthog(&config, options);
+        telemetry.sentry = start_sentry(config, &options);
+        telemetry.posthog = start_posthog(config, options);
     });
     telemetry
 }
