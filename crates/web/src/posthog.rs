@@ -50,7 +50,11 @@ pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
     listeners: RefCell<Listeners>,
-    timer: RefCell<Option<Timer>>,
+    /// The armed `setTimeout`'s id.
+    timer: Cell<Option<i32>>,
+    /// Calls [`PosthogClient::pump`] when the timer fires: one closure for
+    /// every timer rather than a new one each time it is armed.
+    on_timer: Closure<dyn FnMut(JsValue)>,
     /// When the armed timer fires; `None` once it has (or when none is armed).
     timer_due: Cell<Option<UnixMs>>,
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
@@ -64,10 +68,6 @@ impl std::fmt::Debug for PosthogClient {
     }
 }
 
-/// The armed `setTimeout`: its id and callback.
-/// The callback takes (and ignores) an argument: that is the closure type the
-/// listeners have, and each closure type costs glue of its own.
-type Timer = (i32, Closure<dyn FnMut(JsValue)>);
 /// What a page event does to the client.
 type Handler = fn(&PosthogClient);
 
@@ -138,6 +138,18 @@ impl PosthogClient {
             },
             save_pending: Cell::new(false),
             timer_due: Cell::new(None),
+            // Takes (and ignores) an argument: that is the closure type the
+            // listeners have, and each closure type costs glue of its own.
+            on_timer: {
+                let weak = me.clone();
+                Closure::new(move |_| {
+                    if let Some(this) = weak.upgrade() {
+                        this.timer.set(None);
+                        this.timer_due.set(None);
+                        crate::panic::guarded(|| PosthogClient::pump(this.clone()));
+                    }
+                })
+            },
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -150,7 +162,7 @@ impl PosthogClient {
                 warned_queue_full: false,
             }),
             listeners: RefCell::new(Listeners::default()),
-            timer: RefCell::new(None),
+            timer: Cell::new(None),
         });
         this.save();
         this.attach();
@@ -290,7 +302,7 @@ impl PosthogClient {
     pub fn detach(&self) {
         self.save_if_pending();
         self.listeners.borrow_mut().remove_all();
-        if let Some((id, _)) = self.timer.borrow_mut().take() {
+        if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
         }
     }
@@ -473,7 +485,7 @@ impl PosthogClient {
             // Armed for that time already: a burst of events re-arms nothing.
             return;
         }
-        if let Some((id, _)) = self.timer.borrow_mut().take() {
+        if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
         }
         self.timer_due.set(None);
@@ -481,15 +493,8 @@ impl PosthogClient {
             return;
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
-        let weak = self.me.clone();
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            if let Some(this) = weak.upgrade() {
-                this.timer_due.set(None);
-                crate::panic::guarded(|| PosthogClient::pump(this.clone()));
-            }
-        });
-        let id = js::set_timeout(callback.as_ref(), delay);
-        *self.timer.borrow_mut() = Some((id, callback));
+        let id = js::set_timeout(self.on_timer.as_ref(), delay);
+        self.timer.set(Some(id));
         self.timer_due.set(due);
     }
 
