@@ -26,6 +26,11 @@ impl Listeners {
         let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
             crate::panic::guarded(|| on_event(&event));
         });
+        self.add_closure(name, listener);
+    }
+
+    /// Adds `listener` (which guards itself) for `name` on `window`.
+    pub fn add_closure(&mut self, name: &'static str, listener: Closure<dyn FnMut(JsValue)>) {
         js::listen(name, listener.as_ref());
         self.0.push((name, listener));
     }

@@ -68,7 +68,7 @@ impl std::fmt::Debug for PosthogClient {
     }
 }
 
-/// What a page event does to the client.
+/// What a browser callback (page event, timer, deferred save) does to the client.
 type Handler = fn(&PosthogClient);
 
 struct State {
@@ -84,6 +84,19 @@ struct State {
     /// Whether the "queue full" warning was given since the last delivery:
     /// a burst that overflows the queue warns once, not once per event.
     warned_queue_full: bool,
+}
+
+/// A browser callback that runs `handler` on the client (guarded) while it
+/// lives. The argument JavaScript passes is ignored: that is the closure type
+/// the listeners have, and one closure type for every callback of the client
+/// (listeners, timer, deferred save) costs its glue once.
+fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Closure<dyn FnMut(JsValue)> {
+    let weak = me.clone();
+    Closure::new(move |_| {
+        if let Some(this) = weak.upgrade() {
+            crate::panic::guarded(|| handler(&this));
+        }
+    })
 }
 
 impl PosthogClient {
@@ -128,28 +141,16 @@ impl PosthogClient {
         }
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
-            saver: {
-                let weak = me.clone();
-                Closure::new(move |_| {
-                    if let Some(this) = weak.upgrade() {
-                        crate::panic::guarded(|| this.save_if_pending());
-                    }
-                })
-            },
+            saver: callback(me, PosthogClient::save_if_pending),
             save_pending: Cell::new(false),
             timer_due: Cell::new(None),
-            // Takes (and ignores) an argument: that is the closure type the
-            // listeners have, and each closure type costs glue of its own.
-            on_timer: {
-                let weak = me.clone();
-                Closure::new(move |_| {
-                    if let Some(this) = weak.upgrade() {
-                        this.timer.set(None);
-                        this.timer_due.set(None);
-                        crate::panic::guarded(|| PosthogClient::pump(this.clone()));
-                    }
-                })
-            },
+            on_timer: callback(me, |c| {
+                c.timer.set(None);
+                c.timer_due.set(None);
+                if let Some(this) = c.me.upgrade() {
+                    PosthogClient::pump(this);
+                }
+            }),
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -322,12 +323,7 @@ impl PosthogClient {
         ];
         let mut listeners = self.listeners.borrow_mut();
         for (name, handler) in handlers {
-            let weak = self.me.clone();
-            listeners.add(name, move |_| {
-                if let Some(this) = weak.upgrade() {
-                    handler(&this);
-                }
-            });
+            listeners.add_closure(name, callback(&self.me, handler));
         }
     }
 
