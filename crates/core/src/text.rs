@@ -39,8 +39,16 @@ pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'
 /// `str::rsplit_once` with a `char` goes through the reverse `CharSearcher`,
 /// which is larger than this byte scan.
 pub(crate) fn rsplit_once_ascii(s: &str, separator: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().rposition(|b| b == separator)?;
-    Some((s.get(..at)?, s.get(at + 1..)?))
+    // An index loop: smaller than the iterator's `rposition`.
+    let bytes = s.as_bytes();
+    let mut at = bytes.len();
+    while at > 0 {
+        at -= 1;
+        if bytes[at] == separator {
+            return Some((s.get(..at)?, s.get(at + 1..)?));
+        }
+    }
+    None
 }
 
 /// `s` with every `from` replaced by `to`, like `s.replace(from, to)`, except
@@ -77,12 +85,28 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
 /// part; `(s, "")` when there is none. A byte scan: smaller than `str::find`
 /// with a set of `char`s.
 pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[u8]) -> (&'a str, &'a str) {
-    let end = s
-        .bytes()
-        .position(|b| delimiters.contains(&b))
-        .unwrap_or(s.len());
+    // An index loop: the iterator's `position` and the slice's `contains`
+    // (memchr for bytes) cost more code in the browser build.
+    let bytes = s.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && !is_one_of(bytes[end], delimiters) {
+        end += 1;
+    }
     // `split_at_checked` instead of `split_at`: no panic path (see the module docs).
     s.split_at_checked(end).unwrap_or((s, ""))
+}
+
+/// Whether `b` is in `set`: a loop rather than `<[u8]>::contains`, whose
+/// memchr costs more code than the few delimiters here need.
+fn is_one_of(b: u8, set: &[u8]) -> bool {
+    let mut i = 0;
+    while i < set.len() {
+        if set[i] == b {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 #[cfg(test)]
