@@ -11,13 +11,16 @@
 /// Byte offset of the first `needle` in `haystack`, like `haystack.find(needle)`
 /// (an empty needle is found at 0).
 pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
+    // An index loop: smaller than `windows` and `position`.
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let mut at = 0;
+    while at + needle.len() <= haystack.len() {
+        if haystack.get(at..at + needle.len()) == Some(needle) {
+            return Some(at);
+        }
+        at += 1;
     }
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .position(|window| window == needle.as_bytes())
+    None
 }
 
 /// Whether `needle` occurs in `haystack`, like `haystack.contains(needle)`.
