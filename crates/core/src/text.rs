@@ -42,13 +42,19 @@ pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'
 /// `str::rsplit_once` with a `char` goes through the reverse `CharSearcher`,
 /// which is larger than this byte scan.
 pub(crate) fn rsplit_once_ascii(s: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = rfind_any(s, &[separator])?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// Byte offset of the last of the ASCII bytes in `set` in `s`.
+pub(crate) fn rfind_any(s: &str, set: &[u8]) -> Option<usize> {
     // An index loop: smaller than the iterator's `rposition`.
     let bytes = s.as_bytes();
     let mut at = bytes.len();
     while at > 0 {
         at -= 1;
-        if bytes[at] == separator {
-            return Some((s.get(..at)?, s.get(at + 1..)?));
+        if is_one_of(bytes[at], set) {
+            return Some(at);
         }
     }
     None
@@ -131,6 +137,7 @@ mod tests {
                     haystack.replace(needle.as_str(), "<x>")
                 );
             }
+            proptest::prop_assert_eq!(rfind_any(&haystack, b":/"), haystack.rfind([':', '/']));
             for separator in [b':', b'/'] {
                 proptest::prop_assert_eq!(
                     rsplit_once_ascii(&haystack, separator),
