@@ -105,6 +105,17 @@ pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[u8]) -> (&'a str, &'a s
     s.split_at_checked(end).unwrap_or((s, ""))
 }
 
+/// `s` without the leading ASCII `b`s, like `s.trim_start_matches(char::from(b))`
+/// by an index loop (the `char` pattern's searcher is more code).
+pub(crate) fn trim_start_ascii(s: &str, b: u8) -> &str {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && bytes[start] == b {
+        start += 1;
+    }
+    s.get(start..).unwrap_or_default()
+}
+
 /// Whether `b` is in `set`: a loop rather than `<[u8]>::contains`, whose
 /// memchr costs more code than the few delimiters here need.
 fn is_one_of(b: u8, set: &[u8]) -> bool {
@@ -138,6 +149,7 @@ mod tests {
                 );
             }
             proptest::prop_assert_eq!(rfind_any(&haystack, b":/"), haystack.rfind([':', '/']));
+            proptest::prop_assert_eq!(trim_start_ascii(&haystack, b'/'), haystack.trim_start_matches('/'));
             for separator in [b':', b'/'] {
                 proptest::prop_assert_eq!(
                     rsplit_once_ascii(&haystack, separator),

@@ -130,7 +130,7 @@ impl HttpUrl {
         [
             base.trim_end_matches('/'),
             "/",
-            path.trim_start_matches('/'),
+            text::trim_start_ascii(path, b'/'),
         ]
         .concat()
     }
