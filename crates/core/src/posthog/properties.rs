@@ -348,32 +348,32 @@ pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
 /// ```
 pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static str) {
     let has = |s: &str| text::contains(ua, s);
-    let browser = if has("Edg/") {
-        "Microsoft Edge"
-    } else if has("OPR/") {
-        "Opera"
-    } else if has("Firefox/") || has("FxiOS/") {
-        "Firefox"
-    } else if has("Chrome/") || has("CriOS/") {
-        "Chrome"
-    } else if has("Safari/") {
-        "Safari"
-    } else {
-        "Other"
-    };
-    let os = if has("Windows") {
-        "Windows"
-    } else if has("iPhone") || has("iPad") {
-        "iOS"
-    } else if has("Android") {
-        "Android"
-    } else if has("CrOS") {
-        "Chrome OS"
-    } else if has("Mac OS X") {
-        "Mac OS X"
-    } else if has("Linux") {
-        "Linux"
-    } else {
+    // Tables searched in order, the first family with a marker in `ua` wins:
+    // one loop rather than a call per marker.
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Microsoft Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iOS"),
+        ("Android", "Android"),
+        ("CrOS", "Chrome OS"),
+        ("Mac OS X", "Mac OS X"),
+        ("Linux", "Linux"),
+    ];
+    let first = |table: &[(&str, &'static str)]| {
+        for (marker, family) in table {
+            if has(marker) {
+                return *family;
+            }
+        }
         "Other"
     };
     let device = if has("iPad") || has("Tablet") || (has("Android") && !has("Mobile")) {
@@ -383,7 +383,7 @@ pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static st
     } else {
         "Desktop"
     };
-    (browser, os, device)
+    (first(&BROWSERS), first(&SYSTEMS), device)
 }
 
 #[cfg(test)]
