@@ -140,7 +140,8 @@ impl ClientOptions {
             respect_dnt: top.flag("respect_dnt", false),
             cookieless: top.flag("cookieless", false),
         };
-        top.finish(options)
+        top.check()?;
+        Ok(options)
     }
 
     /// Whether anything may be kept in `localStorage`.
@@ -180,7 +181,8 @@ fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
         apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL)),
         capture_pageview: posthog.flag("capture_pageview", true),
     };
-    posthog.finish(Some(config))
+    posthog.check()?;
+    Ok(Some(config))
 }
 
 fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryClient>> {
@@ -205,7 +207,8 @@ fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
     let dsn = sentry.opt_string("dsn").unwrap_or_default();
     if dsn.is_empty() {
         // No DSN (or one that is not a string: that error is returned).
-        return sentry.finish(None);
+        sentry.check()?;
+        return Ok(None);
     }
     let config = FrontendSentry {
         dsn,
@@ -216,7 +219,8 @@ fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
         traces_sample_rate: sentry.opt_number("traces_sample_rate"),
         ignore_errors: sentry.strings("ignore_errors"),
     };
-    sentry.finish(Some(config))
+    sentry.check()?;
+    Ok(Some(config))
 }
 
 fn config_from_page() -> Option<JsValue> {

@@ -498,7 +498,7 @@ pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
 /// name the field.
 ///
 /// A field of the wrong type reads as its default and the first such error
-/// is kept for [`ConfigFields::finish`]: one check at the end rather than a
+/// is kept for [`ConfigFields::check`]: one check at the end rather than a
 /// `?` per field, each of which would need code to drop the fields read so far.
 #[derive(Debug)]
 pub struct ConfigFields {
@@ -535,9 +535,10 @@ impl ConfigFields {
         }
     }
 
-    /// `value`, or the first error met while reading it.
-    pub fn finish<T>(self, value: T) -> Result<T, String> {
-        self.error.map_or(Ok(value), Err)
+    /// The first error met, if any (not generic over what was read, so one
+    /// copy serves every part of the config).
+    pub fn check(self) -> Result<(), String> {
+        self.error.map_or(Ok(()), Err)
     }
 
     /// Records `error` unless an earlier one is kept already.
