@@ -458,14 +458,17 @@ impl PosthogClient {
     /// Records the answer to the batch in flight; true when it was delivered.
     fn handle_answer(&self, status: u16) -> bool {
         let [a, b, c, d, ..] = js::random_bytes();
-        let outcome = self.state.borrow_mut().outbox.handle_response(
-            js::now(),
-            status,
-            u32::from_le_bytes([a, b, c, d]),
-        );
-        if let BatchOutcome::Delivered(_) = outcome {
-            self.state.borrow_mut().warned_queue_full = false;
-        }
+        let outcome = {
+            let mut state = self.state.borrow_mut();
+            let outcome =
+                state
+                    .outbox
+                    .handle_response(js::now(), status, u32::from_le_bytes([a, b, c, d]));
+            if let BatchOutcome::Delivered(_) = outcome {
+                state.warned_queue_full = false;
+            }
+            outcome
+        };
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
             let (n, status) = (decimal(n as u64), decimal(status.into()));
