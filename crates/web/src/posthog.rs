@@ -133,8 +133,10 @@ impl PosthogClient {
         if !client.has_opted_out() {
             let unsent = storage.get(&queue_key).unwrap_or_default();
             // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in unsent.split('\n').filter(|l| l.starts_with('{')) {
-                outbox.handle_enqueue(now, event.to_owned(), event.len());
+            for event in unsent.split('\n') {
+                if event.starts_with('{') {
+                    outbox.handle_enqueue(now, event.to_owned(), event.len());
+                }
             }
             // Events from an earlier page load have waited long enough.
             outbox.handle_flush(now);
