@@ -11,13 +11,16 @@
 /// Byte offset of the first `needle` in `haystack`, like `haystack.find(needle)`
 /// (an empty needle is found at 0).
 pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
+    // An index loop: smaller than `windows` and `position`.
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let mut at = 0;
+    while at + needle.len() <= haystack.len() {
+        if haystack.get(at..at + needle.len()) == Some(needle) {
+            return Some(at);
+        }
+        at += 1;
     }
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .position(|window| window == needle.as_bytes())
+    None
 }
 
 /// Whether `needle` occurs in `haystack`, like `haystack.contains(needle)`.
@@ -39,8 +42,22 @@ pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'
 /// `str::rsplit_once` with a `char` goes through the reverse `CharSearcher`,
 /// which is larger than this byte scan.
 pub(crate) fn rsplit_once_ascii(s: &str, separator: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().rposition(|b| b == separator)?;
+    let at = rfind_any(s, &[separator])?;
     Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// Byte offset of the last of the ASCII bytes in `set` in `s`.
+pub(crate) fn rfind_any(s: &str, set: &[u8]) -> Option<usize> {
+    // An index loop: smaller than the iterator's `rposition`.
+    let bytes = s.as_bytes();
+    let mut at = bytes.len();
+    while at > 0 {
+        at -= 1;
+        if is_one_of(bytes[at], set) {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// `s` with every `from` replaced by `to`, like `s.replace(from, to)`, except
@@ -77,12 +94,39 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
 /// part; `(s, "")` when there is none. A byte scan: smaller than `str::find`
 /// with a set of `char`s.
 pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[u8]) -> (&'a str, &'a str) {
-    let end = s
-        .bytes()
-        .position(|b| delimiters.contains(&b))
-        .unwrap_or(s.len());
+    // An index loop: the iterator's `position` and the slice's `contains`
+    // (memchr for bytes) cost more code in the browser build.
+    let bytes = s.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && !is_one_of(bytes[end], delimiters) {
+        end += 1;
+    }
     // `split_at_checked` instead of `split_at`: no panic path (see the module docs).
     s.split_at_checked(end).unwrap_or((s, ""))
+}
+
+/// `s` without the leading ASCII `b`s, like `s.trim_start_matches(char::from(b))`
+/// by an index loop (the `char` pattern's searcher is more code).
+pub(crate) fn trim_start_ascii(s: &str, b: u8) -> &str {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && bytes[start] == b {
+        start += 1;
+    }
+    s.get(start..).unwrap_or_default()
+}
+
+/// Whether `b` is in `set`: a loop rather than `<[u8]>::contains`, whose
+/// memchr costs more code than the few delimiters here need.
+fn is_one_of(b: u8, set: &[u8]) -> bool {
+    let mut i = 0;
+    while i < set.len() {
+        if set[i] == b {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -104,6 +148,8 @@ mod tests {
                     haystack.replace(needle.as_str(), "<x>")
                 );
             }
+            proptest::prop_assert_eq!(rfind_any(&haystack, b":/"), haystack.rfind([':', '/']));
+            proptest::prop_assert_eq!(trim_start_ascii(&haystack, b'/'), haystack.trim_start_matches('/'));
             for separator in [b':', b'/'] {
                 proptest::prop_assert_eq!(
                     rsplit_once_ascii(&haystack, separator),

@@ -9,24 +9,48 @@ use crate::json::Decimal;
 use crate::text;
 
 /// Why a string is not an acceptable `http`/`https` URL.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlError {
     /// The URL does not start with `http://` or `https://`.
-    #[error("scheme must be http or https")]
     BadScheme,
     /// Nothing between `://` and the path.
-    #[error("host is missing")]
     MissingHost,
     /// The host has characters no host name or IP literal may have.
-    #[error("host \"{0}\" is not a valid host name")]
     BadHost(String),
     /// The port is not a number from 1 to 65535.
-    #[error("port \"{0}\" is not a number from 1 to 65535")]
     BadPort(String),
     /// Whitespace or control characters anywhere in the URL.
-    #[error("URL contains whitespace or control characters")]
     BadCharacter,
 }
+
+impl UrlError {
+    /// What is wrong, as `Display` writes it, built without `core::fmt`
+    /// (which the browser build avoids).
+    ///
+    /// ```
+    /// use ff_telemetry_core::UrlError;
+    /// assert_eq!(UrlError::BadPort("x".into()).message(), "port \"x\" is not a number from 1 to 65535");
+    /// ```
+    pub fn message(&self) -> String {
+        match self {
+            UrlError::BadScheme => "scheme must be http or https".to_owned(),
+            UrlError::MissingHost => "host is missing".to_owned(),
+            UrlError::BadHost(host) => ["host \"", host, "\" is not a valid host name"].concat(),
+            UrlError::BadPort(port) => {
+                ["port \"", port, "\" is not a number from 1 to 65535"].concat()
+            }
+            UrlError::BadCharacter => "URL contains whitespace or control characters".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for UrlError {}
 
 /// URL scheme of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,14 +126,28 @@ impl HttpUrl {
 
     /// This URL as a base with `path` appended, with exactly one `/` between them.
     pub fn join(&self, path: &str) -> String {
-        let base = self.to_string();
-        [base.trim_end_matches('/'), path.trim_start_matches('/')].join("/")
+        let base = self.to_text();
+        [
+            base.trim_end_matches('/'),
+            "/",
+            text::trim_start_ascii(path, b'/'),
+        ]
+        .concat()
+    }
+
+    /// The URL as text, without `core::fmt` (which the browser build avoids).
+    fn to_text(&self) -> String {
+        let a = &self.authority;
+        let port = a.port.map(|p| Decimal::new(u64::from(p)));
+        let port = port.as_ref().map_or("", |p| p.as_str());
+        let colon = if a.port.is_some() { ":" } else { "" };
+        [a.scheme.as_str(), "://", &a.host, colon, port, &self.rest].concat()
     }
 }
 
 impl fmt::Display for HttpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.authority, self.rest)
+        f.write_str(&self.to_text())
     }
 }
 

@@ -16,9 +16,17 @@ use crate::panic::{guarded, sdk};
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
+/// [`CONFIG_ELEMENT_ID`] as a literal, so warnings that name it are built by
+/// `concat!` at compile time rather than joined at run time.
+macro_rules! config_element_id {
+    () => {
+        "ff-telemetry-config"
+    };
+}
+
 /// The `id` of the `<script type="application/json">` element `init()` reads
 /// when given no config.
-pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
+pub const CONFIG_ELEMENT_ID: &str = config_element_id!();
 
 /// The telemetry handle of one page: PostHog and browser Sentry.
 ///
@@ -84,19 +92,23 @@ pub fn init(
         sentry: None,
     };
     guarded(|| {
+        // Borrowed rather than cloned when given: a clone of a `JsValue` is a
+        // call into JavaScript and a table slot.
+        let from_page;
         let config = if config.is_undefined() || config.is_null() {
-            config_from_page()
+            from_page = config_from_page();
+            let Some(config) = &from_page else { return };
+            config
         } else {
-            Some(config.clone())
+            &config
         };
-        let Some(config) = config else { return };
-        let options = match ClientOptions::read(&config) {
+        let options = match ClientOptions::read(config) {
             Ok(options) => options,
             Err(e) => return warn(&["telemetry is off: ", &e].concat()),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
-        telemetry.sentry = start_sentry(&config, &options);
-        telemetry.posthog = start_posthog(&config, options);
+        telemetry.sentry = start_sentry(config, &options);
+        telemetry.posthog = start_posthog(config, options);
     });
     telemetry
 }
@@ -114,17 +126,22 @@ struct ClientOptions {
 
 impl ClientOptions {
     fn read(config: &JsValue) -> Result<Self, String> {
-        let top = ConfigFields::top(config);
-        let persistence = match top.opt_string("persistence")?.as_deref() {
+        let mut top = ConfigFields::top(config);
+        let persistence = match top.opt_string("persistence").as_deref() {
             None | Some("localStorage") => Persistence::LocalStorage,
             Some("memory") => Persistence::Memory,
-            Some(_) => return Err("persistence must be \"localStorage\" or \"memory\"".to_owned()),
+            Some(_) => {
+                top.fail("persistence must be \"localStorage\" or \"memory\"".to_owned());
+                Persistence::LocalStorage
+            }
         };
-        Ok(ClientOptions {
+        let options = ClientOptions {
             persistence,
-            respect_dnt: top.flag("respect_dnt", false)?,
-            cookieless: top.flag("cookieless", false)?,
-        })
+            respect_dnt: top.flag("respect_dnt", false),
+            cookieless: top.flag("cookieless", false),
+        };
+        top.check()?;
+        Ok(options)
     }
 
     /// Whether anything may be kept in `localStorage`.
@@ -134,38 +151,38 @@ impl ClientOptions {
 }
 
 fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogClient>> {
-    let posthog = match posthog_config(config) {
-        Ok(Some(posthog)) => posthog,
-        Ok(None) => {
+    let started = posthog_config(config).and_then(|posthog| {
+        let Some(posthog) = posthog else {
             warn("PostHog is not configured: PostHog calls do nothing");
-            return None;
-        }
-        Err(e) => {
-            warn(&["PostHog is off: ", &e].concat());
-            return None;
-        }
-    };
-    let options = PosthogOptions {
-        config: posthog,
-        persistence: options.persistence,
-        respect_dnt: options.respect_dnt,
-        cookieless: options.cookieless,
-    };
-    PosthogClient::start(options)
-        .map_err(|e| warn(&["PostHog is off: ", &e].concat()))
-        .ok()
+            return Ok(None);
+        };
+        PosthogClient::start(PosthogOptions {
+            config: posthog,
+            persistence: options.persistence,
+            respect_dnt: options.respect_dnt,
+            cookieless: options.cookieless,
+        })
+        .map(Some)
+    });
+    // One place for both kinds of error: a bad config and a refused start.
+    started.unwrap_or_else(|e| {
+        warn(&["PostHog is off: ", &e].concat());
+        None
+    })
 }
 
 /// `posthog` as `ff_telemetry_core::FrontendPosthog` serialises.
 fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
-    let Some(posthog) = ConfigFields::part(config, "posthog")? else {
+    let Some(mut posthog) = ConfigFields::part(config, "posthog")? else {
         return Ok(None);
     };
-    Ok(Some(FrontendPosthog {
-        apikey: posthog.string("apikey", None)?,
-        apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL))?,
-        capture_pageview: posthog.flag("capture_pageview", true)?,
-    }))
+    let config = FrontendPosthog {
+        apikey: posthog.string("apikey", None),
+        apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL)),
+        capture_pageview: posthog.flag("capture_pageview", true),
+    };
+    posthog.check()?;
+    Ok(Some(config))
 }
 
 fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryClient>> {
@@ -184,38 +201,42 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
 /// `sentry` as `ff_telemetry_core::FrontendSentry` serialises; `None` without
 /// a DSN.
 fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
-    let Some(sentry) = ConfigFields::part(config, "sentry")? else {
+    let Some(mut sentry) = ConfigFields::part(config, "sentry")? else {
         return Ok(None);
     };
-    let dsn = sentry.opt_string("dsn")?.unwrap_or_default();
+    let dsn = sentry.opt_string("dsn").unwrap_or_default();
     if dsn.is_empty() {
+        // No DSN (or one that is not a string: that error is returned).
+        sentry.check()?;
         return Ok(None);
     }
-    Ok(Some(FrontendSentry {
+    let config = FrontendSentry {
         dsn,
-        production_mode: sentry.flag("production_mode", false)?,
-        environment: sentry.string("environment", Some(UNKNOWN_ENVIRONMENT))?,
-        release: sentry.opt_string("release")?,
-        report_localhost: sentry.flag("report_localhost", false)?,
-        traces_sample_rate: sentry.opt_number("traces_sample_rate")?,
-        ignore_errors: sentry.strings("ignore_errors")?,
-    }))
+        production_mode: sentry.flag("production_mode", false),
+        environment: sentry.string("environment", Some(UNKNOWN_ENVIRONMENT)),
+        release: sentry.opt_string("release"),
+        report_localhost: sentry.flag("report_localhost", false),
+        traces_sample_rate: sentry.opt_number("traces_sample_rate"),
+        ignore_errors: sentry.strings("ignore_errors"),
+    };
+    sentry.check()?;
+    Ok(Some(config))
 }
 
 fn config_from_page() -> Option<JsValue> {
     let Some(text) = js::config_text(CONFIG_ELEMENT_ID) else {
-        warn(
-            &[
-                "no config given and no #",
-                CONFIG_ELEMENT_ID,
-                " element: telemetry is off",
-            ]
-            .concat(),
-        );
+        warn(concat!(
+            "no config given and no #",
+            config_element_id!(),
+            " element: telemetry is off"
+        ));
         return None;
     };
     js::parse_json(&text)
-        .map_err(|e| warn(&["#", CONFIG_ELEMENT_ID, " is not JSON: ", e.message()].concat()))
+        .map_err(|e| {
+            let what = concat!("#", config_element_id!(), " is not JSON: ");
+            warn(&[what, e.message()].concat())
+        })
         .ok()
 }
 

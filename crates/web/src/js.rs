@@ -332,10 +332,13 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
-    let flat = as_strings(string_entries_js(object));
-    flat.chunks_exact(2)
-        .map(|kv| (kv[0].clone(), kv[1].clone()))
-        .collect()
+    // Pairs taken by a loop rather than `chunks_exact`, `map` and `collect`: less code.
+    let mut flat = as_strings(string_entries_js(object)).into_iter();
+    let mut pairs = Vec::new();
+    while let (Some(key), Some(value)) = (flat.next(), flat.next()) {
+        pairs.push((key, value));
+    }
+    pairs
 }
 
 /// An array of strings, or `None` for anything else.
@@ -347,7 +350,14 @@ pub fn strings(array: &JsValue) -> Option<Vec<String>> {
 /// `JsValue`s: a second kind of vector (`Vec<String>`) would cost its own
 /// conversion code.
 fn as_strings(values: Vec<JsValue>) -> Vec<String> {
-    values.iter().filter_map(JsValue::as_string).collect()
+    // A loop rather than `filter_map` and `collect`: less code.
+    let mut strings = Vec::with_capacity(values.len());
+    for value in &values {
+        if let Some(s) = value.as_string() {
+            strings.push(s);
+        }
+    }
+    strings
 }
 
 /// The current time from `Date.now()`.
@@ -486,11 +496,17 @@ pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
 /// The fields of one part of the config (`posthog`, `sentry`, or the top
 /// level), read one by one so no JSON deserialiser enters the build; errors
 /// name the field.
+///
+/// A field of the wrong type reads as its default and the first such error
+/// is kept for [`ConfigFields::check`]: one check at the end rather than a
+/// `?` per field, each of which would need code to drop the fields read so far.
 #[derive(Debug)]
 pub struct ConfigFields {
     object: JsValue,
     /// `posthog.`, `sentry.` or empty, for error messages.
     prefix: String,
+    /// The first error met.
+    error: Option<String>,
 }
 
 impl ConfigFields {
@@ -506,6 +522,7 @@ impl ConfigFields {
         Ok(Some(ConfigFields {
             object,
             prefix: [name, "."].concat(),
+            error: None,
         }))
     }
 
@@ -514,56 +531,74 @@ impl ConfigFields {
         ConfigFields {
             object: config.clone(),
             prefix: String::new(),
+            error: None,
         }
     }
 
+    /// The first error met, if any (not generic over what was read, so one
+    /// copy serves every part of the config).
+    pub fn check(self) -> Result<(), String> {
+        self.error.map_or(Ok(()), Err)
+    }
+
+    /// Records `error` unless an earlier one is kept already.
+    pub fn fail(&mut self, error: String) {
+        self.error.get_or_insert(error);
+    }
+
     /// A string, `default` when missing (an error when there is none).
-    pub fn string(&self, name: &str, default: Option<&str>) -> Result<String, String> {
-        match self.opt_string(name)? {
-            Some(s) => Ok(s),
-            None => default
-                .map(str::to_owned)
-                .ok_or_else(|| [&self.prefix, name, " is missing"].concat()),
+    pub fn string(&mut self, name: &str, default: Option<&str>) -> String {
+        match self.opt_string(name) {
+            Some(s) => s,
+            None => match default {
+                Some(default) => default.to_owned(),
+                None => {
+                    let missing = [&self.prefix, name, " is missing"].concat();
+                    self.fail(missing);
+                    String::new()
+                }
+            },
         }
     }
 
     /// A string, or `None` when missing or null.
-    pub fn opt_string(&self, name: &str) -> Result<Option<String>, String> {
+    pub fn opt_string(&mut self, name: &str) -> Option<String> {
         self.read(name, "a string", JsValue::as_string)
     }
 
     /// `true` or `false`, `default` when missing or null.
-    pub fn flag(&self, name: &str, default: bool) -> Result<bool, String> {
-        Ok(self
-            .read(name, "true or false", JsValue::as_bool)?
-            .unwrap_or(default))
+    pub fn flag(&mut self, name: &str, default: bool) -> bool {
+        self.read(name, "true or false", JsValue::as_bool)
+            .unwrap_or(default)
     }
 
     /// A number, or `None` when missing or null.
-    pub fn opt_number(&self, name: &str) -> Result<Option<f64>, String> {
+    pub fn opt_number(&mut self, name: &str) -> Option<f64> {
         self.read(name, "a number", JsValue::as_f64)
     }
 
     /// An array of strings, empty when missing or null.
-    pub fn strings(&self, name: &str) -> Result<Vec<String>, String> {
-        Ok(self
-            .read(name, "an array of strings", strings)?
-            .unwrap_or_default())
+    pub fn strings(&mut self, name: &str) -> Vec<String> {
+        self.read(name, "an array of strings", strings)
+            .unwrap_or_default()
     }
 
     fn read<T>(
-        &self,
+        &mut self,
         name: &str,
         expected: &str,
         convert: impl Fn(&JsValue) -> Option<T>,
-    ) -> Result<Option<T>, String> {
+    ) -> Option<T> {
         let value = field(&self.object, name);
         if value.is_undefined() || value.is_null() {
-            return Ok(None);
+            return None;
         }
-        convert(&value)
-            .map(Some)
-            .ok_or_else(|| [&self.prefix, name, " must be ", expected].concat())
+        let converted = convert(&value);
+        if converted.is_none() {
+            let wrong = [&self.prefix, name, " must be ", expected].concat();
+            self.fail(wrong);
+        }
+        converted
     }
 }
 

@@ -26,13 +26,18 @@ impl Listeners {
         let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
             crate::panic::guarded(|| on_event(&event));
         });
+        self.add_closure(name, listener);
+    }
+
+    /// Adds `listener` (which guards itself) for `name` on `window`.
+    pub fn add_closure(&mut self, name: &'static str, listener: Closure<dyn FnMut(JsValue)>) {
         js::listen(name, listener.as_ref());
         self.0.push((name, listener));
     }
 
     /// Removes every listener added.
     pub fn remove_all(&mut self) {
-        for (name, listener) in self.0.drain(..) {
+        for (name, listener) in std::mem::take(&mut self.0) {
             js::remove_event_listener(name, listener.as_ref());
         }
     }

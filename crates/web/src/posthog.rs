@@ -50,7 +50,11 @@ pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
     listeners: RefCell<Listeners>,
-    timer: RefCell<Option<Timer>>,
+    /// The armed `setTimeout`'s id.
+    timer: Cell<Option<i32>>,
+    /// Calls [`PosthogClient::pump`] when the timer fires: one closure for
+    /// every timer rather than a new one each time it is armed.
+    on_timer: Closure<dyn FnMut(JsValue)>,
     /// When the armed timer fires; `None` once it has (or when none is armed).
     timer_due: Cell<Option<UnixMs>>,
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
@@ -64,11 +68,7 @@ impl std::fmt::Debug for PosthogClient {
     }
 }
 
-/// The armed `setTimeout`: its id and callback.
-/// The callback takes (and ignores) an argument: that is the closure type the
-/// listeners have, and each closure type costs glue of its own.
-type Timer = (i32, Closure<dyn FnMut(JsValue)>);
-/// What a page event does to the client.
+/// What a browser callback (page event, timer, deferred save) does to the client.
 type Handler = fn(&PosthogClient);
 
 struct State {
@@ -86,6 +86,19 @@ struct State {
     warned_queue_full: bool,
 }
 
+/// A browser callback that runs `handler` on the client (guarded) while it
+/// lives. The argument JavaScript passes is ignored: that is the closure type
+/// the listeners have, and one closure type for every callback of the client
+/// (listeners, timer, deferred save) costs its glue once.
+fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Closure<dyn FnMut(JsValue)> {
+    let weak = me.clone();
+    Closure::new(move |_| {
+        if let Some(this) = weak.upgrade() {
+            crate::panic::guarded(|| handler(&this));
+        }
+    })
+}
+
 impl PosthogClient {
     /// Starts a client: loads persisted state and unsent events, hooks the
     /// page, and captures the first pageview when `capture_pageview` is on.
@@ -94,7 +107,7 @@ impl PosthogClient {
             .config
             .apiurl
             .parse()
-            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.to_string()].concat())?;
+            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.message()].concat())?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
@@ -119,24 +132,27 @@ impl PosthogClient {
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
             let unsent = storage.get(&queue_key).unwrap_or_default();
-            for event in unsent.lines().filter(|l| l.starts_with('{')) {
-                outbox.handle_enqueue(now, event.to_owned(), event.len());
+            // `split`, not `lines`: `save` ends lines with `\n` alone.
+            for event in unsent.split('\n') {
+                if event.starts_with('{') {
+                    outbox.handle_enqueue(now, event.to_owned(), event.len());
+                }
             }
             // Events from an earlier page load have waited long enough.
             outbox.handle_flush(now);
         }
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
-            saver: {
-                let weak = me.clone();
-                Closure::new(move |_| {
-                    if let Some(this) = weak.upgrade() {
-                        crate::panic::guarded(|| this.save_if_pending());
-                    }
-                })
-            },
+            saver: callback(me, PosthogClient::save_if_pending),
             save_pending: Cell::new(false),
             timer_due: Cell::new(None),
+            on_timer: callback(me, |c| {
+                c.timer.set(None);
+                c.timer_due.set(None);
+                if let Some(this) = c.me.upgrade() {
+                    PosthogClient::pump(this);
+                }
+            }),
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -149,7 +165,7 @@ impl PosthogClient {
                 warned_queue_full: false,
             }),
             listeners: RefCell::new(Listeners::default()),
-            timer: RefCell::new(None),
+            timer: Cell::new(None),
         });
         this.save();
         this.attach();
@@ -289,7 +305,7 @@ impl PosthogClient {
     pub fn detach(&self) {
         self.save_if_pending();
         self.listeners.borrow_mut().remove_all();
-        if let Some((id, _)) = self.timer.borrow_mut().take() {
+        if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
         }
     }
@@ -309,12 +325,7 @@ impl PosthogClient {
         ];
         let mut listeners = self.listeners.borrow_mut();
         for (name, handler) in handlers {
-            let weak = self.me.clone();
-            listeners.add(name, move |_| {
-                if let Some(this) = weak.upgrade() {
-                    handler(&this);
-                }
-            });
+            listeners.add_closure(name, callback(&self.me, handler));
         }
     }
 
@@ -449,14 +460,17 @@ impl PosthogClient {
     /// Records the answer to the batch in flight; true when it was delivered.
     fn handle_answer(&self, status: u16) -> bool {
         let [a, b, c, d, ..] = js::random_bytes();
-        let outcome = self.state.borrow_mut().outbox.handle_response(
-            js::now(),
-            status,
-            u32::from_le_bytes([a, b, c, d]),
-        );
-        if let BatchOutcome::Delivered(_) = outcome {
-            self.state.borrow_mut().warned_queue_full = false;
-        }
+        let outcome = {
+            let mut state = self.state.borrow_mut();
+            let outcome =
+                state
+                    .outbox
+                    .handle_response(js::now(), status, u32::from_le_bytes([a, b, c, d]));
+            if let BatchOutcome::Delivered(_) = outcome {
+                state.warned_queue_full = false;
+            }
+            outcome
+        };
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
             let (n, status) = (decimal(n as u64), decimal(status.into()));
@@ -472,7 +486,7 @@ impl PosthogClient {
             // Armed for that time already: a burst of events re-arms nothing.
             return;
         }
-        if let Some((id, _)) = self.timer.borrow_mut().take() {
+        if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
         }
         self.timer_due.set(None);
@@ -480,15 +494,8 @@ impl PosthogClient {
             return;
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
-        let weak = self.me.clone();
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            if let Some(this) = weak.upgrade() {
-                this.timer_due.set(None);
-                crate::panic::guarded(|| PosthogClient::pump(this.clone()));
-            }
-        });
-        let id = js::set_timeout(callback.as_ref(), delay);
-        *self.timer.borrow_mut() = Some((id, callback));
+        let id = js::set_timeout(self.on_timer.as_ref(), delay);
+        self.timer.set(Some(id));
         self.timer_due.set(due);
     }
 
@@ -521,14 +528,21 @@ impl PosthogClient {
         }
         let saved = state
             .storage
-            .set(&state.state_key, &state.client.persisted().encode());
-        let unsent: Vec<&str> = state.outbox.iter().map(String::as_str).collect();
+            .set(&state.state_key, &state.client.encode_persisted());
+        // One event a line, written directly rather than collected and joined.
+        let mut unsent = String::new();
+        for event in state.outbox.iter() {
+            if !unsent.is_empty() {
+                unsent.push('\n');
+            }
+            unsent.push_str(event);
+        }
         let saved = saved.and_then(|()| {
             if unsent.is_empty() {
                 state.storage.remove(&state.queue_key);
                 Ok(())
             } else {
-                state.storage.set(&state.queue_key, &unsent.join("\n"))
+                state.storage.set(&state.queue_key, &unsent)
             }
         });
         if let Err(e) = saved {

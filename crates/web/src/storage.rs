@@ -34,11 +34,14 @@ impl Storage {
     pub fn get(&self, key: &str) -> Option<String> {
         match self {
             Storage::Local => js::storage_get(key),
-            Storage::Memory(m) => m
-                .borrow()
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone()),
+            Storage::Memory(m) => {
+                for (k, v) in m.borrow().iter() {
+                    if k == key {
+                        return Some(v.clone());
+                    }
+                }
+                None
+            }
         }
     }
 

@@ -89,21 +89,30 @@ impl PersistedState {
     /// assert_eq!(PersistedState::decode("garbage"), None);
     /// ```
     pub fn encode(&self) -> String {
-        let mut lines = vec![
-            STATE_FORMAT.to_owned(),
-            escape(&self.device_id),
-            escape(&self.distinct_id),
-            if self.opted_out { "1" } else { "0" }.to_owned(),
-            self.session
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), Session::encode),
-        ];
-        lines.extend(
-            self.groups
-                .iter()
-                .map(|(ty, key)| [&escape(ty), "\t", &escape(key)].concat()),
-        );
-        lines.join("\n")
+        self.encode_with(self.session.as_ref())
+    }
+
+    /// [`PersistedState::encode`] with `session` in place of the stored one:
+    /// the client encodes its state without a copy of it.
+    fn encode_with(&self, session: Option<&Session>) -> String {
+        // Written into one string rather than joined from a line each: less code.
+        let mut out = String::from(STATE_FORMAT);
+        for id in [&self.device_id, &self.distinct_id] {
+            out.push('\n');
+            push_escaped(&mut out, id);
+        }
+        out.push_str(if self.opted_out { "\n1\n" } else { "\n0\n" });
+        match session {
+            Some(session) => out.push_str(&session.encode()),
+            None => out.push('-'),
+        }
+        for (ty, key) in &self.groups {
+            out.push('\n');
+            push_escaped(&mut out, ty);
+            out.push('\t');
+            push_escaped(&mut out, key);
+        }
+        out
     }
 
     /// The inverse of [`PersistedState::encode`]; `None` for anything else.
@@ -123,12 +132,12 @@ impl PersistedState {
             "-" => None,
             s => Some(Session::decode(s)?),
         };
-        let groups = lines
-            .map(|line| {
-                let (ty, key) = line.split_once('\t')?;
-                Some((unescape(ty), unescape(key)))
-            })
-            .collect::<Option<Vec<_>>>()?;
+        // A loop rather than collecting `Option`s: less code in the browser build.
+        let mut groups = Vec::new();
+        for line in lines {
+            let (ty, key) = text::split_once(line, "\t")?;
+            groups.push((unescape(ty), unescape(key)));
+        }
         (!device_id.is_empty() && !distinct_id.is_empty()).then_some(PersistedState {
             device_id,
             distinct_id,
@@ -139,23 +148,30 @@ impl PersistedState {
     }
 }
 
-/// What [`escape`] replaces in stored state, in the order it does it (`%` first,
-/// so the escapes it writes are not escaped again); [`unescape`] undoes them in
-/// the reverse order.
-const ESCAPES: [(&str, &str); 4] = [("%", "%25"), ("\n", "%0A"), ("\t", "%09"), ("\r", "%0D")];
+/// What [`push_escaped`] replaces in stored state, and by what; [`unescape`]
+/// undoes it. The escapes start with `%` and have no other `%`, so none can
+/// overlap another: one pass each way is enough.
+const ESCAPES: [(char, &str); 4] = [('%', "%25"), ('\n', "%0A"), ('\t', "%09"), ('\r', "%0D")];
 
-fn escape(s: &str) -> String {
-    let mut escaped = s.to_owned();
-    for (raw, escape) in ESCAPES {
-        escaped = text::replace(&escaped, raw, escape);
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match ESCAPES.iter().find(|(raw, _)| *raw == c) {
+            Some((_, escape)) => out.push_str(escape),
+            None => out.push(c),
+        }
     }
-    escaped
 }
 
 fn unescape(s: &str) -> String {
-    let mut unescaped = s.to_owned();
-    for (raw, escape) in ESCAPES.into_iter().rev() {
-        unescaped = text::replace(&unescaped, escape, raw);
+    let mut unescaped = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let (raw, n_bytes) = ESCAPES
+            .iter()
+            .find(|(_, escape)| rest.starts_with(escape))
+            .map_or((c, c.len_utf8()), |(raw, escape)| (*raw, escape.len()));
+        unescaped.push(raw);
+        rest = rest.get(n_bytes..).unwrap_or_default();
     }
     unescaped
 }
@@ -258,10 +274,12 @@ impl Client {
         let events = self
             .pageviews
             .handle_navigation(now, url, source, rng.draw());
-        events
-            .into_iter()
-            .map(|e| self.page_event(now, e, env, rng))
-            .collect()
+        // A loop rather than `map` and `collect`: less code in the browser build.
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            out.push(self.page_event(now, event, env, rng));
+        }
+        out
     }
 
     /// The page is going away: the final `$pageleave`, if a page was viewed.
@@ -372,6 +390,12 @@ impl Client {
     /// Whether the user opted out.
     pub fn has_opted_out(&self) -> bool {
         self.state.opted_out
+    }
+
+    /// [`Client::persisted`] encoded (see [`PersistedState::encode`]), without
+    /// copying the state first.
+    pub fn encode_persisted(&self) -> String {
+        self.state.encode_with(Some(&self.session))
     }
 
     /// The state to persist (with the current session).
@@ -704,9 +728,11 @@ mod tests {
                 .replace("%09", "\t")
                 .replace("%0A", "\n")
                 .replace("%25", "%");
-            proptest::prop_assert_eq!(escape(&s), old_escape);
+            let mut escaped = String::new();
+            push_escaped(&mut escaped, &s);
+            proptest::prop_assert_eq!(&escaped, &old_escape);
             proptest::prop_assert_eq!(unescape(&s), old_unescape);
-            proptest::prop_assert_eq!(unescape(&escape(&s)), s);
+            proptest::prop_assert_eq!(unescape(&escaped), s);
         }
     }
 
@@ -718,6 +744,7 @@ mod tests {
         c.handle_group(UnixMs(2), "team\t", "%key\n", &e, &mut rng);
         c.handle_opt_out();
         let state = c.persisted();
+        assert_eq!(c.encode_persisted(), state.encode());
         assert!(state.session.is_some());
         assert_eq!(PersistedState::decode(&state.encode()), Some(state));
         for bad in [

@@ -49,10 +49,15 @@ impl<P: WriteJson> WriteJson for CaptureEvent<P> {
     fn write_json(&self, out: &mut Vec<u8>) {
         Obj::new(out)
             .str("event", &self.event)
-            .opt_str("uuid", self.uuid.as_deref())
-            .opt_str("timestamp", self.timestamp.as_deref())
-            .opt_str("distinct_id", self.distinct_id.as_deref())
-            .opt_str("api_key", self.api_key.as_deref())
+            .opt_strs(
+                &["uuid", "timestamp", "distinct_id", "api_key"],
+                &[
+                    &self.uuid,
+                    &self.timestamp,
+                    &self.distinct_id,
+                    &self.api_key,
+                ],
+            )
             .value("properties", &self.properties)
             .end();
     }

@@ -110,11 +110,11 @@ impl PageviewTracker {
     ) -> Vec<PageEvent> {
         let url = sanitize_url(url);
         if let Some(current) = &self.current {
+            // Each URL cut once, whichever comparison the source needs.
+            let (current, new) = (url_parts(&current.url), url_parts(&url));
             let same_page = match source {
-                NavigationSource::Router => url_parts(&current.url) == url_parts(&url),
-                NavigationSource::History => {
-                    url_parts(&current.url).pathname == url_parts(&url).pathname
-                }
+                NavigationSource::Router => current == new,
+                NavigationSource::History => current.pathname == new.pathname,
             };
             if same_page {
                 return Vec::new();

@@ -210,30 +210,57 @@ impl WriteJson for EventProperties {
             .str("distinct_id", &self.distinct_id)
             .str("$lib", &self.lib)
             .str("$lib_version", &self.lib_version)
-            .opt_str("$device_id", self.device_id.as_deref())
-            .opt_str("$session_id", self.session_id.as_deref())
-            .opt_str("$window_id", self.window_id.as_deref())
-            .opt_str("$current_url", self.current_url.as_deref())
-            .opt_str("$host", self.host.as_deref())
-            .opt_str("$pathname", self.pathname.as_deref())
-            .opt_str("$referrer", self.referrer.as_deref())
-            .opt_str("$referring_domain", self.referring_domain.as_deref())
+            .opt_strs(
+                &[
+                    "$device_id",
+                    "$session_id",
+                    "$window_id",
+                    "$current_url",
+                    "$host",
+                    "$pathname",
+                    "$referrer",
+                    "$referring_domain",
+                ],
+                &[
+                    &self.device_id,
+                    &self.session_id,
+                    &self.window_id,
+                    &self.current_url,
+                    &self.host,
+                    &self.pathname,
+                    &self.referrer,
+                    &self.referring_domain,
+                ],
+            )
             .opt_u64("$screen_width", self.screen_width.map(u64::from))
             .opt_u64("$screen_height", self.screen_height.map(u64::from))
             .opt_u64("$viewport_width", self.viewport_width.map(u64::from))
             .opt_u64("$viewport_height", self.viewport_height.map(u64::from))
-            .opt_str("$browser_language", self.browser_language.as_deref())
-            .opt_str("$timezone", self.timezone.as_deref())
-            .opt_str("$raw_user_agent", self.raw_user_agent.as_deref())
-            .opt_str("$browser", self.browser.as_deref())
-            .opt_str("$os", self.os.as_deref())
-            .opt_str("$device_type", self.device_type.as_deref())
-            .opt_str("title", self.title.as_deref())
-            .opt_str("$pageview_id", self.pageview_id.as_deref())
-            .opt_str("$prev_pageview_id", self.prev_pageview_id.as_deref())
-            .opt_str(
-                "$prev_pageview_pathname",
-                self.prev_pageview_pathname.as_deref(),
+            .opt_strs(
+                &[
+                    "$browser_language",
+                    "$timezone",
+                    "$raw_user_agent",
+                    "$browser",
+                    "$os",
+                    "$device_type",
+                    "title",
+                    "$pageview_id",
+                    "$prev_pageview_id",
+                    "$prev_pageview_pathname",
+                ],
+                &[
+                    &self.browser_language,
+                    &self.timezone,
+                    &self.raw_user_agent,
+                    &self.browser,
+                    &self.os,
+                    &self.device_type,
+                    &self.title,
+                    &self.pageview_id,
+                    &self.prev_pageview_id,
+                    &self.prev_pageview_pathname,
+                ],
             )
             .opt_f64("$prev_pageview_duration", self.prev_pageview_duration)
             .opt_u64(
@@ -252,11 +279,22 @@ impl WriteJson for EventProperties {
                 "$prev_pageview_max_scroll_percentage",
                 self.prev_pageview_max_scroll_percentage,
             )
-            .opt_str("to", self.to.as_deref())
-            .opt_str("from", self.from.as_deref())
-            .opt_str("$anon_distinct_id", self.anon_distinct_id.as_deref())
-            .opt_str("$group_type", self.group_type.as_deref())
-            .opt_str("$group_key", self.group_key.as_deref());
+            .opt_strs(
+                &[
+                    "to",
+                    "from",
+                    "$anon_distinct_id",
+                    "$group_type",
+                    "$group_key",
+                ],
+                &[
+                    &self.to,
+                    &self.from,
+                    &self.anon_distinct_id,
+                    &self.group_type,
+                    &self.group_key,
+                ],
+            );
         if !self.groups.is_empty() {
             obj.pairs("$groups", &self.groups);
         }
@@ -310,32 +348,32 @@ pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
 /// ```
 pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static str) {
     let has = |s: &str| text::contains(ua, s);
-    let browser = if has("Edg/") {
-        "Microsoft Edge"
-    } else if has("OPR/") {
-        "Opera"
-    } else if has("Firefox/") || has("FxiOS/") {
-        "Firefox"
-    } else if has("Chrome/") || has("CriOS/") {
-        "Chrome"
-    } else if has("Safari/") {
-        "Safari"
-    } else {
-        "Other"
-    };
-    let os = if has("Windows") {
-        "Windows"
-    } else if has("iPhone") || has("iPad") {
-        "iOS"
-    } else if has("Android") {
-        "Android"
-    } else if has("CrOS") {
-        "Chrome OS"
-    } else if has("Mac OS X") {
-        "Mac OS X"
-    } else if has("Linux") {
-        "Linux"
-    } else {
+    // Tables searched in order, the first family with a marker in `ua` wins:
+    // one loop rather than a call per marker.
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Microsoft Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iOS"),
+        ("Android", "Android"),
+        ("CrOS", "Chrome OS"),
+        ("Mac OS X", "Mac OS X"),
+        ("Linux", "Linux"),
+    ];
+    let first = |table: &[(&str, &'static str)]| {
+        for (marker, family) in table {
+            if has(marker) {
+                return *family;
+            }
+        }
         "Other"
     };
     let device = if has("iPad") || has("Tablet") || (has("Android") && !has("Mobile")) {
@@ -345,7 +383,7 @@ pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static st
     } else {
         "Desktop"
     };
-    (browser, os, device)
+    (first(&BROWSERS), first(&SYSTEMS), device)
 }
 
 #[cfg(test)]

@@ -99,9 +99,7 @@ pub fn looks_like_email(value: &str) -> bool {
     };
     // What follows the last `/`, `:`, `=`, `&` or `?`; scanned as bytes because
     // a reverse `split` with a char set is a large iterator in the browser build.
-    let local = local
-        .bytes()
-        .rposition(|b| b"/:=&?".contains(&b))
+    let local = text::rfind_any(local, b"/:=&?")
         .and_then(|at| local.get(at + 1..))
         .unwrap_or(local);
     let domain = text::split_before(domain, b"/?&#").0;
