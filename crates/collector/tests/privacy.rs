@@ -54,11 +54,19 @@ async fn latest_hash(running: &Running) -> String {
 /// All text the database holds, wherever it is.
 async fn database_text(db: &TestDb) -> Vec<u8> {
     match &db.url {
-        None => db
-            .sqlite_files()
-            .iter()
-            .flat_map(|p| std::fs::read(p).unwrap())
-            .collect(),
+        // SQLite may fold its -wal file into the database and delete it between
+        // listing and reading: then the listing is taken again, so every byte is
+        // read from files that all existed together.
+        None => (0..100)
+            .find_map(|_| {
+                db.sqlite_files()
+                    .iter()
+                    .map(std::fs::read)
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .ok()
+            })
+            .expect("the database files stay put long enough to be read")
+            .concat(),
         Some(url) => {
             use sqlx::{Connection, Row};
             let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
