@@ -11,7 +11,7 @@
 //! `try` in a snippet).
 
 use ff_telemetry_core::json;
-use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
+use ff_telemetry_core::posthog::PageEnv;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -450,14 +450,9 @@ impl UserProperties<'static> {
     };
 }
 
-/// `event` as the JSON text that is queued and sent: the core wire type, its
-/// properties merged with the caller's in JavaScript (which writes the whole
-/// event back, so it is written once here).
-pub fn event_json(
-    event: CaptureEvent<EventProperties>,
-    user: &UserProperties<'_>,
-) -> Result<String, WebError> {
-    let event = json::to_string(&event);
+/// `event` (the JSON text core wrote) as it is queued and sent: its
+/// properties merged with the caller's in JavaScript.
+pub fn event_json(event: String, user: &UserProperties<'_>) -> Result<String, WebError> {
     let adds_nothing = [
         user.properties,
         user.groups,

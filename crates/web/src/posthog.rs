@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::posthog::{
-    BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
-    NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
+    BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
+    PersistedState, raw_batch_body,
 };
 use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError};
 use wasm_bindgen::prelude::*;
@@ -407,9 +407,9 @@ impl PosthogClient {
         }
     }
 
-    /// Queues `event` (if the client made one) with the caller's properties,
+    /// Queues `event` (if the client made one; its JSON text) with the caller's properties,
     /// persists, and arms the timer.
-    fn enqueue(&self, event: Option<CaptureEvent<EventProperties>>, user: &UserProperties<'_>) {
+    fn enqueue(&self, event: Option<String>, user: &UserProperties<'_>) {
         let Some(event) = event else {
             // Identity or consent may still have changed.
             return self.save();

@@ -1,11 +1,13 @@
 //! The browser PostHog client's decisions: identity, consent, sessions and page
-//! events, turned into ready-to-send [`CaptureEvent`]s.
+//! events, turned into the JSON text of ready-to-send capture events.
 
-use super::event::CaptureEvent;
-use super::pageview::{NavigationSource, PageEvent, PageviewTracker, ScrollSample};
-use super::properties::{EventProperties, describe_user_agent, url_parts};
+use super::pageview::{
+    NavigationSource, Page, PageEvent, PageEventKind, PageviewTracker, ScrollSample,
+};
+use super::properties::{describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
+use crate::json::{self, Obj};
 use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
@@ -197,20 +199,24 @@ pub struct PageEnv {
 /// The sans-IO PostHog browser client.
 ///
 /// Each `handle_*` call takes the time, the page environment and an entropy
-/// source, and returns the events to queue; nothing comes out while the user
-/// opted out (or Do Not Track is on and respected). The caller persists
-/// [`Client::persisted`] after each call unless it runs cookieless.
+/// source, and returns the events to queue as their JSON text (a
+/// [`CaptureEvent`](super::CaptureEvent) with the standard properties, written
+/// straight from the client's state); nothing comes out while the user opted
+/// out (or Do Not Track is on and respected). The caller persists
+/// [`Client::encode_persisted`] after each call unless it runs cookieless.
 ///
 /// ```
 /// use ff_telemetry_core::UnixMs;
-/// use ff_telemetry_core::posthog::{Client, ClientConfig, NavigationSource, PageEnv};
+/// use ff_telemetry_core::posthog::{CaptureEvent, Client, ClientConfig, NavigationSource, PageEnv};
+/// use serde_json::{Map, Value};
 /// let mut n = 0u8;
 /// let mut rng = move || { n = n.wrapping_add(1); [n; 10] };
 /// let mut client = Client::new(ClientConfig::new("phc_k", "ff-telemetry-web", "0.1.0"), None, UnixMs(0), &mut rng);
 /// let env = PageEnv { location_href: "https://h/a".into(), ..PageEnv::default() };
 /// let out = client.handle_navigation(UnixMs(0), "https://h/a", NavigationSource::Router, &env, &mut rng);
-/// assert_eq!(out[0].event, "$pageview");
-/// assert_eq!(out[0].properties.distinct_id, out[0].properties.device_id.clone().unwrap());
+/// let view: CaptureEvent<Map<String, Value>> = serde_json::from_str(&out[0]).unwrap();
+/// assert_eq!(view.event, "$pageview");
+/// assert_eq!(view.properties["distinct_id"], view.properties["$device_id"]);
 /// client.handle_opt_out();
 /// assert!(client.handle_capture(UnixMs(1), "clicked", &env, &mut rng).is_none());
 /// ```
@@ -220,6 +226,16 @@ pub struct Client {
     state: PersistedState,
     session: Session,
     pageviews: PageviewTracker,
+}
+
+/// What an event adds to the standard properties.
+enum Specific<'a> {
+    /// Nothing.
+    None,
+    /// A page event's page properties.
+    Page(&'a PageEvent),
+    /// String properties.
+    Strings(&'a [(&'a str, &'a str)]),
 }
 
 impl Client {
@@ -265,7 +281,7 @@ impl Client {
         source: NavigationSource,
         env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> Vec<CaptureEvent<EventProperties>> {
+    ) -> Vec<String> {
         if !self.may_capture(env)
             || (source == NavigationSource::History && !self.config.capture_pageview)
         {
@@ -276,8 +292,8 @@ impl Client {
             .handle_navigation(now, url, source, rng.draw());
         // A loop rather than `map` and `collect`: less code in the browser build.
         let mut out = Vec::with_capacity(events.len());
-        for event in events {
-            out.push(self.page_event(now, event, env, rng));
+        for event in &events {
+            out.push(self.event(now, event.kind.name(), Specific::Page(event), env, rng));
         }
         out
     }
@@ -288,12 +304,12 @@ impl Client {
         now: UnixMs,
         env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> Option<CaptureEvent<EventProperties>> {
+    ) -> Option<String> {
         if !self.may_capture(env) {
             return None;
         }
-        let event = self.pageviews.handle_page_hide(now)?;
-        Some(self.page_event(now, event, env, rng))
+        let event = self.pageviews.handle_page_hide()?;
+        Some(self.event(now, event.kind.name(), Specific::Page(&event), env, rng))
     }
 
     /// The page came back from the back-forward cache.
@@ -313,11 +329,11 @@ impl Client {
         name: &str,
         env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> Option<CaptureEvent<EventProperties>> {
+    ) -> Option<String> {
         if !self.may_capture(env) || name.is_empty() {
             return None;
         }
-        Some(self.event(now, name, EventProperties::empty(), env, rng))
+        Some(self.event(now, name, Specific::None, env, rng))
     }
 
     /// `identify(distinct_id)`: an `$identify` event linking the anonymous id
@@ -330,18 +346,17 @@ impl Client {
         has_person_properties: bool,
         env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> Option<CaptureEvent<EventProperties>> {
+    ) -> Option<String> {
         if !self.may_capture(env) || distinct_id.is_empty() {
             return None;
         }
         if distinct_id == self.state.distinct_id {
             return has_person_properties
-                .then(|| self.event(now, "$set", EventProperties::empty(), env, rng));
+                .then(|| self.event(now, "$set", Specific::None, env, rng));
         }
         let previous = std::mem::replace(&mut self.state.distinct_id, distinct_id.to_owned());
-        let mut props = EventProperties::empty();
-        props.anon_distinct_id = Some(previous);
-        Some(self.event(now, "$identify", props, env, rng))
+        let anon = [("$anon_distinct_id", previous.as_str())];
+        Some(self.event(now, "$identify", Specific::Strings(&anon), env, rng))
     }
 
     /// `group(type, key)`: later events carry `$groups`; a `$groupidentify`
@@ -353,7 +368,7 @@ impl Client {
         group_key: &str,
         env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> Option<CaptureEvent<EventProperties>> {
+    ) -> Option<String> {
         if !self.may_capture(env) || group_type.is_empty() || group_key.is_empty() {
             return None;
         }
@@ -362,10 +377,8 @@ impl Client {
             Some((_, key)) => *key = group_key.to_owned(),
             None => groups.push((group_type.to_owned(), group_key.to_owned())),
         }
-        let mut props = EventProperties::empty();
-        props.group_type = Some(group_type.to_owned());
-        props.group_key = Some(group_key.to_owned());
-        Some(self.event(now, "$groupidentify", props, env, rng))
+        let group = [("$group_type", group_type), ("$group_key", group_key)];
+        Some(self.event(now, "$groupidentify", Specific::Strings(&group), env, rng))
     }
 
     /// `reset()` on logout: a new anonymous identity and session, no groups.
@@ -406,77 +419,127 @@ impl Client {
         }
     }
 
-    fn page_event(
-        &mut self,
-        now: UnixMs,
-        event: PageEvent,
-        env: &PageEnv,
-        rng: &mut impl Entropy,
-    ) -> CaptureEvent<EventProperties> {
-        let mut props = event.properties;
-        if event.kind == super::pageview::PageEventKind::Pageview {
-            props.title = env.title.clone();
-        }
-        self.event(now, event.kind.name(), props, env, rng)
-    }
-
-    /// Fills the standard properties around the event-specific `props`.
+    /// The JSON text of event `name`: the standard properties, written from
+    /// the client's state and `env` without building a property list first,
+    /// and what is `specific` to the event.
     fn event(
         &mut self,
         now: UnixMs,
         name: &str,
-        mut props: EventProperties,
+        specific: Specific<'_>,
         env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> CaptureEvent<EventProperties> {
+    ) -> String {
         self.session.handle_activity(now, rng.draw(), rng.draw());
-        if props.current_url.is_none() {
-            let url = sanitize_url(&env.location_href);
-            let parts = url_parts(&url);
-            props.host = Some(parts.host.to_owned());
-            props.pathname = Some(parts.pathname.to_owned());
-            props.current_url = Some(url);
-        }
-        if props.pageview_id.is_none() {
-            props.pageview_id = self.pageviews.current_pageview_id().map(str::to_owned);
-        }
-        if let Some(referrer) = env.referrer.as_deref().filter(|r| !r.is_empty()) {
-            let referrer = sanitize_url(referrer);
-            props.referring_domain = Some(url_parts(&referrer).host.to_owned());
-            props.referrer = Some(referrer);
-        } else {
-            props.referrer = Some("$direct".to_owned());
-            props.referring_domain = Some("$direct".to_owned());
-        }
+        let page_event = match specific {
+            Specific::Page(event) => Some(event),
+            _ => None,
+        };
+        let location;
+        let url = match page_event {
+            Some(event) => event.page.url(),
+            None => {
+                location = sanitize_url(&env.location_href);
+                &location
+            }
+        };
+        let referrer = env
+            .referrer
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(sanitize_url);
+        let referring_domain = referrer.as_deref().map_or(DIRECT, |r| url_parts(r).host);
+        let page = url_parts(url);
+        let mut out = Vec::with_capacity(1024);
+        let mut event = Obj::new(&mut out);
+        event
+            .str("event", name)
+            .str("uuid", &hyphenated(&uuid_v7(now, rng.draw())))
+            .str("timestamp", &now.to_rfc3339());
+        let mut props = Obj::new(event.key("properties"));
+        props
+            .str("token", &self.config.token)
+            .str("distinct_id", &self.state.distinct_id)
+            .str("$lib", &self.config.lib)
+            .str("$lib_version", &self.config.lib_version)
+            .opt_str(
+                "$device_id",
+                (!self.config.cookieless).then_some(self.state.device_id.as_str()),
+            )
+            .str("$session_id", self.session.session_id())
+            .str("$window_id", self.session.window_id())
+            .str("$current_url", url)
+            .str("$host", page.host)
+            .str("$pathname", page.pathname)
+            .str("$referrer", referrer.as_deref().unwrap_or(DIRECT))
+            .str("$referring_domain", referring_domain)
+            .opt_u64("$screen_width", env.screen_width.map(u64::from))
+            .opt_u64("$screen_height", env.screen_height.map(u64::from))
+            .opt_u64("$viewport_width", env.viewport_width.map(u64::from))
+            .opt_u64("$viewport_height", env.viewport_height.map(u64::from))
+            .opt_str("$browser_language", env.language.as_deref())
+            .opt_str("$timezone", env.timezone.as_deref());
         if let Some(ua) = &env.user_agent {
             let (browser, os, device) = describe_user_agent(ua);
-            props.browser = Some(browser.to_owned());
-            props.os = Some(os.to_owned());
-            props.device_type = Some(device.to_owned());
-            props.raw_user_agent = Some(ua.clone());
+            props
+                .str("$raw_user_agent", ua)
+                .str("$browser", browser)
+                .str("$os", os)
+                .str("$device_type", device);
         }
-        props.token = self.config.token.clone();
-        props.distinct_id = self.state.distinct_id.clone();
-        props.device_id = (!self.config.cookieless).then(|| self.state.device_id.clone());
-        props.session_id = Some(self.session.session_id().to_owned());
-        props.window_id = Some(self.session.window_id().to_owned());
-        props.lib = self.config.lib.clone();
-        props.lib_version = self.config.lib_version.clone();
-        props.screen_width = env.screen_width;
-        props.screen_height = env.screen_height;
-        props.viewport_width = env.viewport_width;
-        props.viewport_height = env.viewport_height;
-        props.browser_language = env.language.clone();
-        props.timezone = env.timezone.clone();
-        props.groups = self.state.groups.clone();
-        CaptureEvent {
-            event: name.to_owned(),
-            uuid: Some(hyphenated(&uuid_v7(now, rng.draw()))),
-            timestamp: Some(now.to_rfc3339()),
-            distinct_id: None,
-            api_key: None,
-            properties: props,
+        let pageview_id = match page_event {
+            Some(event) => Some(event.page.pageview_id()),
+            None => self.pageviews.current().map(Page::pageview_id),
+        };
+        props.opt_str("$pageview_id", pageview_id);
+        match specific {
+            Specific::None => {}
+            Specific::Page(event) => write_page_properties(&mut props, now, event, env),
+            Specific::Strings(pairs) => {
+                for (key, value) in pairs {
+                    props.str(key, value);
+                }
+            }
         }
+        if !self.state.groups.is_empty() {
+            props.pairs("$groups", &self.state.groups);
+        }
+        props.end();
+        event.end();
+        // Only `&str`s and ASCII were written.
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// `$referrer` and `$referring_domain` when there is no referrer.
+const DIRECT: &str = "$direct";
+
+/// `title`, `to`/`from` and the `$prev_pageview_*` fields of a page event.
+fn write_page_properties(props: &mut Obj<'_>, now: UnixMs, event: &PageEvent, env: &PageEnv) {
+    let is_view = event.kind == PageEventKind::Pageview;
+    if is_view {
+        props.opt_str("title", env.title.as_deref());
+    }
+    if let Some(other) = &event.other {
+        // FlowFuse's shape: where the user went, or came from (path, query, hash).
+        let other_path = url_parts(other.url()).path_and_more;
+        props.str(if is_view { "from" } else { "to" }, other_path);
+    }
+    let Some(previous) = event.previous() else {
+        return;
+    };
+    props.str("$prev_pageview_id", previous.pageview_id()).str(
+        "$prev_pageview_pathname",
+        url_parts(previous.url()).pathname,
+    );
+    let duration = props.key("$prev_pageview_duration");
+    json::write_millis_as_secs(duration, previous.viewed_ms(now));
+    if let Some(depth) = previous.scroll_depth() {
+        props
+            .u64("$prev_pageview_last_scroll", depth.last_px.into())
+            .f64("$prev_pageview_last_scroll_percentage", depth.last_fraction)
+            .u64("$prev_pageview_max_scroll", depth.max_px.into())
+            .f64("$prev_pageview_max_scroll_percentage", depth.max_fraction);
     }
 }
 
@@ -494,8 +557,16 @@ fn fresh_identity(now: UnixMs, rng: &mut impl Entropy) -> PersistedState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::posthog::BatchBody;
     use crate::posthog::NavigationSource::{History, Router};
+    use crate::posthog::{BatchBody, CaptureEvent, raw_batch_body};
+    use serde_json::{Map, Value, json};
+
+    type Event = CaptureEvent<Map<String, Value>>;
+
+    /// An event as the collector reads it.
+    fn parse(json: &str) -> Event {
+        serde_json::from_str(json).unwrap()
+    }
 
     fn counter() -> impl FnMut() -> [u8; 10] {
         let mut n = 0u8;
@@ -547,29 +618,87 @@ mod tests {
     #[test]
     fn events_carry_identity_session_and_page_properties() {
         let (mut c, mut rng) = client(config());
-        let e = env("https://h/a?token=x");
-        let view = &c.handle_navigation(UnixMs(5), "https://h/a?token=x", History, &e, &mut rng)[0];
+        let e = PageEnv {
+            screen_width: Some(1920),
+            screen_height: Some(1080),
+            viewport_width: Some(800),
+            viewport_height: Some(600),
+            language: Some("en-GB".into()),
+            timezone: Some("Europe/London".into()),
+            ..env("https://h:8080/a?token=x")
+        };
+        let out = c.handle_navigation(UnixMs(5), "https://h:8080/a?token=x", History, &e, &mut rng);
+        let view = parse(&out[0]);
         let p = &view.properties;
-        assert_eq!(p.token, "phc_k");
-        assert_eq!(p.lib, "ff-telemetry-web");
-        assert_eq!(p.title.as_deref(), Some("Page"));
-        assert_eq!(p.current_url.as_deref(), Some("https://h/a?token=<masked>"));
-        assert_eq!(
-            p.referrer.as_deref(),
-            Some("https://ref.example/x?email=<masked>")
-        );
-        assert_eq!(p.referring_domain.as_deref(), Some("ref.example"));
-        assert_eq!(p.browser.as_deref(), Some("Chrome"));
-        assert!(p.session_id.is_some() && p.window_id.is_some() && p.pageview_id.is_some());
+        let state = c.persisted();
+        let session = state.session.as_ref().unwrap();
+        let expected = json!({
+            "token": "phc_k",
+            "distinct_id": state.distinct_id,
+            "$device_id": state.device_id,
+            "$lib": "ff-telemetry-web",
+            "$lib_version": "0.1.0",
+            "$session_id": session.session_id(),
+            "$window_id": session.window_id(),
+            "$current_url": "https://h:8080/a?token=<masked>",
+            "$host": "h:8080",
+            "$pathname": "/a",
+            "$referrer": "https://ref.example/x?email=<masked>",
+            "$referring_domain": "ref.example",
+            "$screen_width": 1920,
+            "$screen_height": 1080,
+            "$viewport_width": 800,
+            "$viewport_height": 600,
+            "$browser_language": "en-GB",
+            "$timezone": "Europe/London",
+            "$raw_user_agent": e.user_agent,
+            "$browser": "Chrome",
+            "$os": "Linux",
+            "$device_type": "Desktop",
+            "title": "Page",
+            "$pageview_id": p["$pageview_id"],
+        });
+        assert_eq!(Value::Object(p.clone()), expected);
+        assert_eq!(p["$pageview_id"].as_str().map(str::len), Some(36));
         assert_eq!(view.uuid.as_deref().map(str::len), Some(36));
         assert_eq!(view.timestamp.as_deref(), Some("1970-01-01T00:00:00.005Z"));
-        let custom = c
-            .handle_capture(UnixMs(6), "clicked", &e, &mut rng)
-            .unwrap();
+        let custom = parse(
+            &c.handle_capture(UnixMs(6), "clicked", &e, &mut rng)
+                .unwrap(),
+        );
+        assert_eq!(custom.event, "clicked");
         assert_eq!(
-            custom.properties.pageview_id, p.pageview_id,
+            custom.properties["$pageview_id"], p["$pageview_id"],
             "custom events name their page"
         );
+        assert_eq!(custom.properties["$current_url"], p["$current_url"]);
+        assert!(
+            custom.properties.get("title").is_none(),
+            "title is for pageviews"
+        );
+        assert_ne!(custom.uuid, view.uuid);
+    }
+
+    #[test]
+    fn without_referrer_or_user_agent() {
+        let (mut c, mut rng) = client(config());
+        let e = PageEnv {
+            location_href: "https://h/a".into(),
+            referrer: Some(String::new()),
+            ..PageEnv::default()
+        };
+        let p = parse(&c.handle_capture(UnixMs(1), "x", &e, &mut rng).unwrap()).properties;
+        assert_eq!(p["$referrer"], "$direct");
+        assert_eq!(p["$referring_domain"], "$direct");
+        for absent in [
+            "$browser",
+            "$raw_user_agent",
+            "$screen_width",
+            "$pageview_id",
+            "$groups",
+        ] {
+            assert!(p.get(absent).is_none(), "{absent}");
+        }
     }
 
     #[test]
@@ -604,31 +733,40 @@ mod tests {
         let e = env("https://h/a");
         let anon = c.persisted().distinct_id;
         assert_eq!(anon, c.persisted().device_id);
-        let ident = c
-            .handle_identify(UnixMs(1), "user-1", false, &e, &mut rng)
-            .unwrap();
+        let ident = parse(
+            &c.handle_identify(UnixMs(1), "user-1", false, &e, &mut rng)
+                .unwrap(),
+        );
         assert_eq!(ident.event, "$identify");
-        assert_eq!(ident.properties.distinct_id, "user-1");
-        assert_eq!(
-            ident.properties.anon_distinct_id.as_deref(),
-            Some(anon.as_str())
-        );
-        assert_eq!(
-            c.handle_identify(UnixMs(2), "user-1", true, &e, &mut rng)
-                .unwrap()
-                .event,
-            "$set"
-        );
+        assert_eq!(ident.properties["distinct_id"], "user-1");
+        assert_eq!(ident.properties["$anon_distinct_id"], anon.as_str());
+        assert_eq!(ident.properties["$device_id"], anon.as_str());
+        let set = c.handle_identify(UnixMs(2), "user-1", true, &e, &mut rng);
+        assert_eq!(parse(&set.unwrap()).event, "$set");
         assert_eq!(
             c.handle_identify(UnixMs(2), "user-1", false, &e, &mut rng),
             None
         );
-        c.handle_group(UnixMs(3), "team", "t1", &e, &mut rng);
-        let later = c.handle_capture(UnixMs(4), "x", &e, &mut rng).unwrap();
-        assert_eq!(
-            later.properties.groups,
-            [("team".to_owned(), "t1".to_owned())]
+        let group = parse(
+            &c.handle_group(UnixMs(3), "team", "t1", &e, &mut rng)
+                .unwrap(),
         );
+        assert_eq!(group.event, "$groupidentify");
+        assert_eq!(
+            (
+                &group.properties["$group_type"],
+                &group.properties["$group_key"]
+            ),
+            (&json!("team"), &json!("t1"))
+        );
+        c.handle_group(UnixMs(3), "org", "o1", &e, &mut rng);
+        c.handle_group(UnixMs(3), "team", "t2", &e, &mut rng);
+        let later = parse(&c.handle_capture(UnixMs(4), "x", &e, &mut rng).unwrap());
+        assert_eq!(
+            later.properties["$groups"],
+            json!({"team": "t2", "org": "o1"})
+        );
+        assert!(later.properties.get("$anon_distinct_id").is_none());
         c.handle_reset(UnixMs(5), &mut rng);
         let after = c.persisted();
         assert_ne!(after.distinct_id, "user-1");
@@ -666,13 +804,9 @@ mod tests {
             ..config()
         });
         let e = env("https://h/a");
-        assert_eq!(
-            c.handle_capture(UnixMs(1), "x", &e, &mut rng)
-                .unwrap()
-                .properties
-                .device_id,
-            None
-        );
+        let p = parse(&c.handle_capture(UnixMs(1), "x", &e, &mut rng).unwrap()).properties;
+        assert!(p.get("$device_id").is_none());
+        assert!(p.contains_key("distinct_id"));
     }
 
     #[test]
@@ -680,38 +814,81 @@ mod tests {
         let (mut c, mut rng) = client(config());
         let e = env("https://h/a");
         let mut batch = c.handle_navigation(UnixMs(1_000), "https://h/a", Router, &e, &mut rng);
-        batch.extend(c.handle_navigation(UnixMs(3_000), "https://h/b", Router, &e, &mut rng));
-        let body = BatchBody {
-            api_key: Some("phc_k".into()),
-            batch,
-            sent_at: Some(UnixMs(3_001).to_rfc3339()),
-        };
-        let json = serde_json::to_value(&body).unwrap();
+        c.handle_scroll(ScrollSample {
+            scroll_y: 1_000.0,
+            viewport_height: 500.0,
+            content_height: 2_000.0,
+        });
+        batch.extend(c.handle_navigation(UnixMs(3_000), "https://h/b#x", Router, &e, &mut rng));
+        batch.extend(c.handle_page_hide(UnixMs(3_250), &e, &mut rng));
+        let body = raw_batch_body("phc_k", &UnixMs(3_001).to_rfc3339(), &batch);
+        let json: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(json["api_key"], "phc_k");
+        assert_eq!(json["sent_at"], "1970-01-01T00:00:03.001Z");
         let events = json["batch"].as_array().unwrap();
         let names: Vec<_> = events
             .iter()
             .map(|e| e["event"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["$pageview", "$pageleave", "$pageview"]);
-        let leave = &events[1]["properties"];
-        assert_eq!(leave["$current_url"], "https://h/a");
-        assert_eq!(leave["to"], "/b");
-        assert_eq!(leave["$prev_pageview_duration"], 2.0);
-        assert_eq!(events[2]["properties"]["from"], "/a");
-        assert_eq!(events[2]["properties"]["$current_url"], "https://h/b");
-        assert!(
-            events[0]["properties"].get("to").is_none(),
-            "absent fields are left out"
+        assert_eq!(
+            names,
+            ["$pageview", "$pageleave", "$pageview", "$pageleave"]
         );
-        let back: BatchBody<EventProperties> = serde_json::from_value(json.clone()).unwrap();
-        assert_eq!(back, body);
-        // The browser writes events with the small JSON writer: same JSON.
-        for (event, serde) in body.batch.iter().zip(events) {
-            let small: serde_json::Value =
-                serde_json::from_str(&crate::json::to_string(event)).unwrap();
-            assert_eq!(&small, serde);
+        let [first, leave, view, last] = [0, 1, 2, 3].map(|i| &events[i]["properties"]);
+        assert_eq!(leave["$current_url"], "https://h/a");
+        assert_eq!(leave["$pathname"], "/a");
+        assert_eq!(leave["to"], "/b#x");
+        assert_eq!(leave["$prev_pageview_id"], first["$pageview_id"]);
+        assert_eq!(
+            leave["$pageview_id"], first["$pageview_id"],
+            "the page left"
+        );
+        assert_eq!(leave["$prev_pageview_pathname"], "/a");
+        assert_eq!(leave["$prev_pageview_duration"], 2.0);
+        assert_eq!(leave["$prev_pageview_last_scroll"], 1_500);
+        assert_eq!(leave["$prev_pageview_max_scroll"], 1_500);
+        assert_eq!(leave["$prev_pageview_last_scroll_percentage"], 0.75);
+        assert_eq!(leave["$prev_pageview_max_scroll_percentage"], 0.75);
+        assert!(leave.get("title").is_none(), "title is for pageviews");
+        assert_eq!(view["from"], "/a");
+        assert_eq!(view["$current_url"], "https://h/b#x");
+        assert_eq!(view["title"], "Page");
+        assert_eq!(view["$prev_pageview_id"], first["$pageview_id"]);
+        assert_eq!(view["$prev_pageview_duration"], 2.0);
+        assert_ne!(view["$pageview_id"], first["$pageview_id"]);
+        assert_eq!(last["$prev_pageview_id"], view["$pageview_id"]);
+        assert_eq!(last["$prev_pageview_duration"], 0.25);
+        assert!(
+            last.get("to").is_none(),
+            "the final $pageleave goes nowhere"
+        );
+        assert!(last.get("$prev_pageview_last_scroll").is_none());
+        for absent in ["to", "from", "$prev_pageview_id"] {
+            assert!(
+                first.get(absent).is_none(),
+                "{absent}: absent fields are left out"
+            );
         }
+        // The collector's types read the same batch.
+        let typed: BatchBody<Map<String, Value>> = serde_json::from_str(&body).unwrap();
+        assert_eq!(typed.batch.len(), 4);
+        assert!(typed.batch.iter().all(|e| e.uuid.is_some()));
+    }
+
+    #[test]
+    fn odd_characters_are_escaped() {
+        let (mut c, mut rng) = client(config());
+        let e = PageEnv {
+            title: Some("quote \" backslash \\ newline \n é".into()),
+            ..env("https://h/a")
+        };
+        c.handle_identify(UnixMs(1), "user \"1\"\n", false, &e, &mut rng);
+        c.handle_group(UnixMs(1), "te\"am", "k\\1", &e, &mut rng);
+        let view = c.handle_navigation(UnixMs(2), "https://h/a", Router, &e, &mut rng);
+        let p = parse(&view[0]).properties;
+        assert_eq!(p["title"], "quote \" backslash \\ newline \n é");
+        assert_eq!(p["distinct_id"], "user \"1\"\n");
+        assert_eq!(p["$groups"], json!({"te\"am": "k\\1"}));
     }
 
     proptest::proptest! {

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::json::{Obj, WriteJson, write_str};
+use crate::json::write_str;
 
 /// One captured event as PostHog's capture API takes it.
 ///
@@ -42,25 +42,6 @@ pub struct CaptureEvent<P> {
     pub api_key: Option<String>,
     /// Event properties.
     pub properties: P,
-}
-
-// The same JSON as the derived `Serialize`, for the browser build.
-impl<P: WriteJson> WriteJson for CaptureEvent<P> {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out)
-            .str("event", &self.event)
-            .opt_strs(
-                &["uuid", "timestamp", "distinct_id", "api_key"],
-                &[
-                    &self.uuid,
-                    &self.timestamp,
-                    &self.distinct_id,
-                    &self.api_key,
-                ],
-            )
-            .value("properties", &self.properties)
-            .end();
-    }
 }
 
 /// The `/batch/` body: `{"api_key": K, "batch": [...], "sent_at": ISO}`.

@@ -5,7 +5,7 @@
 //!
 //! - [`CaptureEvent`] and [`BatchBody`]: the `/batch/` wire format.
 //! - [`Client`]: identity, consent, sessions and page events; returns the
-//!   [`CaptureEvent`]s to send. [`PageviewTracker`] is its route-change part.
+//!   JSON text of the [`CaptureEvent`]s to send. [`PageviewTracker`] is its route-change part.
 //! - [`Outbox`]: the bounded, batched, retried send queue; [`Backoff`] and
 //!   [`verdict`] are its retry policy, usable by any sender.
 //! - [`sanitize_url`]: what a URL may reveal.
@@ -23,8 +23,10 @@ mod url;
 pub use client::{Client, ClientConfig, Entropy, PageEnv, PersistedState};
 pub use event::{BatchBody, CaptureEvent, raw_batch_body};
 pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits};
-pub use pageview::{NavigationSource, PageEvent, PageEventKind, PageviewTracker, ScrollSample};
-pub use properties::{EventProperties, describe_user_agent};
+pub use pageview::{
+    NavigationSource, Page, PageEvent, PageEventKind, PageviewTracker, ScrollDepth, ScrollSample,
+};
+pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
 pub use transport::{Backoff, Verdict, verdict};
 pub use url::{MASK, MASKED_PARAMS, looks_like_email, sanitize_url};

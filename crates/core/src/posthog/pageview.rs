@@ -1,6 +1,6 @@
 //! `$pageview` / `$pageleave` for single-page apps, from route changes.
 
-use super::properties::{EventProperties, url_parts};
+use super::properties::url_parts;
 use super::url::sanitize_url;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
@@ -35,14 +35,29 @@ impl PageEventKind {
     }
 }
 
-/// A page event with its page properties set (the rest are left default).
+/// A page event: the pages it is about. The client writes its properties
+/// from these (see [`super::Client`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageEvent {
     /// Which event.
     pub kind: PageEventKind,
-    /// `$current_url`, `$host`, `$pathname`, `to`/`from`, `$pageview_id` and the
-    /// `$prev_pageview_*` fields.
-    pub properties: EventProperties,
+    /// The page viewed (`$pageview`) or left (`$pageleave`): `$current_url`,
+    /// `$host`, `$pathname`, `$pageview_id`.
+    pub page: Page,
+    /// The page on the other side of the navigation: the one left before a
+    /// `$pageview` (`from`), the one going to after a `$pageleave` (`to`);
+    /// none for the first `$pageview` and the final `$pageleave`.
+    pub other: Option<Page>,
+}
+
+impl PageEvent {
+    /// The page the `$prev_pageview_*` fields describe: the page left.
+    pub fn previous(&self) -> Option<&Page> {
+        match self.kind {
+            PageEventKind::Pageview => self.other.as_ref(),
+            PageEventKind::Pageleave => Some(&self.page),
+        }
+    }
 }
 
 /// Where the reader is on the page, in CSS pixels.
@@ -71,7 +86,7 @@ pub struct ScrollSample {
 /// let out = t.handle_navigation(UnixMs(1_500), "https://h/b", Router, [2; 10]);
 /// let names: Vec<_> = out.iter().map(|e| e.kind.name()).collect();
 /// assert_eq!(names, ["$pageleave", "$pageview"]);
-/// assert_eq!(out[1].properties.prev_pageview_duration, Some(1.5));
+/// assert_eq!(out[1].previous().unwrap().viewed_ms(UnixMs(1_500)), 1_500);
 /// assert!(t.handle_navigation(UnixMs(1_600), "https://h/b", History, [3; 10]).is_empty());
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -79,8 +94,9 @@ pub struct PageviewTracker {
     current: Option<Page>,
 }
 
-#[derive(Debug, Clone)]
-struct Page {
+/// A page that had a `$pageview`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
     /// Sanitised absolute URL.
     url: String,
     pageview_id: String,
@@ -90,11 +106,25 @@ struct Page {
     left: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Scroll {
     last: f64,
     max: f64,
     content: f64,
+}
+
+/// How far the reader scrolled a page: the bottom of the viewport in CSS
+/// pixels and as a fraction of the content height.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScrollDepth {
+    /// `$prev_pageview_last_scroll`.
+    pub last_px: u32,
+    /// `$prev_pageview_max_scroll`.
+    pub max_px: u32,
+    /// `$prev_pageview_last_scroll_percentage` (0 to 1).
+    pub last_fraction: f64,
+    /// `$prev_pageview_max_scroll_percentage` (0 to 1).
+    pub max_fraction: f64,
 }
 
 impl PageviewTracker {
@@ -120,7 +150,6 @@ impl PageviewTracker {
                 return Vec::new();
             }
         }
-        let previous = self.current.take();
         let new_page = Page {
             pageview_id: hyphenated(&uuid_v7(now, pageview_random)),
             url,
@@ -128,29 +157,20 @@ impl PageviewTracker {
             scroll: None,
             left: false,
         };
-        let new_path = url_parts(&new_page.url).path_and_more.to_owned();
+        let previous = self.current.replace(new_page.clone());
         let mut out = Vec::with_capacity(2);
-        let mut pageview = page_properties(&new_page);
-        pageview.pageview_id = Some(new_page.pageview_id.clone());
-        if let Some(previous) = &previous {
-            let from_path = url_parts(&previous.url).path_and_more.to_owned();
-            if !previous.left {
-                let mut leave = page_properties(previous);
-                leave.to = Some(new_path);
-                previous.describe_as_previous(now, &mut leave);
-                out.push(PageEvent {
-                    kind: PageEventKind::Pageleave,
-                    properties: leave,
-                });
-            }
-            pageview.from = Some(from_path);
-            previous.describe_as_previous(now, &mut pageview);
+        if let Some(previous) = previous.as_ref().filter(|p| !p.left) {
+            out.push(PageEvent {
+                kind: PageEventKind::Pageleave,
+                page: previous.clone(),
+                other: Some(new_page.clone()),
+            });
         }
         out.push(PageEvent {
             kind: PageEventKind::Pageview,
-            properties: pageview,
+            page: new_page,
+            other: previous,
         });
-        self.current = Some(new_page);
         out
     }
 
@@ -160,31 +180,23 @@ impl PageviewTracker {
             return;
         };
         let bottom = (sample.scroll_y + sample.viewport_height).max(0.0);
-        let content = sample.content_height.max(bottom);
-        page.scroll = Some(match page.scroll {
-            Some(s) => Scroll {
-                last: bottom,
-                max: s.max.max(bottom),
-                content,
-            },
-            None => Scroll {
-                last: bottom,
-                max: bottom,
-                content,
-            },
+        let max = page.scroll.map_or(bottom, |s| s.max.max(bottom));
+        page.scroll = Some(Scroll {
+            last: bottom,
+            max,
+            content: sample.content_height.max(bottom),
         });
     }
 
     /// The page is being hidden for good (`pagehide`): the final `$pageleave`
     /// for the current page, once.
-    pub fn handle_page_hide(&mut self, now: UnixMs) -> Option<PageEvent> {
+    pub fn handle_page_hide(&mut self) -> Option<PageEvent> {
         let page = self.current.as_mut().filter(|p| !p.left)?;
         page.left = true;
-        let mut leave = page_properties(page);
-        page.describe_as_previous(now, &mut leave);
         Some(PageEvent {
             kind: PageEventKind::Pageleave,
-            properties: leave,
+            page: page.clone(),
+            other: None,
         })
     }
 
@@ -196,42 +208,45 @@ impl PageviewTracker {
         }
     }
 
-    /// `$pageview_id` of the current page, if one was viewed.
-    pub fn current_pageview_id(&self) -> Option<&str> {
-        self.current.as_ref().map(|p| p.pageview_id.as_str())
+    /// The page being viewed, if any.
+    pub fn current(&self) -> Option<&Page> {
+        self.current.as_ref()
     }
 }
 
 impl Page {
-    fn describe_as_previous(&self, now: UnixMs, props: &mut EventProperties) {
-        props.prev_pageview_id = Some(self.pageview_id.clone());
-        props.prev_pageview_pathname = Some(url_parts(&self.url).pathname.to_owned());
-        props.prev_pageview_duration = Some(now.saturating_since(self.started) as f64 / 1000.0);
-        if let Some(s) = self.scroll {
-            let percent = |px: f64| {
-                if s.content > 0.0 {
-                    (px / s.content).clamp(0.0, 1.0)
-                } else {
-                    1.0
-                }
-            };
-            props.prev_pageview_last_scroll = Some(s.last as u32);
-            props.prev_pageview_max_scroll = Some(s.max as u32);
-            props.prev_pageview_last_scroll_percentage = Some(percent(s.last));
-            props.prev_pageview_max_scroll_percentage = Some(percent(s.max));
-        }
+    /// The sanitised absolute URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
-}
 
-fn page_properties(page: &Page) -> EventProperties {
-    let parts = url_parts(&page.url);
-    // Fields set one by one rather than `..EventProperties::empty()`, which
-    // would build the empty value aside and copy every other field over.
-    let mut props = EventProperties::empty();
-    props.current_url = Some(page.url.clone());
-    props.host = Some(parts.host.to_owned());
-    props.pathname = Some(parts.pathname.to_owned());
-    props
+    /// `$pageview_id`.
+    pub fn pageview_id(&self) -> &str {
+        &self.pageview_id
+    }
+
+    /// How long the page had been viewed at `now`, in milliseconds.
+    pub fn viewed_ms(&self, now: UnixMs) -> u64 {
+        now.saturating_since(self.started)
+    }
+
+    /// How far the reader scrolled, if the page was scrolled.
+    pub fn scroll_depth(&self) -> Option<ScrollDepth> {
+        let s = self.scroll?;
+        let fraction = |px: f64| {
+            if s.content > 0.0 {
+                (px / s.content).clamp(0.0, 1.0)
+            } else {
+                1.0
+            }
+        };
+        Some(ScrollDepth {
+            last_px: s.last as u32,
+            max_px: s.max as u32,
+            last_fraction: fraction(s.last),
+            max_fraction: fraction(s.max),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -243,43 +258,44 @@ mod tests {
         events.iter().map(|e| e.kind.name()).collect()
     }
 
+    fn other_url(event: &PageEvent) -> Option<&str> {
+        event.other.as_ref().map(Page::url)
+    }
+
     #[test]
     fn first_navigation_is_a_pageview_without_pageleave() {
         let mut t = PageviewTracker::default();
         let out = t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
         assert_eq!(names(&out), ["$pageview"]);
-        let p = &out[0].properties;
-        assert_eq!(p.current_url.as_deref(), Some("https://h/a"));
-        assert_eq!(
-            (p.from.as_deref(), p.prev_pageview_id.as_deref()),
-            (None, None)
-        );
+        assert_eq!(out[0].page.url(), "https://h/a");
+        assert_eq!((other_url(&out[0]), out[0].previous()), (None, None));
     }
 
     #[test]
     fn route_sequence_carries_flowfuse_shape_and_prev_fields() {
         let mut t = PageviewTracker::default();
         let first = t.handle_navigation(UnixMs(1_000), "https://h/a", Router, [1; 10]);
-        let a_id = first[0].properties.pageview_id.clone();
+        let a_id = first[0].page.pageview_id().to_owned();
         let out = t.handle_navigation(UnixMs(3_500), "https://h/b?tab=2", Router, [2; 10]);
         assert_eq!(names(&out), ["$pageleave", "$pageview"]);
-        let (leave, view) = (&out[0].properties, &out[1].properties);
-        assert_eq!(leave.current_url.as_deref(), Some("https://h/a"));
-        assert_eq!(leave.to.as_deref(), Some("/b?tab=2"));
-        assert_eq!(leave.prev_pageview_id, a_id);
-        assert_eq!(leave.prev_pageview_duration, Some(2.5));
-        assert_eq!(leave.pageview_id, None);
-        assert_eq!(view.current_url.as_deref(), Some("https://h/b?tab=2"));
-        assert_eq!(view.pathname.as_deref(), Some("/b"));
-        assert_eq!(view.from.as_deref(), Some("/a"));
-        assert_eq!(view.prev_pageview_id, a_id);
-        assert_eq!(view.prev_pageview_pathname.as_deref(), Some("/a"));
-        assert_eq!(view.prev_pageview_duration, Some(2.5));
-        assert_ne!(view.pageview_id, a_id);
+        let (leave, view) = (&out[0], &out[1]);
+        assert_eq!(leave.page.url(), "https://h/a");
+        assert_eq!(other_url(leave), Some("https://h/b?tab=2"), "to");
+        let left = leave.previous().unwrap();
+        assert_eq!(left.pageview_id(), a_id);
+        assert_eq!(left.viewed_ms(UnixMs(3_500)), 2_500);
+        assert_eq!(view.page.url(), "https://h/b?tab=2");
+        assert_eq!(other_url(view), Some("https://h/a"), "from");
+        let before = view.previous().unwrap();
+        assert_eq!(before.pageview_id(), a_id);
+        assert_eq!(before.viewed_ms(UnixMs(3_500)), 2_500);
+        assert_ne!(view.page.pageview_id(), a_id);
+        assert_eq!(leave.other.as_ref(), Some(&view.page));
 
         let out = t.handle_navigation(UnixMs(4_000), "https://h/c", Router, [3; 10]);
-        assert_eq!(out[1].properties.prev_pageview_id, view.pageview_id);
-        assert_eq!(out[1].properties.prev_pageview_duration, Some(0.5));
+        let before = out[1].previous().unwrap();
+        assert_eq!(before.pageview_id(), view.page.pageview_id());
+        assert_eq!(before.viewed_ms(UnixMs(4_000)), 500);
     }
 
     #[test]
@@ -309,23 +325,23 @@ mod tests {
     #[test]
     fn page_hide_sends_one_final_pageleave() {
         let mut t = PageviewTracker::default();
-        assert_eq!(
-            t.handle_page_hide(UnixMs(0)),
-            None,
-            "nothing viewed, nothing left"
-        );
+        assert_eq!(t.handle_page_hide(), None, "nothing viewed, nothing left");
         t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
-        let leave = t.handle_page_hide(UnixMs(2_000)).unwrap();
+        let leave = t.handle_page_hide().unwrap();
         assert_eq!(leave.kind, PageEventKind::Pageleave);
-        assert_eq!(leave.properties.current_url.as_deref(), Some("https://h/a"));
-        assert_eq!(leave.properties.prev_pageview_duration, Some(2.0));
-        assert_eq!(t.handle_page_hide(UnixMs(2_001)), None);
+        assert_eq!(leave.page.url(), "https://h/a");
+        assert_eq!(leave.other, None);
+        assert_eq!(leave.previous().unwrap().viewed_ms(UnixMs(2_000)), 2_000);
+        assert_eq!(t.handle_page_hide(), None);
         let out = t.handle_navigation(UnixMs(3_000), "https://h/b", Router, [2; 10]);
         assert_eq!(
             names(&out),
             ["$pageview"],
             "the left page is not left twice"
         );
+        assert_eq!(other_url(&out[0]), Some("https://h/a"), "but named as from");
+        t.handle_page_show();
+        assert!(t.handle_page_hide().is_some(), "shown again, left again");
     }
 
     #[test]
@@ -340,31 +356,30 @@ mod tests {
         t.handle_scroll(sample(1_000.0));
         t.handle_scroll(sample(0.0));
         let view = &t.handle_navigation(UnixMs(1), "https://h/b", Router, [2; 10])[1];
-        assert_eq!(view.properties.prev_pageview_max_scroll, Some(1_500));
         assert_eq!(
-            view.properties.prev_pageview_max_scroll_percentage,
-            Some(0.75)
+            view.previous().unwrap().scroll_depth(),
+            Some(ScrollDepth {
+                last_px: 500,
+                max_px: 1_500,
+                last_fraction: 0.25,
+                max_fraction: 0.75,
+            })
         );
-        assert_eq!(view.properties.prev_pageview_last_scroll, Some(500));
-        assert_eq!(
-            view.properties.prev_pageview_last_scroll_percentage,
-            Some(0.25)
-        );
+        assert_eq!(view.page.scroll_depth(), None, "the new page is unscrolled");
     }
 
     #[test]
     fn urls_are_sanitised_before_comparing_and_sending() {
         let mut t = PageviewTracker::default();
         let out = t.handle_navigation(UnixMs(0), "https://h/cb?code=1", Router, [1; 10]);
-        assert_eq!(
-            out[0].properties.current_url.as_deref(),
-            Some("https://h/cb?code=<masked>")
+        assert_eq!(out[0].page.url(), "https://h/cb?code=<masked>");
+        assert!(
+            t.handle_navigation(UnixMs(1), "https://h/cb?code=2", Router, [2; 10])
+                .is_empty(),
+            "the same page once masked"
         );
         let out = t.handle_navigation(UnixMs(1), "https://h/u/ann@corp.example", Router, [2; 10]);
-        assert_eq!(out[0].properties.to.as_deref(), Some("/u/<masked>"));
-        assert_eq!(
-            out[1].properties.current_url.as_deref(),
-            Some("https://h/u/<masked>")
-        );
+        assert_eq!(other_url(&out[0]), Some("https://h/u/<masked>"));
+        assert_eq!(out[1].page.url(), "https://h/u/<masked>");
     }
 }
