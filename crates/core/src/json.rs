@@ -143,15 +143,7 @@ impl<'a> Obj<'a> {
 
     /// A JSON array of `items`.
     pub fn list<T: WriteJson>(&mut self, key: &str, items: &[T]) -> &mut Self {
-        let out = self.key(key);
-        out.push(b'[');
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            item.write_json(out);
-        }
-        out.push(b']');
+        items.write_json(self.key(key));
         self
     }
 
@@ -320,6 +312,26 @@ impl WriteJson for String {
     }
 }
 
+impl<T: WriteJson + ?Sized> WriteJson for &T {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        (**self).write_json(out);
+    }
+}
+
+/// A JSON array.
+impl<T: WriteJson> WriteJson for [T] {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            item.write_json(out);
+        }
+        out.push(b']');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,9 +423,11 @@ mod tests {
                 .u64("n", 3)
                 .bool("b", false)
                 .list("l", &["p".to_owned(), "q".to_owned()])
+                .list("e", &[] as &[&str])
                 .end()
         });
-        assert_eq!(written, r#"{"a":"x","n":3,"b":false,"l":["p","q"]}"#);
+        assert_eq!(written, r#"{"a":"x","n":3,"b":false,"l":["p","q"],"e":[]}"#);
+        assert_eq!(to_string(&["a", "b\""][..]), r#"["a","b\""]"#);
         assert_eq!(text(|out| Obj::new(out).end()), "{}");
     }
 }

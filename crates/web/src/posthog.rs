@@ -121,9 +121,14 @@ impl PosthogClient {
         let state_key = ["ff_telemetry_", &token, "_state"].concat();
         let queue_key = ["ff_telemetry_", &token, "_queue"].concat();
         let now = js::now();
-        let persisted = storage
-            .get(&state_key)
-            .and_then(|text| PersistedState::decode(&text));
+        // Parsed by the browser's `JSON.parse`: no parser in the wasm.
+        let persisted = storage.get(&state_key).and_then(|text| {
+            js::parse_json(&text)
+                .ok()
+                .and_then(|value| js::strings(&value))
+                .and_then(|fields| PersistedState::from_fields(&fields))
+                .or_else(|| PersistedState::from_legacy(&text))
+        });
         let mut config = ClientConfig::new(&token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
         config.respect_dnt = options.respect_dnt;

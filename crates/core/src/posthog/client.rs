@@ -7,7 +7,7 @@ use super::pageview::{
 use super::properties::{describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
-use crate::json::{self, Obj};
+use crate::json::{self, Decimal, Obj};
 use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
@@ -73,22 +73,25 @@ pub struct PersistedState {
     pub opted_out: bool,
 }
 
-/// First line of [`PersistedState::encode`]'s format.
-const STATE_FORMAT: &str = "ff-telemetry-state 1";
+/// First field of [`PersistedState::encode`]'s format.
+const STATE_FORMAT: &str = "ff-telemetry-state 2";
 
 impl PersistedState {
-    /// A line-based text for `localStorage` (no JSON parser needed in the
-    /// browser build): format tag, device id, distinct id, opt-out, session,
-    /// then one `type<TAB>key` line per group, each field escaped.
+    /// A JSON array of strings for `localStorage`: format tag, device id,
+    /// distinct id, opt-out (`1` or `0`), the session's four fields (empty
+    /// when there is none), then group type and key by turns. JSON because the
+    /// browser reads it back with `JSON.parse`, leaving no parser in the wasm;
+    /// see [`PersistedState::from_fields`].
     ///
     /// ```
     /// use ff_telemetry_core::posthog::PersistedState;
     /// let state = PersistedState {
-    ///     device_id: "d".into(), distinct_id: "user\n1".into(),
+    ///     device_id: "d".into(), distinct_id: "user\n\"1\"".into(),
     ///     groups: vec![("team".into(), "t\t1".into())], session: None, opted_out: true,
     /// };
-    /// assert_eq!(PersistedState::decode(&state.encode()), Some(state));
-    /// assert_eq!(PersistedState::decode("garbage"), None);
+    /// let fields: Vec<String> = serde_json::from_str(&state.encode()).unwrap();
+    /// assert_eq!(PersistedState::from_fields(&fields), Some(state));
+    /// assert_eq!(PersistedState::from_fields(&["garbage".to_owned()]), None);
     /// ```
     pub fn encode(&self) -> String {
         self.encode_with(self.session.as_ref())
@@ -97,85 +100,98 @@ impl PersistedState {
     /// [`PersistedState::encode`] with `session` in place of the stored one:
     /// the client encodes its state without a copy of it.
     fn encode_with(&self, session: Option<&Session>) -> String {
-        // Written into one string rather than joined from a line each: less code.
-        let mut out = String::from(STATE_FORMAT);
-        for id in [&self.device_id, &self.distinct_id] {
-            out.push('\n');
-            push_escaped(&mut out, id);
-        }
-        out.push_str(if self.opted_out { "\n1\n" } else { "\n0\n" });
-        match session {
-            Some(session) => out.push_str(&session.encode()),
-            None => out.push('-'),
-        }
+        let started = session.map(|s| Decimal::new(s.started.0));
+        let last_activity = session.map(|s| Decimal::new(s.last_activity.0));
+        let mut fields = [
+            STATE_FORMAT,
+            &self.device_id,
+            &self.distinct_id,
+            if self.opted_out { "1" } else { "0" },
+            session.map_or("", Session::session_id),
+            session.map_or("", Session::window_id),
+            started.as_ref().map_or("", Decimal::as_str),
+            last_activity.as_ref().map_or("", Decimal::as_str),
+        ]
+        .to_vec();
         for (ty, key) in &self.groups {
-            out.push('\n');
-            push_escaped(&mut out, ty);
-            out.push('\t');
-            push_escaped(&mut out, key);
+            fields.push(ty);
+            fields.push(key);
         }
-        out
+        json::to_string(&fields[..])
     }
 
-    /// The inverse of [`PersistedState::encode`]; `None` for anything else.
-    pub fn decode(text: &str) -> Option<PersistedState> {
-        let mut lines = text.split('\n');
-        if lines.next()? != STATE_FORMAT {
+    /// The inverse of [`PersistedState::encode`], from the strings of its JSON
+    /// array; `None` for anything else.
+    pub fn from_fields(fields: &[String]) -> Option<PersistedState> {
+        let [
+            format,
+            device_id,
+            distinct_id,
+            opted_out,
+            session_id,
+            window_id,
+            started,
+            last_activity,
+            groups @ ..,
+        ] = fields
+        else {
             return None;
-        }
-        let device_id = unescape(lines.next()?);
-        let distinct_id = unescape(lines.next()?);
-        let opted_out = match lines.next()? {
+        };
+        let opted_out = match opted_out.as_str() {
             "1" => true,
             "0" => false,
             _ => return None,
         };
-        let session = match lines.next()? {
-            "-" => None,
-            s => Some(Session::decode(s)?),
+        let session = if session_id.is_empty() {
+            None
+        } else {
+            Some(Session {
+                session_id: session_id.clone(),
+                window_id: window_id.clone(),
+                started: UnixMs(text::parse_decimal(started)?),
+                last_activity: UnixMs(text::parse_decimal(last_activity)?),
+            })
         };
-        // A loop rather than collecting `Option`s: less code in the browser build.
-        let mut groups = Vec::new();
-        for line in lines {
-            let (ty, key) = text::split_once(line, "\t")?;
-            groups.push((unescape(ty), unescape(key)));
+        // A loop rather than `chunks_exact`, `map` and `collect`: less code.
+        let mut pairs = Vec::with_capacity(groups.len() / 2);
+        let mut rest = groups;
+        while let [ty, key, more @ ..] = rest {
+            pairs.push((ty.clone(), key.clone()));
+            rest = more;
         }
-        (!device_id.is_empty() && !distinct_id.is_empty()).then_some(PersistedState {
-            device_id,
-            distinct_id,
-            groups,
+        let valid = format == STATE_FORMAT
+            && rest.is_empty()
+            && !device_id.is_empty()
+            && !distinct_id.is_empty();
+        valid.then(|| PersistedState {
+            device_id: device_id.clone(),
+            distinct_id: distinct_id.clone(),
+            groups: pairs,
             session,
             opted_out,
         })
     }
-}
 
-/// What [`push_escaped`] replaces in stored state, and by what; [`unescape`]
-/// undoes it. The escapes start with `%` and have no other `%`, so none can
-/// overlap another: one pass each way is enough.
-const ESCAPES: [(char, &str); 4] = [('%', "%25"), ('\n', "%0A"), ('\t', "%09"), ('\r', "%0D")];
-
-fn push_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match ESCAPES.iter().find(|(raw, _)| *raw == c) {
-            Some((_, escape)) => out.push_str(escape),
-            None => out.push(c),
+    /// State stored by SDK versions before [`PersistedState::encode`]'s format
+    /// (lines of text: tag, device id, distinct id, opt-out, …): the ids and the
+    /// opt-out carry over, so an upgrade neither changes the user nor resumes
+    /// capturing for one who opted out; session and groups start afresh. That
+    /// format escaped `%`, tab and line breaks in ids as `%25`, `%09`, `%0A`
+    /// and `%0D`; such ids (next to none) keep their escapes.
+    pub fn from_legacy(text: &str) -> Option<PersistedState> {
+        let mut lines = text.split('\n');
+        if lines.next()? != "ff-telemetry-state 1" {
+            return None;
         }
+        let (device_id, distinct_id) = (lines.next()?, lines.next()?);
+        (!device_id.is_empty() && !distinct_id.is_empty()).then(|| PersistedState {
+            device_id: device_id.to_owned(),
+            distinct_id: distinct_id.to_owned(),
+            groups: Vec::new(),
+            session: None,
+            opted_out: lines.next() == Some("1"),
+        })
     }
-}
-
-fn unescape(s: &str) -> String {
-    let mut unescaped = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(c) = rest.chars().next() {
-        let (raw, n_bytes) = ESCAPES
-            .iter()
-            .find(|(_, escape)| rest.starts_with(escape))
-            .map_or((c, c.len_utf8()), |(raw, escape)| (*raw, escape.len()));
-        unescaped.push(raw);
-        rest = rest.get(n_bytes..).unwrap_or_default();
-    }
-    unescaped
 }
 
 /// What the browser knows about the page when something is captured.
@@ -891,45 +907,66 @@ mod tests {
         assert_eq!(p["$groups"], json!({"te\"am": "k\\1"}));
     }
 
-    proptest::proptest! {
-        #[test]
-        fn stored_state_escapes_are_unchanged(s in "[a%\n\t\r0ADd925]{0,12}") {
-            // The chains of std replaces these once were: stored state stays readable.
-            let old_escape = s
-                .replace('%', "%25")
-                .replace('\n', "%0A")
-                .replace('\t', "%09")
-                .replace('\r', "%0D");
-            let old_unescape = s
-                .replace("%0D", "\r")
-                .replace("%09", "\t")
-                .replace("%0A", "\n")
-                .replace("%25", "%");
-            let mut escaped = String::new();
-            push_escaped(&mut escaped, &s);
-            proptest::prop_assert_eq!(&escaped, &old_escape);
-            proptest::prop_assert_eq!(unescape(&s), old_unescape);
-            proptest::prop_assert_eq!(unescape(&escaped), s);
-        }
+    /// What the browser does with stored state: `JSON.parse`, then the strings.
+    fn decode(text: &str) -> Option<PersistedState> {
+        let fields: Vec<String> = serde_json::from_str(text).ok()?;
+        PersistedState::from_fields(&fields)
     }
 
     #[test]
     fn persisted_state_round_trips_with_session_and_odd_characters() {
         let (mut c, mut rng) = client(config());
         let e = env("https://h/a");
-        c.handle_identify(UnixMs(1), "user\n%0A\t1", false, &e, &mut rng);
+        c.handle_identify(UnixMs(1), "user\n%0A\t\"1\"\\é", false, &e, &mut rng);
         c.handle_group(UnixMs(2), "team\t", "%key\n", &e, &mut rng);
+        c.handle_group(UnixMs(2), "org", "", &e, &mut rng);
+        c.handle_group(UnixMs(2), "org", "o", &e, &mut rng);
         c.handle_opt_out();
         let state = c.persisted();
         assert_eq!(c.encode_persisted(), state.encode());
         assert!(state.session.is_some());
-        assert_eq!(PersistedState::decode(&state.encode()), Some(state));
+        assert_eq!(state.groups.len(), 2);
+        assert_eq!(decode(&state.encode()), Some(state.clone()));
+        let no_session = PersistedState {
+            session: None,
+            ..state
+        };
+        assert_eq!(decode(&no_session.encode()), Some(no_session));
+        let good = r#""ff-telemetry-state 2","d","u","0","s","w","1","2""#;
+        assert!(decode(&format!("[{good}]")).is_some());
+        assert!(decode(&format!(r#"[{good},"team","t"]"#)).is_some());
+        for bad in [
+            "[]".to_owned(),
+            format!(r#"[{good},"team"]"#),
+            r#"["ff-telemetry-state 1","d","u","0","s","w","1","2"]"#.to_owned(),
+            r#"["ff-telemetry-state 2","d","u","maybe","s","w","1","2"]"#.to_owned(),
+            r#"["ff-telemetry-state 2","d","u","0","s","w","one","2"]"#.to_owned(),
+            r#"["ff-telemetry-state 2","","u","0","","","",""]"#.to_owned(),
+        ] {
+            assert_eq!(decode(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn state_of_the_line_format_keeps_ids_and_opt_out() {
+        let old = "ff-telemetry-state 1\ndev\nuser-1\n1\nsid wid 1 2\nteam\tt1";
+        let state = PersistedState::from_legacy(old).unwrap();
+        assert_eq!(
+            (state.device_id.as_str(), state.distinct_id.as_str()),
+            ("dev", "user-1")
+        );
+        assert!(state.opted_out);
+        assert_eq!((state.session, state.groups), (None, Vec::new()));
+        let opted_in = PersistedState::from_legacy("ff-telemetry-state 1\nd\nu\n0\n-").unwrap();
+        assert!(!opted_in.opted_out);
         for bad in [
             "",
-            "ff-telemetry-state 1\nd\nu\nmaybe\n-",
-            "ff-telemetry-state 1\nd\nu\n0\nnot a session",
+            "ff-telemetry-state 1\nd",
+            "ff-telemetry-state 1\n\nu\n0",
+            "[]",
         ] {
-            assert_eq!(PersistedState::decode(bad), None, "{bad:?}");
+            assert_eq!(PersistedState::from_legacy(bad), None, "{bad:?}");
         }
+        assert_eq!(decode(old), None, "not the new format");
     }
 }

@@ -1,7 +1,5 @@
 //! Session and window ids, rotated after inactivity or a maximum length.
 
-use crate::json::Decimal;
-use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
@@ -26,10 +24,11 @@ pub const SESSION_MAX_MS: u64 = 24 * UnixMs::HOUR;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    session_id: String,
-    window_id: String,
-    started: UnixMs,
-    last_activity: UnixMs,
+    // Persisted field by field by `PersistedState`.
+    pub(super) session_id: String,
+    pub(super) window_id: String,
+    pub(super) started: UnixMs,
+    pub(super) last_activity: UnixMs,
 }
 
 impl Session {
@@ -69,31 +68,6 @@ impl Session {
     pub fn is_expired(&self, now: UnixMs) -> bool {
         now.saturating_since(self.last_activity) >= SESSION_IDLE_MS
             || now.saturating_since(self.started) >= SESSION_MAX_MS
-    }
-
-    /// `session_id window_id started last_activity`, for [`super::PersistedState::encode`].
-    pub(super) fn encode(&self) -> String {
-        let started = Decimal::new(self.started.0);
-        let last_activity = Decimal::new(self.last_activity.0);
-        [
-            self.session_id.as_str(),
-            &self.window_id,
-            started.as_str(),
-            last_activity.as_str(),
-        ]
-        .join(" ")
-    }
-
-    /// The inverse of [`Session::encode`].
-    pub(super) fn decode(s: &str) -> Option<Session> {
-        let mut parts = s.split(' ');
-        let session = Session {
-            session_id: parts.next()?.to_owned(),
-            window_id: parts.next()?.to_owned(),
-            started: UnixMs(text::parse_decimal(parts.next()?)?),
-            last_activity: UnixMs(text::parse_decimal(parts.next()?)?),
-        };
-        parts.next().is_none().then_some(session)
     }
 
     /// `$session_id`.
