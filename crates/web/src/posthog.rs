@@ -14,7 +14,6 @@ use wasm_bindgen::prelude::*;
 use crate::js::{self, UserProperties, decimal, warn};
 use crate::listeners::Listeners;
 use crate::panic::sdk;
-use crate::storage::Storage;
 use crate::transport;
 
 /// `$lib` on every event.
@@ -75,7 +74,7 @@ struct State {
     client: Client,
     /// Each event as the JSON text that is sent and persisted.
     outbox: Outbox<String>,
-    storage: Storage,
+    /// Whether state and unsent events are kept in `localStorage`.
     persist: bool,
     batch_url: String,
     token: String,
@@ -112,17 +111,18 @@ impl PosthogClient {
             return Err("posthog.apikey is empty".to_owned());
         }
         let token = options.config.apikey.clone();
-        let persist = !options.cookieless && options.persistence == Persistence::LocalStorage;
-        let storage = if persist {
-            Storage::local_or_memory()
-        } else {
-            Storage::memory()
-        };
+        // Without `localStorage` (missing, blocked by privacy settings, or
+        // full) nothing is kept, as with `persistence: "memory"`: what would
+        // be kept in memory could only be read by a later page load.
+        let persist = !options.cookieless
+            && options.persistence == Persistence::LocalStorage
+            && js::storage_works();
+        let stored = |key: &str| persist.then(|| js::storage_get(key)).flatten();
         let state_key = ["ff_telemetry_", &token, "_state"].concat();
         let queue_key = ["ff_telemetry_", &token, "_queue"].concat();
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
-        let persisted = storage.get(&state_key).and_then(|text| {
+        let persisted = stored(&state_key).and_then(|text| {
             js::parse_json(&text)
                 .ok()
                 .and_then(|value| js::strings(&value))
@@ -136,7 +136,7 @@ impl PosthogClient {
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
-            let unsent = storage.get(&queue_key).unwrap_or_default();
+            let unsent = stored(&queue_key).unwrap_or_default();
             // `split`, not `lines`: `save` ends lines with `\n` alone.
             for event in unsent.split('\n') {
                 if event.starts_with('{') {
@@ -161,7 +161,6 @@ impl PosthogClient {
             state: RefCell::new(State {
                 client,
                 outbox,
-                storage,
                 persist,
                 batch_url: apiurl.join("/batch/"),
                 token,
@@ -531,9 +530,7 @@ impl PosthogClient {
         if !state.persist {
             return;
         }
-        let saved = state
-            .storage
-            .set(&state.state_key, &state.client.encode_persisted());
+        let state_text = state.client.encode_persisted();
         // One event a line, written directly rather than collected and joined.
         let mut unsent = String::new();
         for event in state.outbox.iter() {
@@ -542,16 +539,16 @@ impl PosthogClient {
             }
             unsent.push_str(event);
         }
-        let saved = saved.and_then(|()| {
+        let error = js::storage_set(&state.state_key, &state_text).or_else(|| {
             if unsent.is_empty() {
-                state.storage.remove(&state.queue_key);
-                Ok(())
+                js::storage_remove(&state.queue_key);
+                None
             } else {
-                state.storage.set(&state.queue_key, &unsent)
+                js::storage_set(&state.queue_key, &unsent)
             }
         });
-        if let Err(e) = saved {
-            warn(&["could not save state: ", e.message()].concat());
+        if let Some(e) = error {
+            warn(&["could not save state: ", &e].concat());
         }
     }
 }
