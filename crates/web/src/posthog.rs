@@ -18,8 +18,6 @@ use crate::transport;
 
 /// `$lib` on every event.
 const LIB: &str = "ff-telemetry-web";
-/// Room left in a beacon for the batch body around the events.
-const BEACON_ENVELOPE_BYTES: usize = 1024;
 
 /// Where the client keeps its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +267,7 @@ impl PosthogClient {
         {
             let mut state = self.state.borrow_mut();
             state.client.handle_opt_out();
-            let _ = state.outbox.take_all(usize::MAX);
+            drop(state.outbox.take_all());
         }
         self.save();
     }
@@ -358,14 +356,10 @@ impl PosthogClient {
                 .handle_page_hide(js::now(), &env, &mut js::random_bytes)
         };
         self.enqueue(final_leave, &UserProperties::NONE);
-        let chunks = self
-            .state
-            .borrow_mut()
-            .outbox
-            .take_all(BEACON_MAX_BYTES - BEACON_ENVELOPE_BYTES);
+        let events = self.state.borrow_mut().outbox.take_all();
         let mut refused = Vec::new();
-        for chunk in chunks {
-            self.send_while_leaving(chunk, &mut refused);
+        if !events.is_empty() {
+            self.send_while_leaving(events, &mut refused);
         }
         {
             let mut state = self.state.borrow_mut();
@@ -378,8 +372,8 @@ impl PosthogClient {
         self.save();
     }
 
-    /// Beacon for `events`, halved until the browser accepts; single events it
-    /// refuses go to `refused`.
+    /// Beacon for `events`, halved until each part fits in a beacon and the
+    /// browser accepts it; single events it refuses go to `refused`.
     fn send_while_leaving(&self, mut events: Vec<String>, refused: &mut Vec<String>) {
         let (url, body) = {
             let state = self.state.borrow();

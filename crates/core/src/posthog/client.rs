@@ -179,17 +179,20 @@ impl PersistedState {
     /// format escaped `%`, tab and line breaks in ids as `%25`, `%09`, `%0A`
     /// and `%0D`; such ids (next to none) keep their escapes.
     pub fn from_legacy(text: &str) -> Option<PersistedState> {
-        let mut lines = text.split('\n');
-        if lines.next()? != "ff-telemetry-state 1" {
-            return None;
+        // One loop over the lines rather than a `next` call each: less code.
+        let mut lines = [""; 4];
+        for (line, text) in lines.iter_mut().zip(text.split('\n')) {
+            *line = text;
         }
-        let (device_id, distinct_id) = (lines.next()?, lines.next()?);
-        (!device_id.is_empty() && !distinct_id.is_empty()).then(|| PersistedState {
+        let [format, device_id, distinct_id, opted_out] = lines;
+        let valid =
+            format == "ff-telemetry-state 1" && !device_id.is_empty() && !distinct_id.is_empty();
+        valid.then(|| PersistedState {
             device_id: device_id.to_owned(),
             distinct_id: distinct_id.to_owned(),
             groups: Vec::new(),
             session: None,
-            opted_out: lines.next() == Some("1"),
+            opted_out: opted_out == "1",
         })
     }
 }

@@ -194,30 +194,21 @@ impl<T: Clone> Outbox<T> {
         }
     }
 
-    /// Every queued event (in flight or not), cut into consecutive chunks of at
-    /// most `max_bytes` each (a single larger event gets a chunk of its own), and
-    /// empties the queue: for leaving the page, when no answer can be awaited.
-    pub fn take_all(&mut self, max_bytes: usize) -> Vec<Vec<T>> {
-        let mut chunks: Vec<Vec<T>> = Vec::new();
-        let mut chunk_bytes = 0;
-        for (event, bytes) in std::mem::take(&mut self.entries) {
-            match chunks.last_mut() {
-                Some(chunk) if chunk_bytes + bytes <= max_bytes => {
-                    chunk.push(event);
-                    chunk_bytes += bytes;
-                }
-                _ => {
-                    chunks.push(vec![event]);
-                    chunk_bytes = bytes;
-                }
-            }
-        }
+    /// Every queued event (in flight or not), oldest first, and empties the
+    /// queue: for leaving the page, when no answer can be awaited. (The
+    /// sender splits them as the browser's beacon limit requires.)
+    pub fn take_all(&mut self) -> Vec<T> {
         self.n_bytes = 0;
         self.n_in_flight = 0;
         self.n_in_flight_bytes = 0;
         self.next_send_at = None;
         self.n_failures = 0;
-        chunks
+        // A loop rather than `map` and `collect`: less code in the browser build.
+        let mut events = Vec::with_capacity(self.entries.len());
+        for (event, _) in std::mem::take(&mut self.entries) {
+            events.push(event);
+        }
+        events
     }
 
     /// When [`Outbox::poll_batch`] next has something; changed by every
@@ -438,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn take_all_splits_for_beacons_keeping_order() {
+    fn take_all_takes_everything_in_order() {
         let mut o = Outbox::new(limits());
         for (e, bytes) in [(1, 40), (2, 40), (3, 30), (4, 90), (5, 10)] {
             o.handle_enqueue(UnixMs(0), e, bytes);
@@ -447,8 +438,10 @@ mod tests {
             o.poll_batch(UnixMs(0)).is_some(),
             "in-flight events leave too"
         );
-        assert_eq!(o.take_all(80), vec![vec![1, 2], vec![3], vec![4], vec![5]]);
-        assert!(o.is_empty());
+        assert_eq!(o.take_all(), [1, 2, 3, 4, 5]);
+        assert!(o.is_empty() && !o.is_in_flight());
         assert_eq!(o.poll_timeout(), None);
+        o.handle_enqueue(UnixMs(9), 6, 10);
+        assert_eq!(o.poll_timeout(), Some(UnixMs(3_009)), "a fresh start");
     }
 }
