@@ -359,7 +359,7 @@ impl PosthogClient {
         let events = self.state.borrow_mut().outbox.take_all();
         let mut refused = Vec::new();
         if !events.is_empty() {
-            self.send_while_leaving(events, &mut refused);
+            self.send_while_leaving(&events, &mut refused);
         }
         {
             let mut state = self.state.borrow_mut();
@@ -374,20 +374,22 @@ impl PosthogClient {
 
     /// Beacon for `events`, halved until each part fits in a beacon and the
     /// browser accepts it; single events it refuses go to `refused`.
-    fn send_while_leaving(&self, mut events: Vec<String>, refused: &mut Vec<String>) {
+    fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
         let (url, body) = {
             let state = self.state.borrow();
-            (state.batch_url.clone(), self.batch_body(&state, &events))
+            (state.batch_url.clone(), batch_body(&state.token, events))
         };
         if body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&url, &body) {
             return;
         }
-        if events.len() > 1 {
-            let second = events.split_off(events.len() / 2);
-            self.send_while_leaving(events, refused);
-            self.send_while_leaving(second, refused);
-        } else {
-            refused.extend(events);
+        match events {
+            [] => {}
+            [event] => refused.push(event.clone()),
+            _ => {
+                let (first, second) = events.split_at(events.len() / 2);
+                self.send_while_leaving(first, refused);
+                self.send_while_leaving(second, refused);
+            }
         }
     }
 
@@ -450,9 +452,9 @@ impl PosthogClient {
 
     /// The next due batch: its URL and body.
     fn next_batch(&self) -> Option<(String, String)> {
-        let mut state = self.state.borrow_mut();
+        let state = &mut *self.state.borrow_mut();
         let batch = state.outbox.poll_batch(js::now())?;
-        Some((state.batch_url.clone(), self.batch_body(&state, &batch)))
+        Some((state.batch_url.clone(), batch_body(&state.token, batch)))
     }
 
     /// Records the answer to the batch in flight; true when it was delivered.
@@ -495,10 +497,6 @@ impl PosthogClient {
         let id = js::set_timeout(self.on_timer.as_ref(), delay);
         self.timer.set(Some(id));
         self.timer_due.set(due);
-    }
-
-    fn batch_body(&self, state: &State, events: &[String]) -> String {
-        raw_batch_body(&state.token, &js::now().to_rfc3339(), events)
     }
 
     /// Persists at the end of the current task (a microtask): a burst of events
@@ -545,4 +543,9 @@ impl PosthogClient {
             warn(&["could not save state: ", &e].concat());
         }
     }
+}
+
+/// The `/batch/` body for `events`, sent now.
+fn batch_body(token: &str, events: &[String]) -> String {
+    raw_batch_body(token, &js::now().to_rfc3339(), events)
 }

@@ -70,7 +70,7 @@ pub enum BatchOutcome {
 /// outbox.handle_enqueue(UnixMs(0), "e1", 100);
 /// assert_eq!(outbox.poll_timeout(), Some(UnixMs(3_000)));
 /// assert_eq!(outbox.poll_batch(UnixMs(2_999)), None);
-/// assert_eq!(outbox.poll_batch(UnixMs(3_000)), Some(vec!["e1"]));
+/// assert_eq!(outbox.poll_batch(UnixMs(3_000)), Some(&["e1"][..]));
 /// assert_eq!(outbox.handle_response(UnixMs(3_100), 200, 0), BatchOutcome::Delivered(1));
 /// assert!(outbox.is_empty());
 /// ```
@@ -79,7 +79,10 @@ pub struct Outbox<T> {
     limits: OutboxLimits,
     /// Oldest first. A `Vec`, not a `VecDeque`: the queue is bounded and only
     /// shifted once per batch, and `VecDeque`'s code costs the browser build more.
-    entries: Vec<(T, usize)>,
+    events: Vec<T>,
+    /// The bytes of each of `events`: kept apart so that a batch is a slice of
+    /// `events`, handed out without a copy.
+    sizes: Vec<usize>,
     n_bytes: usize,
     /// Events at the front that were handed out by `poll_batch` and not yet answered.
     n_in_flight: usize,
@@ -90,12 +93,13 @@ pub struct Outbox<T> {
     n_failures: u32,
 }
 
-impl<T: Clone> Outbox<T> {
+impl<T> Outbox<T> {
     /// An empty outbox.
     pub fn new(limits: OutboxLimits) -> Self {
         Outbox {
             limits,
-            entries: Vec::new(),
+            events: Vec::new(),
+            sizes: Vec::new(),
             n_bytes: 0,
             n_in_flight: 0,
             n_in_flight_bytes: 0,
@@ -108,14 +112,15 @@ impl<T: Clone> Outbox<T> {
     /// oldest events were dropped to stay within the limits (events in flight
     /// are never dropped here).
     pub fn handle_enqueue(&mut self, now: UnixMs, event: T, n_bytes: usize) -> usize {
-        self.entries.push((event, n_bytes));
+        self.events.push(event);
+        self.sizes.push(n_bytes);
         self.n_bytes += n_bytes;
         let mut n_dropped = 0;
-        while (self.entries.len() > self.limits.max_events || self.n_bytes > self.limits.max_bytes)
-            && self.entries.len() > self.n_in_flight + 1
+        while (self.events.len() > self.limits.max_events || self.n_bytes > self.limits.max_bytes)
+            && self.events.len() > self.n_in_flight + 1
         {
-            let (_, bytes) = self.entries.remove(self.n_in_flight);
-            self.n_bytes -= bytes;
+            self.events.remove(self.n_in_flight);
+            self.n_bytes -= self.sizes.remove(self.n_in_flight);
             n_dropped += 1;
         }
         if self.next_send_at.is_none() {
@@ -130,7 +135,7 @@ impl<T: Clone> Outbox<T> {
     /// Makes the queued events due now (an explicit flush), even while backing
     /// off after a failure.
     pub fn handle_flush(&mut self, now: UnixMs) {
-        if !self.entries.is_empty() {
+        if !self.events.is_empty() {
             self.next_send_at = Some(now);
         }
     }
@@ -139,7 +144,7 @@ impl<T: Clone> Outbox<T> {
     ///
     /// Answer it with [`Outbox::handle_response`] before polling again.
     #[must_use]
-    pub fn poll_batch(&mut self, now: UnixMs) -> Option<Vec<T>> {
+    pub fn poll_batch(&mut self, now: UnixMs) -> Option<&[T]> {
         if self.n_in_flight > 0 || self.next_send_at.is_none_or(|at| now < at) {
             return None;
         }
@@ -149,12 +154,7 @@ impl<T: Clone> Outbox<T> {
         }
         self.n_in_flight = n;
         self.n_in_flight_bytes = n_bytes;
-        // A loop rather than `take`, `map` and `collect`: less code in the browser build.
-        let mut batch = Vec::with_capacity(n);
-        for (event, _) in self.entries.iter().take(n) {
-            batch.push(event.clone());
-        }
-        Some(batch)
+        self.events.get(..n)
     }
 
     /// Records the answer to the batch in flight: HTTP `status` (0 for a network
@@ -187,7 +187,7 @@ impl<T: Clone> Outbox<T> {
         self.remove_front(n);
         self.n_failures = 0;
         // What waited behind the batch has waited long enough.
-        self.next_send_at = (!self.entries.is_empty()).then_some(now);
+        self.next_send_at = (!self.events.is_empty()).then_some(now);
         match verdict(status) {
             Verdict::Delivered => BatchOutcome::Delivered(n),
             _ => BatchOutcome::Dropped(n),
@@ -203,12 +203,8 @@ impl<T: Clone> Outbox<T> {
         self.n_in_flight_bytes = 0;
         self.next_send_at = None;
         self.n_failures = 0;
-        // A loop rather than `map` and `collect`: less code in the browser build.
-        let mut events = Vec::with_capacity(self.entries.len());
-        for (event, _) in std::mem::take(&mut self.entries) {
-            events.push(event);
-        }
-        events
+        self.sizes.clear();
+        std::mem::take(&mut self.events)
     }
 
     /// When [`Outbox::poll_batch`] next has something; changed by every
@@ -224,17 +220,17 @@ impl<T: Clone> Outbox<T> {
 
     /// Every queued event, oldest first, for persisting.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.entries.iter().map(|(e, _)| e)
+        self.events.iter()
     }
 
     /// Number of queued events.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.events.len()
     }
 
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.events.is_empty()
     }
 
     /// Whether a batch is in flight.
@@ -246,7 +242,7 @@ impl<T: Clone> Outbox<T> {
     fn batch_len(&self) -> (usize, usize) {
         let mut n = 0;
         let mut bytes = 0;
-        for (_, b) in &self.entries {
+        for b in &self.sizes {
             if n == self.limits.batch_max_events
                 || (n > 0 && bytes + b > self.limits.batch_max_bytes)
             {
@@ -261,18 +257,20 @@ impl<T: Clone> Outbox<T> {
     /// Whether enough waits behind the batch in flight to send it at once
     /// (checked on every enqueue, so in constant time).
     fn waiting_batch_is_full(&self) -> bool {
-        let waiting = self.entries.len() - self.n_in_flight;
+        let waiting = self.events.len() - self.n_in_flight;
         let bytes = self.n_bytes - self.n_in_flight_bytes;
         waiting >= self.limits.send_at_once_events || bytes >= self.limits.batch_max_bytes
     }
 
     fn remove_front(&mut self, n: usize) {
-        // Split off rather than drained: with `take_all` taking the queue
-        // whole, no drain (and its tail handling) is left in the browser build.
-        let kept = self.entries.split_off(n.min(self.entries.len()));
-        for (_, bytes) in std::mem::replace(&mut self.entries, kept) {
+        // Split off rather than drained: no drain (and its tail handling) in
+        // the browser build.
+        let n = n.min(self.events.len());
+        let kept = self.sizes.split_off(n);
+        for bytes in std::mem::replace(&mut self.sizes, kept) {
             self.n_bytes -= bytes;
         }
+        self.events = self.events.split_off(n);
     }
 }
 
@@ -302,7 +300,7 @@ mod tests {
         for e in 1..=3 {
             o.handle_enqueue(UnixMs(10), e, 10);
         }
-        assert_eq!(o.poll_batch(UnixMs(10)), Some(vec![1, 2, 3]));
+        assert_eq!(o.poll_batch(UnixMs(10)), Some(&[1, 2, 3][..]));
         o.handle_enqueue(UnixMs(20), 4, 10);
         assert_eq!(
             o.poll_batch(UnixMs(20)),
@@ -313,7 +311,7 @@ mod tests {
             o.handle_response(UnixMs(30), 200, 0),
             BatchOutcome::Delivered(3)
         );
-        assert_eq!(o.poll_batch(UnixMs(30)), Some(vec![4]));
+        assert_eq!(o.poll_batch(UnixMs(30)), Some(&[4][..]));
     }
 
     #[test]
@@ -328,7 +326,7 @@ mod tests {
         o.handle_enqueue(UnixMs(0), 1, 1);
         assert_eq!(
             o.poll_batch(UnixMs(0)),
-            Some(vec![0, 1]),
+            Some(&[0, 1][..]),
             "2 waiting: due now"
         );
         for e in 2..12 {
@@ -338,7 +336,10 @@ mod tests {
             o.handle_response(UnixMs(2), 200, 0),
             BatchOutcome::Delivered(2)
         );
-        assert_eq!(o.poll_batch(UnixMs(2)), Some((2..12).collect()));
+        assert_eq!(
+            o.poll_batch(UnixMs(2)),
+            Some(&(2..12).collect::<Vec<_>>()[..])
+        );
     }
 
     #[test]
@@ -351,7 +352,7 @@ mod tests {
             Some(UnixMs(0)),
             "300 bytes reached: due now"
         );
-        assert_eq!(o.poll_batch(UnixMs(0)), Some(vec!['a']));
+        assert_eq!(o.poll_batch(UnixMs(0)), Some(&['a'][..]));
     }
 
     #[test]
@@ -425,7 +426,7 @@ mod tests {
         let mut o = Outbox::new(limits());
         o.handle_enqueue(UnixMs(0), 1, 10);
         o.handle_flush(UnixMs(5));
-        assert_eq!(o.poll_batch(UnixMs(5)), Some(vec![1]));
+        assert_eq!(o.poll_batch(UnixMs(5)), Some(&[1][..]));
     }
 
     #[test]
