@@ -554,12 +554,24 @@ fn write_page_properties(props: &mut Obj<'_>, now: UnixMs, event: &PageEvent, en
     let duration = props.key("$prev_pageview_duration");
     json::write_millis_as_secs(duration, previous.viewed_ms(now));
     if let Some(depth) = previous.scroll_depth() {
-        props
-            .u64("$prev_pageview_last_scroll", depth.last_px.into())
-            .f64("$prev_pageview_last_scroll_percentage", depth.last_fraction)
-            .u64("$prev_pageview_max_scroll", depth.max_px.into())
-            .f64("$prev_pageview_max_scroll_percentage", depth.max_fraction);
+        props.u64("$prev_pageview_last_scroll", depth.last_px.into());
+        write_fraction(
+            props.key("$prev_pageview_last_scroll_percentage"),
+            depth.last_fraction,
+        );
+        props.u64("$prev_pageview_max_scroll", depth.max_px.into());
+        write_fraction(
+            props.key("$prev_pageview_max_scroll_percentage"),
+            depth.max_fraction,
+        );
     }
+}
+
+/// A fraction from 0 to 1 with three decimals (`0.750`): thousandths written
+/// as milliseconds are as seconds, which the browser build has anyway (no
+/// float formatting).
+fn write_fraction(out: &mut Vec<u8>, fraction: f64) {
+    json::write_millis_as_secs(out, (fraction * 1000.0 + 0.5) as u64);
 }
 
 fn fresh_identity(now: UnixMs, rng: &mut impl Entropy) -> PersistedState {
@@ -892,6 +904,20 @@ mod tests {
         let typed: BatchBody<Map<String, Value>> = serde_json::from_str(&body).unwrap();
         assert_eq!(typed.batch.len(), 4);
         assert!(typed.batch.iter().all(|e| e.uuid.is_some()));
+    }
+
+    #[test]
+    fn scroll_fractions_have_three_decimals() {
+        for (fraction, want) in [
+            (0.0, "0.000"),
+            (1.0 / 3.0, "0.333"),
+            (0.9996, "1.000"),
+            (1.0, "1.000"),
+        ] {
+            let mut out = Vec::new();
+            write_fraction(&mut out, fraction);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 
     #[test]
