@@ -6,9 +6,9 @@ use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
-    PersistedState, raw_batch_body,
+    PersistedState, batch_url, raw_batch_body,
 };
-use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError};
+use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, decimal, warn};
@@ -100,11 +100,8 @@ impl PosthogClient {
     /// Starts a client: loads persisted state and unsent events, hooks the
     /// page, and captures the first pageview when `capture_pageview` is on.
     pub fn start(options: PosthogOptions) -> Result<Rc<PosthogClient>, String> {
-        let apiurl: HttpUrl = options
-            .config
-            .apiurl
-            .parse()
-            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.message()].concat())?;
+        let batch_url = batch_url(&options.config.apiurl)
+            .map_err(|e| ["posthog.apiurl: ", &e.message()].concat())?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
@@ -160,7 +157,7 @@ impl PosthogClient {
                 client,
                 outbox,
                 persist,
-                batch_url: apiurl.join("/batch/"),
+                batch_url,
                 token,
                 state_key,
                 queue_key,
@@ -523,9 +520,10 @@ impl PosthogClient {
             return;
         }
         let state_text = state.client.encode_persisted();
-        // One event a line, written directly rather than collected and joined.
+        // One event a line, written directly rather than joined (which would
+        // bring its own code).
         let mut unsent = String::new();
-        for event in state.outbox.iter() {
+        for event in state.outbox.queued() {
             if !unsent.is_empty() {
                 unsent.push('\n');
             }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::json::write_str;
+use crate::{HttpUrl, UrlError};
 
 /// One captured event as PostHog's capture API takes it.
 ///
@@ -62,6 +63,21 @@ pub struct BatchBody<P> {
     pub sent_at: Option<String>,
 }
 
+/// The `/batch/` endpoint of the PostHog host at `apiurl` (an http or https
+/// URL, possibly with a path prefix); the error says what is wrong with it.
+///
+/// ```
+/// use ff_telemetry_core::posthog::batch_url;
+/// assert_eq!(batch_url("https://eu.posthog.com/").unwrap(), "https://eu.posthog.com/batch/");
+/// assert!(batch_url("eu.posthog.com").is_err());
+/// ```
+pub fn batch_url(apiurl: &str) -> Result<String, UrlError> {
+    // Checked as an `HttpUrl`, joined as text: the URL goes out as given
+    // rather than rebuilt from its parts.
+    apiurl.parse::<HttpUrl>()?;
+    Ok([apiurl.trim_end_matches('/'), "/batch/"].concat())
+}
+
 /// The `/batch/` body built from events already serialised as JSON objects.
 ///
 /// The browser SDK keeps each queued event as its JSON text (that is what it
@@ -100,6 +116,23 @@ pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String
 mod tests {
     use super::*;
     use serde_json::{Map, Value, json};
+
+    #[test]
+    fn batch_url_joins_the_host_and_any_path_prefix() {
+        for (apiurl, want) in [
+            ("https://eu.posthog.com", "https://eu.posthog.com/batch/"),
+            ("http://127.0.0.1:8000//", "http://127.0.0.1:8000/batch/"),
+            (
+                "https://h.example/ingest/",
+                "https://h.example/ingest/batch/",
+            ),
+        ] {
+            assert_eq!(batch_url(apiurl).unwrap(), want, "{apiurl}");
+        }
+        for bad in ["", "eu.posthog.com", "ftp://h", "https://", "https://h:0"] {
+            assert!(batch_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn raw_batch_body_is_a_batch_body_whatever_the_key() {

@@ -21,7 +21,7 @@ mod transport;
 mod url;
 
 pub use client::{Client, ClientConfig, Entropy, PageEnv, PersistedState};
-pub use event::{BatchBody, CaptureEvent, raw_batch_body};
+pub use event::{BatchBody, CaptureEvent, batch_url, raw_batch_body};
 pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits};
 pub use pageview::{
     NavigationSource, Page, PageEvent, PageEventKind, PageviewTracker, ScrollDepth, ScrollSample,

@@ -60,7 +60,7 @@ pub enum BatchOutcome {
 /// out when due, answers come back as HTTP statuses.
 ///
 /// Events stay queued until their batch is answered, so whatever is persisted
-/// from [`Outbox::iter`] after each change survives a reload or a crash; the
+/// from [`Outbox::queued`] after each change survives a reload or a crash; the
 /// events' `uuid`s let the server drop the rare resend.
 ///
 /// ```
@@ -219,8 +219,8 @@ impl<T> Outbox<T> {
     }
 
     /// Every queued event, oldest first, for persisting.
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.events.iter()
+    pub fn queued(&self) -> &[T] {
+        &self.events
     }
 
     /// Number of queued events.
@@ -416,9 +416,9 @@ mod tests {
             .map(|e| o.handle_enqueue(UnixMs(3_000), e, 10))
             .sum();
         assert_eq!(dropped, 2);
-        assert_eq!(o.iter().copied().collect::<Vec<_>>(), [0, 3, 4, 5, 6]);
+        assert_eq!(o.queued(), [0, 3, 4, 5, 6]);
         assert_eq!(o.handle_enqueue(UnixMs(3_000), 7, 990), 4, "bytes bound");
-        assert_eq!(o.iter().copied().collect::<Vec<_>>(), [0, 7]);
+        assert_eq!(o.queued(), [0, 7]);
     }
 
     #[test]
