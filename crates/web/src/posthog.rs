@@ -135,7 +135,7 @@ impl PosthogClient {
             // `split`, not `lines`: `save` ends lines with `\n` alone.
             for event in unsent.split('\n') {
                 if event.starts_with('{') {
-                    outbox.handle_enqueue(now, event.to_owned(), event.len());
+                    outbox.handle_enqueue(now, event.to_owned());
                 }
             }
             // Events from an earlier page load have waited long enough.
@@ -362,8 +362,7 @@ impl PosthogClient {
             let mut state = self.state.borrow_mut();
             let now = js::now();
             for event in refused {
-                let n_bytes = event.len();
-                state.outbox.handle_enqueue(now, event, n_bytes);
+                state.outbox.handle_enqueue(now, event);
             }
         }
         self.save();
@@ -415,10 +414,9 @@ impl PosthogClient {
             Ok(json) => json,
             Err(e) => return warn(&["event dropped: ", e.message()].concat()),
         };
-        let n_bytes = json.len();
         let warn_queue_full = {
             let mut state = self.state.borrow_mut();
-            let n_dropped = state.outbox.handle_enqueue(js::now(), json, n_bytes);
+            let n_dropped = state.outbox.handle_enqueue(js::now(), json);
             n_dropped > 0 && !std::mem::replace(&mut state.warned_queue_full, true)
         };
         if warn_queue_full {

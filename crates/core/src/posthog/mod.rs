@@ -22,7 +22,7 @@ mod url;
 
 pub use client::{Client, ClientConfig, Entropy, PageEnv, PersistedState};
 pub use event::{BatchBody, CaptureEvent, batch_url, raw_batch_body};
-pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits};
+pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits, Queued};
 pub use pageview::{
     NavigationSource, Page, PageEvent, PageEventKind, PageviewTracker, ScrollDepth, ScrollSample,
 };

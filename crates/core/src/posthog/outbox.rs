@@ -56,8 +56,21 @@ pub enum BatchOutcome {
     Dropped(usize),
 }
 
-/// A sans-IO send queue: events go in with their serialised size, batches come
-/// out when due, answers come back as HTTP statuses.
+/// What an [`Outbox`] queues: an event that knows its serialised size.
+pub trait Queued {
+    /// Bytes the event takes in a request (and in storage).
+    fn n_bytes(&self) -> usize;
+}
+
+/// An event's JSON text.
+impl Queued for String {
+    fn n_bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+/// A sans-IO send queue: events go in, batches come out when due, answers
+/// come back as HTTP statuses.
 ///
 /// Events stay queued until their batch is answered, so whatever is persisted
 /// from [`Outbox::queued`] after each change survives a reload or a crash; the
@@ -67,10 +80,10 @@ pub enum BatchOutcome {
 /// use ff_telemetry_core::UnixMs;
 /// use ff_telemetry_core::posthog::{BatchOutcome, Outbox, OutboxLimits};
 /// let mut outbox = Outbox::new(OutboxLimits::default());
-/// outbox.handle_enqueue(UnixMs(0), "e1", 100);
+/// outbox.handle_enqueue(UnixMs(0), "e1".to_owned());
 /// assert_eq!(outbox.poll_timeout(), Some(UnixMs(3_000)));
 /// assert_eq!(outbox.poll_batch(UnixMs(2_999)), None);
-/// assert_eq!(outbox.poll_batch(UnixMs(3_000)), Some(&["e1"][..]));
+/// assert_eq!(outbox.poll_batch(UnixMs(3_000)), Some(&["e1".to_owned()][..]));
 /// assert_eq!(outbox.handle_response(UnixMs(3_100), 200, 0), BatchOutcome::Delivered(1));
 /// assert!(outbox.is_empty());
 /// ```
@@ -80,9 +93,6 @@ pub struct Outbox<T> {
     /// Oldest first. A `Vec`, not a `VecDeque`: the queue is bounded and only
     /// shifted once per batch, and `VecDeque`'s code costs the browser build more.
     events: Vec<T>,
-    /// The bytes of each of `events`: kept apart so that a batch is a slice of
-    /// `events`, handed out without a copy.
-    sizes: Vec<usize>,
     n_bytes: usize,
     /// Events at the front that were handed out by `poll_batch` and not yet answered.
     n_in_flight: usize,
@@ -93,13 +103,12 @@ pub struct Outbox<T> {
     n_failures: u32,
 }
 
-impl<T> Outbox<T> {
+impl<T: Queued> Outbox<T> {
     /// An empty outbox.
     pub fn new(limits: OutboxLimits) -> Self {
         Outbox {
             limits,
             events: Vec::new(),
-            sizes: Vec::new(),
             n_bytes: 0,
             n_in_flight: 0,
             n_in_flight_bytes: 0,
@@ -108,19 +117,16 @@ impl<T> Outbox<T> {
         }
     }
 
-    /// Queues `event` of `n_bytes` serialised bytes; returns how many of the
-    /// oldest events were dropped to stay within the limits (events in flight
-    /// are never dropped here).
-    pub fn handle_enqueue(&mut self, now: UnixMs, event: T, n_bytes: usize) -> usize {
+    /// Queues `event`; returns how many of the oldest events were dropped to
+    /// stay within the limits (events in flight are never dropped here).
+    pub fn handle_enqueue(&mut self, now: UnixMs, event: T) -> usize {
+        self.n_bytes += event.n_bytes();
         self.events.push(event);
-        self.sizes.push(n_bytes);
-        self.n_bytes += n_bytes;
         let mut n_dropped = 0;
         while (self.events.len() > self.limits.max_events || self.n_bytes > self.limits.max_bytes)
             && self.events.len() > self.n_in_flight + 1
         {
-            self.events.remove(self.n_in_flight);
-            self.n_bytes -= self.sizes.remove(self.n_in_flight);
+            self.n_bytes -= self.events.remove(self.n_in_flight).n_bytes();
             n_dropped += 1;
         }
         if self.next_send_at.is_none() {
@@ -203,7 +209,6 @@ impl<T> Outbox<T> {
         self.n_in_flight_bytes = 0;
         self.next_send_at = None;
         self.n_failures = 0;
-        self.sizes.clear();
         std::mem::take(&mut self.events)
     }
 
@@ -242,7 +247,8 @@ impl<T> Outbox<T> {
     fn batch_len(&self) -> (usize, usize) {
         let mut n = 0;
         let mut bytes = 0;
-        for b in &self.sizes {
+        for event in &self.events {
+            let b = event.n_bytes();
             if n == self.limits.batch_max_events
                 || (n > 0 && bytes + b > self.limits.batch_max_bytes)
             {
@@ -265,18 +271,30 @@ impl<T> Outbox<T> {
     fn remove_front(&mut self, n: usize) {
         // Split off rather than drained: no drain (and its tail handling) in
         // the browser build.
-        let n = n.min(self.events.len());
-        let kept = self.sizes.split_off(n);
-        for bytes in std::mem::replace(&mut self.sizes, kept) {
-            self.n_bytes -= bytes;
+        let kept = self.events.split_off(n.min(self.events.len()));
+        for event in std::mem::replace(&mut self.events, kept) {
+            self.n_bytes -= event.n_bytes();
         }
-        self.events = self.events.split_off(n);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A test event: an id and its size in bytes.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    struct Ev(u32, usize);
+
+    impl Queued for Ev {
+        fn n_bytes(&self) -> usize {
+            self.1
+        }
+    }
+
+    fn ids(events: Option<&[Ev]>) -> Option<Vec<u32>> {
+        events.map(|events| events.iter().map(|e| e.0).collect())
+    }
 
     fn limits() -> OutboxLimits {
         OutboxLimits {
@@ -298,10 +316,10 @@ mod tests {
     fn a_full_batch_is_due_at_once_and_the_rest_after_the_interval() {
         let mut o = Outbox::new(limits());
         for e in 1..=3 {
-            o.handle_enqueue(UnixMs(10), e, 10);
+            o.handle_enqueue(UnixMs(10), Ev(e, 10));
         }
-        assert_eq!(o.poll_batch(UnixMs(10)), Some(&[1, 2, 3][..]));
-        o.handle_enqueue(UnixMs(20), 4, 10);
+        assert_eq!(ids(o.poll_batch(UnixMs(10))), Some(vec![1, 2, 3]));
+        o.handle_enqueue(UnixMs(20), Ev(4, 10));
         assert_eq!(
             o.poll_batch(UnixMs(20)),
             None,
@@ -311,7 +329,7 @@ mod tests {
             o.handle_response(UnixMs(30), 200, 0),
             BatchOutcome::Delivered(3)
         );
-        assert_eq!(o.poll_batch(UnixMs(30)), Some(&[4][..]));
+        assert_eq!(ids(o.poll_batch(UnixMs(30))), Some(vec![4]));
     }
 
     #[test]
@@ -322,43 +340,40 @@ mod tests {
             send_at_once_events: 2,
             ..limits()
         });
-        o.handle_enqueue(UnixMs(0), 0, 1);
-        o.handle_enqueue(UnixMs(0), 1, 1);
+        o.handle_enqueue(UnixMs(0), Ev(0, 1));
+        o.handle_enqueue(UnixMs(0), Ev(1, 1));
         assert_eq!(
-            o.poll_batch(UnixMs(0)),
-            Some(&[0, 1][..]),
+            ids(o.poll_batch(UnixMs(0))),
+            Some(vec![0, 1]),
             "2 waiting: due now"
         );
         for e in 2..12 {
-            assert_eq!(o.handle_enqueue(UnixMs(1), e, 1), 0);
+            assert_eq!(o.handle_enqueue(UnixMs(1), Ev(e, 1)), 0);
         }
         assert_eq!(
             o.handle_response(UnixMs(2), 200, 0),
             BatchOutcome::Delivered(2)
         );
-        assert_eq!(
-            o.poll_batch(UnixMs(2)),
-            Some(&(2..12).collect::<Vec<_>>()[..])
-        );
+        assert_eq!(ids(o.poll_batch(UnixMs(2))), Some((2..12).collect()));
     }
 
     #[test]
     fn batches_respect_the_byte_limit() {
         let mut o = Outbox::new(limits());
-        o.handle_enqueue(UnixMs(0), 'a', 200);
-        o.handle_enqueue(UnixMs(0), 'b', 200);
+        o.handle_enqueue(UnixMs(0), Ev(1, 200));
+        o.handle_enqueue(UnixMs(0), Ev(2, 200));
         assert_eq!(
             o.poll_timeout(),
             Some(UnixMs(0)),
             "300 bytes reached: due now"
         );
-        assert_eq!(o.poll_batch(UnixMs(0)), Some(&['a'][..]));
+        assert_eq!(ids(o.poll_batch(UnixMs(0))), Some(vec![1]));
     }
 
     #[test]
     fn retries_with_backoff_then_gives_up() {
         let mut o = Outbox::new(limits());
-        o.handle_enqueue(UnixMs(0), 1, 10);
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
         assert!(o.poll_batch(UnixMs(3_000)).is_some());
         assert_eq!(
             o.handle_response(UnixMs(3_000), 503, 0),
@@ -381,7 +396,7 @@ mod tests {
     #[test]
     fn offline_is_retried_forever_at_the_longest_wait() {
         let mut o = Outbox::new(limits());
-        o.handle_enqueue(UnixMs(0), 1, 10);
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
         let mut now = UnixMs(3_000);
         for _ in 0..5 {
             assert!(o.poll_batch(now).is_some());
@@ -397,8 +412,8 @@ mod tests {
     #[test]
     fn client_errors_drop_the_batch_without_retry() {
         let mut o = Outbox::new(limits());
-        o.handle_enqueue(UnixMs(0), 1, 10);
-        o.handle_enqueue(UnixMs(0), 2, 10);
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
+        o.handle_enqueue(UnixMs(0), Ev(2, 10));
         assert!(o.poll_batch(UnixMs(3_000)).is_some());
         assert_eq!(
             o.handle_response(UnixMs(3_000), 400, 0),
@@ -410,39 +425,43 @@ mod tests {
     #[test]
     fn bounded_by_events_and_bytes_dropping_the_oldest_not_in_flight() {
         let mut o = Outbox::new(limits());
-        o.handle_enqueue(UnixMs(0), 0, 10);
+        o.handle_enqueue(UnixMs(0), Ev(0, 10));
         assert!(o.poll_batch(UnixMs(3_000)).is_some());
         let dropped: usize = (1..=6)
-            .map(|e| o.handle_enqueue(UnixMs(3_000), e, 10))
+            .map(|e| o.handle_enqueue(UnixMs(3_000), Ev(e, 10)))
             .sum();
         assert_eq!(dropped, 2);
-        assert_eq!(o.queued(), [0, 3, 4, 5, 6]);
-        assert_eq!(o.handle_enqueue(UnixMs(3_000), 7, 990), 4, "bytes bound");
-        assert_eq!(o.queued(), [0, 7]);
+        assert_eq!(ids(Some(o.queued())), Some(vec![0, 3, 4, 5, 6]));
+        assert_eq!(
+            o.handle_enqueue(UnixMs(3_000), Ev(7, 990)),
+            4,
+            "bytes bound"
+        );
+        assert_eq!(ids(Some(o.queued())), Some(vec![0, 7]));
     }
 
     #[test]
     fn explicit_flush_skips_the_wait() {
         let mut o = Outbox::new(limits());
-        o.handle_enqueue(UnixMs(0), 1, 10);
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
         o.handle_flush(UnixMs(5));
-        assert_eq!(o.poll_batch(UnixMs(5)), Some(&[1][..]));
+        assert_eq!(ids(o.poll_batch(UnixMs(5))), Some(vec![1]));
     }
 
     #[test]
     fn take_all_takes_everything_in_order() {
         let mut o = Outbox::new(limits());
         for (e, bytes) in [(1, 40), (2, 40), (3, 30), (4, 90), (5, 10)] {
-            o.handle_enqueue(UnixMs(0), e, bytes);
+            o.handle_enqueue(UnixMs(0), Ev(e, bytes));
         }
         assert!(
             o.poll_batch(UnixMs(0)).is_some(),
             "in-flight events leave too"
         );
-        assert_eq!(o.take_all(), [1, 2, 3, 4, 5]);
+        assert_eq!(ids(Some(&o.take_all())), Some(vec![1, 2, 3, 4, 5]));
         assert!(o.is_empty() && !o.is_in_flight());
         assert_eq!(o.poll_timeout(), None);
-        o.handle_enqueue(UnixMs(9), 6, 10);
+        o.handle_enqueue(UnixMs(9), Ev(6, 10));
         assert_eq!(o.poll_timeout(), Some(UnixMs(3_009)), "a fresh start");
     }
 }
