@@ -312,12 +312,6 @@ impl WriteJson for String {
     }
 }
 
-impl<T: WriteJson + ?Sized> WriteJson for &T {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        (**self).write_json(out);
-    }
-}
-
 /// A JSON array.
 impl<T: WriteJson> WriteJson for [T] {
     fn write_json(&self, out: &mut Vec<u8>) {
@@ -423,11 +417,12 @@ mod tests {
                 .u64("n", 3)
                 .bool("b", false)
                 .list("l", &["p".to_owned(), "q".to_owned()])
-                .list("e", &[] as &[&str])
+                .list("e", &[] as &[String])
                 .end()
         });
         assert_eq!(written, r#"{"a":"x","n":3,"b":false,"l":["p","q"],"e":[]}"#);
-        assert_eq!(to_string(&["a", "b\""][..]), r#"["a","b\""]"#);
+        let strings = ["a".to_owned(), "b\"".to_owned()];
+        assert_eq!(to_string(&strings[..]), r#"["a","b\""]"#);
         assert_eq!(text(|out| Obj::new(out).end()), "{}");
     }
 }

@@ -102,7 +102,7 @@ impl PersistedState {
     fn encode_with(&self, session: Option<&Session>) -> String {
         let started = session.map(|s| Decimal::new(s.started.0));
         let last_activity = session.map(|s| Decimal::new(s.last_activity.0));
-        let mut fields = [
+        let fields = [
             STATE_FORMAT,
             &self.device_id,
             &self.distinct_id,
@@ -111,13 +111,22 @@ impl PersistedState {
             session.map_or("", Session::window_id),
             started.as_ref().map_or("", Decimal::as_str),
             last_activity.as_ref().map_or("", Decimal::as_str),
-        ]
-        .to_vec();
-        for (ty, key) in &self.groups {
-            fields.push(ty);
-            fields.push(key);
+        ];
+        // Written straight into the text, not collected into one list first.
+        let mut out = Vec::with_capacity(256);
+        for (i, field) in fields.iter().enumerate() {
+            out.push(if i == 0 { b'[' } else { b',' });
+            json::write_str(&mut out, field);
         }
-        json::to_string(&fields[..])
+        for (ty, key) in &self.groups {
+            for field in [ty, key] {
+                out.push(b',');
+                json::write_str(&mut out, field);
+            }
+        }
+        out.push(b']');
+        // Only `&str`s and ASCII were written.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// The inverse of [`PersistedState::encode`], from the strings of its JSON
