@@ -75,7 +75,6 @@ struct State {
     /// Whether state and unsent events are kept in `localStorage`.
     persist: bool,
     batch_url: String,
-    token: String,
     state_key: String,
     queue_key: String,
     /// Whether the "queue full" warning was given since the last delivery:
@@ -105,7 +104,7 @@ impl PosthogClient {
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
-        let token = options.config.apikey.clone();
+        let token = &options.config.apikey;
         // Without `localStorage` (missing, blocked by privacy settings, or
         // full) nothing is kept, as with `persistence: "memory"`: what would
         // be kept in memory could only be read by a later page load.
@@ -113,8 +112,8 @@ impl PosthogClient {
             && options.persistence == Persistence::LocalStorage
             && js::storage_works();
         let stored = |key: &str| persist.then(|| js::storage_get(key)).flatten();
-        let state_key = ["ff_telemetry_", &token, "_state"].concat();
-        let queue_key = ["ff_telemetry_", &token, "_queue"].concat();
+        let state_key = ["ff_telemetry_", token, "_state"].concat();
+        let queue_key = ["ff_telemetry_", token, "_queue"].concat();
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
         let persisted = stored(&state_key).and_then(|text| {
@@ -124,7 +123,7 @@ impl PosthogClient {
                 .and_then(|fields| PersistedState::from_fields(&fields))
                 .or_else(|| PersistedState::from_legacy(&text))
         });
-        let mut config = ClientConfig::new(&token, LIB, env!("CARGO_PKG_VERSION"));
+        let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
         config.respect_dnt = options.respect_dnt;
         config.cookieless = options.cookieless;
@@ -158,7 +157,6 @@ impl PosthogClient {
                 outbox,
                 persist,
                 batch_url,
-                token,
                 state_key,
                 queue_key,
                 warned_queue_full: false,
@@ -373,7 +371,10 @@ impl PosthogClient {
     fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
         let (url, body) = {
             let state = self.state.borrow();
-            (state.batch_url.clone(), batch_body(&state.token, events))
+            (
+                state.batch_url.clone(),
+                batch_body(&state.client.config().token, events),
+            )
         };
         if body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&url, &body) {
             return;
@@ -449,7 +450,10 @@ impl PosthogClient {
     fn next_batch(&self) -> Option<(String, String)> {
         let state = &mut *self.state.borrow_mut();
         let batch = state.outbox.poll_batch(js::now())?;
-        Some((state.batch_url.clone(), batch_body(&state.token, batch)))
+        Some((
+            state.batch_url.clone(),
+            batch_body(&state.client.config().token, batch),
+        ))
     }
 
     /// Records the answer to the batch in flight; true when it was delivered.

@@ -37,23 +37,23 @@ pub struct ClientConfig {
     pub respect_dnt: bool,
     /// Keep no stable id: a fresh anonymous id per page load and no `$device_id`.
     pub cookieless: bool,
-    /// `$lib`.
-    pub lib: String,
+    /// `$lib` (a constant of the SDK, so not copied).
+    pub lib: &'static str,
     /// `$lib_version`.
-    pub lib_version: String,
+    pub lib_version: &'static str,
 }
 
 impl ClientConfig {
     /// Defaults for `token`: automatic pageviews on, DNT ignored (as posthog-js),
     /// stable ids.
-    pub fn new(token: &str, lib: &str, lib_version: &str) -> Self {
+    pub fn new(token: &str, lib: &'static str, lib_version: &'static str) -> Self {
         ClientConfig {
             token: token.to_owned(),
             capture_pageview: true,
             respect_dnt: false,
             cookieless: false,
-            lib: lib.to_owned(),
-            lib_version: lib_version.to_owned(),
+            lib,
+            lib_version,
         }
     }
 }
@@ -488,8 +488,8 @@ impl Client {
         props
             .str("token", &self.config.token)
             .str("distinct_id", &self.state.distinct_id)
-            .str("$lib", &self.config.lib)
-            .str("$lib_version", &self.config.lib_version)
+            .str("$lib", self.config.lib)
+            .str("$lib_version", self.config.lib_version)
             .opt_str(
                 "$device_id",
                 (!self.config.cookieless).then_some(self.state.device_id.as_str()),
