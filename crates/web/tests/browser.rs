@@ -21,6 +21,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 export function pushState(path) { history.pushState(null, "", path); }
 export function replaceState(path) { history.replaceState(null, "", path); }
 export function currentPath() { return location.pathname + location.search; }
+export function storeItem(key, value) { localStorage.setItem(key, value); }
 export function storedKeysContaining(text) {
   return Object.keys(localStorage).filter((k) => k.includes(text)).length;
 }
@@ -58,6 +59,8 @@ extern "C" {
     fn replace_state(path: &str);
     #[wasm_bindgen(js_name = currentPath)]
     fn current_path() -> String;
+    #[wasm_bindgen(js_name = storeItem)]
+    fn store_item(key: &str, value: &str);
     #[wasm_bindgen(js_name = storedKeysContaining)]
     fn stored_keys_containing(text: &str) -> u32;
     #[wasm_bindgen(js_name = setConfigScript)]
@@ -469,4 +472,42 @@ async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
         1_000,
         "the newest 1,000 are kept and delivered"
     );
+}
+
+#[wasm_bindgen_test]
+async fn state_saved_by_an_older_version_keeps_ids_opt_out_and_queue() {
+    let Some(rx) = receiver() else { return };
+    // What SDK versions before the JSON state wrote: lines of text.
+    let opted_in = token("upgrade");
+    store_item(
+        &format!("ff_telemetry_{opted_in}_state"),
+        "ff-telemetry-state 1\ndevice-1\nuser-1\n0\n-",
+    );
+    let queued = format!(
+        r#"{{"event":"queued before upgrade","properties":{{"token":"{opted_in}","distinct_id":"user-1"}}}}"#
+    );
+    store_item(&format!("ff_telemetry_{opted_in}_queue"), &queued);
+    let t = start(&config(rx, &opted_in, false));
+    t.route_changed(s("/upgraded"), None);
+    flush(&t).await;
+    drop(t);
+    let events = delivered(rx, &opted_in).await;
+    assert_eq!(names(&events), ["queued before upgrade", "$pageview"]);
+    let view = &events[1]["properties"];
+    assert_eq!(
+        (&view["distinct_id"], &view["$device_id"]),
+        (&Value::from("user-1"), &Value::from("device-1"))
+    );
+
+    let opted_out = token("upgrade-opted-out");
+    store_item(
+        &format!("ff_telemetry_{opted_out}_state"),
+        "ff-telemetry-state 1\ndevice-2\ndevice-2\n1\n-",
+    );
+    let t = start(&config(rx, &opted_out, true));
+    assert!(t.has_opted_out());
+    t.route_changed(s("/upgraded"), None);
+    flush(&t).await;
+    drop(t);
+    assert!(requests(rx, &opted_out).await.is_empty());
 }
