@@ -92,7 +92,7 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
     assert_eq!(sent.len(), 1);
     check_header(&sent[0], START + 5);
     assert!(
-        sent[0].0.url.starts_with(
+        sentry.envelope_url().starts_with(
             "https://sentry.example/api/42/envelope/?sentry_version=7&sentry_key=public"
         )
     );

@@ -223,10 +223,9 @@ impl SentryClient {
             let Some(next) = self.next_stored(now) else {
                 let next = self.state().poll_transmit(now);
                 let Some(out) = next else { return };
-                let unsent = String::from_utf8(out.envelope.to_bytes()).unwrap_or_default();
                 let sending = Sending {
-                    category: out.category(),
-                    unsent,
+                    unsent: String::from_utf8(out.unsent).unwrap_or_default(),
+                    category: out.category,
                     fresh: true,
                 };
                 self.send(sending, now);
@@ -374,7 +373,7 @@ pub fn report_panic(message: &str) {
     while let Some(out) = sentry.poll_transmit(now) {
         let body = out.body(now);
         if let Ok(text) = std::str::from_utf8(&body) {
-            transport::beacon_text(&out.url, text);
+            transport::beacon_text(&this.envelope_url, text);
         }
     }
 }

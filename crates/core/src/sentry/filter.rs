@@ -1,7 +1,7 @@
 //! Which errors are not worth sending: events from developers' machines, errors
 //! the platform chose to ignore, and the same error again.
 
-use super::protocol::{Exception, Frame};
+use super::protocol::{Frame, Stacktrace};
 use crate::json::{WriteJson, write_str};
 use crate::text;
 
@@ -112,13 +112,8 @@ pub struct ErrorFingerprint(Vec<u8>);
 
 impl ErrorFingerprint {
     /// An exception's type, value and newest frame.
-    pub fn exception(exception: &Exception) -> Self {
-        let top_frame = exception.stacktrace.as_ref().and_then(|s| s.frames.last());
-        ErrorFingerprint::new(
-            &exception.kind,
-            exception.value.as_deref().unwrap_or_default(),
-            top_frame,
-        )
+    pub fn exception(kind: &str, value: &str, stacktrace: Option<&Stacktrace>) -> Self {
+        ErrorFingerprint::new(kind, value, stacktrace.and_then(|s| s.frames.last()))
     }
 
     /// A message.
@@ -244,13 +239,11 @@ mod tests {
             lineno: Some(line),
             ..Frame::default()
         };
-        let exception = |value: &str, top_line| Exception {
-            kind: "TypeError".into(),
-            value: Some(value.into()),
-            mechanism: None,
-            stacktrace: Some(Stacktrace {
+        let exception = |value, top_line| {
+            let stack = Stacktrace {
                 frames: vec![frame(1), frame(top_line)],
-            }),
+            };
+            (value, stack)
         };
         let mut dedup = Deduplicator::default();
         let steps = [
@@ -260,9 +253,13 @@ mod tests {
             (exception("b", 11), false),
             (exception("b", 11), true),
         ];
-        for (i, (e, want)) in steps.into_iter().enumerate() {
+        for (i, ((value, stack), want)) in steps.into_iter().enumerate() {
             assert_eq!(
-                dedup.is_repeat(ErrorFingerprint::exception(&e)),
+                dedup.is_repeat(ErrorFingerprint::exception(
+                    "TypeError",
+                    value,
+                    Some(&stack)
+                )),
                 want,
                 "{i}"
             );

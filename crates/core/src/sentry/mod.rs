@@ -10,9 +10,11 @@
 //!   browser crate feeds it page events with the time and random bytes
 //!   ([`Entropy`]) and sends what [`BrowserSentry::poll_transmit`] returns.
 //! - Payloads: [`Event`], [`SessionUpdate`], [`Transaction`], [`ClientReport`],
-//!   each wrapped alone in an [`Envelope`] (`Envelope::for_*`), with `sent_at` set
-//!   when sending ([`Envelope::to_bytes_sent_at`]). They are written by the small
-//!   hand-made JSON writer of [`crate::json`] and read back with serde; a test has the `sentry-types` crate parse what we write.
+//!   each alone in an envelope, with `sent_at` set when sending
+//!   ([`stamp_sent_at`]). [`BrowserSentry`] writes them with the small
+//!   hand-made JSON writer of [`crate::json`] straight from its state; these
+//!   types and [`Envelope`] are the read side (serde), and a test has the
+//!   `sentry-types` crate parse what we write.
 //! - Policies, each a pure function or small state machine: stack parsing
 //!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
@@ -41,8 +43,8 @@ pub use filter::{
     sanitize_url,
 };
 pub use protocol::{
-    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
-    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
+    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventId,
+    Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
     SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext, TraceId,
     Transaction, TransactionContexts, TransactionInfo, User, Values,
 };

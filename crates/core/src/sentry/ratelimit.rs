@@ -1,7 +1,6 @@
 //! Sentry's rate limits: what the server said, per data category, and until when.
 
 use super::datetime::{fraction_millis, parse_imf_fixdate};
-use super::envelope::Envelope;
 use super::protocol::DataCategory;
 use crate::UnixMs;
 use crate::text;
@@ -174,28 +173,6 @@ impl RateLimits {
         self.is_limited(now, &DataCategory::for_item_type(item_type))
     }
 
-    /// The envelope without the items limited at `now` (`None` when nothing is
-    /// left to send); `dropped` is told the category of each item removed.
-    ///
-    /// A callback rather than a returned list: the browser counts each drop at
-    /// once, and a `Vec` of categories costs its build more code.
-    pub fn filter_envelope(
-        &self,
-        now: UnixMs,
-        mut envelope: Envelope,
-        mut dropped: impl FnMut(DataCategory),
-    ) -> Option<Envelope> {
-        envelope.items.retain(|item| {
-            let category = DataCategory::for_item_type(&item.header.kind);
-            let limited = self.is_limited(now, &category);
-            if limited {
-                dropped(category);
-            }
-            !limited
-        });
-        (!envelope.items.is_empty()).then_some(envelope)
-    }
-
     /// When the next active limit ends (to retry held items then), if any.
     pub fn poll_expiry(&self, now: UnixMs) -> Option<UnixMs> {
         self.until
@@ -236,7 +213,6 @@ fn parse_seconds(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sentry::envelope::EnvelopeItem;
 
     const NOW: UnixMs = UnixMs(784_111_777_000); // Sun, 06 Nov 1994 08:49:37 GMT
 
@@ -372,30 +348,5 @@ mod tests {
         limits.update(NOW, 429, None, None);
         assert!(!limits.is_item_limited(NOW, "client_report"));
         assert!(limits.is_item_limited(NOW, "event"));
-    }
-
-    #[test]
-    fn filtering_drops_only_limited_items() {
-        let mut limits = RateLimits::default();
-        limits.update(NOW, 200, None, Some("60:session"));
-        let envelope = Envelope {
-            header: Default::default(),
-            items: vec![
-                EnvelopeItem::json("event", &serde_json::json!({})),
-                EnvelopeItem::json("session", &serde_json::json!({})),
-            ],
-        };
-        let mut dropped = Vec::new();
-        let kept = limits
-            .filter_envelope(NOW, envelope.clone(), |c| dropped.push(c))
-            .unwrap();
-        assert_eq!(kept.items.len(), 1);
-        assert_eq!(kept.items[0].header.kind, "event");
-        assert_eq!(dropped, [DataCategory::Session]);
-        limits.update(NOW, 200, None, Some("60:error"));
-        let mut dropped = Vec::new();
-        let kept = limits.filter_envelope(NOW, envelope, |c| dropped.push(c));
-        assert_eq!(kept, None);
-        assert_eq!(dropped, [DataCategory::Error, DataCategory::Session]);
     }
 }
