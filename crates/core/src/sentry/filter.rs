@@ -112,7 +112,7 @@ pub struct ErrorFingerprint(Vec<u8>);
 
 impl ErrorFingerprint {
     /// An exception's type, value and newest frame.
-    pub fn exception(kind: &str, value: &str, stacktrace: Option<&Stacktrace>) -> Self {
+    pub fn exception(kind: &str, value: &str, stacktrace: Option<&Stacktrace<&str>>) -> Self {
         ErrorFingerprint::new(kind, value, stacktrace.and_then(|s| s.frames.last()))
     }
 
@@ -121,7 +121,7 @@ impl ErrorFingerprint {
         ErrorFingerprint::new("", message, None)
     }
 
-    fn new(kind: &str, value: &str, top_frame: Option<&Frame>) -> Self {
+    fn new(kind: &str, value: &str, top_frame: Option<&Frame<&str>>) -> Self {
         let mut text = Vec::new();
         write_str(&mut text, kind);
         write_str(&mut text, value);
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn repeats_compare_type_value_and_top_frame() {
         let frame = |line| Frame {
-            filename: Some("http://h/app.js".into()),
+            filename: Some("http://h/app.js"),
             lineno: Some(line),
             ..Frame::default()
         };

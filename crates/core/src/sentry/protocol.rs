@@ -7,6 +7,7 @@
 //! (see [`BrowserSentry`](super::BrowserSentry)).
 
 use std::fmt;
+use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
@@ -222,14 +223,18 @@ impl<'de> Deserialize<'de> for StringMap {
 /// One stack frame. Browser frames carry a file, function, line and column;
 /// WebAssembly frames carry an `instruction_addr` (the code offset) instead of
 /// line and column.
+///
+/// Its text is `String` when read back, and `&str` when [`parse_stack`](super::parse_stack)
+/// makes it: the parsed frames borrow from the stack string instead of
+/// copying every name.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-pub struct Frame {
+pub struct Frame<S = String> {
     /// Script or module URL (or `<anonymous>`, `[native code]`).
     #[serde(default)]
-    pub filename: Option<String>,
+    pub filename: Option<S>,
     /// Function name; `wasm-function[N]` for unnamed WebAssembly functions.
     #[serde(default)]
-    pub function: Option<String>,
+    pub function: Option<S>,
     /// 1-based line.
     #[serde(default)]
     pub lineno: Option<u32>,
@@ -238,18 +243,18 @@ pub struct Frame {
     pub colno: Option<u32>,
     /// Offset in the WebAssembly module, hex with `0x`.
     #[serde(default)]
-    pub instruction_addr: Option<String>,
+    pub instruction_addr: Option<S>,
     /// Whether the frame is the application's code (not the browser's or an extension's).
     #[serde(default)]
     pub in_app: Option<bool>,
 }
 
-/// A stack trace.
+/// A stack trace (with `String` or `&str` text, as [`Frame`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-pub struct Stacktrace {
+pub struct Stacktrace<S = String> {
     /// Oldest call first, the frame that threw last.
     #[serde(default)]
-    pub frames: Vec<Frame>,
+    pub frames: Vec<Frame<S>>,
 }
 
 /// How an exception was caught.
@@ -682,7 +687,7 @@ impl WriteJson for EventId {
     }
 }
 
-impl WriteJson for Frame {
+impl<S: Deref<Target = str>> WriteJson for Frame<S> {
     fn write_json(&self, out: &mut Vec<u8>) {
         Obj::new(out)
             .opt_str("filename", self.filename.as_deref())
@@ -695,7 +700,7 @@ impl WriteJson for Frame {
     }
 }
 
-impl WriteJson for Stacktrace {
+impl<S: Deref<Target = str>> WriteJson for Stacktrace<S> {
     fn write_json(&self, out: &mut Vec<u8>) {
         Obj::new(out).list("frames", &self.frames).end();
     }
