@@ -30,6 +30,16 @@ pub const MAX_BREADCRUMBS: usize = 10;
 /// `queue_overflow`). Session updates and client reports are always kept.
 pub const MAX_QUEUED_EVENTS: usize = 30;
 
+/// Envelopes kept for the next page load when they could not be sent (the
+/// newest ones).
+pub const MAX_STORED_ENVELOPES: usize = 30;
+
+/// Between stored envelopes, and between an envelope and its category. JSON
+/// escapes control characters, so neither occurs inside an envelope. Both are
+/// `char`s: splitting on a `&str` costs a substring searcher in the build.
+const ENVELOPE_SEPARATOR: char = '\u{1e}';
+const CATEGORY_SEPARATOR: char = '\u{1f}';
+
 /// Why browser Sentry cannot start. The browser shows it as one console warning
 /// and leaves Sentry off; the page is unaffected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,7 +88,7 @@ pub struct Outgoing {
     /// The rate-limit category of the item inside.
     pub category: DataCategory,
     /// The envelope in wire form without `sent_at` (see [`Outgoing::body`]).
-    pub unsent: Vec<u8>,
+    pub unsent: String,
     /// The page is going away: send with `navigator.sendBeacon` (or `fetch` with
     /// `keepalive`).
     pub beacon: bool,
@@ -150,7 +160,6 @@ pub struct BrowserSentry {
     // `Vec`s, not `VecDeque`s: both are short, and `VecDeque`'s code costs the
     // browser build more than shifting a few elements.
     queue: Vec<Outgoing>,
-    n_queued_events: usize,
     discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
 }
@@ -194,7 +203,6 @@ impl BrowserSentry {
             routes: Vec::new(),
             navigation_started: None,
             queue: Vec::new(),
-            n_queued_events: 0,
             discarded: Vec::new(),
             page_hidden: false,
             context,
@@ -209,6 +217,26 @@ impl BrowserSentry {
             sentry.queue_session_update(Some(first));
         }
         Ok(sentry)
+    }
+
+    /// Queues the envelopes an earlier page load could not send (`stored`, as
+    /// [`Outgoing::add_to_stored`] wrote it) ahead of everything queued so
+    /// far. They are sent like this page's: not while rate-limited (then they
+    /// are dropped and reported), each with a fresh `sent_at`.
+    pub fn restore(&mut self, stored: &str) {
+        let mut queue: Vec<Outgoing> = stored
+            .split(ENVELOPE_SEPARATOR)
+            .filter_map(|entry| {
+                let (category, unsent) = entry.split_once(CATEGORY_SEPARATOR)?;
+                Some(Outgoing {
+                    category: DataCategory::from_name(category),
+                    unsent: unsent.to_owned(),
+                    beacon: false,
+                })
+            })
+            .collect();
+        queue.append(&mut self.queue);
+        self.queue = queue;
     }
 
     /// The envelope endpoint with query-string auth, where everything is sent
@@ -382,9 +410,6 @@ impl BrowserSentry {
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while !self.queue.is_empty() {
             let mut out = self.queue.remove(0);
-            if is_event(&out.category) {
-                self.n_queued_events = self.n_queued_events.saturating_sub(1);
-            }
             if self.rate_limits.is_limited(now, &out.category) {
                 self.discard(DiscardReason::RatelimitBackoff, out.category);
                 continue;
@@ -520,7 +545,7 @@ impl BrowserSentry {
         started: UnixMs,
         now: UnixMs,
         entropy: &Entropy,
-    ) -> Vec<u8> {
+    ) -> String {
         let (event_id, trace_id, span_id) =
             (entropy.event_id(), entropy.trace_id(), entropy.span_id());
         let mut payload = Vec::new();
@@ -568,7 +593,7 @@ impl BrowserSentry {
         trace: Option<&[u8]>,
         kind: &str,
         payload: &[u8],
-    ) -> Vec<u8> {
+    ) -> String {
         let mut out = Vec::new();
         let mut header = Obj::new(&mut out);
         header
@@ -581,15 +606,21 @@ impl BrowserSentry {
         header.end();
         out.push(b'\n');
         write_item(&mut out, kind, payload);
-        out
+        // Only `&str`s and ASCII are written, so this never fails.
+        String::from_utf8(out).unwrap_or_default()
     }
 
-    fn queue_event(&mut self, category: DataCategory, unsent: Vec<u8>) {
-        if self.n_queued_events >= MAX_QUEUED_EVENTS {
+    fn queue_event(&mut self, category: DataCategory, unsent: String) {
+        let is_event = |out: &&Outgoing| {
+            matches!(
+                out.category,
+                DataCategory::Error | DataCategory::Transaction
+            )
+        };
+        if self.queue.iter().filter(is_event).count() >= MAX_QUEUED_EVENTS {
             self.discard(DiscardReason::QueueOverflow, category);
             return;
         }
-        self.n_queued_events += 1;
         self.queue.push(Outgoing {
             category,
             unsent,
@@ -622,11 +653,6 @@ struct EventParts<'a> {
     body: &'a dyn Fn(&mut Obj<'_>),
 }
 
-/// Whether envelopes of `category` count against [`MAX_QUEUED_EVENTS`].
-fn is_event(category: &DataCategory) -> bool {
-    matches!(category, DataCategory::Error | DataCategory::Transaction)
-}
-
 /// Counts one discarded item in `discarded` (one entry per reason and category).
 fn count_discard(
     discarded: &mut Vec<DiscardedEvents>,
@@ -648,13 +674,28 @@ fn count_discard(
 
 impl Outgoing {
     /// The request body, with `sent_at` set to `now` (call it when sending).
-    ///
-    /// To keep an envelope across a reload, store [`Outgoing::unsent`] and its
-    /// [`category`](Outgoing::category); when sending it later, skip it while
-    /// [`RateLimits::is_limited`] says so and send
-    /// [`stamp_sent_at`](super::stamp_sent_at)`(stored, now)`.
-    pub fn body(&self, now: UnixMs) -> Vec<u8> {
+    pub fn body(&self, now: UnixMs) -> String {
         stamp_sent_at(&self.unsent, now)
+    }
+
+    /// `stored` (the envelopes kept so far, as this returned them, or empty)
+    /// with this one added, for the next page load to
+    /// [`restore`](BrowserSentry::restore): at most the newest
+    /// [`MAX_STORED_ENVELOPES`].
+    pub fn add_to_stored(&self, stored: &str) -> String {
+        let old = stored
+            .split(ENVELOPE_SEPARATOR)
+            .filter(|entry| !entry.is_empty());
+        let n_dropped = (old.clone().count() + 1).saturating_sub(MAX_STORED_ENVELOPES);
+        let mut kept = String::new();
+        for entry in old.skip(n_dropped) {
+            kept.push_str(entry);
+            kept.push(ENVELOPE_SEPARATOR);
+        }
+        kept.push_str(self.category.as_str());
+        kept.push(CATEGORY_SEPARATOR);
+        kept.push_str(&self.unsent);
+        kept
     }
 }
 
@@ -738,7 +779,7 @@ mod tests {
 
     /// The one item of an outgoing envelope, parsed back: its type and payload.
     fn item(out: &Outgoing) -> (String, Vec<u8>) {
-        let envelope = Envelope::parse(&out.unsent).unwrap();
+        let envelope = Envelope::parse(out.unsent.as_bytes()).unwrap();
         assert_eq!(envelope.items.len(), 1, "one item per envelope");
         let item = envelope.items.into_iter().next().unwrap();
         (item.header.kind, item.payload)
@@ -916,22 +957,79 @@ mod tests {
     }
 
     #[test]
-    fn stored_envelopes_are_resent_with_a_fresh_sent_at() {
-        let mut sentry = start(serde_json::json!({}), PAGE);
-        sentry.handle_error(UnixMs(1), error("offline"), &with_draw(0));
-        let _session_start = sentry.poll_transmit(UnixMs(1));
-        let out = sentry.poll_transmit(UnixMs(1)).unwrap();
-        assert_eq!(out.category, DataCategory::Error);
-        let stored = out.unsent.clone();
-        // An hour later, back online.
+    fn stored_envelopes_are_resent_by_the_next_page_load_with_a_fresh_sent_at() {
+        let mut offline = start(serde_json::json!({}), PAGE);
+        offline.handle_error(UnixMs(1), error("offline"), &with_draw(0));
+        // Nothing answers: every envelope is kept for the next page load.
+        let mut stored = String::new();
+        let mut kept = Vec::new();
+        while let Some(out) = offline.poll_transmit(UnixMs(1)) {
+            stored = out.add_to_stored(&stored);
+            kept.push(out);
+        }
+        assert_eq!(kept.len(), 3, "session start, event, session update");
+
+        // An hour later, back online: they go first, each with a fresh `sent_at`.
         let later = UnixMs(UnixMs::HOUR);
-        assert!(!sentry.rate_limits().is_limited(later, &out.category));
-        assert_eq!(stamp_sent_at(&stored, later), out.body(later));
+        let mut next = BrowserSentry::new(
+            &config(serde_json::json!({})),
+            sdk(),
+            PAGE,
+            later,
+            &Entropy([9; 48]),
+        )
+        .unwrap();
+        next.restore(&stored);
+        let sent: Vec<_> = std::iter::from_fn(|| next.poll_transmit(later)).collect();
+        assert_eq!(
+            sent.len(),
+            4,
+            "the three kept, then this page's session start"
+        );
+        for (out, old) in sent.iter().zip(&kept) {
+            assert_eq!((&out.category, &out.unsent), (&old.category, &old.unsent));
+        }
+        let body = sent[1].body(later);
+        assert_eq!(body, stamp_sent_at(&kept[1].unsent, later));
         // The same bytes as the general envelope writer with `sent_at` set.
-        let envelope = Envelope::parse(&stored).unwrap();
-        assert_eq!(out.body(later), envelope.to_bytes_sent_at(later));
-        let body = String::from_utf8(out.body(later)).unwrap();
+        let envelope = Envelope::parse(kept[1].unsent.as_bytes()).unwrap();
+        assert_eq!(body.as_bytes(), envelope.to_bytes_sent_at(later));
         assert!(body.starts_with(r#"{"sent_at":"1970-01-01T01:00:00.000Z","event_id":"#));
+    }
+
+    #[test]
+    fn stored_envelopes_are_bounded_and_rate_limited_like_new_ones() {
+        let mut sentry = start(serde_json::json!({"release": null}), PAGE);
+        let mut stored = String::new();
+        for i in 0..(MAX_STORED_ENVELOPES + 5) {
+            let value = format!("e{i}");
+            sentry.handle_error(UnixMs(1), error(&value), &with_draw(0));
+            let out = sentry.poll_transmit(UnixMs(1)).unwrap();
+            stored = out.add_to_stored(&stored);
+        }
+        // A broken entry (no category) is skipped.
+        let stored = ["garbage\u{1e}", &stored].concat();
+        let mut next = start(serde_json::json!({"release": null}), PAGE);
+        next.restore(&stored);
+        let sent: Vec<_> = std::iter::from_fn(|| next.poll_transmit(UnixMs(2))).collect();
+        assert_eq!(sent.len(), MAX_STORED_ENVELOPES);
+        let first: Event = payload(&sent[0]);
+        assert_eq!(
+            first.exception.unwrap().values[0].value.as_deref(),
+            Some("e5")
+        );
+
+        let mut limited = start(serde_json::json!({"release": null}), PAGE);
+        limited.handle_response(UnixMs(2), 429, None, Some("60:error"));
+        limited.restore(&stored);
+        limited.handle_page_hide(UnixMs(3));
+        let sent: Vec<_> = std::iter::from_fn(|| limited.poll_transmit(UnixMs(3))).collect();
+        assert_eq!(sent.len(), 1, "only the client report");
+        let report: ClientReport = payload(&sent[0]);
+        assert_eq!(
+            report.discarded_events[0].quantity,
+            MAX_STORED_ENVELOPES as u64
+        );
     }
 
     #[test]
@@ -1099,7 +1197,7 @@ mod tests {
             })
         );
         assert_eq!(event.breadcrumbs.unwrap().values.len(), 2);
-        let envelope = Envelope::parse(&out.unsent).unwrap();
+        let envelope = Envelope::parse(out.unsent.as_bytes()).unwrap();
         assert_eq!(envelope.header.event_id, Some(event.event_id.to_string()));
         assert_eq!(
             envelope.header.dsn.as_deref(),
@@ -1170,7 +1268,7 @@ mod tests {
         );
         let transaction: Transaction = payload_of(&payload);
         assert_eq!(transaction.timestamp, UnixMs(350));
-        let header = Envelope::parse(&out.unsent).unwrap().header;
+        let header = Envelope::parse(out.unsent.as_bytes()).unwrap().header;
         assert_eq!(
             header.event_id.as_deref(),
             Some("04040404040444048404040404040404")

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::UnixMs;
-use crate::json::{Obj, WriteJson, write_str};
+use crate::json::{Obj, WriteJson};
 
 /// The SDK that wrote an envelope or event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -318,22 +318,21 @@ impl Envelope {
 ///     header: EnvelopeHeader { event_id: Some("9ec79c33ec9942ab8353589fcb2e04dc".into()), ..Default::default() },
 ///     items: vec![],
 /// };
-/// let stored = envelope.to_bytes();
-/// assert_eq!(stamp_sent_at(&stored, UnixMs(0)), envelope.to_bytes_sent_at(UnixMs(0)));
+/// let stored = String::from_utf8(envelope.to_bytes()).unwrap();
+/// assert_eq!(stamp_sent_at(&stored, UnixMs(0)).into_bytes(), envelope.to_bytes_sent_at(UnixMs(0)));
 /// ```
-pub fn stamp_sent_at(unsent: &[u8], now: UnixMs) -> Vec<u8> {
-    let Some(rest) = unsent.strip_prefix(b"{") else {
-        return unsent.to_vec();
+pub fn stamp_sent_at(unsent: &str, now: UnixMs) -> String {
+    let Some(rest) = unsent.strip_prefix('{') else {
+        return unsent.to_owned();
     };
-    let mut out = Vec::with_capacity(unsent.len() + 40);
-    out.push(b'{');
-    write_str(&mut out, "sent_at");
-    out.push(b':');
-    write_str(&mut out, &now.to_rfc3339());
-    if !rest.starts_with(b"}") {
-        out.push(b',');
+    let mut out = String::with_capacity(unsent.len() + 40);
+    out.push_str("{\"sent_at\":\"");
+    out.push_str(&now.to_rfc3339());
+    out.push('"');
+    if !rest.starts_with('}') {
+        out.push(',');
     }
-    out.extend_from_slice(rest);
+    out.push_str(rest);
     out
 }
 

@@ -31,8 +31,9 @@ mod session;
 mod stacktrace;
 
 pub use browser::{
-    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MECHANISM_GENERIC,
-    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
+    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS,
+    MAX_STORED_ENVELOPES, MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION,
+    MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
 pub use envelope::{
     Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo, TraceHeader,
