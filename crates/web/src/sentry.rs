@@ -70,7 +70,7 @@ impl SentryClient {
             Storage::memory()
         };
         // By project key: the envelopes are the project's, wherever it is.
-        let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
+        let queue_key = ["ff_telemetry_sentry_", sentry.public_key()].concat();
         if let Some(stored) = storage.get(&queue_key) {
             storage.remove(&queue_key);
             sentry.restore(&stored);

@@ -137,7 +137,8 @@ struct EventContext {
 /// ```
 #[derive(Debug, Clone)]
 pub struct BrowserSentry {
-    dsn: Dsn,
+    /// The DSN's public key (the `trace` header names it).
+    public_key: String,
     /// The DSN as envelope headers name it, written once.
     dsn_text: String,
     url: String,
@@ -191,7 +192,7 @@ impl BrowserSentry {
         };
         let mut sentry = BrowserSentry {
             dsn_text: dsn.text(),
-            dsn,
+            public_key: dsn.public_key().to_owned(),
             url,
             muted: is_local_page(page_url) && !config.report_localhost,
             traces_sample_rate,
@@ -245,9 +246,9 @@ impl BrowserSentry {
         &self.url
     }
 
-    /// The DSN events go to.
-    pub fn dsn(&self) -> &Dsn {
-        &self.dsn
+    /// The public key of the DSN events go to (it names the project).
+    pub fn public_key(&self) -> &str {
+        &self.public_key
     }
 
     /// Whether this page's events are dropped (a local page without `report_localhost`).
@@ -574,7 +575,7 @@ impl BrowserSentry {
         let mut trace = Vec::new();
         Obj::new(&mut trace)
             .value("trace_id", &trace_id)
-            .str("public_key", self.dsn.public_key())
+            .str("public_key", &self.public_key)
             .str("sample_rate", &self.sample_rate_text)
             .str("sampled", "true")
             .opt_str("release", self.context.release.as_deref())
