@@ -684,19 +684,27 @@ impl Outgoing {
     /// [`restore`](BrowserSentry::restore): at most the newest
     /// [`MAX_STORED_ENVELOPES`].
     pub fn add_to_stored(&self, stored: &str) -> String {
-        let old = stored
-            .split(ENVELOPE_SEPARATOR)
-            .filter(|entry| !entry.is_empty());
-        let n_dropped = (old.clone().count() + 1).saturating_sub(MAX_STORED_ENVELOPES);
-        let mut kept = String::new();
-        for entry in old.skip(n_dropped) {
-            kept.push_str(entry);
-            kept.push(ENVELOPE_SEPARATOR);
+        // Entries are separated, so there is one more entry than separators.
+        let separator = ENVELOPE_SEPARATOR as u8;
+        let mut separators = stored.bytes().enumerate().filter(|(_, b)| *b == separator);
+        let n_old = separators.clone().count() + usize::from(!stored.is_empty());
+        // Room for this one: drop the oldest (up to their separator).
+        let kept = match n_old.checked_sub(MAX_STORED_ENVELOPES) {
+            Some(n_dropped) => separators
+                .nth(n_dropped)
+                .and_then(|(at, _)| stored.get(at + 1..))
+                .unwrap_or_default(),
+            None => stored,
+        };
+        let mut text = String::with_capacity(kept.len() + self.unsent.len() + 16);
+        if !kept.is_empty() {
+            text.push_str(kept);
+            text.push(ENVELOPE_SEPARATOR);
         }
-        kept.push_str(self.category.as_str());
-        kept.push(CATEGORY_SEPARATOR);
-        kept.push_str(&self.unsent);
-        kept
+        text.push_str(self.category.as_str());
+        text.push(CATEGORY_SEPARATOR);
+        text.push_str(&self.unsent);
+        text
     }
 }
 
