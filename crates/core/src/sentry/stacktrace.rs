@@ -25,13 +25,14 @@ pub const MAX_FRAMES: usize = 50;
 /// assert_eq!(frames[0].lineno, Some(20));
 /// assert_eq!(frames[1].function.as_deref(), Some("render"));
 /// ```
-pub fn parse_stack(stack: &str) -> Option<Stacktrace<&str>> {
+pub fn parse_stack<'a>(stack: &'a str) -> Option<Stacktrace<&'a str>> {
     // `split('\n')` rather than `lines()`: every line is trimmed anyway (which
     // drops a `\r`), and `Lines` is one more iterator in the browser build.
     let is_v8 = stack
         .split('\n')
         .any(|line| line.trim_start().starts_with("at "));
-    let mut frames: Vec<Frame<&str>> = stack
+    let shorten = |text: &'a str| truncate_chars(text, MAX_VALUE_CHARS);
+    let newest_first: Vec<Frame<&str>> = stack
         .split('\n')
         .filter_map(|line| {
             let line = line.trim();
@@ -41,20 +42,19 @@ pub fn parse_stack(stack: &str) -> Option<Stacktrace<&str>> {
                 parse_gecko_line(line)
             }
         })
+        .take(MAX_FRAMES)
+        .map(|frame| Frame {
+            filename: frame.filename.map(shorten),
+            function: frame.function.map(shorten),
+            ..frame
+        })
         .collect();
-    if frames.is_empty() {
+    if newest_first.is_empty() {
         return None;
     }
-    frames.truncate(MAX_FRAMES);
-    frames.reverse();
-    for frame in &mut frames {
-        for text in [&mut frame.filename, &mut frame.function]
-            .into_iter()
-            .flatten()
-        {
-            *text = truncate_chars(text, MAX_VALUE_CHARS);
-        }
-    }
+    // A reversed copy rather than `reverse()`, whose swaps keep a bounds check
+    // (and the integer formatting of its panic message) in the browser build.
+    let frames = newest_first.into_iter().rev().collect();
     Some(Stacktrace { frames })
 }
 
