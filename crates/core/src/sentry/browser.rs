@@ -261,12 +261,6 @@ impl BrowserSentry {
         self.traces_sample_rate
     }
 
-    /// The rate limits the server has announced; check them again before
-    /// re-sending an envelope that waited (e.g. across a reload).
-    pub fn rate_limits(&self) -> &RateLimits {
-        &self.rate_limits
-    }
-
     /// Sets the user that events, transactions and session updates carry (id only), or clears it.
     pub fn set_user(&mut self, id: Option<&str>) {
         self.context.user_id = id.map(str::to_owned);
