@@ -32,30 +32,42 @@ pub fn parse_stack<'a>(stack: &'a str) -> Option<Stacktrace<&'a str>> {
         .split('\n')
         .any(|line| line.trim_start().starts_with("at "));
     let shorten = |text: &'a str| truncate_chars(text, MAX_VALUE_CHARS);
-    let newest_first: Vec<Frame<&str>> = stack
-        .split('\n')
-        .filter_map(|line| {
-            let line = line.trim();
-            if is_v8 {
-                parse_v8_line(line)
-            } else {
-                parse_gecko_line(line)
-            }
-        })
-        .take(MAX_FRAMES)
-        .map(|frame| Frame {
-            filename: frame.filename.map(shorten),
-            function: frame.function.map(shorten),
-            ..frame
-        })
-        .collect();
-    if newest_first.is_empty() {
+    // The browser lists the newest call first; the newest `MAX_FRAMES` are
+    // kept. A loop rather than `collect()`: less generic code in the browser build.
+    let mut frames = Vec::new();
+    for line in stack.split('\n') {
+        if frames.len() == MAX_FRAMES {
+            break;
+        }
+        let line = line.trim();
+        let frame = if is_v8 {
+            parse_v8_line(line)
+        } else {
+            parse_gecko_line(line)
+        };
+        if let Some(frame) = frame {
+            let frame = Frame {
+                filename: frame.filename.map(shorten),
+                function: frame.function.map(shorten),
+                ..frame
+            };
+            frames.push(frame);
+        }
+    }
+    if frames.is_empty() {
         return None;
     }
-    // A reversed copy rather than `reverse()`, whose swaps keep a bounds check
-    // (and the integer formatting of its panic message) in the browser build.
-    let frames = newest_first.into_iter().rev().collect();
+    reverse(&mut frames);
     Some(Stacktrace { frames })
+}
+
+/// Reverses `items` in place (oldest first), by iterators: `reverse()` and
+/// `insert(0, …)` each leave a panic path with its message in the browser build.
+fn reverse<T>(items: &mut [T]) {
+    let (front, back) = items.split_at_mut(items.len() / 2);
+    for (a, b) in front.iter_mut().zip(back.iter_mut().rev()) {
+        std::mem::swap(a, b);
+    }
 }
 
 /// `at fn (location)`, `at location`, `at async fn (location)`, `at new Fn (location)`,
