@@ -225,17 +225,17 @@ impl BrowserSentry {
     /// far. They are sent like this page's: not while rate-limited (then they
     /// are dropped and reported), each with a fresh `sent_at`.
     pub fn restore(&mut self, stored: &str) {
-        let mut queue: Vec<Outgoing> = stored
-            .split(ENVELOPE_SEPARATOR)
-            .filter_map(|entry| {
-                let (category, unsent) = entry.split_once(CATEGORY_SEPARATOR)?;
-                Some(Outgoing {
+        // A loop rather than `collect()`: less generic code in the browser build.
+        let mut queue = Vec::new();
+        for entry in stored.split(ENVELOPE_SEPARATOR) {
+            if let Some((category, unsent)) = entry.split_once(CATEGORY_SEPARATOR) {
+                queue.push(Outgoing {
                     category: DataCategory::from_name(category),
                     unsent: unsent.to_owned(),
                     beacon: false,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         queue.append(&mut self.queue);
         self.queue = queue;
     }
