@@ -61,45 +61,53 @@ pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
 /// assert!(limits[1].categories.is_empty());
 /// ```
 pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
-    limit_entries(header)
-        .map(|(retry_after_ms, categories, mut fields)| {
-            let mut text = || {
-                fields
-                    .next()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            let scope = text();
-            let reason = text();
-            RateLimit {
-                retry_after_ms,
-                categories: limit_categories(categories).collect(),
-                scope,
-                reason,
-            }
-        })
-        .collect()
+    let mut limits = Vec::new();
+    for_each_limit(header, |retry_after_ms, categories, mut fields| {
+        let mut text = || {
+            fields
+                .next()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let scope = text();
+        let reason = text();
+        let mut list = Vec::new();
+        for_each_category(categories, |category| list.push(category));
+        limits.push(RateLimit {
+            retry_after_ms,
+            categories: list,
+            scope,
+            reason,
+        });
+    });
+    limits
 }
 
-/// The entries of `X-Sentry-Rate-Limits` with a valid number of seconds: the
-/// wait, the `;`-separated categories and the fields after them (scope,
-/// reason). [`RateLimits::update`] reads them directly, without building
-/// [`RateLimit`]s it would not keep.
-fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, std::str::Split<'_, char>)> {
-    header.split(',').filter_map(|entry| {
+/// Calls `f` with each entry of `X-Sentry-Rate-Limits` that has a valid number
+/// of seconds: the wait, the `;`-separated categories and the fields after
+/// them (scope, reason). [`RateLimits::update`] reads them directly, without
+/// building [`RateLimit`]s it would not keep. Callbacks rather than iterator
+/// adapters: they cost the browser build less code.
+fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, std::str::Split<'a, char>)) {
+    for entry in header.split(',') {
         let mut fields = entry.trim().split(':');
-        let retry_after_ms = parse_seconds(fields.next()?.trim())?;
-        Some((retry_after_ms, fields.next().unwrap_or(""), fields))
-    })
+        let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim())) else {
+            continue;
+        };
+        f(retry_after_ms, fields.next().unwrap_or(""), fields);
+    }
 }
 
-/// The categories of one entry (`error;transaction`), empty names skipped.
-fn limit_categories(list: &str) -> impl Iterator<Item = DataCategory> + '_ {
-    list.split(';')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(DataCategory::from_name)
+/// Calls `f` with each category of one entry (`error;transaction`), empty
+/// names skipped.
+fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
+    for name in list.split(';') {
+        let name = name.trim();
+        if !name.is_empty() {
+            f(DataCategory::from_name(name));
+        }
+    }
 }
 
 /// Rate-limit bookkeeping: fed every response, asked before every send.
@@ -134,17 +142,17 @@ impl RateLimits {
         rate_limits: Option<&str>,
     ) {
         if let Some(header) = rate_limits.filter(|h| !h.trim().is_empty()) {
-            for (retry_after_ms, categories, _) in limit_entries(header) {
+            for_each_limit(header, |retry_after_ms, categories, _| {
                 let until = now + retry_after_ms;
                 let mut any_category = false;
-                for category in limit_categories(categories) {
+                for_each_category(categories, |category| {
                     any_category = true;
                     self.extend(LimitScope::Category(category), until);
-                }
+                });
                 if !any_category {
                     self.extend(LimitScope::All, until);
                 }
-            }
+            });
         } else if status == 429 {
             let wait_ms = retry_after
                 .and_then(|v| parse_retry_after(v, now))
