@@ -680,16 +680,17 @@ impl Outgoing {
     pub fn add_to_stored(&self, stored: &str) -> String {
         // Entries are separated, so there is one more entry than separators.
         let separator = ENVELOPE_SEPARATOR as u8;
-        let mut separators = stored.bytes().enumerate().filter(|(_, b)| *b == separator);
-        let n_old = separators.clone().count() + usize::from(!stored.is_empty());
-        // Room for this one: drop the oldest (up to their separator).
-        let kept = match n_old.checked_sub(MAX_STORED_ENVELOPES) {
-            Some(n_dropped) => separators
-                .nth(n_dropped)
-                .and_then(|(at, _)| stored.get(at + 1..))
-                .unwrap_or_default(),
-            None => stored,
-        };
+        let mut n_old = usize::from(!stored.is_empty());
+        for byte in stored.bytes() {
+            n_old += usize::from(byte == separator);
+        }
+        // Room for this one: drop the oldest, each up to its separator.
+        let mut kept = stored;
+        for _ in MAX_STORED_ENVELOPES..=n_old {
+            kept = kept
+                .split_once(ENVELOPE_SEPARATOR)
+                .map_or("", |(_, rest)| rest);
+        }
         let mut text = String::with_capacity(kept.len() + self.unsent.len() + 16);
         if !kept.is_empty() {
             text.push_str(kept);
