@@ -388,7 +388,6 @@ impl BrowserSentry {
         retry_after: Option<&str>,
         rate_limits: Option<&str>,
     ) {
-        self.rate_limits.handle_timeout(now);
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
     }

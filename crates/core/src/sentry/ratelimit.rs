@@ -147,17 +147,17 @@ impl RateLimits {
                 let mut any_category = false;
                 for_each_category(categories, |category| {
                     any_category = true;
-                    self.extend(LimitScope::Category(category), until);
+                    self.extend(now, LimitScope::Category(category), until);
                 });
                 if !any_category {
-                    self.extend(LimitScope::All, until);
+                    self.extend(now, LimitScope::All, until);
                 }
             });
         } else if status == 429 {
             let wait_ms = retry_after
                 .and_then(|v| parse_retry_after(v, now))
                 .unwrap_or(DEFAULT_RETRY_AFTER_MS);
-            self.extend(LimitScope::All, now + wait_ms);
+            self.extend(now, LimitScope::All, now + wait_ms);
         }
     }
 
@@ -190,15 +190,23 @@ impl RateLimits {
             .min()
     }
 
-    /// Forgets limits that ended before `now`, keeping memory bounded.
+    /// Forgets limits that ended before `now` ([`RateLimits::update`] reuses
+    /// their places anyway, so memory stays bounded without this).
     pub fn handle_timeout(&mut self, now: UnixMs) {
         self.until.retain(|(_, until)| *until > now);
     }
 
-    fn extend(&mut self, scope: LimitScope, until: UnixMs) {
-        match self.until.iter_mut().find(|(s, _)| *s == scope) {
-            Some((_, known)) => *known = (*known).max(until),
-            None => self.until.push((scope, until)),
+    /// Limits `scope` until `until` at least. A new scope takes the place of a
+    /// limit that ended before `now`, if any, so the list stays as long as the
+    /// most limits ever in force at once (without a `retain`, which costs the
+    /// browser build code).
+    fn extend(&mut self, now: UnixMs, scope: LimitScope, until: UnixMs) {
+        if let Some((_, known)) = self.until.iter_mut().find(|(s, _)| *s == scope) {
+            *known = (*known).max(until);
+        } else if let Some(ended) = self.until.iter_mut().find(|(_, u)| *u <= now) {
+            *ended = (scope, until);
+        } else {
+            self.until.push((scope, until));
         }
     }
 }
@@ -345,6 +353,23 @@ mod tests {
         assert_eq!(limits.poll_expiry(NOW + 11_000), Some(NOW + 60_000));
         limits.handle_timeout(NOW + 60_000);
         assert_eq!(limits, RateLimits::default());
+    }
+
+    #[test]
+    fn ended_limits_make_room_for_new_ones() {
+        let mut limits = RateLimits::default();
+        for (i, category) in ["error", "session", "metric_bucket", "error"]
+            .iter()
+            .enumerate()
+        {
+            let now = NOW + i as u64 * 2_000;
+            limits.update(now, 429, None, Some(&format!("1:{category}")));
+            let name = DataCategory::from_name(category);
+            assert!(limits.is_limited(now, &name), "{category}");
+        }
+        assert_eq!(limits.until.len(), 1, "{limits:?}");
+        limits.update(NOW + 8_000, 429, None, Some("60:error, 60:session"));
+        assert_eq!(limits.until.len(), 2, "{limits:?}");
     }
 
     #[test]
