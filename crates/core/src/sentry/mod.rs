@@ -18,7 +18,8 @@
 //! - Policies, each a pure function or small state machine: stack parsing
 //!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
-//!   [`Deduplicator`]) and release health ([`SessionTracker`]).
+//!   [`Deduplicator`]), release health ([`SessionTracker`]) and what waits
+//!   for the next page load ([`Outgoing::add_to_stored`], [`BrowserSentry::restore`]).
 
 mod browser;
 mod datetime;
