@@ -14,7 +14,7 @@ use super::filter::{
 };
 use super::protocol::{
     DataCategory, DiscardReason, DiscardedEvents, EventId, Level, PLATFORM_JAVASCRIPT,
-    SessionAttributes, SpanId, TraceId,
+    SessionAttributes, SpanId, Stacktrace, TraceId,
 };
 use super::ratelimit::RateLimits;
 use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
@@ -322,27 +322,16 @@ impl BrowserSentry {
         if !self.keep(&text, fingerprint) {
             return;
         }
-        let write_exception = |event: &mut Obj<'_>| {
-            let mut values = Obj::new(event.key("exception"));
-            let list = values.key("values");
-            list.push(b'[');
-            let mut exception = Obj::new(list);
-            exception.str("type", kind);
-            if !value.is_empty() {
-                exception.str("value", value);
-            }
-            Obj::new(exception.key("mechanism"))
-                .str("type", error.mechanism)
-                .bool("handled", error.handled)
-                .end();
-            exception.opt_value("stacktrace", stacktrace.as_ref()).end();
-            list.push(b']');
-            values.end();
-        };
         let event = EventParts {
             level: Level::Error,
             tags: error.tags,
-            body: &write_exception,
+            body: EventBody::Exception {
+                kind,
+                value,
+                mechanism: error.mechanism,
+                handled: error.handled,
+                stacktrace: stacktrace.as_ref(),
+            },
         };
         self.queue_error_event(now, entropy.event_id(), event, error.handled);
     }
@@ -356,9 +345,7 @@ impl BrowserSentry {
         let event = EventParts {
             level,
             tags: &[],
-            body: &|event: &mut Obj<'_>| {
-                event.str("message", message);
-            },
+            body: EventBody::Message(message),
         };
         self.queue_error_event(now, entropy.event_id(), event, true);
     }
@@ -458,7 +445,7 @@ impl BrowserSentry {
         self.queue_session_update(update);
     }
 
-    /// The JSON of an error event: what every event says, then `event.body`.
+    /// The JSON of an error event: what every event says, and its body.
     fn event_json(&self, now: UnixMs, event_id: &EventId, event: EventParts<'_>) -> Vec<u8> {
         let route = self.route();
         let mut out = Vec::new();
@@ -478,7 +465,34 @@ impl BrowserSentry {
             tags.opt_str("route", route).end();
         }
         self.write_breadcrumbs(&mut obj);
-        (event.body)(&mut obj);
+        match event.body {
+            EventBody::Message(message) => {
+                obj.str("message", message);
+            }
+            EventBody::Exception {
+                kind,
+                value,
+                mechanism,
+                handled,
+                stacktrace,
+            } => {
+                let mut values = Obj::new(obj.key("exception"));
+                let list = values.key("values");
+                list.push(b'[');
+                let mut exception = Obj::new(list);
+                exception.str("type", kind);
+                if !value.is_empty() {
+                    exception.str("value", value);
+                }
+                Obj::new(exception.key("mechanism"))
+                    .str("type", mechanism)
+                    .bool("handled", handled)
+                    .end();
+                exception.opt_value("stacktrace", stacktrace).end();
+                list.push(b']');
+                values.end();
+            }
+        }
         Obj::new(obj.key("request"))
             .str("url", &self.context.page_url)
             .end();
@@ -639,12 +653,26 @@ impl BrowserSentry {
     }
 }
 
-/// What differs between error events: the level, the caller's tags and the
-/// body (the `exception` or the `message`).
+/// What differs between error events: the level, the caller's tags and the body.
 struct EventParts<'a> {
     level: Level,
     tags: &'a [(String, String)],
-    body: &'a dyn Fn(&mut Obj<'_>),
+    body: EventBody<'a>,
+}
+
+/// The `exception` or the `message` of an error event.
+enum EventBody<'a> {
+    /// One exception: its type and value (already cut), how it was caught,
+    /// and its parsed stack.
+    Exception {
+        kind: &'a str,
+        value: &'a str,
+        mechanism: &'a str,
+        handled: bool,
+        stacktrace: Option<&'a Stacktrace<&'a str>>,
+    },
+    /// `captureMessage`'s message (already cut).
+    Message(&'a str),
 }
 
 /// Counts one discarded item in `discarded` (one entry per reason and category).
