@@ -74,14 +74,12 @@ impl Dsn {
 
     /// `{scheme}://{host}[:port]{/path}/api/{project_id}/envelope/`
     pub fn envelope_url(&self) -> String {
-        [
-            &self.authority.to_string(),
-            &self.path_prefix,
-            "/api/",
-            &self.project_id,
-            "/envelope/",
-        ]
-        .concat()
+        let mut url = [self.authority.scheme.as_str(), "://"].concat();
+        self.push_host_and_path(&mut url);
+        url.push_str("/api/");
+        url.push_str(&self.project_id);
+        url.push_str("/envelope/");
+        url
     }
 
     /// Query-string auth (`sentry_version=7&sentry_key=…&sentry_client=NAME/VER`).
@@ -126,15 +124,21 @@ impl Dsn {
             text.push_str(secret);
         }
         text.push('@');
+        self.push_host_and_path(&mut text);
+        text.push('/');
+        text.push_str(&self.project_id);
+        text
+    }
+
+    /// Appends `host[:port]{/path}`: what the DSN and its envelope URL share,
+    /// written without `core::fmt`.
+    fn push_host_and_path(&self, text: &mut String) {
         text.push_str(&self.authority.host);
         if let Some(port) = self.authority.port {
             text.push(':');
             text.push_str(Decimal::new(u64::from(port)).as_str());
         }
         text.push_str(&self.path_prefix);
-        text.push('/');
-        text.push_str(&self.project_id);
-        text
     }
 }
 

@@ -6,9 +6,8 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::sentry::{
-    BrowserSentry, CapturedError, DataCategory, Entropy, Level, MECHANISM_GENERIC,
-    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, SdkInfo, SentrySetupError,
-    stamp_sent_at,
+    BrowserSentry, CapturedError, Entropy, Level, MECHANISM_GENERIC, MECHANISM_ONERROR,
+    MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SdkInfo, SentrySetupError,
 };
 use ff_telemetry_core::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
@@ -21,13 +20,6 @@ use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
 const SDK_NAME: &str = "ff-telemetry.web";
-/// Envelopes kept for the next page load when they could not be sent.
-const MAX_STORED_ENVELOPES: usize = 30;
-/// Between stored envelopes, and between an envelope and its category. JSON
-/// escapes control characters, so neither occurs inside an envelope. Both are
-/// `char`s: splitting on a `&str` costs a substring searcher in the build.
-const ENVELOPE_SEPARATOR: char = '\u{1e}';
-const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 thread_local! {
     /// The client the panic hook reports to (the page's latest). A `Cell`
@@ -46,8 +38,6 @@ pub struct SentryClient {
     storage: Storage,
     queue_key: String,
     listeners: RefCell<Listeners>,
-    /// Envelopes from the last page load still to send (category, bytes).
-    stored: RefCell<Vec<(DataCategory, String)>>,
     /// One POST at a time, so each answer (a rate limit, say) applies to
     /// the next envelope.
     in_flight: Cell<bool>,
@@ -61,19 +51,9 @@ impl std::fmt::Debug for SentryClient {
     }
 }
 
-/// A POST under way, so that a failed one can be kept or reported. One shape
-/// for envelopes made on this page and those kept from an earlier page load:
-/// the category and the bytes without `sent_at`, which is what is stored.
-struct Sending {
-    category: DataCategory,
-    unsent: String,
-    /// Made on this page (a refusal is counted in the client report).
-    fresh: bool,
-}
-
 impl SentryClient {
     /// Starts Sentry for this page: the session starts, envelopes left unsent
-    /// by the last page load are sent, and the page's `error`,
+    /// by the last page load are sent (first), and the page's `error`,
     /// `unhandledrejection`, `pagehide` and `pageshow` events are listened to.
     /// `persist` allows `localStorage` for envelopes that could not be sent.
     pub fn start(config: &FrontendSentry, persist: bool) -> Result<Rc<Self>, SentrySetupError> {
@@ -83,14 +63,18 @@ impl SentryClient {
             version: env!("CARGO_PKG_VERSION").to_owned(),
         };
         let href = js::href();
-        let sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
+        let mut sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
         let storage = if persist {
             Storage::local_or_memory()
         } else {
             Storage::memory()
         };
         // By project key: the envelopes are the project's, wherever it is.
-        let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
+        let queue_key = ["ff_telemetry_sentry_", sentry.public_key()].concat();
+        if let Some(stored) = storage.get(&queue_key) {
+            storage.remove(&queue_key);
+            sentry.restore(&stored);
+        }
         let envelope_url = sentry.envelope_url().to_owned();
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
@@ -99,7 +83,6 @@ impl SentryClient {
             storage,
             queue_key,
             listeners: RefCell::new(Listeners::default()),
-            stored: RefCell::new(Vec::new()),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
@@ -107,7 +90,6 @@ impl SentryClient {
         // formatting) for use after the thread's end, which a page never sees.
         let _ = PANIC_REPORTER.try_with(|r| r.set(this.me.clone()));
         this.attach();
-        this.load_stored();
         this.drain();
         Ok(this)
     }
@@ -220,55 +202,21 @@ impl SentryClient {
     fn drain(&self) {
         while !self.in_flight.get() || self.hidden.get() {
             let now = js::now();
-            let Some(next) = self.next_stored(now) else {
-                let next = self.state().poll_transmit(now);
-                let Some(out) = next else { return };
-                let unsent = String::from_utf8(out.envelope.to_bytes()).unwrap_or_default();
-                let sending = Sending {
-                    category: out.category(),
-                    unsent,
-                    fresh: true,
-                };
-                self.send(sending, now);
-                continue;
-            };
-            self.send(next, now);
+            let next = self.state().poll_transmit(now);
+            let Some(out) = next else { return };
+            self.send(out, now);
         }
-    }
-
-    /// The oldest stored envelope not rate-limited now (the limited ones are
-    /// dropped).
-    fn next_stored(&self, now: UnixMs) -> Option<Sending> {
-        let sentry = self.state();
-        let mut stored = self.stored.borrow_mut();
-        // A `Vec`, not a `VecDeque`: at most MAX_STORED_ENVELOPES, and
-        // `VecDeque`'s code costs the browser build more than the shifts.
-        while !stored.is_empty() {
-            let (category, unsent) = stored.remove(0);
-            if sentry.rate_limits().is_limited(now, &category) {
-                continue;
-            }
-            return Some(Sending {
-                category,
-                unsent,
-                fresh: false,
-            });
-        }
-        None
     }
 
     /// POSTs the envelope stamped with `now`, or hands it to the browser while
     /// the page is hidden (and keeps it for the next page load when the
     /// browser refuses).
-    fn send(&self, sending: Sending, now: UnixMs) {
-        let body = stamp_sent_at(sending.unsent.as_bytes(), now);
-        let Ok(text) = String::from_utf8(body) else {
-            return;
-        };
+    fn send(&self, out: Outgoing, now: UnixMs) {
+        let body = out.body(now);
         let url = &self.envelope_url;
         if self.hidden.get() {
-            if !transport::beacon_text(url, &text) {
-                self.store(&sending);
+            if !transport::beacon_text(url, &body) {
+                self.store(&out);
             }
             return;
         }
@@ -277,17 +225,17 @@ impl SentryClient {
         };
         self.in_flight.set(true);
         let on_answer = move |answer: Answer| {
-            sdk(|| this.handle_answer(&sending, &answer));
+            sdk(|| this.handle_answer(&out, &answer));
         };
-        transport::post_text(url, &text, None, Box::new(on_answer));
+        transport::post_text(url, &body, None, Box::new(on_answer));
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
     /// all (offline) keeps the envelope for the next page load.
-    fn handle_answer(&self, sending: &Sending, answer: &Answer) {
+    fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
         if answer.status == 0 {
-            self.store(sending);
+            self.store(out);
         } else {
             let mut sentry = self.state();
             sentry.handle_response(
@@ -297,47 +245,20 @@ impl SentryClient {
                 answer.rate_limits.as_deref(),
             );
             let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-            if refused && sending.fresh {
-                sentry.handle_send_failure(sending.category.clone());
+            if refused {
+                sentry.handle_send_failure(out.category.clone());
             }
         }
         self.drain();
     }
 
-    /// Keeps an unsent envelope for the next page load (the newest
-    /// [`MAX_STORED_ENVELOPES`]).
-    fn store(&self, sending: &Sending) {
-        // Written straight into one string: the kept old entries, each followed
-        // by the separator, then the new one.
+    /// Keeps an unsent envelope for the next page load (core keeps the newest).
+    fn store(&self, out: &Outgoing) {
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
-        let old = stored
-            .split(ENVELOPE_SEPARATOR)
-            .filter(|entry| !entry.is_empty());
-        let n_dropped = (old.clone().count() + 1).saturating_sub(MAX_STORED_ENVELOPES);
-        let mut kept = String::new();
-        for entry in old.skip(n_dropped) {
-            kept.push_str(entry);
-            kept.push(ENVELOPE_SEPARATOR);
-        }
-        kept.push_str(sending.category.as_str());
-        kept.push(CATEGORY_SEPARATOR);
-        kept.push_str(&sending.unsent);
+        let kept = out.add_to_stored(&stored);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
             js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
         }
-    }
-
-    /// Takes the envelopes the last page load could not send; they go first.
-    fn load_stored(&self) {
-        let Some(stored) = self.storage.get(&self.queue_key) else {
-            return;
-        };
-        self.storage.remove(&self.queue_key);
-        let entries = stored.split(ENVELOPE_SEPARATOR).filter_map(|entry| {
-            let (category, unsent) = entry.split_once(CATEGORY_SEPARATOR)?;
-            Some((DataCategory::from_name(category), unsent.to_owned()))
-        });
-        self.stored.borrow_mut().extend(entries);
     }
 }
 
@@ -372,10 +293,7 @@ pub fn report_panic(message: &str) {
     };
     sentry.handle_error(now, error, &entropy());
     while let Some(out) = sentry.poll_transmit(now) {
-        let body = out.body(now);
-        if let Ok(text) = std::str::from_utf8(&body) {
-            transport::beacon_text(&out.url, text);
-        }
+        transport::beacon_text(&this.envelope_url, &out.body(now));
     }
 }
 

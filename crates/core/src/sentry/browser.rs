@@ -1,19 +1,26 @@
 //! Browser Sentry as a sans-IO state machine: the browser crate reports what
 //! happened (with the time and fresh random bytes) and sends what comes out.
+//!
+//! Every payload is written as JSON straight from this state into the bytes of
+//! its envelope, never built as an owned [`Event`](super::Event) or
+//! [`Envelope`](super::Envelope) first: building, cloning and dropping those
+//! cost the browser build kilobytes. The payload types are the read side: the
+//! tests parse what is written with them (and with the `sentry-types` crate).
 
-use super::envelope::{Envelope, SdkInfo};
+use super::envelope::{SdkInfo, stamp_sent_at, write_item};
 use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url, truncate_chars,
 };
 use super::protocol::{
-    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
-    EventId, Exception, Level, Mechanism, SessionAttributes, SpanId, TraceId, Transaction, User,
+    DataCategory, DiscardReason, DiscardedEvents, EventId, Level, PLATFORM_JAVASCRIPT,
+    SessionAttributes, SpanId, Stacktrace, TraceId,
 };
 use super::ratelimit::RateLimits;
-use super::sampling::{is_sampled, traces_sample_rate};
+use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
+use crate::json::Obj;
 use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
 
 /// Route changes kept as breadcrumbs on events.
@@ -22,6 +29,16 @@ pub const MAX_BREADCRUMBS: usize = 10;
 /// Events and transactions waiting to be sent; more are dropped (and reported as
 /// `queue_overflow`). Session updates and client reports are always kept.
 pub const MAX_QUEUED_EVENTS: usize = 30;
+
+/// Envelopes kept for the next page load when they could not be sent (the
+/// newest ones).
+pub const MAX_STORED_ENVELOPES: usize = 30;
+
+/// Between stored envelopes, and between an envelope and its category. JSON
+/// escapes control characters, so neither occurs inside an envelope. Both are
+/// `char`s: splitting on a `&str` costs a substring searcher in the build.
+const ENVELOPE_SEPARATOR: char = '\u{1e}';
+const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 /// Why browser Sentry cannot start. The browser shows it as one console warning
 /// and leaves Sentry off; the page is unaffected.
@@ -64,16 +81,32 @@ pub const MECHANISM_GENERIC: &str = "generic";
 /// Mechanism of a Rust panic inside the SDK.
 pub const MECHANISM_PANIC: &str = "panic";
 
-/// One envelope to POST (as `text/plain`, so there is no CORS preflight).
+/// One envelope to POST to [`BrowserSentry::envelope_url`] (as `text/plain`,
+/// so there is no CORS preflight). Each holds one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
-    /// The DSN's envelope endpoint with query-string auth.
-    pub url: String,
-    /// The envelope, without `sent_at` (see [`Outgoing::body`]).
-    pub envelope: Envelope,
+    /// The rate-limit category of the item inside.
+    pub category: DataCategory,
+    /// The envelope in wire form without `sent_at` (see [`Outgoing::body`]).
+    pub unsent: String,
     /// The page is going away: send with `navigator.sendBeacon` (or `fetch` with
     /// `keepalive`).
     pub beacon: bool,
+}
+
+/// What every event and transaction of one SDK instance shares.
+#[derive(Debug, Clone)]
+struct EventContext {
+    /// `SENTRY_ENV` → `NODE_ENV` → `unknown`.
+    environment: String,
+    /// `flowfuse@<version>`, when known.
+    release: Option<String>,
+    /// The SDK's name and version.
+    sdk: SdkInfo,
+    /// The identified user's id, if any (nothing else about the user is sent).
+    user_id: Option<String>,
+    /// The page URL, sanitised (see [`sanitize_url`]).
+    page_url: String,
 }
 
 /// Browser Sentry, minus the I/O.
@@ -84,44 +117,50 @@ pub struct Outgoing {
 ///
 /// ```
 /// use ff_telemetry_core::{FrontendSentry, UnixMs};
-/// use ff_telemetry_core::sentry::{BrowserSentry, CapturedError, Entropy, SdkInfo, MECHANISM_ONERROR};
+/// use ff_telemetry_core::sentry::{BrowserSentry, CapturedError, DataCategory, Entropy, SdkInfo, MECHANISM_ONERROR};
 /// let config: FrontendSentry = serde_json::from_str(
 ///     r#"{"dsn": "https://key@sentry.example/1", "release": "flowfuse@2.1.0"}"#).unwrap();
 /// let sdk = SdkInfo { name: "ff-telemetry.web".into(), version: "0.1.0".into() };
 /// let mut sentry = BrowserSentry::new(&config, sdk, "https://app.example/", UnixMs(0), &Entropy([1; 48])).unwrap();
 /// let session_start = sentry.poll_transmit(UnixMs(0)).unwrap();
-/// assert_eq!(session_start.envelope.items[0].header.kind, "session");
-/// assert!(session_start.url.starts_with("https://sentry.example/api/1/envelope/?sentry_version=7"));
+/// assert_eq!(session_start.category, DataCategory::Session);
+/// assert!(sentry.envelope_url().starts_with("https://sentry.example/api/1/envelope/?sentry_version=7"));
 ///
 /// sentry.handle_error(UnixMs(5), CapturedError {
 ///     kind: "TypeError", value: "x is undefined", stack: None,
 ///     mechanism: MECHANISM_ONERROR, handled: false, tags: &[],
 /// }, &Entropy([2; 48]));
-/// let kinds: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(6)))
-///     .map(|o| o.envelope.items[0].header.kind.clone()).collect();
-/// assert_eq!(kinds, ["event", "session"]); // the event, then the crashed session
+/// let categories: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(6)))
+///     .map(|o| o.category).collect();
+/// // The event, then the crashed session.
+/// assert_eq!(categories, [DataCategory::Error, DataCategory::Session]);
 /// ```
 #[derive(Debug, Clone)]
 pub struct BrowserSentry {
-    dsn: Dsn,
+    /// The DSN's public key (the `trace` header names it).
+    public_key: String,
+    /// The DSN as envelope headers name it, written once.
+    dsn_text: String,
     url: String,
     context: EventContext,
     /// Events from a local page are not reported (`report_localhost: false`).
     muted: bool,
     traces_sample_rate: f64,
+    /// `traces_sample_rate` as the `trace` envelope header states it.
+    sample_rate_text: String,
     ignore_errors: Vec<String>,
     dedup: Deduplicator,
     /// `None` without a release: Sentry rejects sessions that have none.
     session: Option<SessionTracker>,
     rate_limits: RateLimits,
-    route: Option<String>,
+    /// The routes the router settled on, with when: the last one is the
+    /// current route, the last [`MAX_BREADCRUMBS`] are the breadcrumbs, and
+    /// one more is kept so the oldest breadcrumb still says where it came from.
+    routes: Vec<(UnixMs, String)>,
     navigation_started: Option<UnixMs>,
-    // `Vec`s, not `VecDeque`s: both are short (at most MAX_BREADCRUMBS, and
-    // MAX_QUEUED_EVENTS plus sessions), and `VecDeque`'s code costs the browser
-    // build more than shifting a few pointers.
-    breadcrumbs: Vec<Breadcrumb>,
-    queue: Vec<Envelope>,
-    n_queued_events: usize,
+    // `Vec`s, not `VecDeque`s: both are short, and `VecDeque`'s code costs the
+    // browser build more than shifting a few elements.
+    queue: Vec<Outgoing>,
     discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
 }
@@ -142,30 +181,29 @@ impl BrowserSentry {
     ) -> Result<Self, SentrySetupError> {
         let dsn: Dsn = config.dsn.parse()?;
         let url = dsn.envelope_url_with_auth(&sdk.name, &sdk.version);
+        let traces_sample_rate =
+            traces_sample_rate(config.production_mode, config.traces_sample_rate);
         let context = EventContext {
             environment: config.environment.clone(),
             release: config.release.clone(),
             sdk,
-            user: None,
-            page_url: Some(sanitize_url(page_url)),
+            user_id: None,
+            page_url: sanitize_url(page_url),
         };
         let mut sentry = BrowserSentry {
-            dsn,
+            dsn_text: dsn.text(),
+            public_key: dsn.public_key().to_owned(),
             url,
             muted: is_local_page(page_url) && !config.report_localhost,
-            traces_sample_rate: traces_sample_rate(
-                config.production_mode,
-                config.traces_sample_rate,
-            ),
+            traces_sample_rate,
+            sample_rate_text: decimal_text(traces_sample_rate),
             ignore_errors: config.ignore_errors.clone(),
             dedup: Deduplicator::default(),
             session: None,
             rate_limits: RateLimits::default(),
-            route: None,
+            routes: Vec::new(),
             navigation_started: None,
-            breadcrumbs: Vec::new(),
             queue: Vec::new(),
-            n_queued_events: 0,
             discarded: Vec::new(),
             page_hidden: false,
             context,
@@ -177,13 +215,29 @@ impl BrowserSentry {
             };
             let (session, first) = SessionTracker::start(entropy.event_id(), now, attrs);
             sentry.session = Some(session);
-            sentry.queue_session(Envelope::for_session(
-                &first,
-                &sentry.dsn,
-                &sentry.context.sdk,
-            ));
+            sentry.queue_session_update(Some(first));
         }
         Ok(sentry)
+    }
+
+    /// Queues the envelopes an earlier page load could not send (`stored`, as
+    /// [`Outgoing::add_to_stored`] wrote it) ahead of everything queued so
+    /// far. They are sent like this page's: not while rate-limited (then they
+    /// are dropped and reported), each with a fresh `sent_at`.
+    pub fn restore(&mut self, stored: &str) {
+        // A loop rather than `collect()`: less generic code in the browser build.
+        let mut queue = Vec::new();
+        for entry in stored.split(ENVELOPE_SEPARATOR) {
+            if let Some((category, unsent)) = entry.split_once(CATEGORY_SEPARATOR) {
+                queue.push(Outgoing {
+                    category: DataCategory::from_name(category),
+                    unsent: unsent.to_owned(),
+                    beacon: false,
+                });
+            }
+        }
+        queue.append(&mut self.queue);
+        self.queue = queue;
     }
 
     /// The envelope endpoint with query-string auth, where everything is sent
@@ -192,9 +246,9 @@ impl BrowserSentry {
         &self.url
     }
 
-    /// The DSN events go to.
-    pub fn dsn(&self) -> &Dsn {
-        &self.dsn
+    /// The public key of the DSN events go to (it names the project).
+    pub fn public_key(&self) -> &str {
+        &self.public_key
     }
 
     /// Whether this page's events are dropped (a local page without `report_localhost`).
@@ -207,15 +261,9 @@ impl BrowserSentry {
         self.traces_sample_rate
     }
 
-    /// The rate limits the server has announced; check them again before
-    /// re-sending an envelope that waited (e.g. across a reload).
-    pub fn rate_limits(&self) -> &RateLimits {
-        &self.rate_limits
-    }
-
     /// Sets the user that events, transactions and session updates carry (id only), or clears it.
     pub fn set_user(&mut self, id: Option<&str>) {
-        self.context.user = id.map(|id| User { id: id.to_owned() });
+        self.context.user_id = id.map(str::to_owned);
         if let Some(session) = &mut self.session {
             session.set_distinct_id(id);
         }
@@ -224,7 +272,7 @@ impl BrowserSentry {
     /// The page URL changed (`location.href` after a route change): events report
     /// it, sanitised, as `request.url`.
     pub fn set_page_url(&mut self, page_url: &str) {
-        self.context.page_url = Some(sanitize_url(page_url));
+        self.context.page_url = sanitize_url(page_url);
     }
 
     /// A navigation began (the router's `beforeEach`). Optional: without it a
@@ -240,12 +288,10 @@ impl BrowserSentry {
     pub fn handle_route_change(&mut self, now: UnixMs, to: &str, entropy: &Entropy) {
         let to = sanitize_route(to);
         let started = self.navigation_started.take().unwrap_or(now).min(now);
-        if self.breadcrumbs.len() == MAX_BREADCRUMBS {
-            self.breadcrumbs.remove(0);
+        if self.routes.len() > MAX_BREADCRUMBS {
+            self.routes.remove(0);
         }
-        self.breadcrumbs
-            .push(Breadcrumb::navigation(now, self.route.as_deref(), to));
-        self.route = Some(to.to_owned());
+        self.routes.push((now, to.to_owned()));
         if self.muted {
             return;
         }
@@ -253,22 +299,8 @@ impl BrowserSentry {
             self.discard(DiscardReason::SampleRate, DataCategory::Transaction);
             return;
         }
-        let transaction = Transaction::navigation(
-            &self.context,
-            entropy.event_id(),
-            entropy.trace_id(),
-            entropy.span_id(),
-            to,
-            started,
-            now,
-        );
-        let envelope = Envelope::for_transaction(
-            &transaction,
-            self.traces_sample_rate,
-            &self.dsn,
-            &self.context.sdk,
-        );
-        self.queue_event(envelope, DataCategory::Transaction);
+        let envelope = self.transaction_envelope(to, started, now, entropy);
+        self.queue_event(DataCategory::Transaction, envelope);
     }
 
     /// An error was caught (window `error`, `unhandledrejection`, a panic, or
@@ -284,24 +316,24 @@ impl BrowserSentry {
             error.kind
         };
         let value = truncate_chars(error.value, MAX_VALUE_CHARS);
-        let exception = Exception {
-            kind: kind.to_owned(),
-            value: (!value.is_empty()).then(|| value.to_owned()),
-            mechanism: Some(Mechanism {
-                kind: error.mechanism.to_owned(),
-                handled: Some(error.handled),
-            }),
-            stacktrace: error.stack.and_then(parse_stack),
-        };
+        let stacktrace = error.stack.and_then(parse_stack);
         let text = [kind, ": ", value].concat();
-        if !self.keep(&text, ErrorFingerprint::exception(&exception)) {
+        let fingerprint = ErrorFingerprint::exception(kind, value, stacktrace.as_ref());
+        if !self.keep(&text, fingerprint) {
             return;
         }
-        let mut event = Event::exception(&self.context, entropy.event_id(), now, exception);
-        for (key, value) in error.tags {
-            event.tags.insert(key, value);
-        }
-        self.queue_error_event(now, event, error.handled);
+        let event = EventParts {
+            level: Level::Error,
+            tags: error.tags,
+            body: EventBody::Exception {
+                kind,
+                value,
+                mechanism: error.mechanism,
+                handled: error.handled,
+                stacktrace: stacktrace.as_ref(),
+            },
+        };
+        self.queue_error_event(now, entropy.event_id(), event, error.handled);
     }
 
     /// `captureMessage(message, level)`. Queues its event unless filtered.
@@ -310,8 +342,12 @@ impl BrowserSentry {
         if self.muted || !self.keep(message, ErrorFingerprint::message(message)) {
             return;
         }
-        let event = Event::message(&self.context, entropy.event_id(), now, message, level);
-        self.queue_error_event(now, event, true);
+        let event = EventParts {
+            level,
+            tags: &[],
+            body: EventBody::Message(message),
+        };
+        self.queue_error_event(now, entropy.event_id(), event, true);
     }
 
     /// The page is going away (`pagehide`): the session exits, and everything
@@ -319,10 +355,8 @@ impl BrowserSentry {
     /// was dropped.
     pub fn handle_page_hide(&mut self, now: UnixMs) {
         self.page_hidden = true;
-        if let Some(update) = self.session.as_mut().and_then(|s| s.handle_page_hide(now)) {
-            let envelope = Envelope::for_session(&update, &self.dsn, &self.context.sdk);
-            self.queue_session(envelope);
-        }
+        let update = self.session.as_mut().and_then(|s| s.handle_page_hide(now));
+        self.queue_session_update(update);
     }
 
     /// The page came back from the back/forward cache (`pageshow` with
@@ -341,47 +375,41 @@ impl BrowserSentry {
         retry_after: Option<&str>,
         rate_limits: Option<&str>,
     ) {
-        self.rate_limits.handle_timeout(now);
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
     }
 
-    /// An envelope of `category` (see [`Outgoing::category`]; every envelope
-    /// made here has one item) could not be delivered and will not be retried:
-    /// it is counted in the next client report.
+    /// An envelope of `category` (see [`Outgoing::category`]) could not be
+    /// delivered and will not be retried: it is counted in the next client report.
     pub fn handle_send_failure(&mut self, category: DataCategory) {
         self.discard(DiscardReason::SendError, category);
     }
 
-    /// The next envelope to send at `now`, if any. Items whose category is
+    /// The next envelope to send at `now`, if any. Envelopes whose category is
     /// rate-limited are dropped here (and counted for the client report).
     #[must_use]
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while !self.queue.is_empty() {
-            let envelope = self.queue.remove(0);
-            if envelope.items.iter().any(|i| {
-                matches!(
-                    DataCategory::for_item_type(&i.header.kind),
-                    DataCategory::Error | DataCategory::Transaction
-                )
-            }) {
-                self.n_queued_events = self.n_queued_events.saturating_sub(1);
+            let mut out = self.queue.remove(0);
+            if self.rate_limits.is_limited(now, &out.category) {
+                self.discard(DiscardReason::RatelimitBackoff, out.category);
+                continue;
             }
-            let discarded = &mut self.discarded;
-            let kept = self.rate_limits.filter_envelope(now, envelope, |category| {
-                count_discard(discarded, DiscardReason::RatelimitBackoff, category);
-            });
-            if let Some(envelope) = kept {
-                return Some(self.outgoing(envelope));
-            }
+            out.beacon = self.page_hidden;
+            return Some(out);
         }
         if self.page_hidden && !self.discarded.is_empty() {
-            let report = ClientReport {
-                timestamp: now,
-                discarded_events: std::mem::take(&mut self.discarded),
-            };
-            let envelope = Envelope::for_client_report(&report, &self.dsn, &self.context.sdk);
-            return Some(self.outgoing(envelope));
+            let mut report = Vec::new();
+            Obj::new(&mut report)
+                .str("timestamp", &now.to_rfc3339())
+                .list("discarded_events", &self.discarded)
+                .end();
+            self.discarded.clear();
+            return Some(Outgoing {
+                category: DataCategory::Internal,
+                unsent: self.envelope(None, None, "client_report", &report),
+                beacon: true,
+            });
         }
         None
     }
@@ -395,51 +423,256 @@ impl BrowserSentry {
         true
     }
 
-    fn queue_error_event(&mut self, now: UnixMs, event: Event, handled: bool) {
-        // The breadcrumbs are lent to the event and taken back once it is
-        // written, instead of cloned: a clone of every crumb costs code size.
-        let mut event = event
-            .with_route(self.route.as_deref())
-            .with_breadcrumbs(std::mem::take(&mut self.breadcrumbs));
-        let envelope = Envelope::for_event(&event, &self.dsn, &self.context.sdk);
-        if let Some(lent) = event.breadcrumbs.take() {
-            self.breadcrumbs = lent.values;
-        }
-        self.queue_event(envelope, DataCategory::Error);
-        if let Some(update) = self
-            .session
-            .as_mut()
-            .and_then(|s| s.handle_error(now, handled))
-        {
-            let envelope = Envelope::for_session(&update, &self.dsn, &self.context.sdk);
-            self.queue_session(envelope);
-        }
+    /// The current route: the last one the router settled on.
+    fn route(&self) -> Option<&str> {
+        self.routes.last().map(|(_, route)| route.as_str())
     }
 
-    fn queue_event(&mut self, envelope: Envelope, category: DataCategory) {
-        if self.n_queued_events >= MAX_QUEUED_EVENTS {
+    fn queue_error_event(
+        &mut self,
+        now: UnixMs,
+        event_id: EventId,
+        event: EventParts<'_>,
+        handled: bool,
+    ) {
+        let payload = self.event_json(now, &event_id, event);
+        let envelope = self.envelope(Some(&event_id), None, "event", &payload);
+        self.queue_event(DataCategory::Error, envelope);
+        let update = self
+            .session
+            .as_mut()
+            .and_then(|s| s.handle_error(now, handled));
+        self.queue_session_update(update);
+    }
+
+    /// The JSON of an error event: what every event says, and its body.
+    fn event_json(&self, now: UnixMs, event_id: &EventId, event: EventParts<'_>) -> Vec<u8> {
+        let route = self.route();
+        let mut out = Vec::new();
+        let mut obj = Obj::new(&mut out);
+        obj.value("event_id", event_id)
+            .str("timestamp", &now.to_rfc3339())
+            .str("level", event.level.as_str())
+            .opt_str("transaction", route);
+        self.write_shared_fields(&mut obj);
+        if route.is_some() || !event.tags.is_empty() {
+            let mut tags = Obj::new(obj.key("tags"));
+            for (key, value) in event.tags {
+                if route.is_none() || key != "route" {
+                    tags.str(key, value);
+                }
+            }
+            tags.opt_str("route", route).end();
+        }
+        self.write_breadcrumbs(&mut obj);
+        match event.body {
+            EventBody::Message(message) => {
+                obj.str("message", message);
+            }
+            EventBody::Exception {
+                kind,
+                value,
+                mechanism,
+                handled,
+                stacktrace,
+            } => {
+                let mut values = Obj::new(obj.key("exception"));
+                let list = values.key("values");
+                list.push(b'[');
+                let mut exception = Obj::new(list);
+                exception.str("type", kind);
+                if !value.is_empty() {
+                    exception.str("value", value);
+                }
+                Obj::new(exception.key("mechanism"))
+                    .str("type", mechanism)
+                    .bool("handled", handled)
+                    .end();
+                exception.opt_value("stacktrace", stacktrace).end();
+                list.push(b']');
+                values.end();
+            }
+        }
+        Obj::new(obj.key("request"))
+            .str("url", &self.context.page_url)
+            .end();
+        obj.end();
+        out
+    }
+
+    /// What events and transactions both carry: platform, environment,
+    /// release, user and SDK.
+    fn write_shared_fields(&self, obj: &mut Obj<'_>) {
+        let context = &self.context;
+        obj.str("platform", PLATFORM_JAVASCRIPT)
+            .str("environment", &context.environment)
+            .opt_str("release", context.release.as_deref());
+        if let Some(id) = &context.user_id {
+            Obj::new(obj.key("user")).str("id", id).end();
+        }
+        obj.value("sdk", &context.sdk);
+    }
+
+    /// The route changes as `navigation` breadcrumbs, oldest first.
+    fn write_breadcrumbs(&self, event: &mut Obj<'_>) {
+        if self.routes.is_empty() {
+            return;
+        }
+        let first = self.routes.len().saturating_sub(MAX_BREADCRUMBS);
+        let mut breadcrumbs = Obj::new(event.key("breadcrumbs"));
+        let list = breadcrumbs.key("values");
+        list.push(b'[');
+        let mut from = None;
+        for (i, (at, to)) in self.routes.iter().enumerate() {
+            if i > first {
+                list.push(b',');
+            }
+            if i >= first {
+                let mut crumb = Obj::new(list);
+                crumb
+                    .str("timestamp", &at.to_rfc3339())
+                    .str("type", "navigation")
+                    .str("category", "navigation");
+                Obj::new(crumb.key("data"))
+                    .opt_str("from", from)
+                    .str("to", to)
+                    .end();
+                crumb.end();
+            }
+            from = Some(to.as_str());
+        }
+        list.push(b']');
+        breadcrumbs.end();
+    }
+
+    /// The envelope of a `navigation` transaction for `route`, from `started`
+    /// to `now`, with the `trace` header that tells Sentry the sample rate.
+    fn transaction_envelope(
+        &self,
+        route: &str,
+        started: UnixMs,
+        now: UnixMs,
+        entropy: &Entropy,
+    ) -> String {
+        let (event_id, trace_id, span_id) =
+            (entropy.event_id(), entropy.trace_id(), entropy.span_id());
+        let mut payload = Vec::new();
+        let mut tx = Obj::new(&mut payload);
+        tx.str("type", "transaction")
+            .value("event_id", &event_id)
+            .str("transaction", route);
+        Obj::new(tx.key("transaction_info"))
+            .str("source", "route")
+            .end();
+        tx.str("start_timestamp", &started.to_rfc3339())
+            .str("timestamp", &now.to_rfc3339());
+        self.write_shared_fields(&mut tx);
+        let mut contexts = Obj::new(tx.key("contexts"));
+        Obj::new(contexts.key("trace"))
+            .str("type", "trace")
+            .value("trace_id", &trace_id)
+            .value("span_id", &span_id)
+            .str("op", "navigation")
+            .str("status", "ok")
+            .end();
+        contexts.end();
+        tx.key("spans").extend_from_slice(b"[]");
+        tx.end();
+
+        let mut trace = Vec::new();
+        Obj::new(&mut trace)
+            .value("trace_id", &trace_id)
+            .str("public_key", &self.public_key)
+            .str("sample_rate", &self.sample_rate_text)
+            .str("sampled", "true")
+            .opt_str("release", self.context.release.as_deref())
+            .str("environment", &self.context.environment)
+            .str("transaction", route)
+            .end();
+        self.envelope(Some(&event_id), Some(&trace), "transaction", &payload)
+    }
+
+    /// A one-item envelope without `sent_at` (stamped when sending): the
+    /// header (the event id if any, the DSN, the SDK, the `trace` JSON if any),
+    /// then the item.
+    fn envelope(
+        &self,
+        event_id: Option<&EventId>,
+        trace: Option<&[u8]>,
+        kind: &str,
+        payload: &[u8],
+    ) -> String {
+        let mut out = Vec::new();
+        let mut header = Obj::new(&mut out);
+        header
+            .opt_value("event_id", event_id)
+            .str("dsn", &self.dsn_text)
+            .value("sdk", &self.context.sdk);
+        if let Some(trace) = trace {
+            header.key("trace").extend_from_slice(trace);
+        }
+        header.end();
+        out.push(b'\n');
+        write_item(&mut out, kind, payload);
+        // Only `&str`s and ASCII are written, so this never fails.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn queue_event(&mut self, category: DataCategory, unsent: String) {
+        let is_event = |out: &&Outgoing| {
+            matches!(
+                out.category,
+                DataCategory::Error | DataCategory::Transaction
+            )
+        };
+        if self.queue.iter().filter(is_event).count() >= MAX_QUEUED_EVENTS {
             self.discard(DiscardReason::QueueOverflow, category);
             return;
         }
-        self.n_queued_events += 1;
-        self.queue.push(envelope);
+        self.queue.push(Outgoing {
+            category,
+            unsent,
+            beacon: false,
+        });
     }
 
-    fn queue_session(&mut self, envelope: Envelope) {
-        self.queue.push(envelope);
+    /// Queues the session update the tracker asked for, if any.
+    fn queue_session_update(&mut self, update: Option<Vec<u8>>) {
+        if let Some(update) = update {
+            let unsent = self.envelope(None, None, "session", &update);
+            self.queue.push(Outgoing {
+                category: DataCategory::Session,
+                unsent,
+                beacon: false,
+            });
+        }
     }
 
     fn discard(&mut self, reason: DiscardReason, category: DataCategory) {
         count_discard(&mut self.discarded, reason, category);
     }
+}
 
-    fn outgoing(&self, envelope: Envelope) -> Outgoing {
-        Outgoing {
-            url: self.url.clone(),
-            envelope,
-            beacon: self.page_hidden,
-        }
-    }
+/// What differs between error events: the level, the caller's tags and the body.
+struct EventParts<'a> {
+    level: Level,
+    tags: &'a [(String, String)],
+    body: EventBody<'a>,
+}
+
+/// The `exception` or the `message` of an error event.
+enum EventBody<'a> {
+    /// One exception: its type and value (already cut), how it was caught,
+    /// and its parsed stack.
+    Exception {
+        kind: &'a str,
+        value: &'a str,
+        mechanism: &'a str,
+        handled: bool,
+        stacktrace: Option<&'a Stacktrace<&'a str>>,
+    },
+    /// `captureMessage`'s message (already cut).
+    Message(&'a str),
 }
 
 /// Counts one discarded item in `discarded` (one entry per reason and category).
@@ -463,26 +696,37 @@ fn count_discard(
 
 impl Outgoing {
     /// The request body, with `sent_at` set to `now` (call it when sending).
-    ///
-    /// To keep an envelope across a reload, store `envelope.to_bytes()` and its
-    /// [`category`](Outgoing::category); when sending it later, skip it while
-    /// [`RateLimits::is_limited`] says so and send
-    /// [`stamp_sent_at`](super::stamp_sent_at)`(stored, now)`.
-    pub fn body(&self, now: UnixMs) -> Vec<u8> {
-        // The same bytes as `to_bytes_sent_at(now)` (a test checks it), through
-        // the path stored envelopes take anyway: one envelope writer less in
-        // the browser build, and no copy of the header.
-        super::stamp_sent_at(&self.envelope.to_bytes(), now)
+    pub fn body(&self, now: UnixMs) -> String {
+        stamp_sent_at(&self.unsent, now)
     }
 
-    /// The rate-limit category of what is inside (each envelope holds one item).
-    pub fn category(&self) -> DataCategory {
-        self.envelope
-            .items
-            .first()
-            .map_or(DataCategory::Default, |item| {
-                DataCategory::for_item_type(&item.header.kind)
-            })
+    /// `stored` (the envelopes kept so far, as this returned them, or empty)
+    /// with this one added, for the next page load to
+    /// [`restore`](BrowserSentry::restore): at most the newest
+    /// [`MAX_STORED_ENVELOPES`].
+    pub fn add_to_stored(&self, stored: &str) -> String {
+        // Entries are separated, so there is one more entry than separators.
+        let separator = ENVELOPE_SEPARATOR as u8;
+        let mut n_old = usize::from(!stored.is_empty());
+        for byte in stored.bytes() {
+            n_old += usize::from(byte == separator);
+        }
+        // Room for this one: drop the oldest, each up to its separator.
+        let mut kept = stored;
+        for _ in MAX_STORED_ENVELOPES..=n_old {
+            kept = kept
+                .split_once(ENVELOPE_SEPARATOR)
+                .map_or("", |(_, rest)| rest);
+        }
+        let mut text = String::with_capacity(kept.len() + self.unsent.len() + 16);
+        if !kept.is_empty() {
+            text.push_str(kept);
+            text.push(ENVELOPE_SEPARATOR);
+        }
+        text.push_str(self.category.as_str());
+        text.push(CATEGORY_SEPARATOR);
+        text.push_str(&self.unsent);
+        text
     }
 }
 
@@ -517,7 +761,9 @@ impl Entropy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sentry::stamp_sent_at;
+    use crate::sentry::{
+        ClientReport, Envelope, Event, SessionStatus, SessionUpdate, Transaction, User,
+    };
 
     const PAGE: &str = "https://forge.example/team/acme";
 
@@ -562,11 +808,23 @@ mod tests {
         }
     }
 
+    /// The one item of an outgoing envelope, parsed back: its type and payload.
+    fn item(out: &Outgoing) -> (String, Vec<u8>) {
+        let envelope = Envelope::parse(out.unsent.as_bytes()).unwrap();
+        assert_eq!(envelope.items.len(), 1, "one item per envelope");
+        let item = envelope.items.into_iter().next().unwrap();
+        (item.header.kind, item.payload)
+    }
+
+    /// The payload of an outgoing envelope, read as `T`.
+    fn payload<T: serde::de::DeserializeOwned>(out: &Outgoing) -> T {
+        serde_json::from_slice(&item(out).1).unwrap()
+    }
+
     /// The item types of everything due at `now`.
     fn sent(sentry: &mut BrowserSentry, now: UnixMs) -> Vec<String> {
         std::iter::from_fn(|| sentry.poll_transmit(now))
-            .flat_map(|o| o.envelope.items)
-            .map(|i| i.header.kind)
+            .map(|o| item(&o).0)
             .collect()
     }
 
@@ -682,8 +940,7 @@ mod tests {
         assert_eq!(sent(&mut sentry, UnixMs(5)), ["event", "session", "event"]);
         sentry.handle_page_hide(UnixMs(6));
         let last: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(6))).collect();
-        let report: ClientReport =
-            serde_json::from_slice(&last[1].envelope.items[0].payload).unwrap();
+        let report: ClientReport = payload(&last[1]);
         assert_eq!(
             report.discarded_events,
             [DiscardedEvents {
@@ -717,9 +974,8 @@ mod tests {
         sentry.handle_page_hide(UnixMs(9_000));
         let exit = sentry.poll_transmit(UnixMs(9_000)).unwrap();
         assert!(exit.beacon);
-        let update: crate::sentry::SessionUpdate =
-            serde_json::from_slice(&exit.envelope.items[0].payload).unwrap();
-        assert_eq!(update.status, crate::sentry::SessionStatus::Exited);
+        let update: SessionUpdate = payload(&exit);
+        assert_eq!(update.status, SessionStatus::Exited);
         assert_eq!(sentry.poll_transmit(UnixMs(9_000)), None);
 
         // Back from the back/forward cache: fetch again, no second exit.
@@ -732,20 +988,79 @@ mod tests {
     }
 
     #[test]
-    fn stored_envelopes_are_resent_with_a_fresh_sent_at() {
-        let mut sentry = start(serde_json::json!({}), PAGE);
-        sentry.handle_error(UnixMs(1), error("offline"), &with_draw(0));
-        let _session_start = sentry.poll_transmit(UnixMs(1));
-        let out = sentry.poll_transmit(UnixMs(1)).unwrap();
-        assert_eq!(out.category(), DataCategory::Error);
-        let stored = out.envelope.to_bytes();
-        // An hour later, back online.
+    fn stored_envelopes_are_resent_by_the_next_page_load_with_a_fresh_sent_at() {
+        let mut offline = start(serde_json::json!({}), PAGE);
+        offline.handle_error(UnixMs(1), error("offline"), &with_draw(0));
+        // Nothing answers: every envelope is kept for the next page load.
+        let mut stored = String::new();
+        let mut kept = Vec::new();
+        while let Some(out) = offline.poll_transmit(UnixMs(1)) {
+            stored = out.add_to_stored(&stored);
+            kept.push(out);
+        }
+        assert_eq!(kept.len(), 3, "session start, event, session update");
+
+        // An hour later, back online: they go first, each with a fresh `sent_at`.
         let later = UnixMs(UnixMs::HOUR);
-        assert!(!sentry.rate_limits().is_limited(later, &out.category()));
-        assert_eq!(stamp_sent_at(&stored, later), out.body(later));
-        assert_eq!(out.body(later), out.envelope.to_bytes_sent_at(later));
-        let body = String::from_utf8(out.body(later)).unwrap();
+        let mut next = BrowserSentry::new(
+            &config(serde_json::json!({})),
+            sdk(),
+            PAGE,
+            later,
+            &Entropy([9; 48]),
+        )
+        .unwrap();
+        next.restore(&stored);
+        let sent: Vec<_> = std::iter::from_fn(|| next.poll_transmit(later)).collect();
+        assert_eq!(
+            sent.len(),
+            4,
+            "the three kept, then this page's session start"
+        );
+        for (out, old) in sent.iter().zip(&kept) {
+            assert_eq!((&out.category, &out.unsent), (&old.category, &old.unsent));
+        }
+        let body = sent[1].body(later);
+        assert_eq!(body, stamp_sent_at(&kept[1].unsent, later));
+        // The same bytes as the general envelope writer with `sent_at` set.
+        let envelope = Envelope::parse(kept[1].unsent.as_bytes()).unwrap();
+        assert_eq!(body.as_bytes(), envelope.to_bytes_sent_at(later));
         assert!(body.starts_with(r#"{"sent_at":"1970-01-01T01:00:00.000Z","event_id":"#));
+    }
+
+    #[test]
+    fn stored_envelopes_are_bounded_and_rate_limited_like_new_ones() {
+        let mut sentry = start(serde_json::json!({"release": null}), PAGE);
+        let mut stored = String::new();
+        for i in 0..(MAX_STORED_ENVELOPES + 5) {
+            let value = format!("e{i}");
+            sentry.handle_error(UnixMs(1), error(&value), &with_draw(0));
+            let out = sentry.poll_transmit(UnixMs(1)).unwrap();
+            stored = out.add_to_stored(&stored);
+        }
+        // A broken entry (no category) is skipped.
+        let stored = ["garbage\u{1e}", &stored].concat();
+        let mut next = start(serde_json::json!({"release": null}), PAGE);
+        next.restore(&stored);
+        let sent: Vec<_> = std::iter::from_fn(|| next.poll_transmit(UnixMs(2))).collect();
+        assert_eq!(sent.len(), MAX_STORED_ENVELOPES);
+        let first: Event = payload(&sent[0]);
+        assert_eq!(
+            first.exception.unwrap().values[0].value.as_deref(),
+            Some("e5")
+        );
+
+        let mut limited = start(serde_json::json!({"release": null}), PAGE);
+        limited.handle_response(UnixMs(2), 429, None, Some("60:error"));
+        limited.restore(&stored);
+        limited.handle_page_hide(UnixMs(3));
+        let sent: Vec<_> = std::iter::from_fn(|| limited.poll_transmit(UnixMs(3))).collect();
+        assert_eq!(sent.len(), 1, "only the client report");
+        let report: ClientReport = payload(&sent[0]);
+        assert_eq!(
+            report.discarded_events[0].quantity,
+            MAX_STORED_ENVELOPES as u64
+        );
     }
 
     #[test]
@@ -772,7 +1087,7 @@ mod tests {
         };
         sentry.handle_error(UnixMs(1), nameless, &with_draw(0));
         let out = sentry.poll_transmit(UnixMs(1)).unwrap();
-        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        let event: Event = payload(&out);
         let exception = &event.exception.unwrap().values[0];
         assert_eq!(exception.kind, "Error");
         let value = exception.value.as_deref().unwrap();
@@ -793,7 +1108,7 @@ mod tests {
         };
         sentry.handle_error(UnixMs(2), tagged, &with_draw(0));
         let out = sentry.poll_transmit(UnixMs(2)).unwrap();
-        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        let event: Event = payload(&out);
         assert_eq!(event.tags.get("feature"), Some("deploy"));
         assert_eq!(event.tags.get("route"), Some("/a"));
     }
@@ -805,7 +1120,7 @@ mod tests {
         sentry.set_page_url("https://forge.example/team/b?token=secret#x");
         sentry.handle_message(UnixMs(1), "m", Level::Info, &with_draw(0));
         let out = sentry.poll_transmit(UnixMs(1)).unwrap();
-        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        let event: Event = payload(&out);
         let url = event.request.and_then(|r| r.url);
         assert_eq!(url.as_deref(), Some("https://forge.example/team/b"));
     }
@@ -834,7 +1149,7 @@ mod tests {
         sentry.handle_error(UnixMs(20), error("x"), &with_draw(0));
         let _session_start = sentry.poll_transmit(UnixMs(20));
         let out = sentry.poll_transmit(UnixMs(20)).unwrap();
-        let event: Event = serde_json::from_slice(&out.envelope.items[0].payload).unwrap();
+        let event: Event = payload(&out);
         assert_eq!(event.transaction.as_deref(), Some("/r/11"));
         assert_eq!(
             event.user,
@@ -847,5 +1162,188 @@ mod tests {
         assert_eq!(crumbs[0].data.get("to"), Some("/r/2"));
         assert_eq!(crumbs[9].data.get("from"), Some("/r/10"));
         assert_eq!(crumbs[9].data.get("to"), Some("/r/11"));
+    }
+
+    const STACK: &str = "TypeError: line
+    at render (https://forge.example/app.js:12:5)
+    at https://forge.example/pkg/sdk_bg.wasm:wasm-function[3]:0x1a2b";
+
+    #[test]
+    fn events_are_written_in_sentry_shape() {
+        let mut sentry = start(serde_json::json!({}), "https://forge.example/team/a?x=1");
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.set_user(Some("user \"7\""));
+        sentry.handle_route_change(UnixMs(5), "/", &with_draw(u32::MAX));
+        sentry.handle_route_change(UnixMs(6), "/team/a", &with_draw(u32::MAX));
+        let error = CapturedError {
+            kind: "TypeError",
+            value: "line\nbreak",
+            stack: Some(STACK),
+            mechanism: MECHANISM_ONERROR,
+            handled: false,
+            tags: &[("feature".to_owned(), "deploy".to_owned())],
+        };
+        sentry.handle_error(UnixMs(1_795_850_763_123), error, &Entropy([1; 48]));
+        let out = sentry.poll_transmit(UnixMs(1_795_850_763_200)).unwrap();
+        let (kind, payload) = item(&out);
+        assert_eq!(kind, "event");
+        let json: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let crumb = |at: &str, data| serde_json::json!({"timestamp": at, "type": "navigation", "category": "navigation", "data": data});
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "event_id": "01010101010141018101010101010101",
+                "timestamp": "2026-11-28T07:26:03.123Z",
+                "platform": "javascript",
+                "level": "error",
+                "environment": "production",
+                "release": "flowfuse@2.11.0",
+                "transaction": "/team/a",
+                "tags": {"feature": "deploy", "route": "/team/a"},
+                "user": {"id": "user \"7\""},
+                "breadcrumbs": {"values": [
+                    crumb("1970-01-01T00:00:00.005Z", serde_json::json!({"to": "/"})),
+                    crumb("1970-01-01T00:00:00.006Z", serde_json::json!({"from": "/", "to": "/team/a"})),
+                ]},
+                "sdk": {"name": "ff-telemetry.web", "version": "0.1.0"},
+                "exception": {"values": [{
+                    "type": "TypeError", "value": "line\nbreak",
+                    "mechanism": {"type": "onerror", "handled": false},
+                    "stacktrace": {"frames": [
+                        {"filename": "https://forge.example/pkg/sdk_bg.wasm",
+                         "function": "wasm-function[3]", "instruction_addr": "0x1a2b", "in_app": true},
+                        {"filename": "https://forge.example/app.js", "function": "render",
+                         "lineno": 12, "colno": 5, "in_app": true},
+                    ]}
+                }]},
+                "request": {"url": "https://forge.example/team/a"}
+            })
+        );
+        // The read side reads it all.
+        let event: Event = payload_of(&payload);
+        assert_eq!(
+            event.user,
+            Some(User {
+                id: "user \"7\"".into()
+            })
+        );
+        assert_eq!(event.breadcrumbs.unwrap().values.len(), 2);
+        let envelope = Envelope::parse(out.unsent.as_bytes()).unwrap();
+        assert_eq!(envelope.header.event_id, Some(event.event_id.to_string()));
+        assert_eq!(
+            envelope.header.dsn.as_deref(),
+            Some("https://public@sentry.example/42")
+        );
+        assert_eq!(envelope.header.sdk, Some(sdk()));
+        assert_eq!(envelope.header.sent_at, None);
+        assert_eq!(envelope.items[0].header.length, Some(payload.len() as u64));
+    }
+
+    #[test]
+    fn messages_without_route_or_user_are_written_in_sentry_shape() {
+        let mut sentry = start(serde_json::json!({"release": null}), PAGE);
+        sentry.handle_message(UnixMs(9), "hello", Level::Warning, &Entropy([2; 48]));
+        let out = sentry.poll_transmit(UnixMs(9)).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&item(&out).1).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "event_id": "02020202020242028202020202020202",
+                "timestamp": "1970-01-01T00:00:00.009Z",
+                "platform": "javascript",
+                "level": "warning",
+                "environment": "production",
+                "sdk": {"name": "ff-telemetry.web", "version": "0.1.0"},
+                "message": "hello",
+                "request": {"url": "https://forge.example/team/acme"}
+            })
+        );
+    }
+
+    #[test]
+    fn transactions_are_written_in_sentry_shape() {
+        let mut sentry = start(serde_json::json!({"production_mode": true}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.set_user(Some("user-7"));
+        sentry.handle_navigation_start(UnixMs(100));
+        let mut entropy = [4; 48];
+        entropy[16..32].fill(5);
+        entropy[32..40].fill(6);
+        entropy[40..44].fill(0);
+        sentry.handle_route_change(UnixMs(350), "/team/a?q=1", &Entropy(entropy));
+        let out = sentry.poll_transmit(UnixMs(350)).unwrap();
+        assert_eq!(out.category, DataCategory::Transaction);
+        let (kind, payload) = item(&out);
+        assert_eq!(kind, "transaction");
+        let json: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type": "transaction",
+                "event_id": "04040404040444048404040404040404",
+                "transaction": "/team/a",
+                "transaction_info": {"source": "route"},
+                "start_timestamp": "1970-01-01T00:00:00.100Z",
+                "timestamp": "1970-01-01T00:00:00.350Z",
+                "platform": "javascript",
+                "environment": "production",
+                "release": "flowfuse@2.11.0",
+                "user": {"id": "user-7"},
+                "sdk": {"name": "ff-telemetry.web", "version": "0.1.0"},
+                "contexts": {"trace": {
+                    "type": "trace", "trace_id": "05".repeat(16), "span_id": "06".repeat(8),
+                    "op": "navigation", "status": "ok"
+                }},
+                "spans": []
+            })
+        );
+        let transaction: Transaction = payload_of(&payload);
+        assert_eq!(transaction.timestamp, UnixMs(350));
+        let header = Envelope::parse(out.unsent.as_bytes()).unwrap().header;
+        assert_eq!(
+            header.event_id.as_deref(),
+            Some("04040404040444048404040404040404")
+        );
+        let trace = header.trace.unwrap();
+        assert_eq!(trace.trace_id, "05".repeat(16));
+        assert_eq!(trace.public_key, "public");
+        assert_eq!(trace.sample_rate.as_deref(), Some("0.05"));
+        assert_eq!(trace.sampled.as_deref(), Some("true"));
+        assert_eq!(trace.release.as_deref(), Some("flowfuse@2.11.0"));
+        assert_eq!(trace.environment.as_deref(), Some("production"));
+        assert_eq!(trace.transaction.as_deref(), Some("/team/a"));
+    }
+
+    #[test]
+    fn client_reports_are_written_in_sentry_shape() {
+        let mut sentry = start(serde_json::json!({"traces_sample_rate": 0.0}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.handle_route_change(UnixMs(1), "/a", &with_draw(0));
+        sentry.handle_send_failure(DataCategory::Other("metric_bucket".into()));
+        sentry.handle_page_hide(UnixMs(7));
+        let _exit = sentry.poll_transmit(UnixMs(7)).unwrap();
+        let out = sentry.poll_transmit(UnixMs(7)).unwrap();
+        assert_eq!(out.category, DataCategory::Internal);
+        assert!(out.beacon);
+        let (kind, payload) = item(&out);
+        assert_eq!(kind, "client_report");
+        let json: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "timestamp": "1970-01-01T00:00:00.007Z",
+                "discarded_events": [
+                    {"reason": "sample_rate", "category": "transaction", "quantity": 1},
+                    {"reason": "send_error", "category": "metric_bucket", "quantity": 1},
+                ]
+            })
+        );
+        let report: ClientReport = payload_of(&payload);
+        assert_eq!(report.discarded_events.len(), 2);
+        assert_eq!(sentry.poll_transmit(UnixMs(7)), None);
+    }
+
+    fn payload_of<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
+        serde_json::from_slice(json).unwrap()
     }
 }

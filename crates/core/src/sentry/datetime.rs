@@ -107,9 +107,11 @@ fn to_unix_ms(
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
+    // `i64` is wide enough: every caller parses a four-digit year and a
+    // two-digit offset, so this stays within ±10⁴ years of milliseconds (and
+    // `i128` arithmetic costs the browser build a multiplication routine).
     let days = days_from_civil(year, month, day);
-    let ms = i128::from(days) * i128::from(UnixMs::DAY) + i128::from(ms_of_day)
-        - i128::from(offset_minutes) * i128::from(UnixMs::MINUTE);
+    let ms = days * UnixMs::DAY as i64 + ms_of_day as i64 - offset_minutes * UnixMs::MINUTE as i64;
     u64::try_from(ms).ok().map(UnixMs)
 }
 
@@ -235,6 +237,11 @@ mod tests {
             ("2026-11-28T07:26Z", None),
             ("2026-13-28T07:26:03Z", None),
             ("2026-11-28T07:26:03.Z", None),
+            // The extremes four digits allow: no overflow, no wrap-around.
+            ("9999-12-31T23:59:59.999-99:99", Some(253_402_663_139_999)),
+            ("0000-01-01T00:00:00+99:99", None),
+            ("1969-12-31T23:59:59.999Z", None),
+            ("1970-01-01T01:00:00+01:00", Some(0)),
         ];
         for (input, want) in cases {
             assert_eq!(parse_rfc3339(input), want.map(UnixMs), "{input:?}");

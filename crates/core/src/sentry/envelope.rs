@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
-use crate::json::{Decimal, Obj, WriteJson, hex_string, write_str};
-use crate::{Dsn, UnixMs};
+use crate::UnixMs;
+use crate::json::{Obj, WriteJson};
 
 /// The SDK that wrote an envelope or event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -150,22 +149,6 @@ impl WriteJson for TraceHeader {
     }
 }
 
-/// A rate from 0 to 1 as short decimal text (`0.05`, `0.5`, `1`), to six places,
-/// without float formatting in the browser build.
-fn decimal_text(rate: f64) -> String {
-    let millionths = (rate.clamp(0.0, 1.0) * 1_000_000.0 + 0.5) as u32;
-    if millionths >= 1_000_000 {
-        return "1".to_owned();
-    }
-    let digits = Decimal::padded(u64::from(millionths), 6);
-    let digits = digits.as_str().trim_end_matches('0');
-    if digits.is_empty() {
-        "0".to_owned()
-    } else {
-        ["0.", digits].concat()
-    }
-}
-
 impl WriteJson for ItemHeader {
     fn write_json(&self, out: &mut Vec<u8>) {
         self.write_json_with_length(out, self.length);
@@ -271,75 +254,6 @@ impl Envelope {
         out
     }
 
-    /// An envelope holding one error event (never more: Sentry takes at most one
-    /// event or transaction per envelope).
-    ///
-    /// ```
-    /// use ff_telemetry_core::{Dsn, UnixMs};
-    /// use ff_telemetry_core::sentry::{Envelope, Event, EventContext, EventId, SdkInfo};
-    /// let sdk = SdkInfo { name: "ff-telemetry.web".into(), version: "0.1.0".into() };
-    /// let context = EventContext { environment: "dev".into(), release: None, sdk: sdk.clone(),
-    ///     user: None, page_url: None };
-    /// let id = EventId::from_random_bytes([5; 16]);
-    /// let event = Event::message(&context, id, UnixMs(0), "hello", Default::default());
-    /// let dsn: Dsn = "https://key@sentry.example/1".parse().unwrap();
-    /// let envelope = Envelope::for_event(&event, &dsn, &sdk);
-    /// let body = String::from_utf8(envelope.to_bytes_sent_at(UnixMs(1_000))).unwrap();
-    /// let header = body.lines().next().unwrap();
-    /// assert!(header.contains(r#""sent_at":"1970-01-01T00:00:01.000Z""#));
-    /// assert!(header.contains(&format!(r#""event_id":"{id}""#)));
-    /// ```
-    pub fn for_event(event: &Event, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        Envelope::single(
-            Some(event.event_id.hex()),
-            EnvelopeItem::new("event", event.to_json()),
-            dsn,
-            sdk,
-        )
-    }
-
-    /// An envelope holding one transaction kept at `sample_rate`, with the
-    /// `trace` header that tells Sentry that rate.
-    pub fn for_transaction(
-        transaction: &Transaction,
-        sample_rate: f64,
-        dsn: &Dsn,
-        sdk: &SdkInfo,
-    ) -> Self {
-        let mut envelope = Envelope::single(
-            Some(transaction.event_id.hex()),
-            EnvelopeItem::new("transaction", transaction.to_json()),
-            dsn,
-            sdk,
-        );
-        envelope.header.trace = Some(TraceHeader {
-            trace_id: hex_string(&transaction.contexts.trace.trace_id.0),
-            public_key: dsn.public_key().to_owned(),
-            sample_rate: Some(decimal_text(sample_rate)),
-            sampled: Some("true".to_owned()),
-            release: transaction.release.clone(),
-            environment: transaction.environment.clone(),
-            transaction: Some(transaction.transaction.clone()),
-        });
-        envelope
-    }
-
-    /// An envelope holding one session update.
-    pub fn for_session(update: &SessionUpdate, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        Envelope::single(
-            None,
-            EnvelopeItem::new("session", update.to_json()),
-            dsn,
-            sdk,
-        )
-    }
-
-    /// An envelope holding a client report (which always travels alone).
-    pub fn for_client_report(report: &ClientReport, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        let item = EnvelopeItem::new("client_report", report.to_json());
-        Envelope::single(None, item, dsn, sdk)
-    }
-
     /// The wire form with `sent_at` set to `now`: call it once, when sending, so
     /// the server can correct the browser's clock skew.
     pub fn to_bytes_sent_at(&self, now: UnixMs) -> Vec<u8> {
@@ -347,19 +261,6 @@ impl Envelope {
             sent_at: Some(now.to_rfc3339()),
             ..self.header.clone()
         })
-    }
-
-    fn single(event_id: Option<String>, item: EnvelopeItem, dsn: &Dsn, sdk: &SdkInfo) -> Self {
-        Envelope {
-            header: EnvelopeHeader {
-                event_id,
-                sent_at: None,
-                dsn: Some(dsn.text()),
-                sdk: Some(sdk.clone()),
-                trace: None,
-            },
-            items: vec![item],
-        }
     }
 
     /// Parses an envelope, accepting item headers with or without `length`.
@@ -417,22 +318,21 @@ impl Envelope {
 ///     header: EnvelopeHeader { event_id: Some("9ec79c33ec9942ab8353589fcb2e04dc".into()), ..Default::default() },
 ///     items: vec![],
 /// };
-/// let stored = envelope.to_bytes();
-/// assert_eq!(stamp_sent_at(&stored, UnixMs(0)), envelope.to_bytes_sent_at(UnixMs(0)));
+/// let stored = String::from_utf8(envelope.to_bytes()).unwrap();
+/// assert_eq!(stamp_sent_at(&stored, UnixMs(0)).into_bytes(), envelope.to_bytes_sent_at(UnixMs(0)));
 /// ```
-pub fn stamp_sent_at(unsent: &[u8], now: UnixMs) -> Vec<u8> {
-    let Some(rest) = unsent.strip_prefix(b"{") else {
-        return unsent.to_vec();
+pub fn stamp_sent_at(unsent: &str, now: UnixMs) -> String {
+    let Some(rest) = unsent.strip_prefix('{') else {
+        return unsent.to_owned();
     };
-    let mut out = Vec::with_capacity(unsent.len() + 40);
-    out.push(b'{');
-    write_str(&mut out, "sent_at");
-    out.push(b':');
-    write_str(&mut out, &now.to_rfc3339());
-    if !rest.starts_with(b"}") {
-        out.push(b',');
+    let mut out = String::with_capacity(unsent.len() + 40);
+    out.push_str("{\"sent_at\":\"");
+    out.push_str(&now.to_rfc3339());
+    out.push('"');
+    if !rest.starts_with('}') {
+        out.push(',');
     }
-    out.extend_from_slice(rest);
+    out.push_str(rest);
     out
 }
 
@@ -446,6 +346,19 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
 
 fn write_json_line(out: &mut Vec<u8>, value: &impl WriteJson) {
     value.write_json(out);
+    out.push(b'\n');
+}
+
+/// Appends one item to an envelope being written: its header line (`type` and
+/// `length`), then the payload line. What the browser sends, item by item,
+/// without building an [`EnvelopeItem`].
+pub(crate) fn write_item(out: &mut Vec<u8>, kind: &str, payload: &[u8]) {
+    Obj::new(out)
+        .str("type", kind)
+        .u64("length", payload.len() as u64)
+        .end();
+    out.push(b'\n');
+    out.extend_from_slice(payload);
     out.push(b'\n');
 }
 
@@ -467,22 +380,6 @@ mod tests {
         assert_eq!(env.items[0].payload, b"\xef\xbb\xbfHello\r\n");
         assert_eq!(env.items[1].payload, b"{\"message\":\"x\"}");
         assert_eq!(env.items[2].payload, b"{}");
-    }
-
-    #[test]
-    fn sample_rates_as_decimal_text() {
-        let cases = [
-            (0.05, "0.05"),
-            (0.5, "0.5"),
-            (1.0, "1"),
-            (0.0, "0"),
-            (0.123_456_7, "0.123457"),
-            (2.0, "1"),
-            (f64::NAN, "0"),
-        ];
-        for (rate, want) in cases {
-            assert_eq!(decimal_text(rate), want, "{rate}");
-        }
     }
 
     #[test]

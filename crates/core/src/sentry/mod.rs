@@ -10,13 +10,16 @@
 //!   browser crate feeds it page events with the time and random bytes
 //!   ([`Entropy`]) and sends what [`BrowserSentry::poll_transmit`] returns.
 //! - Payloads: [`Event`], [`SessionUpdate`], [`Transaction`], [`ClientReport`],
-//!   each wrapped alone in an [`Envelope`] (`Envelope::for_*`), with `sent_at` set
-//!   when sending ([`Envelope::to_bytes_sent_at`]). They are written by the small
-//!   hand-made JSON writer of [`crate::json`] and read back with serde; a test has the `sentry-types` crate parse what we write.
+//!   each alone in an envelope, with `sent_at` set when sending
+//!   ([`stamp_sent_at`]). [`BrowserSentry`] writes them with the small
+//!   hand-made JSON writer of [`crate::json`] straight from its state; these
+//!   types and [`Envelope`] are the read side (serde), and a test has the
+//!   `sentry-types` crate parse what we write.
 //! - Policies, each a pure function or small state machine: stack parsing
 //!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
-//!   [`Deduplicator`]) and release health ([`SessionTracker`]).
+//!   [`Deduplicator`]), release health ([`SessionTracker`]) and what waits
+//!   for the next page load ([`Outgoing::add_to_stored`], [`BrowserSentry::restore`]).
 
 mod browser;
 mod datetime;
@@ -29,8 +32,9 @@ mod session;
 mod stacktrace;
 
 pub use browser::{
-    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS, MECHANISM_GENERIC,
-    MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
+    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS,
+    MAX_STORED_ENVELOPES, MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION,
+    MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
 pub use envelope::{
     Envelope, EnvelopeError, EnvelopeHeader, EnvelopeItem, ItemHeader, SdkInfo, TraceHeader,
@@ -41,8 +45,8 @@ pub use filter::{
     sanitize_url,
 };
 pub use protocol::{
-    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventContext,
-    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
+    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventId,
+    Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
     SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext, TraceId,
     Transaction, TransactionContexts, TransactionInfo, User, Values,
 };

@@ -1,10 +1,13 @@
 //! The Sentry payloads the browser SDK sends: error events, session updates,
 //! navigation transactions and client reports.
 //!
-//! Only the fields we send are modelled. Every type also reads back (the
-//! collector parses with them), tolerating missing optional fields.
+//! Only the fields we send are modelled. These types are the read side (tests
+//! and the collector parse with them, tolerating missing optional fields); the
+//! browser writes its payloads straight from its state, without building them
+//! (see [`BrowserSentry`](super::BrowserSentry)).
 
 use std::fmt;
+use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
@@ -12,7 +15,7 @@ use uuid::Uuid;
 use super::datetime::rfc3339;
 use super::envelope::SdkInfo;
 use crate::UnixMs;
-use crate::json::{Obj, WriteJson, hex_string, to_json, write_hex_str, write_millis_as_secs};
+use crate::json::{Obj, WriteJson, hex_string, write_hex_str};
 
 /// The `platform` of every browser event.
 pub const PLATFORM_JAVASCRIPT: &str = "javascript";
@@ -220,14 +223,18 @@ impl<'de> Deserialize<'de> for StringMap {
 /// One stack frame. Browser frames carry a file, function, line and column;
 /// WebAssembly frames carry an `instruction_addr` (the code offset) instead of
 /// line and column.
+///
+/// Its text is `String` when read back, and `&str` when [`parse_stack`](super::parse_stack)
+/// makes it: the parsed frames borrow from the stack string instead of
+/// copying every name.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-pub struct Frame {
+pub struct Frame<S = String> {
     /// Script or module URL (or `<anonymous>`, `[native code]`).
     #[serde(default)]
-    pub filename: Option<String>,
+    pub filename: Option<S>,
     /// Function name; `wasm-function[N]` for unnamed WebAssembly functions.
     #[serde(default)]
-    pub function: Option<String>,
+    pub function: Option<S>,
     /// 1-based line.
     #[serde(default)]
     pub lineno: Option<u32>,
@@ -236,18 +243,18 @@ pub struct Frame {
     pub colno: Option<u32>,
     /// Offset in the WebAssembly module, hex with `0x`.
     #[serde(default)]
-    pub instruction_addr: Option<String>,
+    pub instruction_addr: Option<S>,
     /// Whether the frame is the application's code (not the browser's or an extension's).
     #[serde(default)]
     pub in_app: Option<bool>,
 }
 
-/// A stack trace.
+/// A stack trace (with `String` or `&str` text, as [`Frame`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-pub struct Stacktrace {
+pub struct Stacktrace<S = String> {
     /// Oldest call first, the frame that threw last.
     #[serde(default)]
-    pub frames: Vec<Frame>,
+    pub frames: Vec<Frame<S>>,
 }
 
 /// How an exception was caught.
@@ -298,24 +305,6 @@ pub struct Breadcrumb {
     pub data: StringMap,
 }
 
-impl Breadcrumb {
-    /// The breadcrumb of a route change, as Sentry's browser SDK writes it.
-    pub fn navigation(at: UnixMs, from: Option<&str>, to: &str) -> Self {
-        let mut data = StringMap::default();
-        if let Some(from) = from {
-            data.insert("from", from);
-        }
-        data.insert("to", to);
-        Breadcrumb {
-            timestamp: at,
-            kind: Some("navigation".to_owned()),
-            category: Some("navigation".to_owned()),
-            message: None,
-            data,
-        }
-    }
-}
-
 /// The user, by id only: no email, name or IP address is ever sent.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
@@ -331,38 +320,18 @@ pub struct Request {
     pub url: Option<String>,
 }
 
-/// What every event and transaction of one SDK instance shares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventContext {
-    /// `SENTRY_ENV` → `NODE_ENV` → `unknown`.
-    pub environment: String,
-    /// `flowfuse@<version>`, when known.
-    pub release: Option<String>,
-    /// The SDK's name and version.
-    pub sdk: SdkInfo,
-    /// The identified user, if any.
-    pub user: Option<User>,
-    /// The page URL, already sanitised (see [`sanitize_url`](super::sanitize_url)).
-    pub page_url: Option<String>,
-}
-
-/// An error event (exception or message).
+/// An error event (exception or message), as read back (browser Sentry writes
+/// its events straight from its state, see [`BrowserSentry`](super::BrowserSentry)).
 ///
 /// ```
-/// use ff_telemetry_core::UnixMs;
-/// use ff_telemetry_core::sentry::{Event, EventContext, EventId, Exception, SdkInfo};
-/// let context = EventContext {
-///     environment: "production".into(), release: Some("flowfuse@2.1.0".into()),
-///     sdk: SdkInfo { name: "ff-telemetry.web".into(), version: "0.1.0".into() },
-///     user: None, page_url: None,
-/// };
-/// let exception = Exception { kind: "TypeError".into(), value: Some("x is undefined".into()),
-///     mechanism: None, stacktrace: None };
-/// let event = Event::exception(&context, EventId::from_random_bytes([1; 16]), UnixMs(0), exception);
-/// let json: serde_json::Value = serde_json::from_slice(&event.to_json()).unwrap();
-/// assert_eq!(json["platform"], "javascript");
-/// assert_eq!(json["level"], "error");
-/// assert_eq!(json["exception"]["values"][0]["type"], "TypeError");
+/// use ff_telemetry_core::sentry::{Event, Level};
+/// let event: Event = serde_json::from_str(r#"{
+///     "event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "timestamp": "2026-11-28T07:26:03.123Z",
+///     "platform": "javascript", "level": "error",
+///     "exception": {"values": [{"type": "TypeError", "value": "x is undefined"}]}
+/// }"#).unwrap();
+/// assert_eq!(event.level, Level::Error);
+/// assert_eq!(event.exception.unwrap().values[0].kind, "TypeError");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Event {
@@ -407,75 +376,6 @@ pub struct Event {
     /// The page.
     #[serde(default)]
     pub request: Option<Request>,
-}
-
-impl Event {
-    /// An `error`-level event for one exception.
-    pub fn exception(
-        context: &EventContext,
-        event_id: EventId,
-        timestamp: UnixMs,
-        exception: Exception,
-    ) -> Self {
-        // Set on the base event rather than `..Event::base(..)`, which would
-        // build the base aside and copy every other field over.
-        let mut event = Event::base(context, event_id, timestamp, Level::Error);
-        event.exception = Some(Values {
-            values: vec![exception],
-        });
-        event
-    }
-
-    /// A message event (`captureMessage`).
-    pub fn message(
-        context: &EventContext,
-        event_id: EventId,
-        timestamp: UnixMs,
-        message: &str,
-        level: Level,
-    ) -> Self {
-        let mut event = Event::base(context, event_id, timestamp, level);
-        event.message = Some(message.to_owned());
-        event
-    }
-
-    /// This event with the current route as `transaction` and `route` tag.
-    pub fn with_route(mut self, route: Option<&str>) -> Self {
-        if let Some(route) = route {
-            self.transaction = Some(route.to_owned());
-            self.tags.insert("route", route);
-        }
-        self
-    }
-
-    /// This event with breadcrumbs (none when the list is empty).
-    pub fn with_breadcrumbs(mut self, breadcrumbs: Vec<Breadcrumb>) -> Self {
-        self.breadcrumbs = (!breadcrumbs.is_empty()).then_some(Values {
-            values: breadcrumbs,
-        });
-        self
-    }
-
-    fn base(context: &EventContext, event_id: EventId, timestamp: UnixMs, level: Level) -> Self {
-        Event {
-            event_id,
-            timestamp,
-            platform: PLATFORM_JAVASCRIPT.to_owned(),
-            level,
-            environment: Some(context.environment.clone()),
-            release: context.release.clone(),
-            transaction: None,
-            tags: StringMap::default(),
-            user: context.user.clone(),
-            breadcrumbs: None,
-            sdk: Some(context.sdk.clone()),
-            exception: None,
-            message: None,
-            request: context.page_url.as_ref().map(|url| Request {
-                url: Some(url.clone()),
-            }),
-        }
-    }
 }
 
 /// Release-health state of a session.
@@ -582,18 +482,17 @@ pub struct TransactionInfo {
 ///
 /// ```
 /// use ff_telemetry_core::UnixMs;
-/// use ff_telemetry_core::sentry::{EventContext, EventId, SdkInfo, SpanId, TraceId, Transaction};
-/// let context = EventContext {
-///     environment: "production".into(), release: None,
-///     sdk: SdkInfo { name: "ff-telemetry.web".into(), version: "0.1.0".into() },
-///     user: None, page_url: None,
-/// };
-/// let tx = Transaction::navigation(&context, EventId::from_random_bytes([1; 16]),
-///     TraceId([2; 16]), SpanId([3; 8]), "/team/:id", UnixMs(1_000), UnixMs(1_250));
-/// let json: serde_json::Value = serde_json::from_slice(&tx.to_json()).unwrap();
-/// assert_eq!(json["type"], "transaction");
-/// assert_eq!(json["contexts"]["trace"]["op"], "navigation");
-/// assert_eq!(json["start_timestamp"], "1970-01-01T00:00:01.000Z");
+/// use ff_telemetry_core::sentry::Transaction;
+/// let tx: Transaction = serde_json::from_str(r#"{
+///     "type": "transaction", "event_id": "9ec79c33ec9942ab8353589fcb2e04dc",
+///     "transaction": "/team/:id", "start_timestamp": "1970-01-01T00:00:01.000Z",
+///     "timestamp": "1970-01-01T00:00:01.250Z", "platform": "javascript",
+///     "contexts": {"trace": {"type": "trace", "trace_id": "02020202020202020202020202020202",
+///         "span_id": "0303030303030303", "op": "navigation"}},
+///     "spans": []
+/// }"#).unwrap();
+/// assert_eq!(tx.start_timestamp, UnixMs(1_000));
+/// assert_eq!(tx.contexts.trace.op.as_deref(), Some("navigation"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Transaction {
@@ -626,42 +525,6 @@ pub struct Transaction {
     pub sdk: Option<SdkInfo>,
     /// The trace context.
     pub contexts: TransactionContexts,
-}
-
-impl Transaction {
-    /// A `navigation` transaction for `route`, from `started` to `finished`.
-    pub fn navigation(
-        context: &EventContext,
-        event_id: EventId,
-        trace_id: TraceId,
-        span_id: SpanId,
-        route: &str,
-        started: UnixMs,
-        finished: UnixMs,
-    ) -> Self {
-        Transaction {
-            event_id,
-            transaction: route.to_owned(),
-            transaction_info: Some(TransactionInfo {
-                source: "route".to_owned(),
-            }),
-            start_timestamp: started,
-            timestamp: finished.max(started),
-            platform: PLATFORM_JAVASCRIPT.to_owned(),
-            environment: Some(context.environment.clone()),
-            release: context.release.clone(),
-            user: context.user.clone(),
-            sdk: Some(context.sdk.clone()),
-            contexts: TransactionContexts {
-                trace: TraceContext {
-                    trace_id,
-                    span_id,
-                    op: Some("navigation".to_owned()),
-                    status: Some("ok".to_owned()),
-                },
-            },
-        }
-    }
 }
 
 /// What kind of data an item or a rate limit is about (Sentry's data categories).
@@ -824,23 +687,7 @@ impl WriteJson for EventId {
     }
 }
 
-impl<T: WriteJson> WriteJson for Values<T> {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out).list("values", &self.values).end();
-    }
-}
-
-impl WriteJson for StringMap {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut obj = Obj::new(out);
-        for (key, value) in &self.0 {
-            obj.str(key, value);
-        }
-        obj.end();
-    }
-}
-
-impl WriteJson for Frame {
+impl<S: Deref<Target = str>> WriteJson for Frame<S> {
     fn write_json(&self, out: &mut Vec<u8>) {
         Obj::new(out)
             .opt_str("filename", self.filename.as_deref())
@@ -853,151 +700,9 @@ impl WriteJson for Frame {
     }
 }
 
-impl WriteJson for Stacktrace {
+impl<S: Deref<Target = str>> WriteJson for Stacktrace<S> {
     fn write_json(&self, out: &mut Vec<u8>) {
         Obj::new(out).list("frames", &self.frames).end();
-    }
-}
-
-impl WriteJson for Mechanism {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out)
-            .str("type", &self.kind)
-            .opt_bool("handled", self.handled)
-            .end();
-    }
-}
-
-impl WriteJson for Exception {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out)
-            .str("type", &self.kind)
-            .opt_str("value", self.value.as_deref())
-            .opt_value("mechanism", self.mechanism.as_ref())
-            .opt_value("stacktrace", self.stacktrace.as_ref())
-            .end();
-    }
-}
-
-impl WriteJson for Breadcrumb {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut obj = Obj::new(out);
-        obj.str("timestamp", &self.timestamp.to_rfc3339())
-            .opt_str("type", self.kind.as_deref())
-            .opt_str("category", self.category.as_deref())
-            .opt_str("message", self.message.as_deref());
-        if !self.data.is_empty() {
-            obj.value("data", &self.data);
-        }
-        obj.end();
-    }
-}
-
-impl WriteJson for User {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out).str("id", &self.id).end();
-    }
-}
-
-impl WriteJson for Request {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out).opt_str("url", self.url.as_deref()).end();
-    }
-}
-
-impl WriteJson for Event {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut obj = Obj::new(out);
-        obj.value("event_id", &self.event_id)
-            .str("timestamp", &self.timestamp.to_rfc3339())
-            .str("platform", &self.platform)
-            .str("level", self.level.as_str())
-            .opt_str("environment", self.environment.as_deref())
-            .opt_str("release", self.release.as_deref())
-            .opt_str("transaction", self.transaction.as_deref());
-        if !self.tags.is_empty() {
-            obj.value("tags", &self.tags);
-        }
-        obj.opt_value("user", self.user.as_ref())
-            .opt_value("breadcrumbs", self.breadcrumbs.as_ref())
-            .opt_value("sdk", self.sdk.as_ref())
-            .opt_value("exception", self.exception.as_ref())
-            .opt_str("message", self.message.as_deref())
-            .opt_value("request", self.request.as_ref())
-            .end();
-    }
-}
-
-impl WriteJson for SessionAttributes {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out)
-            .str("release", &self.release)
-            .opt_str("environment", self.environment.as_deref())
-            .end();
-    }
-}
-
-impl WriteJson for SessionUpdate {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut obj = Obj::new(out);
-        obj.value("sid", &self.sid)
-            .opt_str("did", self.did.as_deref());
-        if self.init {
-            obj.bool("init", true);
-        }
-        obj.str("started", &self.started.to_rfc3339())
-            .str("timestamp", &self.timestamp.to_rfc3339())
-            .str("status", self.status.as_str())
-            .u64("errors", self.errors);
-        if let Some(duration) = self.duration.filter(|d| *d >= 0.0) {
-            // Milliseconds are all the precision `UnixMs` has.
-            write_millis_as_secs(obj.key("duration"), (duration * 1000.0 + 0.5) as u64);
-        }
-        obj.value("attrs", &self.attrs).end();
-    }
-}
-
-impl WriteJson for TraceContext {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out)
-            .str("type", "trace")
-            .value("trace_id", &self.trace_id)
-            .value("span_id", &self.span_id)
-            .opt_str("op", self.op.as_deref())
-            .opt_str("status", self.status.as_deref())
-            .end();
-    }
-}
-
-impl WriteJson for TransactionContexts {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out).value("trace", &self.trace).end();
-    }
-}
-
-impl WriteJson for TransactionInfo {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out).str("source", &self.source).end();
-    }
-}
-
-impl WriteJson for Transaction {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut obj = Obj::new(out);
-        obj.str("type", "transaction")
-            .value("event_id", &self.event_id)
-            .str("transaction", &self.transaction)
-            .opt_value("transaction_info", self.transaction_info.as_ref())
-            .str("start_timestamp", &self.start_timestamp.to_rfc3339())
-            .str("timestamp", &self.timestamp.to_rfc3339())
-            .str("platform", &self.platform)
-            .opt_str("environment", self.environment.as_deref())
-            .opt_str("release", self.release.as_deref())
-            .opt_value("user", self.user.as_ref())
-            .opt_value("sdk", self.sdk.as_ref())
-            .value("contexts", &self.contexts);
-        obj.key("spans").extend_from_slice(b"[]");
-        obj.end();
     }
 }
 
@@ -1011,31 +716,10 @@ impl WriteJson for DiscardedEvents {
     }
 }
 
-impl WriteJson for ClientReport {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        Obj::new(out)
-            .str("timestamp", &self.timestamp.to_rfc3339())
-            .list("discarded_events", &self.discarded_events)
-            .end();
-    }
-}
-
-macro_rules! to_json_method {
-    ($($ty:ty),*) => {$(
-        impl $ty {
-            /// This payload as JSON text, as it goes on the wire.
-            pub fn to_json(&self) -> Vec<u8> {
-                to_json(self)
-            }
-        }
-    )*};
-}
-
-to_json_method!(Event, SessionUpdate, Transaction, ClientReport);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::to_json;
 
     #[test]
     fn ids_are_lowercase_hex_of_the_right_length() {
@@ -1060,165 +744,6 @@ mod tests {
         let id = EventId::from_random_bytes([7; 16]);
         let back: EventId = serde_json::from_slice(&to_json(&id)).unwrap();
         assert_eq!(back, id);
-    }
-
-    fn context() -> EventContext {
-        EventContext {
-            environment: "production".into(),
-            release: Some("flowfuse@2.11.0".into()),
-            sdk: SdkInfo {
-                name: "ff-telemetry.web".into(),
-                version: "0.1.0".into(),
-            },
-            user: Some(User {
-                id: "user \"7\"".into(),
-            }),
-            page_url: Some("https://forge.example/team/a".into()),
-        }
-    }
-
-    fn full_event() -> Event {
-        let exception = Exception {
-            kind: "TypeError".into(),
-            value: Some("line\nbreak".into()),
-            mechanism: Some(Mechanism {
-                kind: "onerror".into(),
-                handled: Some(false),
-            }),
-            stacktrace: Some(Stacktrace {
-                frames: vec![
-                    Frame {
-                        filename: Some("https://forge.example/app.js".into()),
-                        function: Some("render".into()),
-                        lineno: Some(12),
-                        colno: Some(5),
-                        in_app: Some(true),
-                        instruction_addr: None,
-                    },
-                    Frame {
-                        function: Some("wasm-function[3]".into()),
-                        instruction_addr: Some("0x1a2b".into()),
-                        ..Frame::default()
-                    },
-                ],
-            }),
-        };
-        Event::exception(
-            &context(),
-            EventId::from_random_bytes([1; 16]),
-            UnixMs(1_795_850_763_123),
-            exception,
-        )
-        .with_route(Some("/team/a"))
-        .with_breadcrumbs(vec![Breadcrumb::navigation(
-            UnixMs(5),
-            Some("/"),
-            "/team/a",
-        )])
-    }
-
-    #[test]
-    fn events_are_written_in_sentry_shape() {
-        let json: serde_json::Value = serde_json::from_slice(&full_event().to_json()).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "event_id": "01010101010141018101010101010101",
-                "timestamp": "2026-11-28T07:26:03.123Z",
-                "platform": "javascript",
-                "level": "error",
-                "environment": "production",
-                "release": "flowfuse@2.11.0",
-                "transaction": "/team/a",
-                "tags": {"route": "/team/a"},
-                "user": {"id": "user \"7\""},
-                "breadcrumbs": {"values": [{
-                    "timestamp": "1970-01-01T00:00:00.005Z", "type": "navigation",
-                    "category": "navigation", "data": {"from": "/", "to": "/team/a"}
-                }]},
-                "sdk": {"name": "ff-telemetry.web", "version": "0.1.0"},
-                "exception": {"values": [{
-                    "type": "TypeError", "value": "line\nbreak",
-                    "mechanism": {"type": "onerror", "handled": false},
-                    "stacktrace": {"frames": [
-                        {"filename": "https://forge.example/app.js", "function": "render",
-                         "lineno": 12, "colno": 5, "in_app": true},
-                        {"function": "wasm-function[3]", "instruction_addr": "0x1a2b"}
-                    ]}
-                }]},
-                "request": {"url": "https://forge.example/team/a"}
-            })
-        );
-    }
-
-    #[test]
-    fn everything_written_reads_back_the_same() {
-        let event = full_event();
-        assert_eq!(
-            serde_json::from_slice::<Event>(&event.to_json()).unwrap(),
-            event
-        );
-        let message = Event::message(
-            &context(),
-            EventId::from_random_bytes([2; 16]),
-            UnixMs(9),
-            "hello",
-            Level::Warning,
-        );
-        assert_eq!(
-            serde_json::from_slice::<Event>(&message.to_json()).unwrap(),
-            message
-        );
-
-        let session = SessionUpdate {
-            sid: EventId::from_random_bytes([3; 16]),
-            did: Some("user-7".into()),
-            init: true,
-            started: UnixMs(1_000),
-            timestamp: UnixMs(3_500),
-            status: SessionStatus::Crashed,
-            errors: 2,
-            duration: Some(2.5),
-            attrs: SessionAttributes {
-                release: "flowfuse@2.11.0".into(),
-                environment: Some("production".into()),
-            },
-        };
-        assert_eq!(
-            serde_json::from_slice::<SessionUpdate>(&session.to_json()).unwrap(),
-            session
-        );
-
-        let transaction = Transaction::navigation(
-            &context(),
-            EventId::from_random_bytes([4; 16]),
-            TraceId([5; 16]),
-            SpanId([6; 8]),
-            "/team/a",
-            UnixMs(100),
-            UnixMs(350),
-        );
-        let json = transaction.to_json();
-        assert_eq!(
-            serde_json::from_slice::<Transaction>(&json).unwrap(),
-            transaction
-        );
-        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(value["spans"], serde_json::json!([]));
-        assert_eq!(value["contexts"]["trace"]["type"], "trace");
-
-        let report = ClientReport {
-            timestamp: UnixMs(7),
-            discarded_events: vec![DiscardedEvents {
-                reason: DiscardReason::RatelimitBackoff,
-                category: DataCategory::Other("metric_bucket".into()),
-                quantity: 3,
-            }],
-        };
-        assert_eq!(
-            serde_json::from_slice::<ClientReport>(&report.to_json()).unwrap(),
-            report
-        );
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Sentry's rate limits: what the server said, per data category, and until when.
 
 use super::datetime::{fraction_millis, parse_imf_fixdate};
-use super::envelope::Envelope;
 use super::protocol::DataCategory;
 use crate::UnixMs;
 use crate::text;
@@ -62,45 +61,53 @@ pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
 /// assert!(limits[1].categories.is_empty());
 /// ```
 pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
-    limit_entries(header)
-        .map(|(retry_after_ms, categories, mut fields)| {
-            let mut text = || {
-                fields
-                    .next()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            let scope = text();
-            let reason = text();
-            RateLimit {
-                retry_after_ms,
-                categories: limit_categories(categories).collect(),
-                scope,
-                reason,
-            }
-        })
-        .collect()
+    let mut limits = Vec::new();
+    for_each_limit(header, |retry_after_ms, categories, mut fields| {
+        let mut text = || {
+            fields
+                .next()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let scope = text();
+        let reason = text();
+        let mut list = Vec::new();
+        for_each_category(categories, |category| list.push(category));
+        limits.push(RateLimit {
+            retry_after_ms,
+            categories: list,
+            scope,
+            reason,
+        });
+    });
+    limits
 }
 
-/// The entries of `X-Sentry-Rate-Limits` with a valid number of seconds: the
-/// wait, the `;`-separated categories and the fields after them (scope,
-/// reason). [`RateLimits::update`] reads them directly, without building
-/// [`RateLimit`]s it would not keep.
-fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, std::str::Split<'_, char>)> {
-    header.split(',').filter_map(|entry| {
+/// Calls `f` with each entry of `X-Sentry-Rate-Limits` that has a valid number
+/// of seconds: the wait, the `;`-separated categories and the fields after
+/// them (scope, reason). [`RateLimits::update`] reads them directly, without
+/// building [`RateLimit`]s it would not keep. Callbacks rather than iterator
+/// adapters: they cost the browser build less code.
+fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, std::str::Split<'a, char>)) {
+    for entry in header.split(',') {
         let mut fields = entry.trim().split(':');
-        let retry_after_ms = parse_seconds(fields.next()?.trim())?;
-        Some((retry_after_ms, fields.next().unwrap_or(""), fields))
-    })
+        let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim())) else {
+            continue;
+        };
+        f(retry_after_ms, fields.next().unwrap_or(""), fields);
+    }
 }
 
-/// The categories of one entry (`error;transaction`), empty names skipped.
-fn limit_categories(list: &str) -> impl Iterator<Item = DataCategory> + '_ {
-    list.split(';')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(DataCategory::from_name)
+/// Calls `f` with each category of one entry (`error;transaction`), empty
+/// names skipped.
+fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
+    for name in list.split(';') {
+        let name = name.trim();
+        if !name.is_empty() {
+            f(DataCategory::from_name(name));
+        }
+    }
 }
 
 /// Rate-limit bookkeeping: fed every response, asked before every send.
@@ -135,22 +142,22 @@ impl RateLimits {
         rate_limits: Option<&str>,
     ) {
         if let Some(header) = rate_limits.filter(|h| !h.trim().is_empty()) {
-            for (retry_after_ms, categories, _) in limit_entries(header) {
+            for_each_limit(header, |retry_after_ms, categories, _| {
                 let until = now + retry_after_ms;
                 let mut any_category = false;
-                for category in limit_categories(categories) {
+                for_each_category(categories, |category| {
                     any_category = true;
-                    self.extend(LimitScope::Category(category), until);
-                }
+                    self.extend(now, LimitScope::Category(category), until);
+                });
                 if !any_category {
-                    self.extend(LimitScope::All, until);
+                    self.extend(now, LimitScope::All, until);
                 }
-            }
+            });
         } else if status == 429 {
             let wait_ms = retry_after
                 .and_then(|v| parse_retry_after(v, now))
                 .unwrap_or(DEFAULT_RETRY_AFTER_MS);
-            self.extend(LimitScope::All, now + wait_ms);
+            self.extend(now, LimitScope::All, now + wait_ms);
         }
     }
 
@@ -174,28 +181,6 @@ impl RateLimits {
         self.is_limited(now, &DataCategory::for_item_type(item_type))
     }
 
-    /// The envelope without the items limited at `now` (`None` when nothing is
-    /// left to send); `dropped` is told the category of each item removed.
-    ///
-    /// A callback rather than a returned list: the browser counts each drop at
-    /// once, and a `Vec` of categories costs its build more code.
-    pub fn filter_envelope(
-        &self,
-        now: UnixMs,
-        mut envelope: Envelope,
-        mut dropped: impl FnMut(DataCategory),
-    ) -> Option<Envelope> {
-        envelope.items.retain(|item| {
-            let category = DataCategory::for_item_type(&item.header.kind);
-            let limited = self.is_limited(now, &category);
-            if limited {
-                dropped(category);
-            }
-            !limited
-        });
-        (!envelope.items.is_empty()).then_some(envelope)
-    }
-
     /// When the next active limit ends (to retry held items then), if any.
     pub fn poll_expiry(&self, now: UnixMs) -> Option<UnixMs> {
         self.until
@@ -205,15 +190,23 @@ impl RateLimits {
             .min()
     }
 
-    /// Forgets limits that ended before `now`, keeping memory bounded.
+    /// Forgets limits that ended before `now` ([`RateLimits::update`] reuses
+    /// their places anyway, so memory stays bounded without this).
     pub fn handle_timeout(&mut self, now: UnixMs) {
         self.until.retain(|(_, until)| *until > now);
     }
 
-    fn extend(&mut self, scope: LimitScope, until: UnixMs) {
-        match self.until.iter_mut().find(|(s, _)| *s == scope) {
-            Some((_, known)) => *known = (*known).max(until),
-            None => self.until.push((scope, until)),
+    /// Limits `scope` until `until` at least. A new scope takes the place of a
+    /// limit that ended before `now`, if any, so the list stays as long as the
+    /// most limits ever in force at once (without a `retain`, which costs the
+    /// browser build code).
+    fn extend(&mut self, now: UnixMs, scope: LimitScope, until: UnixMs) {
+        if let Some((_, known)) = self.until.iter_mut().find(|(s, _)| *s == scope) {
+            *known = (*known).max(until);
+        } else if let Some(ended) = self.until.iter_mut().find(|(_, u)| *u <= now) {
+            *ended = (scope, until);
+        } else {
+            self.until.push((scope, until));
         }
     }
 }
@@ -236,7 +229,6 @@ fn parse_seconds(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sentry::envelope::EnvelopeItem;
 
     const NOW: UnixMs = UnixMs(784_111_777_000); // Sun, 06 Nov 1994 08:49:37 GMT
 
@@ -364,6 +356,23 @@ mod tests {
     }
 
     #[test]
+    fn ended_limits_make_room_for_new_ones() {
+        let mut limits = RateLimits::default();
+        for (i, category) in ["error", "session", "metric_bucket", "error"]
+            .iter()
+            .enumerate()
+        {
+            let now = NOW + i as u64 * 2_000;
+            limits.update(now, 429, None, Some(&format!("1:{category}")));
+            let name = DataCategory::from_name(category);
+            assert!(limits.is_limited(now, &name), "{category}");
+        }
+        assert_eq!(limits.until.len(), 1, "{limits:?}");
+        limits.update(NOW + 8_000, 429, None, Some("60:error, 60:session"));
+        assert_eq!(limits.until.len(), 2, "{limits:?}");
+    }
+
+    #[test]
     fn unknown_and_internal_categories() {
         let mut limits = RateLimits::default();
         limits.update(NOW, 429, None, Some("60:metric_bucket"));
@@ -372,30 +381,5 @@ mod tests {
         limits.update(NOW, 429, None, None);
         assert!(!limits.is_item_limited(NOW, "client_report"));
         assert!(limits.is_item_limited(NOW, "event"));
-    }
-
-    #[test]
-    fn filtering_drops_only_limited_items() {
-        let mut limits = RateLimits::default();
-        limits.update(NOW, 200, None, Some("60:session"));
-        let envelope = Envelope {
-            header: Default::default(),
-            items: vec![
-                EnvelopeItem::json("event", &serde_json::json!({})),
-                EnvelopeItem::json("session", &serde_json::json!({})),
-            ],
-        };
-        let mut dropped = Vec::new();
-        let kept = limits
-            .filter_envelope(NOW, envelope.clone(), |c| dropped.push(c))
-            .unwrap();
-        assert_eq!(kept.items.len(), 1);
-        assert_eq!(kept.items[0].header.kind, "event");
-        assert_eq!(dropped, [DataCategory::Session]);
-        limits.update(NOW, 200, None, Some("60:error"));
-        let mut dropped = Vec::new();
-        let kept = limits.filter_envelope(NOW, envelope, |c| dropped.push(c));
-        assert_eq!(kept, None);
-        assert_eq!(dropped, [DataCategory::Error, DataCategory::Session]);
     }
 }

@@ -1,6 +1,8 @@
 //! Which navigation transactions are recorded. Errors and sessions are never
 //! sampled away: there is no function here that could drop them.
 
+use crate::json::Decimal;
+
 /// Navigation-transaction sample rate in production mode (FlowFuse's).
 pub const PRODUCTION_TRACES_SAMPLE_RATE: f64 = 0.05;
 
@@ -41,6 +43,23 @@ pub fn is_sampled(rate: f64, draw: u32) -> bool {
     u64::from(draw) < threshold
 }
 
+/// A rate from 0 to 1 as short decimal text (`0.05`, `0.5`, `1`), to six places,
+/// without float formatting in the browser build: how the `trace` envelope
+/// header states the sample rate.
+pub(crate) fn decimal_text(rate: f64) -> String {
+    let millionths = (rate.clamp(0.0, 1.0) * 1_000_000.0 + 0.5) as u32;
+    if millionths >= 1_000_000 {
+        return "1".to_owned();
+    }
+    let digits = Decimal::padded(u64::from(millionths), 6);
+    let digits = digits.as_str().trim_end_matches('0');
+    if digits.is_empty() {
+        "0".to_owned()
+    } else {
+        ["0.", digits].concat()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +96,21 @@ mod tests {
     fn extreme_rates_are_exact() {
         assert_eq!(n_sampled(0.0, 1_000), 0);
         assert_eq!(n_sampled(1.0, 1_000), 1_000);
+    }
+
+    #[test]
+    fn sample_rates_as_decimal_text() {
+        let cases = [
+            (0.05, "0.05"),
+            (0.5, "0.5"),
+            (1.0, "1"),
+            (0.0, "0"),
+            (0.123_456_7, "0.123457"),
+            (2.0, "1"),
+            (f64::NAN, "0"),
+        ];
+        for (rate, want) in cases {
+            assert_eq!(decimal_text(rate), want, "{rate}");
+        }
     }
 }

@@ -4,8 +4,11 @@
 //! One session per page load, not per route change: sentry-javascript's
 //! per-navigation sessions inflated SPA session counts.
 
-use super::protocol::{EventId, SessionAttributes, SessionStatus, SessionUpdate};
+#[cfg(doc)]
+use super::protocol::SessionUpdate;
+use super::protocol::{EventId, SessionAttributes, SessionStatus};
 use crate::UnixMs;
+use crate::json::{Obj, write_millis_as_secs};
 
 /// The session of one page load.
 ///
@@ -15,13 +18,18 @@ use crate::UnixMs;
 /// - page hidden for good: `exited`, unless already terminal;
 /// - nothing is sent after a terminal update.
 ///
+/// Each update comes out as the JSON of a `session` envelope item, written
+/// straight from the tracker's state.
+///
 /// ```
 /// use ff_telemetry_core::UnixMs;
-/// use ff_telemetry_core::sentry::{EventId, SessionAttributes, SessionStatus, SessionTracker};
+/// use ff_telemetry_core::sentry::{EventId, SessionAttributes, SessionStatus, SessionTracker, SessionUpdate};
 /// let attrs = SessionAttributes { release: "flowfuse@2.1.0".into(), environment: None };
 /// let (mut session, first) = SessionTracker::start(EventId::from_random_bytes([1; 16]), UnixMs(0), attrs);
+/// let first: SessionUpdate = serde_json::from_slice(&first).unwrap();
 /// assert!(first.init);
 /// let crash = session.handle_error(UnixMs(2_000), false).unwrap();
+/// let crash: SessionUpdate = serde_json::from_slice(&crash).unwrap();
 /// assert_eq!((crash.status, crash.errors, crash.duration), (SessionStatus::Crashed, 1, Some(2.0)));
 /// assert_eq!(session.handle_page_hide(UnixMs(3_000)), None);
 /// ```
@@ -37,7 +45,7 @@ pub struct SessionTracker {
 
 impl SessionTracker {
     /// Starts the page's session and returns it with its first (`init`) update.
-    pub fn start(sid: EventId, now: UnixMs, attrs: SessionAttributes) -> (Self, SessionUpdate) {
+    pub fn start(sid: EventId, now: UnixMs, attrs: SessionAttributes) -> (Self, Vec<u8>) {
         let tracker = SessionTracker {
             sid,
             did: None,
@@ -46,13 +54,12 @@ impl SessionTracker {
             errors: 0,
             attrs,
         };
-        let mut update = tracker.update(now);
-        update.init = true;
-        (tracker, update)
+        let first = tracker.update(now, true);
+        (tracker, first)
     }
 
     /// An error was reported. `handled: false` (nothing caught it) crashes the session.
-    pub fn handle_error(&mut self, now: UnixMs, handled: bool) -> Option<SessionUpdate> {
+    pub fn handle_error(&mut self, now: UnixMs, handled: bool) -> Option<Vec<u8>> {
         if self.status.is_terminal() {
             return None;
         }
@@ -62,16 +69,16 @@ impl SessionTracker {
         } else if self.errors > 1 {
             return None;
         }
-        Some(self.update(now))
+        Some(self.update(now, false))
     }
 
     /// The page is going away (`pagehide`): the session exits unless it already ended.
-    pub fn handle_page_hide(&mut self, now: UnixMs) -> Option<SessionUpdate> {
+    pub fn handle_page_hide(&mut self, now: UnixMs) -> Option<Vec<u8>> {
         if self.status.is_terminal() {
             return None;
         }
         self.status = SessionStatus::Exited;
-        Some(self.update(now))
+        Some(self.update(now, false))
     }
 
     /// Sets the distinct id later updates carry (the identified user), or clears it.
@@ -89,24 +96,35 @@ impl SessionTracker {
         self.errors
     }
 
-    fn update(&self, now: UnixMs) -> SessionUpdate {
-        SessionUpdate {
-            sid: self.sid,
-            did: self.did.clone(),
-            init: false,
-            started: self.started,
-            timestamp: now,
-            status: self.status,
-            errors: self.errors,
-            duration: Some(now.saturating_since(self.started) as f64 / 1000.0),
-            attrs: self.attrs.clone(),
+    /// The JSON of the update due at `now` (see [`SessionUpdate`] for the fields).
+    fn update(&self, now: UnixMs, init: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut obj = Obj::new(&mut out);
+        obj.value("sid", &self.sid)
+            .opt_str("did", self.did.as_deref());
+        if init {
+            obj.bool("init", true);
         }
+        obj.str("started", &self.started.to_rfc3339())
+            .str("timestamp", &now.to_rfc3339())
+            .str("status", self.status.as_str())
+            .u64("errors", self.errors);
+        // Seconds since the start, to the millisecond `UnixMs` has.
+        write_millis_as_secs(obj.key("duration"), now.saturating_since(self.started));
+        let mut attrs = Obj::new(obj.key("attrs"));
+        attrs
+            .str("release", &self.attrs.release)
+            .opt_str("environment", self.attrs.environment.as_deref())
+            .end();
+        obj.end();
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sentry::SessionUpdate;
 
     #[derive(Debug, Clone, Copy)]
     enum Input {
@@ -125,7 +143,10 @@ mod tests {
         };
         let (mut session, first) =
             SessionTracker::start(EventId::from_random_bytes([9; 16]), UnixMs(1_000), attrs);
-        let summary = |u: SessionUpdate| (u.status, u.errors, u.init);
+        let summary = |json: Vec<u8>| {
+            let u: SessionUpdate = serde_json::from_slice(&json).unwrap();
+            (u.status, u.errors, u.init)
+        };
         let mut sent = vec![Some(summary(first))];
         for (i, input) in inputs.iter().enumerate() {
             let now = UnixMs(2_000 + i as u64 * 1_000);
@@ -167,10 +188,12 @@ mod tests {
         };
         let sid = EventId::from_random_bytes([3; 16]);
         let (mut session, first) = SessionTracker::start(sid, UnixMs(10_000), attrs);
+        let first: SessionUpdate = serde_json::from_slice(&first).unwrap();
         assert_eq!(first.did, None);
         assert_eq!(first.duration, Some(0.0));
         session.set_distinct_id(Some("user-7"));
         let exit = session.handle_page_hide(UnixMs(12_500)).unwrap();
+        let exit: SessionUpdate = serde_json::from_slice(&exit).unwrap();
         assert_eq!(exit.sid, sid);
         assert_eq!(exit.did.as_deref(), Some("user-7"));
         assert_eq!(exit.started, UnixMs(10_000));
@@ -178,5 +201,35 @@ mod tests {
         assert_eq!(exit.duration, Some(2.5));
         assert_eq!(session.status(), SessionStatus::Exited);
         assert_eq!(session.errors(), 0);
+    }
+
+    #[test]
+    fn updates_are_written_in_sentry_shape() {
+        let attrs = SessionAttributes {
+            release: "flowfuse@2.11.0".into(),
+            environment: Some("production".into()),
+        };
+        let sid = EventId::from_random_bytes([3; 16]);
+        let (mut session, first) = SessionTracker::start(sid, UnixMs(1_000), attrs);
+        session.set_distinct_id(Some("user \"7\""));
+        let crash = session.handle_error(UnixMs(3_500), false).unwrap();
+        let json = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap();
+        let attrs = serde_json::json!({"release": "flowfuse@2.11.0", "environment": "production"});
+        assert_eq!(
+            json(&first),
+            serde_json::json!({
+                "sid": "03030303030343038303030303030303", "init": true,
+                "started": "1970-01-01T00:00:01.000Z", "timestamp": "1970-01-01T00:00:01.000Z",
+                "status": "ok", "errors": 0, "duration": 0.0, "attrs": attrs,
+            })
+        );
+        assert_eq!(
+            json(&crash),
+            serde_json::json!({
+                "sid": "03030303030343038303030303030303", "did": "user \"7\"",
+                "started": "1970-01-01T00:00:01.000Z", "timestamp": "1970-01-01T00:00:03.500Z",
+                "status": "crashed", "errors": 1, "duration": 2.5, "attrs": attrs,
+            })
+        );
     }
 }

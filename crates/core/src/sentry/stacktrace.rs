@@ -25,50 +25,54 @@ pub const MAX_FRAMES: usize = 50;
 /// assert_eq!(frames[0].lineno, Some(20));
 /// assert_eq!(frames[1].function.as_deref(), Some("render"));
 /// ```
-pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
+pub fn parse_stack<'a>(stack: &'a str) -> Option<Stacktrace<&'a str>> {
     // `split('\n')` rather than `lines()`: every line is trimmed anyway (which
     // drops a `\r`), and `Lines` is one more iterator in the browser build.
     let is_v8 = stack
         .split('\n')
         .any(|line| line.trim_start().starts_with("at "));
-    let mut frames: Vec<Frame> = stack
-        .split('\n')
-        .filter_map(|line| {
-            let line = line.trim();
-            if is_v8 {
-                parse_v8_line(line)
-            } else {
-                parse_gecko_line(line)
-            }
-        })
-        .collect();
+    let shorten = |text: &'a str| truncate_chars(text, MAX_VALUE_CHARS);
+    // The browser lists the newest call first; the newest `MAX_FRAMES` are
+    // kept. A loop rather than `collect()`: less generic code in the browser build.
+    let mut frames = Vec::new();
+    for line in stack.split('\n') {
+        if frames.len() == MAX_FRAMES {
+            break;
+        }
+        let line = line.trim();
+        let frame = if is_v8 {
+            parse_v8_line(line)
+        } else {
+            parse_gecko_line(line)
+        };
+        if let Some(frame) = frame {
+            let frame = Frame {
+                filename: frame.filename.map(shorten),
+                function: frame.function.map(shorten),
+                ..frame
+            };
+            frames.push(frame);
+        }
+    }
     if frames.is_empty() {
         return None;
     }
-    frames.truncate(MAX_FRAMES);
-    frames.reverse();
-    for frame in &mut frames {
-        shorten(&mut frame.filename);
-        shorten(&mut frame.function);
-    }
+    reverse(&mut frames);
     Some(Stacktrace { frames })
+}
+
+/// Reverses `items` in place (oldest first), by iterators: `reverse()` and
+/// `insert(0, …)` each leave a panic path with its message in the browser build.
+fn reverse<T>(items: &mut [T]) {
+    let (front, back) = items.split_at_mut(items.len() / 2);
+    for (a, b) in front.iter_mut().zip(back.iter_mut().rev()) {
+        std::mem::swap(a, b);
+    }
 }
 
 /// `at fn (location)`, `at location`, `at async fn (location)`, `at new Fn (location)`,
 /// `at eval (eval at outer (url:l:c), <anonymous>:l:c)`.
-/// Cuts `text` to [`MAX_VALUE_CHARS`]: a copy of the kept part rather than
-/// `String::truncate`, whose char-boundary assertion is a panic path in the
-/// browser build.
-fn shorten(text: &mut Option<String>) {
-    if let Some(text) = text {
-        let kept = truncate_chars(text, MAX_VALUE_CHARS);
-        if kept.len() < text.len() {
-            *text = kept.to_owned();
-        }
-    }
-}
-
-fn parse_v8_line(line: &str) -> Option<Frame> {
+fn parse_v8_line(line: &str) -> Option<Frame<&str>> {
     let rest = line.strip_prefix("at ")?.trim();
     let rest = rest.strip_prefix("async ").unwrap_or(rest);
     let (function, location) = match rest
@@ -90,13 +94,13 @@ fn parse_v8_line(line: &str) -> Option<Frame> {
     };
     let mut frame = parse_location(location)?;
     if let Some(function) = function.filter(|f| !f.is_empty()) {
-        frame.function = Some(function.to_owned());
+        frame.function = Some(function);
     }
     Some(frame)
 }
 
 /// `fn@location`, `@location`, `async*fn@location`, `fn@url line 3 > eval:1:5`.
-fn parse_gecko_line(line: &str) -> Option<Frame> {
+fn parse_gecko_line(line: &str) -> Option<Frame<&str>> {
     let (function, location) = text::split_once(line, "@")?;
     // Firefox marks async boundaries with a cause: `async*fn`, `promise callback*fn`.
     let function = text::rsplit_once_ascii(function, b'*').map_or(function, |(_, f)| f);
@@ -112,8 +116,8 @@ fn parse_gecko_line(line: &str) -> Option<Frame> {
                 function
             };
             return Some(Frame {
-                filename: Some(url.to_owned()),
-                function: Some(function.to_owned()),
+                filename: Some(url),
+                function: Some(function),
                 lineno: line_number,
                 in_app: Some(is_in_app(url)),
                 ..Frame::default()
@@ -123,14 +127,14 @@ fn parse_gecko_line(line: &str) -> Option<Frame> {
     };
     let mut frame = parse_location(location)?;
     if !function.is_empty() {
-        frame.function = Some(function.to_owned());
+        frame.function = Some(function);
     }
     Some(frame)
 }
 
 /// `url:line:col`, `url:line`, `url`, `<anonymous>`, `native`, `[native code]`,
 /// `url:wasm-function[N]:0xOFFSET`, `wasm-function[N]:0xOFFSET`.
-fn parse_location(location: &str) -> Option<Frame> {
+fn parse_location(location: &str) -> Option<Frame<&str>> {
     let location = location.trim();
     if location.is_empty() {
         return None;
@@ -152,7 +156,7 @@ fn parse_location(location: &str) -> Option<Frame> {
         return None;
     }
     Some(Frame {
-        filename: Some(filename.to_owned()),
+        filename: Some(filename),
         lineno,
         colno,
         in_app: Some(is_in_app(filename)),
@@ -160,17 +164,21 @@ fn parse_location(location: &str) -> Option<Frame> {
     })
 }
 
-fn parse_wasm_location(location: &str) -> Option<Frame> {
-    let (module, wasm) = text::split_once(location, "wasm-function[")?;
+fn parse_wasm_location(location: &str) -> Option<Frame<&str>> {
+    const PREFIX: &str = "wasm-function[";
+    let (module, wasm) = text::split_once(location, PREFIX)?;
     let (index, addr) = text::split_once(wasm, "]:")?;
     if !index.bytes().all(|b| b.is_ascii_digit()) || !addr.starts_with("0x") {
         return None;
     }
+    // `wasm-function[N]`, as it stands in the location.
+    let start = module.len();
+    let function = location.get(start..start + PREFIX.len() + index.len() + 1)?;
     let module = module.strip_suffix(':').unwrap_or(module);
     Some(Frame {
-        filename: (!module.is_empty()).then(|| module.to_owned()),
-        function: Some(["wasm-function[", index, "]"].concat()),
-        instruction_addr: Some(addr.to_owned()),
+        filename: (!module.is_empty()).then_some(module),
+        function: Some(function),
+        instruction_addr: Some(addr),
         in_app: Some(true),
         ..Frame::default()
     })
@@ -206,10 +214,15 @@ fn is_in_app(filename: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn frame(function: Option<&str>, filename: &str, line: u32, col: u32) -> Frame {
+    fn frame<'a>(
+        function: Option<&'a str>,
+        filename: &'a str,
+        line: u32,
+        col: u32,
+    ) -> Frame<&'a str> {
         Frame {
-            filename: Some(filename.into()),
-            function: function.map(Into::into),
+            filename: Some(filename),
+            function,
             lineno: Some(line),
             colno: Some(col),
             in_app: Some(true),
@@ -217,11 +230,11 @@ mod tests {
         }
     }
 
-    fn wasm(function: &str, filename: Option<&str>, addr: &str) -> Frame {
+    fn wasm<'a>(function: &'a str, filename: Option<&'a str>, addr: &'a str) -> Frame<&'a str> {
         Frame {
-            filename: filename.map(Into::into),
-            function: Some(function.into()),
-            instruction_addr: Some(addr.into()),
+            filename,
+            function: Some(function),
+            instruction_addr: Some(addr),
             in_app: Some(true),
             lineno: None,
             colno: None,
@@ -250,8 +263,8 @@ mod tests {
             frame(Some("loadInstances"), APP, 233, 5),
             frame(Some("eval"), APP, 501, 9),
             Frame {
-                filename: Some("<anonymous>".into()),
-                function: Some("Array.map".into()),
+                filename: Some("<anonymous>"),
+                function: Some("Array.map"),
                 in_app: Some(false),
                 ..Frame::default()
             },
@@ -300,9 +313,9 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
 "
         );
         let frames = parse_stack(&stack).unwrap().frames;
-        let eval = |function: &str, line| Frame {
-            filename: Some(APP.into()),
-            function: Some(function.into()),
+        let eval = |function: &'static str, line| Frame {
+            filename: Some(APP),
+            function: Some(function),
             lineno: Some(line),
             in_app: Some(true),
             ..Frame::default()
@@ -349,7 +362,7 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
         let frames = parse_stack(stack).unwrap().frames;
         let in_app: Vec<_> = frames.iter().map(|f| f.in_app).collect();
         assert_eq!(in_app, [Some(false), Some(true), Some(false)]);
-        assert_eq!(frames[2].function.as_deref(), Some("forEach"));
+        assert_eq!(frames[2].function, Some("forEach"));
     }
 
     #[test]
@@ -369,7 +382,7 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
         let data_url = format!("data:text/javascript;base64,{}", "A".repeat(5_000));
         let stack = format!("    at f ({data_url}:1:2)");
         let frames = parse_stack(&stack).unwrap().frames;
-        let filename = frames[0].filename.as_deref().unwrap();
+        let filename = frames[0].filename.unwrap();
         assert_eq!(filename.len(), MAX_VALUE_CHARS);
         assert!(data_url.starts_with(filename));
     }
@@ -381,7 +394,7 @@ ff_telemetry_web::api::capture::h1a2b3c@{WASM}:wasm-function[421]:0x3f2a1
             .collect();
         let frames = parse_stack(&stack).unwrap().frames;
         assert_eq!(frames.len(), MAX_FRAMES);
-        assert_eq!(frames.last().unwrap().function.as_deref(), Some("f1"));
-        assert_eq!(frames[0].function.as_deref(), Some("f50"));
+        assert_eq!(frames.last().unwrap().function, Some("f1"));
+        assert_eq!(frames[0].function, Some("f50"));
     }
 }
