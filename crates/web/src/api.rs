@@ -81,10 +81,7 @@ export interface TelemetryConfig {
 /// });
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
-#[wasm_bindgen(js_name = init)]
-pub fn init(
-    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
-) -> Telemetry {
+pub fn init(config: Option<JsValue>) -> Telemetry {
     let config = config.unwrap_or(JsValue::UNDEFINED);
     crate::panic::install_hook();
     let mut telemetry = Telemetry {
@@ -112,6 +109,51 @@ pub fn init(
     });
     telemetry
 }
+
+/// [`init`] for JavaScript: the handle, with its methods (see
+/// [`Telemetry::invoke`]).
+#[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
+pub fn init_for_js(
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
+) -> JsValue {
+    js::with_methods(init(config).into(), JS_METHODS)
+}
+
+/// The handle's JavaScript methods, numbered by their place here for
+/// [`Telemetry::invoke`]. One export for all of them: each export costs its own
+/// argument conversion and borrow check, in the module and in the glue.
+const JS_METHODS: &str = "routeChanged navigationStarted capture identify group reset \
+    captureException captureMessage optIn optOut hasOptedOut flush";
+
+#[wasm_bindgen(typescript_custom_section)]
+const TELEMETRY_METHODS_TS: &str = r#"
+export interface Telemetry {
+  /** The app's router moved: `$pageleave` for the page left, `$pageview` for `to`. */
+  routeChanged(to: string, from?: string): void;
+  /** A navigation began: Sentry times the navigation until the next `routeChanged`. */
+  navigationStarted(): void;
+  /** Captures `event` with optional properties and groups (`{type: key}`). */
+  capture(event: string, properties?: Record<string, unknown>, groups?: Record<string, string>): void;
+  /** Identifies the user, with optional person properties to set and to set once. */
+  identify(distinctId: string, set?: Record<string, unknown>, setOnce?: Record<string, unknown>): void;
+  /** Puts the user in group `key` of `type`, with optional group properties. */
+  group(type: string, key: string, properties?: Record<string, unknown>): void;
+  /** Forgets the user (on logout): new anonymous id, new session, no groups. */
+  reset(): void;
+  /** Reports an error to Sentry (`handled: false`: the session counts as crashed). */
+  captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string> }): void;
+  /** Reports a message to Sentry at `level` (default `"info"`). */
+  captureMessage(message: string, level?: "fatal" | "error" | "warning" | "info" | "debug"): void;
+  /** Resumes capturing after `optOut()`. */
+  optIn(): void;
+  /** Stops capturing and drops unsent events; remembered across page loads. */
+  optOut(): void;
+  /** Whether the user opted out. */
+  hasOptedOut(): boolean;
+  /** Sends what is queued now; always resolves (at the latest after 10 s). */
+  flush(): Promise<void>;
+}
+"#;
 
 /// How long `flush()` waits at most.
 const FLUSH_TIMEOUT: u64 = 10 * UnixMs::SECOND;
@@ -242,18 +284,39 @@ fn config_from_page() -> Option<JsValue> {
 
 #[wasm_bindgen]
 impl Telemetry {
+    /// Runs the JavaScript method numbered `method` in [`JS_METHODS`] with
+    /// its arguments (`undefined` when not given).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
+        match method {
+            0 => self.route_changed(a, Some(b)),
+            1 => self.navigation_started(),
+            2 => self.capture(a, Some(b), Some(c)),
+            3 => self.identify(a, Some(b), Some(c)),
+            4 => self.group(a, b, Some(c)),
+            5 => self.reset(),
+            6 => self.capture_exception(a, Some(b)),
+            7 => self.capture_message(a, Some(b)),
+            8 => self.opt_in(),
+            9 => self.opt_out(),
+            10 => return self.has_opted_out().into(),
+            11 => return self.flush().into(),
+            _ => {}
+        }
+        JsValue::UNDEFINED
+    }
+}
+
+/// The API, for Rust callers; JavaScript reaches it through
+/// [`Telemetry::invoke`] under the names in [`JS_METHODS`].
+impl Telemetry {
     /// The app's router moved: `$pageleave` for the page left and `$pageview`
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
     /// for router hooks that pass it; the SDK already knows the page it left.
     /// A navigation the History hooks already reported is not counted twice.
     /// For Sentry, `to` becomes the route (`transaction` and `route` tag) of
     /// later events and a breadcrumb, and maybe a navigation transaction.
-    #[wasm_bindgen(js_name = routeChanged)]
-    pub fn route_changed(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] from: Option<JsValue>,
-    ) {
+    pub fn route_changed(&self, to: JsValue, from: Option<JsValue>) {
         let _ = from;
         self.with_posthog(|p| p.route_changed(&to));
         if let Some(to) = js::string_arg(&to) {
@@ -263,21 +326,12 @@ impl Telemetry {
 
     /// A navigation began (the router's `beforeEach`): the Sentry navigation
     /// transaction of the next `routeChanged` lasts from here. Optional.
-    #[wasm_bindgen(js_name = navigationStarted)]
     pub fn navigation_started(&self) {
         self.with_sentry(|s| s.navigation_started());
     }
 
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
-    pub fn capture(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")]
-        properties: Option<JsValue>,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string>")] groups: Option<
-            JsValue,
-        >,
-    ) {
+    pub fn capture(&self, event: JsValue, properties: Option<JsValue>, groups: Option<JsValue>) {
         let (properties, groups) = (or_undefined(properties), or_undefined(groups));
         let Some(name) = js::string_arg(&event) else {
             return warn("capture(event): event must be a string; ignored");
@@ -288,19 +342,7 @@ impl Telemetry {
     /// Identifies the user as `distinctId`, with optional person properties to
     /// set (`set`) and to set once (`setOnce`). Sentry events carry the id
     /// (and nothing else about the user).
-    pub fn identify(
-        &self,
-        #[wasm_bindgen(js_name = "distinctId", unchecked_param_type = "string")]
-        distinct_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")] set: Option<
-            JsValue,
-        >,
-        #[wasm_bindgen(
-            js_name = "setOnce",
-            unchecked_optional_param_type = "Record<string, unknown>"
-        )]
-        set_once: Option<JsValue>,
-    ) {
+    pub fn identify(&self, distinct_id: JsValue, set: Option<JsValue>, set_once: Option<JsValue>) {
         let (set, set_once) = (or_undefined(set), or_undefined(set_once));
         let Some(id) = js::string_arg(&distinct_id) else {
             return warn("identify(distinctId): distinctId must be a string; ignored");
@@ -311,13 +353,7 @@ impl Telemetry {
 
     /// Puts the user in group `key` of `type` (e.g. `"team"`), with optional
     /// group properties; later events carry `$groups`.
-    pub fn group(
-        &self,
-        #[wasm_bindgen(js_name = "type", unchecked_param_type = "string")] group_type: JsValue,
-        #[wasm_bindgen(js_name = "key", unchecked_param_type = "string")] group_key: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")]
-        properties: Option<JsValue>,
-    ) {
+    pub fn group(&self, group_type: JsValue, group_key: JsValue, properties: Option<JsValue>) {
         let properties = or_undefined(properties);
         let (Some(ty), Some(key)) = (js::string_arg(&group_type), js::string_arg(&group_key))
         else {
@@ -335,30 +371,14 @@ impl Telemetry {
     /// Reports `error` (an `Error`, or any value) to Sentry. `context` may
     /// give `handled: false` (nothing caught it: the session counts as
     /// crashed), a `mechanism` name (default `"generic"`) and string `tags`.
-    #[wasm_bindgen(js_name = captureException)]
-    pub fn capture_exception(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "unknown")] error: JsValue,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "{ handled?: boolean; mechanism?: string; tags?: Record<string, string> }"
-        )]
-        context: Option<JsValue>,
-    ) {
+    pub fn capture_exception(&self, error: JsValue, context: Option<JsValue>) {
         let context = or_undefined(context);
         self.with_sentry(|s| s.capture_exception(&error, &context));
     }
 
     /// Reports `message` to Sentry at `level` (`"fatal"`, `"error"`,
     /// `"warning"`, `"info"` (the default), `"debug"`).
-    #[wasm_bindgen(js_name = captureMessage)]
-    pub fn capture_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "\"fatal\" | \"error\" | \"warning\" | \"info\" | \"debug\""
-        )]
-        level: Option<JsValue>,
-    ) {
+    pub fn capture_message(&self, message: JsValue, level: Option<JsValue>) {
         let Some(message) = js::string_arg(&message) else {
             return warn("captureMessage(message): message must be a string; ignored");
         };
@@ -370,19 +390,16 @@ impl Telemetry {
     }
 
     /// Resumes capturing after `optOut()`.
-    #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
         self.with_posthog(|p| p.opt_in());
     }
 
     /// Stops capturing and drops unsent events; remembered across page loads.
-    #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
         self.with_posthog(|p| p.opt_out());
     }
 
     /// Whether the user opted out.
-    #[wasm_bindgen(js_name = hasOptedOut)]
     pub fn has_opted_out(&self) -> bool {
         let mut opted_out = false;
         self.with_posthog(|p| opted_out = p.has_opted_out());
@@ -392,7 +409,6 @@ impl Telemetry {
     /// Sends what is queued now. The promise always resolves: once the queue
     /// is empty and no Sentry envelope is in flight, or a send failed (it is
     /// retried later), or after 10 s.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> js_sys::Promise {
         let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
         let deadline = js::now() + FLUSH_TIMEOUT;
@@ -421,7 +437,6 @@ impl Telemetry {
     /// the SDK off. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]
     #[doc(hidden)]
-    #[wasm_bindgen(js_name = panicForTest, skip_typescript)]
     pub fn panic_for_test(&self) {
         guarded(|| panic!("test panic"));
     }

@@ -162,6 +162,13 @@ function errorMessage(e) {
   return e && typeof e.message === "string" ? e.message
     : typeof e === "string" ? e : "unknown JavaScript error";
 }
+export function withMethods(handle, names) {
+  const proto = Object.getPrototypeOf(handle);
+  if (!proto.flush) names.split(" ").forEach((name, i) => {
+    proto[name] = function (a, b, c) { return this.invoke(i, a, b, c); };
+  });
+  return handle;
+}
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
 "#)]
 extern "C" {
@@ -247,6 +254,11 @@ extern "C" {
     /// `object[name]`, `undefined` when `object` is not an object or the
     /// getter throws.
     pub fn field(object: &JsValue, name: &str) -> JsValue;
+    /// Gives the prototype of `handle` (a `Telemetry`) a method for each of the
+    /// space-separated `names` (once), the `i`-th calling `this.invoke(i, a,
+    /// b, c)`; returns `handle`.
+    #[wasm_bindgen(js_name = withMethods)]
+    pub fn with_methods(handle: JsValue, names: &str) -> JsValue;
     /// `localStorage.removeItem`, ignoring errors.
     #[wasm_bindgen(js_name = storageRemove)]
     pub fn storage_remove(key: &str);
