@@ -30,14 +30,21 @@ pub struct Answer {
 ///
 /// A callback rather than an `async fn`: the browser does the awaiting, so no
 /// Rust async runtime enters the build. `on_answer` is boxed so that every
-/// caller shares one JavaScript closure shim.
+/// caller shares one JavaScript closure shim, and that closure has the
+/// `FnMut(JsValue)` type of the listeners (a `Closure::once` would bring glue
+/// of its own); the snippet calls it once, and the browser's garbage
+/// collector frees it.
 pub fn post_text(
     url: &str,
     text: &str,
     gzip_url: Option<&str>,
     on_answer: Box<dyn FnOnce(Answer)>,
 ) {
-    let done = Closure::once_into_js(move |answer: JsValue| {
+    let mut on_answer = Some(on_answer);
+    let done = Closure::<dyn FnMut(JsValue)>::new(move |answer: JsValue| {
+        let Some(on_answer) = on_answer.take() else {
+            return;
+        };
         let parts = js::items(&answer);
         let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
         on_answer(Answer {
@@ -46,7 +53,7 @@ pub fn post_text(
             rate_limits: part(2).as_string(),
         });
     });
-    js::post(url, text, gzip_url, done);
+    js::post(url, text, gzip_url, done.into_js_value());
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,
