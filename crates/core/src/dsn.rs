@@ -74,29 +74,27 @@ impl Dsn {
 
     /// `{scheme}://{host}[:port]{/path}/api/{project_id}/envelope/`
     pub fn envelope_url(&self) -> String {
-        [
+        text::concat(&[
             &self.authority.to_string(),
             &self.path_prefix,
             "/api/",
             &self.project_id,
             "/envelope/",
-        ]
-        .concat()
+        ])
     }
 
     /// Query-string auth (`sentry_version=7&sentry_key=…&sentry_client=NAME/VER`).
     ///
     /// Browsers send auth this way so the request needs no CORS preflight.
     pub fn auth_query(&self, client_name: &str, client_version: &str) -> String {
-        [
+        text::concat(&[
             "sentry_version=7&sentry_key=",
             &percent_encode(&self.public_key),
             "&sentry_client=",
             &percent_encode(client_name),
             "%2F",
             &percent_encode(client_version),
-        ]
-        .concat()
+        ])
     }
 
     /// The envelope URL with query-string auth appended.
@@ -120,7 +118,7 @@ impl Dsn {
     /// The DSN as written, built without `core::fmt` (it goes into every
     /// envelope header the browser sends).
     pub(crate) fn text(&self) -> String {
-        let mut text = [self.authority.scheme.as_str(), "://", &self.public_key].concat();
+        let mut text = text::concat(&[self.authority.scheme.as_str(), "://", &self.public_key]);
         if let Some(secret) = &self.secret_key {
             text.push(':');
             text.push_str(secret);

@@ -62,6 +62,7 @@ mod uuid7;
 pub use dsn::{Dsn, DsnError};
 pub use environment::{UNKNOWN_ENVIRONMENT, release_name, sentry_environment};
 pub use frontend::{FrontendConfig, FrontendPosthog, FrontendSentry};
+pub use text::concat;
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError};
 pub use uuid7::uuid_v7;

@@ -129,6 +129,27 @@ fn is_one_of(b: u8, set: &[u8]) -> bool {
     false
 }
 
+/// The parts joined, like `parts.concat()`.
+///
+/// std's `concat` is `join_generic_copy` (about 1 KB of the browser build,
+/// with its overflow checks and separator cases); a sum and a loop of
+/// `push_str` do the same for the few short texts the SDK joins.
+///
+/// ```
+/// assert_eq!(ff_telemetry_core::concat(&["a", "-", "b"]), "a-b");
+/// ```
+pub fn concat(parts: &[&str]) -> String {
+    let mut len = 0;
+    for part in parts {
+        len += part.len();
+    }
+    let mut out = String::with_capacity(len);
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,9 +35,11 @@ impl UrlError {
         match self {
             UrlError::BadScheme => "scheme must be http or https".to_owned(),
             UrlError::MissingHost => "host is missing".to_owned(),
-            UrlError::BadHost(host) => ["host \"", host, "\" is not a valid host name"].concat(),
+            UrlError::BadHost(host) => {
+                text::concat(&["host \"", host, "\" is not a valid host name"])
+            }
             UrlError::BadPort(port) => {
-                ["port \"", port, "\" is not a number from 1 to 65535"].concat()
+                text::concat(&["port \"", port, "\" is not a number from 1 to 65535"])
             }
             UrlError::BadCharacter => "URL contains whitespace or control characters".to_owned(),
         }
@@ -127,12 +129,11 @@ impl HttpUrl {
     /// This URL as a base with `path` appended, with exactly one `/` between them.
     pub fn join(&self, path: &str) -> String {
         let base = self.to_text();
-        [
+        text::concat(&[
             base.trim_end_matches('/'),
             "/",
             text::trim_start_ascii(path, b'/'),
-        ]
-        .concat()
+        ])
     }
 
     /// The URL as text, without `core::fmt` (which the browser build avoids).
@@ -141,7 +142,7 @@ impl HttpUrl {
         let port = a.port.map(|p| Decimal::new(u64::from(p)));
         let port = port.as_ref().map_or("", |p| p.as_str());
         let colon = if a.port.is_some() { ":" } else { "" };
-        [a.scheme.as_str(), "://", &a.host, colon, port, &self.rest].concat()
+        text::concat(&[a.scheme.as_str(), "://", &a.host, colon, port, &self.rest])
     }
 }
 

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs, concat};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn};
@@ -101,7 +101,7 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
         };
         let options = match ClientOptions::read(config) {
             Ok(options) => options,
-            Err(e) => return warn(&["telemetry is off: ", &e].concat()),
+            Err(e) => return warn(&concat(&["telemetry is off: ", &e])),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
         telemetry.sentry = start_sentry(config, &options);
@@ -208,7 +208,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
     });
     // One place for both kinds of error: a bad config and a refused start.
     started.unwrap_or_else(|e| {
-        warn(&["PostHog is off: ", &e].concat());
+        warn(&concat(&["PostHog is off: ", &e]));
         None
     })
 }
@@ -231,12 +231,12 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
     let sentry = match sentry_config(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
-            warn(&["Sentry is off: ", &e].concat());
+            warn(&concat(&["Sentry is off: ", &e]));
             return None;
         }
     };
     SentryClient::start(&sentry, options.persist())
-        .map_err(|e| warn(&["Sentry is off: ", &e.to_string()].concat()))
+        .map_err(|e| warn(&concat(&["Sentry is off: ", &e.to_string()])))
         .ok()
 }
 
@@ -277,7 +277,7 @@ fn config_from_page() -> Option<JsValue> {
     js::parse_json(&text)
         .map_err(|e| {
             let what = concat!("#", config_element_id!(), " is not JSON: ");
-            warn(&[what, e.message()].concat())
+            warn(&concat(&[what, e.message()]))
         })
         .ok()
 }

@@ -10,8 +10,8 @@
 //! its own), and no import uses `catch` (its exception glue costs more than a
 //! `try` in a snippet).
 
-use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
+use ff_telemetry_core::{concat, json};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -431,7 +431,7 @@ pub fn string_arg(value: &JsValue) -> Option<String> {
 pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
     let ok = value.is_undefined() || value.is_null() || is_object_js(value);
     if !ok {
-        warn(&[name, " must be an object; ignored"].concat());
+        warn(&concat(&[name, " must be an object; ignored"]));
     }
     ok
 }
@@ -529,11 +529,11 @@ impl ConfigFields {
             return Ok(None);
         }
         if !is_object(&object) {
-            return Err([name, " must be an object"].concat());
+            return Err(concat(&[name, " must be an object"]));
         }
         Ok(Some(ConfigFields {
             object,
-            prefix: [name, "."].concat(),
+            prefix: concat(&[name, "."]),
             error: None,
         }))
     }
@@ -565,7 +565,7 @@ impl ConfigFields {
             None => match default {
                 Some(default) => default.to_owned(),
                 None => {
-                    let missing = [&self.prefix, name, " is missing"].concat();
+                    let missing = concat(&[&self.prefix, name, " is missing"]);
                     self.fail(missing);
                     String::new()
                 }
@@ -607,7 +607,7 @@ impl ConfigFields {
         }
         let converted = convert(&value);
         if converted.is_none() {
-            let wrong = [&self.prefix, name, " must be ", expected].concat();
+            let wrong = concat(&[&self.prefix, name, " must be ", expected]);
             self.fail(wrong);
         }
         converted

@@ -8,7 +8,7 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
     NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
 };
-use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError};
+use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError, concat};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, decimal, warn};
@@ -107,7 +107,7 @@ impl PosthogClient {
             .config
             .apiurl
             .parse()
-            .map_err(|e: UrlError| ["posthog.apiurl: ", &e.message()].concat())?;
+            .map_err(|e: UrlError| concat(&["posthog.apiurl: ", &e.message()]))?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
@@ -118,8 +118,8 @@ impl PosthogClient {
         } else {
             Storage::memory()
         };
-        let state_key = ["ff_telemetry_", &token, "_state"].concat();
-        let queue_key = ["ff_telemetry_", &token, "_queue"].concat();
+        let state_key = concat(&["ff_telemetry_", &token, "_state"]);
+        let queue_key = concat(&["ff_telemetry_", &token, "_queue"]);
         let now = js::now();
         let persisted = storage
             .get(&state_key)
@@ -416,7 +416,7 @@ impl PosthogClient {
         };
         let json = match js::event_json(event, user) {
             Ok(json) => json,
-            Err(e) => return warn(&["event dropped: ", e.message()].concat()),
+            Err(e) => return warn(&concat(&["event dropped: ", e.message()])),
         };
         let n_bytes = json.len();
         let warn_queue_full = {
@@ -437,7 +437,7 @@ impl PosthogClient {
         let Some((url, body)) = this.next_batch() else {
             return this.schedule();
         };
-        let gzip_url = [&url, "?compression=gzip-js"].concat();
+        let gzip_url = concat(&[&url, "?compression=gzip-js"]);
         let on_answer = move |answer: transport::Answer| {
             sdk(|| {
                 if this.handle_answer(answer.status) {
@@ -474,7 +474,11 @@ impl PosthogClient {
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
             let (n, status) = (decimal(n as u64), decimal(status.into()));
-            warn(&[&n, " events dropped: the server answered ", &status].concat());
+            warn(&concat(&[
+                &n,
+                " events dropped: the server answered ",
+                &status,
+            ]));
         }
         matches!(outcome, BatchOutcome::Delivered(_))
     }
@@ -546,7 +550,7 @@ impl PosthogClient {
             }
         });
         if let Err(e) = saved {
-            warn(&["could not save state: ", e.message()].concat());
+            warn(&concat(&["could not save state: ", e.message()]));
         }
     }
 }

@@ -10,7 +10,7 @@ use ff_telemetry_core::sentry::{
     MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, SdkInfo, SentrySetupError,
     stamp_sent_at,
 };
-use ff_telemetry_core::{FrontendSentry, UnixMs};
+use ff_telemetry_core::{FrontendSentry, UnixMs, concat};
 use wasm_bindgen::JsValue;
 
 use crate::js;
@@ -90,7 +90,7 @@ impl SentryClient {
             Storage::memory()
         };
         // By project key: the envelopes are the project's, wherever it is.
-        let queue_key = ["ff_telemetry_sentry_", sentry.dsn().public_key()].concat();
+        let queue_key = concat(&["ff_telemetry_sentry_", sentry.dsn().public_key()]);
         let envelope_url = sentry.envelope_url().to_owned();
         let this = Rc::new_cyclic(|me| SentryClient {
             me: me.clone(),
@@ -323,7 +323,10 @@ impl SentryClient {
         kept.push(CATEGORY_SEPARATOR);
         kept.push_str(&sending.unsent);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
+            js::warn(&concat(&[
+                "could not keep a Sentry envelope: ",
+                e.message(),
+            ]));
         }
     }
 

@@ -75,13 +75,15 @@ impl Session {
     pub(super) fn encode(&self) -> String {
         let started = Decimal::new(self.started.0);
         let last_activity = Decimal::new(self.last_activity.0);
-        [
-            self.session_id.as_str(),
+        text::concat(&[
+            &self.session_id,
+            " ",
             &self.window_id,
+            " ",
             started.as_str(),
+            " ",
             last_activity.as_str(),
-        ]
-        .join(" ")
+        ])
     }
 
     /// The inverse of [`Session::encode`].

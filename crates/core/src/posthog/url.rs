@@ -118,7 +118,7 @@ fn sanitize_origin_and_path(s: &str) -> String {
     };
     let (authority, path) = text::split_before(after_scheme, b"/");
     let host = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
-    [scheme, "://", host, &sanitize_path(path)].concat()
+    text::concat(&[scheme, "://", host, &sanitize_path(path)])
 }
 
 fn sanitize_path(path: &str) -> String {

@@ -14,7 +14,7 @@ use super::ratelimit::RateLimits;
 use super::sampling::{is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
-use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
+use crate::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
 /// Route changes kept as breadcrumbs on events.
 pub const MAX_BREADCRUMBS: usize = 10;
@@ -293,7 +293,7 @@ impl BrowserSentry {
             }),
             stacktrace: error.stack.and_then(parse_stack),
         };
-        let text = [kind, ": ", value].concat();
+        let text = text::concat(&[kind, ": ", value]);
         if !self.keep(&text, ErrorFingerprint::exception(&exception)) {
             return;
         }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::protocol::{ClientReport, Event, SessionUpdate, Transaction};
 use crate::json::{Decimal, Obj, WriteJson, hex_string, write_str};
-use crate::{Dsn, UnixMs};
+use crate::{Dsn, UnixMs, text};
 
 /// The SDK that wrote an envelope or event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -162,7 +162,7 @@ fn decimal_text(rate: f64) -> String {
     if digits.is_empty() {
         "0".to_owned()
     } else {
-        ["0.", digits].concat()
+        text::concat(&["0.", digits])
     }
 }
 

@@ -52,7 +52,7 @@ pub fn sanitize_url(url: &str) -> String {
     };
     let (authority, path) = text::split_before(after_scheme, b"/");
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
-    [scheme, "://", host_port, path].concat()
+    text::concat(&[scheme, "://", host_port, path])
 }
 
 /// A route as it may be reported: the path without query string or fragment.

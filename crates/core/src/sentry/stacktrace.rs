@@ -169,7 +169,7 @@ fn parse_wasm_location(location: &str) -> Option<Frame> {
     let module = module.strip_suffix(':').unwrap_or(module);
     Some(Frame {
         filename: (!module.is_empty()).then(|| module.to_owned()),
-        function: Some(["wasm-function[", index, "]"].concat()),
+        function: Some(text::concat(&["wasm-function[", index, "]"])),
         instruction_addr: Some(addr.to_owned()),
         in_app: Some(true),
         ..Frame::default()
