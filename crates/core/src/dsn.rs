@@ -9,26 +9,66 @@ use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DsnError {
     /// The DSN is empty.
-    #[error("DSN is empty")]
     Empty,
     /// Scheme, host or port are wrong.
-    #[error("{0}")]
-    Url(#[from] UrlError),
+    Url(UrlError),
     /// No `public_key@` before the host.
-    #[error("public key is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingPublicKey,
     /// Nothing after the last `/`.
-    #[error("project id is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingProjectId,
     /// The last path segment is not a number.
-    #[error("project id must be a number, found \"{0}\"")]
     BadProjectId(String),
     /// A query string or fragment after the project id.
-    #[error("unexpected \"{0}\" after the project id")]
     TrailingGarbage(String),
+}
+
+impl DsnError {
+    /// What is wrong, as `Display` writes it, built without `core::fmt`
+    /// (the browser shows it in a warning).
+    ///
+    /// ```
+    /// use ff_telemetry_core::DsnError;
+    /// assert_eq!(DsnError::BadProjectId("x".into()).message(), "project id must be a number, found \"x\"");
+    /// ```
+    pub fn message(&self) -> String {
+        let expected = " (expected scheme://<public_key>@host/<project_id>)";
+        match self {
+            DsnError::Empty => "DSN is empty".to_owned(),
+            DsnError::Url(e) => e.message(),
+            DsnError::MissingPublicKey => text::concat(&["public key is missing", expected]),
+            DsnError::MissingProjectId => text::concat(&["project id is missing", expected]),
+            DsnError::BadProjectId(id) => {
+                text::concat(&["project id must be a number, found \"", id, "\""])
+            }
+            DsnError::TrailingGarbage(rest) => {
+                text::concat(&["unexpected \"", rest, "\" after the project id"])
+            }
+        }
+    }
+}
+
+impl fmt::Display for DsnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for DsnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DsnError::Url(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<UrlError> for DsnError {
+    fn from(e: UrlError) -> Self {
+        DsnError::Url(e)
+    }
 }
 
 /// A parsed Sentry DSN: `{scheme}://{public_key}[:secret]@{host}[:port]{/path}/{project_id}`.

@@ -236,7 +236,7 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
         }
     };
     SentryClient::start(&sentry, options.persist())
-        .map_err(|e| warn(&concat(&["Sentry is off: ", &e.to_string()])))
+        .map_err(|e| warn(&concat(&["Sentry is off: ", &e.message()])))
         .ok()
 }
 
