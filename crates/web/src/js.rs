@@ -5,10 +5,11 @@
 //!
 //! Download size shapes this module: the browser does the awaiting (no Rust
 //! async runtime), snippets and a few global functions replace `web-sys`,
-//! arrays cross as `Vec<JsValue>` and callbacks are all `FnMut(JsValue)`
-//! (each other kind of vector or closure signature costs conversion code of
-//! its own), and no import uses `catch` (its exception glue costs more than a
-//! `try` in a snippet).
+//! snippets return strings and arrays as plain `JsValue`s (unpacked here, the
+//! arrays by the one `items` import), callbacks are all `FnMut(JsValue)`
+//! (each import returning a `String` or a vector, and each other closure
+//! signature, costs conversion glue of its own), and no import uses `catch`
+//! (its exception glue costs more than a `try` in a snippet).
 
 use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
 use ff_telemetry_core::{concat, json};
@@ -201,24 +202,21 @@ extern "C" {
     #[wasm_bindgen(js_name = fillRandom)]
     pub fn fill_random(out: &mut [u8]);
     #[wasm_bindgen(js_name = describeError)]
-    fn describe_error_js(error: &JsValue) -> Vec<JsValue>;
-    /// `new Error().stack` here: wasm frames included, for panics.
+    fn describe_error_js(error: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = stackHere)]
-    pub fn stack_here() -> Option<String>;
+    fn stack_here_js() -> JsValue;
     #[wasm_bindgen(js_name = stringEntries)]
-    fn string_entries_js(object: &JsValue) -> Vec<JsValue>;
+    fn string_entries_js(object: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = strings)]
-    fn strings_js(array: &JsValue) -> Option<Vec<JsValue>>;
+    fn strings_js(array: &JsValue) -> JsValue;
     /// `[href, title, referrer, screen width, screen height, viewport width,
     /// viewport height, language, time zone, user agent, do not track]`.
     #[wasm_bindgen(js_name = pageEnv)]
-    fn page_env_js() -> Vec<JsValue>;
-    /// `location.href`.
-    pub fn href() -> String;
-    /// `to` (a path like `/a?b` or a full URL) made absolute against the page's
-    /// location, or `None` when it is not a string or not a URL.
+    fn page_env_js() -> JsValue;
+    #[wasm_bindgen(js_name = href)]
+    fn href_js() -> JsValue;
     #[wasm_bindgen(js_name = resolveUrl)]
-    pub fn resolve_url(to: &JsValue) -> Option<String>;
+    fn resolve_url_js(to: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = mergeProps)]
     fn merge_props_js(
         event_json: &str,
@@ -227,30 +225,26 @@ extern "C" {
         set: &JsValue,
         set_once: &JsValue,
         group_set: &JsValue,
-    ) -> Option<String>;
+    ) -> JsValue;
     #[wasm_bindgen(js_name = scrollSample)]
-    fn scroll_sample_js() -> Vec<JsValue>;
+    fn scroll_sample_js() -> JsValue;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
     /// Adds a passive `window` listener.
     pub fn listen(name: &str, listener: &JsValue);
-    /// The text of the element with this `id`, if there is one.
     #[wasm_bindgen(js_name = configText)]
-    pub fn config_text(id: &str) -> Option<String>;
+    fn config_text_js(id: &str) -> JsValue;
     /// Whether `localStorage` exists and accepts a write (it can be missing,
     /// blocked by privacy settings, or full).
     #[wasm_bindgen(js_name = storageWorks)]
     pub fn storage_works() -> bool;
-    /// `localStorage.getItem`, `None` when missing or unreadable.
     #[wasm_bindgen(js_name = storageGet)]
-    pub fn storage_get(key: &str) -> Option<String>;
-    /// `localStorage.setItem`: the exception's message when the browser
-    /// refuses (quota).
+    fn storage_get_js(key: &str) -> JsValue;
     #[wasm_bindgen(js_name = storageSet)]
-    pub fn storage_set(key: &str, value: &str) -> Option<String>;
+    fn storage_set_js(key: &str, value: &str) -> JsValue;
     /// `[true, JSON.parse(text)]`, or `[false, the exception's message]`.
     #[wasm_bindgen(js_name = parseJson)]
-    fn parse_json_js(text: &str) -> Vec<JsValue>;
+    fn parse_json_js(text: &str) -> JsValue;
     /// `object[name]`, `undefined` when `object` is not an object or the
     /// getter throws.
     pub fn field(object: &JsValue, name: &str) -> JsValue;
@@ -284,6 +278,41 @@ extern "C" {
     pub fn remove_event_listener(name: &str, listener: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(prefix: &str, message: &str);
+}
+
+// Strings come back from the snippets as `JsValue`s, converted here: an
+// import returning `String` or `Option<String>` costs glue of its own each.
+
+/// `new Error().stack` here: wasm frames included, for panics.
+pub fn stack_here() -> Option<String> {
+    stack_here_js().as_string()
+}
+
+/// `location.href`.
+pub fn href() -> String {
+    href_js().as_string().unwrap_or_default()
+}
+
+/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
+/// location, or `None` when it is not a string or not a URL.
+pub fn resolve_url(to: &JsValue) -> Option<String> {
+    resolve_url_js(to).as_string()
+}
+
+/// The text of the element with this `id`, if there is one.
+pub fn config_text(id: &str) -> Option<String> {
+    config_text_js(id).as_string()
+}
+
+/// `localStorage.getItem`, `None` when missing or unreadable.
+pub fn storage_get(key: &str) -> Option<String> {
+    storage_get_js(key).as_string()
+}
+
+/// `localStorage.setItem`: the exception's message when the browser
+/// refuses (quota).
+pub fn storage_set(key: &str, value: &str) -> Option<String> {
+    storage_set_js(key, value).as_string()
 }
 
 /// What went wrong at the JavaScript edge.
@@ -333,7 +362,7 @@ pub fn random_bytes() -> [u8; 10] {
 /// `PromiseRejectionEvent` that carries it: name (empty when unknown),
 /// message and `stack`.
 pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
-    let parts = describe_error_js(error);
+    let parts = items(&describe_error_js(error));
     let part = |i: usize| parts.get(i).and_then(JsValue::as_string);
     (
         part(0).unwrap_or_default(),
@@ -345,7 +374,7 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
     // Pairs taken by a loop rather than `chunks_exact`, `map` and `collect`: less code.
-    let mut flat = as_strings(string_entries_js(object)).into_iter();
+    let mut flat = as_strings(items(&string_entries_js(object))).into_iter();
     let mut pairs = Vec::new();
     while let (Some(key), Some(value)) = (flat.next(), flat.next()) {
         pairs.push((key, value));
@@ -355,7 +384,8 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
 
 /// An array of strings, or `None` for anything else.
 pub fn strings(array: &JsValue) -> Option<Vec<String>> {
-    strings_js(array).map(as_strings)
+    let array = strings_js(array);
+    (!array.is_undefined()).then(|| as_strings(items(&array)))
 }
 
 /// JavaScript strings as Rust ones. The snippets hand strings over as
@@ -381,7 +411,7 @@ pub fn now() -> ff_telemetry_core::UnixMs {
 pub fn page_env() -> PageEnv {
     // One array rather than an object with a getter each: every getter would
     // be an import with its own glue.
-    let (parts, missing) = (page_env_js(), JsValue::UNDEFINED);
+    let (parts, missing) = (items(&page_env_js()), JsValue::UNDEFINED);
     let part = |i: usize| parts.get(i).unwrap_or(&missing);
     let text = |i: usize| part(i).as_string();
     let px = |i: usize| {
@@ -408,7 +438,7 @@ pub fn page_env() -> PageEnv {
 /// Where the reader is scrolled to, for scroll depth.
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
     // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
-    let v = scroll_sample_js();
+    let v = items(&scroll_sample_js());
     let at = |i: usize| {
         v.get(i)
             .and_then(JsValue::as_f64)
@@ -491,13 +521,14 @@ pub fn event_json(
         user.set_once,
         user.group_set,
     )
+    .as_string()
     .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))
 }
 
 /// JSON text parsed into a JavaScript value. Parsed by a snippet that
 /// catches, as a `catch` import costs wasm-bindgen's exception glue.
 pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
-    let mut parts = parse_json_js(text).into_iter();
+    let mut parts = items(&parse_json_js(text)).into_iter();
     let (parsed, value) = (parts.next(), parts.next().unwrap_or_default());
     match parsed.and_then(|p| p.as_bool()) {
         Some(true) => Ok(value),
