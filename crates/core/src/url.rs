@@ -130,7 +130,7 @@ impl HttpUrl {
     pub fn join(&self, path: &str) -> String {
         let base = self.to_text();
         text::concat(&[
-            base.trim_end_matches('/'),
+            text::trim_end_ascii(&base, b'/'),
             "/",
             text::trim_start_ascii(path, b'/'),
         ])
@@ -205,19 +205,20 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
 
 /// Parses `host[:port]` (userinfo already removed).
 pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
-    let (host, port) = if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| r.find(']')) {
-        // `split_at_checked`, here and below `get`, instead of indexing: no panic
-        // path, which keeps `slice_error_fail` out of the browser build.
-        let (host, after_host) = host_port
-            .split_at_checked(v6_end + 2)
-            .unwrap_or((host_port, ""));
-        (host, after_host.strip_prefix(':'))
-    } else {
-        match text::rsplit_once_ascii(host_port, b':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host_port, None),
-        }
-    };
+    let (host, port) =
+        if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| text::find(r, "]")) {
+            // `split_at_checked`, here and below `get`, instead of indexing: no panic
+            // path, which keeps `slice_error_fail` out of the browser build.
+            let (host, after_host) = host_port
+                .split_at_checked(v6_end + 2)
+                .unwrap_or((host_port, ""));
+            (host, after_host.strip_prefix(':'))
+        } else {
+            match text::rsplit_once_ascii(host_port, b':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host_port, None),
+            }
+        };
     if host.is_empty() {
         return Err(UrlError::MissingHost);
     }

@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs, concat};
+use ff_telemetry_core::text::concat;
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn};

@@ -11,8 +11,9 @@
 //! signature, costs conversion glue of its own), and no import uses `catch`
 //! (its exception glue costs more than a `try` in a snippet).
 
+use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::{CaptureEvent, EventProperties, PageEnv};
-use ff_telemetry_core::{concat, json};
+use ff_telemetry_core::text::concat;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"

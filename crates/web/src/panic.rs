@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use ff_telemetry_core::concat;
+use ff_telemetry_core::text::concat;
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
 /// Whether the hook is installed: a flag rather than a `Once`, whose

@@ -8,7 +8,8 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, CaptureEvent, Client, ClientConfig, EventProperties,
     NavigationSource, Outbox, OutboxLimits, PersistedState, raw_batch_body,
 };
-use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError, concat};
+use ff_telemetry_core::text::{concat, split_ascii};
+use ff_telemetry_core::{FrontendPosthog, HttpUrl, UnixMs, UrlError};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, decimal, warn};
@@ -133,7 +134,7 @@ impl PosthogClient {
         if !client.has_opted_out() {
             let unsent = storage.get(&queue_key).unwrap_or_default();
             // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in unsent.split('\n') {
+            for event in split_ascii(&unsent, b'\n') {
                 if event.starts_with('{') {
                     outbox.handle_enqueue(now, event.to_owned(), event.len());
                 }

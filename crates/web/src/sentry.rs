@@ -10,7 +10,8 @@ use ff_telemetry_core::sentry::{
     MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, SdkInfo, SentrySetupError,
     stamp_sent_at,
 };
-use ff_telemetry_core::{FrontendSentry, UnixMs, concat};
+use ff_telemetry_core::text::{concat, split_ascii, split_once_ascii};
+use ff_telemetry_core::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
 
 use crate::js;
@@ -25,9 +26,10 @@ const SDK_NAME: &str = "ff-telemetry.web";
 const MAX_STORED_ENVELOPES: usize = 30;
 /// Between stored envelopes, and between an envelope and its category. JSON
 /// escapes control characters, so neither occurs inside an envelope. Both are
-/// `char`s: splitting on a `&str` costs a substring searcher in the build.
-const ENVELOPE_SEPARATOR: char = '\u{1e}';
-const CATEGORY_SEPARATOR: char = '\u{1f}';
+/// ASCII bytes, split on by core's byte scans (`str::split` with a `char`
+/// would bring its searcher into the build).
+const ENVELOPE_SEPARATOR: u8 = 0x1e;
+const CATEGORY_SEPARATOR: u8 = 0x1f;
 
 thread_local! {
     /// The client the panic hook reports to (the page's latest). A `Cell`
@@ -310,17 +312,15 @@ impl SentryClient {
         // Written straight into one string: the kept old entries, each followed
         // by the separator, then the new one.
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
-        let old = stored
-            .split(ENVELOPE_SEPARATOR)
-            .filter(|entry| !entry.is_empty());
+        let old = split_ascii(&stored, ENVELOPE_SEPARATOR).filter(|entry| !entry.is_empty());
         let n_dropped = (old.clone().count() + 1).saturating_sub(MAX_STORED_ENVELOPES);
         let mut kept = String::new();
         for entry in old.skip(n_dropped) {
             kept.push_str(entry);
-            kept.push(ENVELOPE_SEPARATOR);
+            kept.push(char::from(ENVELOPE_SEPARATOR));
         }
         kept.push_str(sending.category.as_str());
-        kept.push(CATEGORY_SEPARATOR);
+        kept.push(char::from(CATEGORY_SEPARATOR));
         kept.push_str(&sending.unsent);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
             js::warn(&concat(&[
@@ -336,8 +336,8 @@ impl SentryClient {
             return;
         };
         self.storage.remove(&self.queue_key);
-        let entries = stored.split(ENVELOPE_SEPARATOR).filter_map(|entry| {
-            let (category, unsent) = entry.split_once(CATEGORY_SEPARATOR)?;
+        let entries = split_ascii(&stored, ENVELOPE_SEPARATOR).filter_map(|entry| {
+            let (category, unsent) = split_once_ascii(entry, CATEGORY_SEPARATOR)?;
             Some((DataCategory::from_name(category), unsent.to_owned()))
         });
         self.stored.borrow_mut().extend(entries);

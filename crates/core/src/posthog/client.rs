@@ -117,7 +117,7 @@ impl PersistedState {
 
     /// The inverse of [`PersistedState::encode`]; `None` for anything else.
     pub fn decode(text: &str) -> Option<PersistedState> {
-        let mut lines = text.split('\n');
+        let mut lines = text::split_ascii(text, b'\n');
         if lines.next()? != STATE_FORMAT {
             return None;
         }

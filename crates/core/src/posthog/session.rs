@@ -88,7 +88,7 @@ impl Session {
 
     /// The inverse of [`Session::encode`].
     pub(super) fn decode(s: &str) -> Option<Session> {
-        let mut parts = s.split(' ');
+        let mut parts = text::split_ascii(s, b' ');
         let session = Session {
             session_id: parts.next()?.to_owned(),
             window_id: parts.next()?.to_owned(),

@@ -66,11 +66,11 @@ pub const MASK: &str = "<masked>";
 /// assert_eq!(sanitize_url("https://app.example/users/ann@corp.example"), "https://app.example/users/<masked>");
 /// ```
 pub fn sanitize_url(url: &str) -> String {
-    let (before_fragment, fragment) = match url.split_once('#') {
+    let (before_fragment, fragment) = match text::split_once(url, "#") {
         Some((b, f)) => (b, Some(f)),
         None => (url, None),
     };
-    let (before_query, query) = match before_fragment.split_once('?') {
+    let (before_query, query) = match text::split_once(before_fragment, "?") {
         Some((b, q)) => (b, Some(q)),
         None => (before_fragment, None),
     };
@@ -81,7 +81,7 @@ pub fn sanitize_url(url: &str) -> String {
     }
     if let Some(fragment) = fragment {
         out.push('#');
-        if fragment.contains('=') {
+        if text::contains(fragment, "=") {
             out.push_str(&sanitize_params(fragment));
         } else {
             out.push_str(&sanitize_path(fragment));
@@ -104,7 +104,7 @@ pub fn looks_like_email(value: &str) -> bool {
         .unwrap_or(local);
     let domain = text::split_before(domain, b"/?&#").0;
     !local.is_empty()
-        && domain.contains('.')
+        && text::contains(domain, ".")
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !local.contains(char::is_whitespace)
@@ -122,7 +122,7 @@ fn sanitize_origin_and_path(s: &str) -> String {
 }
 
 fn sanitize_path(path: &str) -> String {
-    rejoin(path, '/', |out, segment| {
+    rejoin(path, b'/', |out, segment| {
         out.push_str(if looks_like_email(segment) {
             MASK
         } else {
@@ -132,29 +132,31 @@ fn sanitize_path(path: &str) -> String {
 }
 
 fn sanitize_params(params: &str) -> String {
-    rejoin(params, '&', |out, pair| match pair.split_once('=') {
-        Some((name, value)) => {
-            let secret_name = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
-            out.push_str(name);
-            out.push('=');
-            out.push_str(if secret_name || looks_like_email(value) {
-                MASK
-            } else {
-                value
-            });
+    rejoin(params, b'&', |out, pair| {
+        match text::split_once(pair, "=") {
+            Some((name, value)) => {
+                let secret_name = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
+                out.push_str(name);
+                out.push('=');
+                out.push_str(if secret_name || looks_like_email(value) {
+                    MASK
+                } else {
+                    value
+                });
+            }
+            None => out.push_str(if looks_like_email(pair) { MASK } else { pair }),
         }
-        None => out.push_str(if looks_like_email(pair) { MASK } else { pair }),
     })
 }
 
 /// `s` cut at every `separator`, each piece written by `write_piece`, with the
 /// separators kept. Written straight into one `String` rather than collecting
 /// the pieces and joining them: less code in the browser build.
-fn rejoin(s: &str, separator: char, mut write_piece: impl FnMut(&mut String, &str)) -> String {
+fn rejoin(s: &str, separator: u8, mut write_piece: impl FnMut(&mut String, &str)) -> String {
     let mut out = String::with_capacity(s.len());
-    for (i, piece) in s.split(separator).enumerate() {
+    for (i, piece) in text::split_ascii(s, separator).enumerate() {
         if i > 0 {
-            out.push(separator);
+            out.push(char::from(separator));
         }
         write_piece(&mut out, piece);
     }

@@ -158,7 +158,7 @@ fn decimal_text(rate: f64) -> String {
         return "1".to_owned();
     }
     let digits = Decimal::padded(u64::from(millionths), 6);
-    let digits = digits.as_str().trim_end_matches('0');
+    let digits = text::trim_end_ascii(digits.as_str(), b'0');
     if digits.is_empty() {
         "0".to_owned()
     } else {

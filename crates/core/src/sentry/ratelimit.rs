@@ -87,9 +87,9 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
 /// wait, the `;`-separated categories and the fields after them (scope,
 /// reason). [`RateLimits::update`] reads them directly, without building
 /// [`RateLimit`]s it would not keep.
-fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, std::str::Split<'_, char>)> {
-    header.split(',').filter_map(|entry| {
-        let mut fields = entry.trim().split(':');
+fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, text::SplitAscii<'_>)> {
+    text::split_ascii(header, b',').filter_map(|entry| {
+        let mut fields = text::split_ascii(entry.trim(), b':');
         let retry_after_ms = parse_seconds(fields.next()?.trim())?;
         Some((retry_after_ms, fields.next().unwrap_or(""), fields))
     })
@@ -97,7 +97,7 @@ fn limit_entries(header: &str) -> impl Iterator<Item = (u64, &str, std::str::Spl
 
 /// The categories of one entry (`error;transaction`), empty names skipped.
 fn limit_categories(list: &str) -> impl Iterator<Item = DataCategory> + '_ {
-    list.split(';')
+    text::split_ascii(list, b';')
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(DataCategory::from_name)
@@ -220,7 +220,7 @@ impl RateLimits {
 
 /// Whole or fractional seconds (`60`, `2.5`) as milliseconds.
 fn parse_seconds(s: &str) -> Option<u64> {
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let (whole, fraction) = text::split_once(s, ".").unwrap_or((s, ""));
     let whole = text::parse_decimal(whole)?;
     let millis = fraction_millis(fraction)?;
     // A comparison rather than `saturating_mul`, whose overflow check is a

@@ -26,13 +26,10 @@ pub const MAX_FRAMES: usize = 50;
 /// assert_eq!(frames[1].function.as_deref(), Some("render"));
 /// ```
 pub fn parse_stack(stack: &str) -> Option<Stacktrace> {
-    // `split('\n')` rather than `lines()`: every line is trimmed anyway (which
+    // Split on `\n` rather than `lines()`: every line is trimmed anyway (which
     // drops a `\r`), and `Lines` is one more iterator in the browser build.
-    let is_v8 = stack
-        .split('\n')
-        .any(|line| line.trim_start().starts_with("at "));
-    let mut frames: Vec<Frame> = stack
-        .split('\n')
+    let is_v8 = text::split_ascii(stack, b'\n').any(|line| line.trim_start().starts_with("at "));
+    let mut frames: Vec<Frame> = text::split_ascii(stack, b'\n')
         .filter_map(|line| {
             let line = line.trim();
             if is_v8 {
