@@ -186,7 +186,7 @@ extern "C" {
     /// until a step does not call `stillBusy()`, then resolves. (A callback
     /// rather than a returned bool: `step` then has the closure type the
     /// listeners have, and no glue of its own.)
-    pub fn poll(step: JsValue) -> js_sys::Promise;
+    pub fn poll(step: JsValue) -> JsValue;
     /// Calls the JavaScript function `f`.
     pub fn call(f: &JsValue);
     /// The items of an array the snippets made.
@@ -277,6 +277,9 @@ extern "C" {
     /// `removeEventListener(name, listener)` on `window`.
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_event_listener(name: &str, listener: &JsValue);
+    /// `Date.now()`.
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(prefix: &str, message: &str);
 }
@@ -405,7 +408,7 @@ fn as_strings(values: Vec<JsValue>) -> Vec<String> {
 
 /// The current time from `Date.now()`.
 pub fn now() -> ff_telemetry_core::UnixMs {
-    ff_telemetry_core::UnixMs(js_sys::Date::now().max(0.0) as u64)
+    ff_telemetry_core::UnixMs(date_now().max(0.0) as u64)
 }
 
 /// The page as the PostHog client needs it.
