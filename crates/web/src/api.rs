@@ -289,27 +289,51 @@ impl Telemetry {
     /// its arguments (`undefined` when not given).
     #[wasm_bindgen(skip_typescript)]
     pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
-        match method {
-            0 => self.route_changed(a, Some(b)),
-            1 => self.navigation_started(),
-            2 => self.capture(a, Some(b), Some(c)),
-            3 => self.identify(a, Some(b), Some(c)),
-            4 => self.group(a, b, Some(c)),
-            5 => self.reset(),
-            6 => self.capture_exception(a, Some(b)),
-            7 => self.capture_message(a, Some(b)),
-            8 => self.opt_in(),
-            9 => self.opt_out(),
-            10 => return self.has_opted_out().into(),
-            11 => return self.flush(),
-            _ => {}
+        match METHODS.get(method as usize) {
+            Some(Method::Flush) => self.flush(),
+            Some(&method) => self.call(method, &a, &b, &c),
+            None => JsValue::UNDEFINED,
         }
-        JsValue::UNDEFINED
     }
 }
 
+/// The methods of the handle, in the order of [`JS_METHODS`] (a test checks
+/// that the names agree).
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    RouteChanged,
+    NavigationStarted,
+    Capture,
+    Identify,
+    Group,
+    Reset,
+    CaptureException,
+    CaptureMessage,
+    OptIn,
+    OptOut,
+    HasOptedOut,
+    Flush,
+}
+
+/// [`Method`]s by their number in [`JS_METHODS`].
+const METHODS: [Method; 12] = [
+    Method::RouteChanged,
+    Method::NavigationStarted,
+    Method::Capture,
+    Method::Identify,
+    Method::Group,
+    Method::Reset,
+    Method::CaptureException,
+    Method::CaptureMessage,
+    Method::OptIn,
+    Method::OptOut,
+    Method::HasOptedOut,
+    Method::Flush,
+];
+
 /// The API, for Rust callers; JavaScript reaches it through
-/// [`Telemetry::invoke`] under the names in [`JS_METHODS`].
+/// [`Telemetry::invoke`] under the names in [`JS_METHODS`]. Each method is
+/// one guarded [`Telemetry::call`].
 impl Telemetry {
     /// The app's router moved: `$pageleave` for the page left and `$pageview`
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
@@ -319,25 +343,24 @@ impl Telemetry {
     /// later events and a breadcrumb, and maybe a navigation transaction.
     pub fn route_changed(&self, to: JsValue, from: Option<JsValue>) {
         let _ = from;
-        self.with_posthog(|p| p.route_changed(&to));
-        if let Some(to) = js::string_arg(&to) {
-            self.with_sentry(|s| s.route_changed(&to));
-        }
+        self.call(Method::RouteChanged, &to, &UNDEFINED, &UNDEFINED);
     }
 
     /// A navigation began (the router's `beforeEach`): the Sentry navigation
     /// transaction of the next `routeChanged` lasts from here. Optional.
     pub fn navigation_started(&self) {
-        self.with_sentry(|s| s.navigation_started());
+        self.call(
+            Method::NavigationStarted,
+            &UNDEFINED,
+            &UNDEFINED,
+            &UNDEFINED,
+        );
     }
 
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
     pub fn capture(&self, event: JsValue, properties: Option<JsValue>, groups: Option<JsValue>) {
         let (properties, groups) = (or_undefined(properties), or_undefined(groups));
-        let Some(name) = js::string_arg(&event) else {
-            return warn("capture(event): event must be a string; ignored");
-        };
-        self.with_posthog(|p| p.capture(&name, &properties, &groups));
+        self.call(Method::Capture, &event, &properties, &groups);
     }
 
     /// Identifies the user as `distinctId`, with optional person properties to
@@ -345,28 +368,19 @@ impl Telemetry {
     /// (and nothing else about the user).
     pub fn identify(&self, distinct_id: JsValue, set: Option<JsValue>, set_once: Option<JsValue>) {
         let (set, set_once) = (or_undefined(set), or_undefined(set_once));
-        let Some(id) = js::string_arg(&distinct_id) else {
-            return warn("identify(distinctId): distinctId must be a string; ignored");
-        };
-        self.with_posthog(|p| p.identify(&id, &set, &set_once));
-        self.with_sentry(|s| s.set_user(Some(&id)));
+        self.call(Method::Identify, &distinct_id, &set, &set_once);
     }
 
     /// Puts the user in group `key` of `type` (e.g. `"team"`), with optional
     /// group properties; later events carry `$groups`.
     pub fn group(&self, group_type: JsValue, group_key: JsValue, properties: Option<JsValue>) {
         let properties = or_undefined(properties);
-        let (Some(ty), Some(key)) = (js::string_arg(&group_type), js::string_arg(&group_key))
-        else {
-            return warn("group(type, key): type and key must be strings; ignored");
-        };
-        self.with_posthog(|p| p.group(&ty, &key, &properties));
+        self.call(Method::Group, &group_type, &group_key, &properties);
     }
 
     /// Forgets the user (on logout): new anonymous id, new session, no groups.
     pub fn reset(&self) {
-        self.with_posthog(|p| p.reset());
-        self.with_sentry(|s| s.set_user(None));
+        self.call(Method::Reset, &UNDEFINED, &UNDEFINED, &UNDEFINED);
     }
 
     /// Reports `error` (an `Error`, or any value) to Sentry. `context` may
@@ -374,37 +388,31 @@ impl Telemetry {
     /// crashed), a `mechanism` name (default `"generic"`) and string `tags`.
     pub fn capture_exception(&self, error: JsValue, context: Option<JsValue>) {
         let context = or_undefined(context);
-        self.with_sentry(|s| s.capture_exception(&error, &context));
+        self.call(Method::CaptureException, &error, &context, &UNDEFINED);
     }
 
     /// Reports `message` to Sentry at `level` (`"fatal"`, `"error"`,
     /// `"warning"`, `"info"` (the default), `"debug"`).
     pub fn capture_message(&self, message: JsValue, level: Option<JsValue>) {
-        let Some(message) = js::string_arg(&message) else {
-            return warn("captureMessage(message): message must be a string; ignored");
-        };
-        let level = level
-            .and_then(|l| l.as_string())
-            .and_then(|l| Level::from_name(&l))
-            .unwrap_or_default();
-        self.with_sentry(|s| s.capture_message(&message, level));
+        let level = or_undefined(level);
+        self.call(Method::CaptureMessage, &message, &level, &UNDEFINED);
     }
 
     /// Resumes capturing after `optOut()`.
     pub fn opt_in(&self) {
-        self.with_posthog(|p| p.opt_in());
+        self.call(Method::OptIn, &UNDEFINED, &UNDEFINED, &UNDEFINED);
     }
 
     /// Stops capturing and drops unsent events; remembered across page loads.
     pub fn opt_out(&self) {
-        self.with_posthog(|p| p.opt_out());
+        self.call(Method::OptOut, &UNDEFINED, &UNDEFINED, &UNDEFINED);
     }
 
     /// Whether the user opted out.
     pub fn has_opted_out(&self) -> bool {
-        let mut opted_out = false;
-        self.with_posthog(|p| opted_out = p.has_opted_out());
-        opted_out
+        self.call(Method::HasOptedOut, &UNDEFINED, &UNDEFINED, &UNDEFINED)
+            .as_bool()
+            == Some(true)
     }
 
     /// Sends what is queued now, and returns a `Promise` that always
@@ -446,16 +454,103 @@ impl Telemetry {
         guarded(|| panic!("test panic"));
     }
 
-    fn with_posthog(&self, mut f: impl FnMut(&Rc<PosthogClient>)) {
-        if let Some(posthog) = &self.posthog {
-            guarded(|| f(posthog));
-        }
+    /// Runs `method` guarded (see [`guarded`]): one guard, and one closure,
+    /// for every method, rather than one per method and client. `undefined`
+    /// when the SDK is off.
+    fn call(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+        let mut result = JsValue::UNDEFINED;
+        guarded(|| result = self.run(method, a, b, c));
+        result
     }
 
-    fn with_sentry(&self, mut f: impl FnMut(&Rc<SentryClient>)) {
-        if let Some(sentry) = &self.sentry {
-            guarded(|| f(sentry));
+    /// What each method does (see the Rust methods above); `b` and `c` are
+    /// `undefined` for a method with fewer arguments.
+    fn run(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+        let (posthog, sentry) = (self.posthog.as_ref(), self.sentry.as_ref());
+        match method {
+            Method::RouteChanged => {
+                if let Some(p) = posthog {
+                    p.route_changed(a);
+                }
+                if let (Some(s), Some(to)) = (sentry, js::string_arg(a)) {
+                    s.route_changed(&to);
+                }
+            }
+            Method::NavigationStarted => {
+                if let Some(s) = sentry {
+                    s.navigation_started();
+                }
+            }
+            Method::Capture => match js::string_arg(a) {
+                Some(name) => {
+                    if let Some(p) = posthog {
+                        p.capture(&name, b, c);
+                    }
+                }
+                None => warn("capture(event): event must be a string; ignored"),
+            },
+            Method::Identify => match js::string_arg(a) {
+                Some(id) => {
+                    if let Some(p) = posthog {
+                        p.identify(&id, b, c);
+                    }
+                    if let Some(s) = sentry {
+                        s.set_user(Some(&id));
+                    }
+                }
+                None => warn("identify(distinctId): distinctId must be a string; ignored"),
+            },
+            Method::Group => match (js::string_arg(a), js::string_arg(b)) {
+                (Some(ty), Some(key)) => {
+                    if let Some(p) = posthog {
+                        p.group(&ty, &key, c);
+                    }
+                }
+                _ => warn("group(type, key): type and key must be strings; ignored"),
+            },
+            Method::Reset => {
+                if let Some(p) = posthog {
+                    p.reset();
+                }
+                if let Some(s) = sentry {
+                    s.set_user(None);
+                }
+            }
+            Method::CaptureException => {
+                if let Some(s) = sentry {
+                    s.capture_exception(a, b);
+                }
+            }
+            Method::CaptureMessage => match js::string_arg(a) {
+                Some(message) => {
+                    let level = b
+                        .as_string()
+                        .and_then(|l| Level::from_name(&l))
+                        .unwrap_or_default();
+                    if let Some(s) = sentry {
+                        s.capture_message(&message, level);
+                    }
+                }
+                None => warn("captureMessage(message): message must be a string; ignored"),
+            },
+            Method::OptIn => {
+                if let Some(p) = posthog {
+                    p.opt_in();
+                }
+            }
+            Method::OptOut => {
+                if let Some(p) = posthog {
+                    p.opt_out();
+                }
+            }
+            Method::HasOptedOut => {
+                return JsValue::from_bool(posthog.is_some_and(|p| p.has_opted_out()));
+            }
+            // `invoke` calls `flush` itself, unguarded: the promise must come
+            // back even when the SDK is off.
+            Method::Flush => return self.flush(),
         }
+        JsValue::UNDEFINED
     }
 }
 
@@ -463,6 +558,9 @@ impl Telemetry {
 fn or_undefined(arg: Option<JsValue>) -> JsValue {
     arg.unwrap_or(JsValue::UNDEFINED)
 }
+
+/// A missing argument.
+const UNDEFINED: JsValue = JsValue::UNDEFINED;
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
@@ -472,5 +570,24 @@ impl Drop for Telemetry {
         if let Some(sentry) = &self.sentry {
             guarded(|| sentry.detach());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_method_names_follow_the_method_numbers() {
+        // Split as the snippet splits them.
+        let names: Vec<&str> = JS_METHODS.split(' ').collect();
+        let expected: Vec<String> = METHODS
+            .iter()
+            .map(|method| {
+                let name = format!("{method:?}");
+                name[..1].to_lowercase() + &name[1..]
+            })
+            .collect();
+        assert_eq!(names, expected);
     }
 }
