@@ -564,12 +564,16 @@ const UNDEFINED: JsValue = JsValue::UNDEFINED;
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        if let Some(posthog) = &self.posthog {
-            guarded(|| posthog.detach());
-        }
-        if let Some(sentry) = &self.sentry {
-            guarded(|| sentry.detach());
-        }
+        // One guard for both: after a panic in the first, the SDK is off and
+        // the second would be skipped anyway.
+        guarded(|| {
+            if let Some(posthog) = &self.posthog {
+                posthog.detach();
+            }
+            if let Some(sentry) = &self.sentry {
+                sentry.detach();
+            }
+        });
     }
 }
 
