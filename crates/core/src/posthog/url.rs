@@ -107,7 +107,7 @@ pub fn looks_like_email(value: &str) -> bool {
         && text::contains(domain, ".")
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !local.contains(char::is_whitespace)
+        && !local.chars().any(char::is_whitespace)
 }
 
 /// Scheme and authority (without user info) and the path, with email-looking
