@@ -12,7 +12,7 @@
 //! [`split_once_ascii`] and the byte scans here instead; `starts_with`,
 //! `ends_with` and `strip_prefix` with a `char` compare bytes and stay.
 //! Likewise `parse_decimal` replaces one `str::parse` monomorph per integer
-//! type, and [`concat`] std's `join_generic_copy`.
+//! type, and [`concat()`] std's `join_generic_copy`.
 //!
 //! The public functions are for the web crate; the rest serves core.
 

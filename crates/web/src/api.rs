@@ -285,8 +285,9 @@ fn config_from_page() -> Option<JsValue> {
 
 #[wasm_bindgen]
 impl Telemetry {
-    /// Runs the JavaScript method numbered `method` in [`JS_METHODS`] with
-    /// its arguments (`undefined` when not given).
+    /// Runs the JavaScript method numbered `method` (its place in the list
+    /// of names the handle's prototype gets) with its arguments (`undefined`
+    /// when not given).
     #[wasm_bindgen(skip_typescript)]
     pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
         match METHODS.get(method as usize) {
@@ -332,8 +333,8 @@ const METHODS: [Method; 12] = [
 ];
 
 /// The API, for Rust callers; JavaScript reaches it through
-/// [`Telemetry::invoke`] under the names in [`JS_METHODS`]. Each method is
-/// one guarded [`Telemetry::call`].
+/// [`Telemetry::invoke`] under the names in `JS_METHODS`. Each method is
+/// one guarded `Telemetry::call`.
 impl Telemetry {
     /// The app's router moved: `$pageleave` for the page left and `$pageview`
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
