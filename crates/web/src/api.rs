@@ -174,7 +174,7 @@ impl ClientOptions {
             None | Some("localStorage") => Persistence::LocalStorage,
             Some("memory") => Persistence::Memory,
             Some(_) => {
-                top.fail("persistence must be \"localStorage\" or \"memory\"".to_owned());
+                top.fail("persistence", " must be \"localStorage\" or \"memory\"");
                 Persistence::LocalStorage
             }
         };

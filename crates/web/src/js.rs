@@ -550,15 +550,17 @@ pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
 #[derive(Debug)]
 pub struct ConfigFields {
     object: JsValue,
-    /// `posthog.`, `sentry.` or empty, for error messages.
-    prefix: String,
-    /// The first error met.
-    error: Option<String>,
+    /// `posthog`, `sentry` or empty (the top level), for error messages.
+    part: &'static str,
+    /// The first problem met: the field, and what is wrong with it (e.g.
+    /// `" must be a string"`), joined into a message only by
+    /// [`ConfigFields::check`].
+    error: Option<(&'static str, &'static str)>,
 }
 
 impl ConfigFields {
     /// `config[name]`, `None` when it is missing or null.
-    pub fn part(config: &JsValue, name: &str) -> Result<Option<Self>, String> {
+    pub fn part(config: &JsValue, name: &'static str) -> Result<Option<Self>, String> {
         let object = field(config, name);
         if object.is_undefined() || object.is_null() {
             return Ok(None);
@@ -568,7 +570,7 @@ impl ConfigFields {
         }
         Ok(Some(ConfigFields {
             object,
-            prefix: concat(&[name, "."]),
+            part: name,
             error: None,
         }))
     }
@@ -577,7 +579,7 @@ impl ConfigFields {
     pub fn top(config: &JsValue) -> Self {
         ConfigFields {
             object: config.clone(),
-            prefix: String::new(),
+            part: "",
             error: None,
         }
     }
@@ -585,23 +587,27 @@ impl ConfigFields {
     /// The first error met, if any (not generic over what was read, so one
     /// copy serves every part of the config).
     pub fn check(self) -> Result<(), String> {
-        self.error.map_or(Ok(()), Err)
+        let Some((name, problem)) = self.error else {
+            return Ok(());
+        };
+        let dot = if self.part.is_empty() { "" } else { "." };
+        Err(concat(&[self.part, dot, name, problem]))
     }
 
-    /// Records `error` unless an earlier one is kept already.
-    pub fn fail(&mut self, error: String) {
-        self.error.get_or_insert(error);
+    /// Records that field `name` has `problem` (e.g. `" is missing"`) unless
+    /// an earlier problem is kept already.
+    pub fn fail(&mut self, name: &'static str, problem: &'static str) {
+        self.error.get_or_insert((name, problem));
     }
 
     /// A string, `default` when missing (an error when there is none).
-    pub fn string(&mut self, name: &str, default: Option<&str>) -> String {
+    pub fn string(&mut self, name: &'static str, default: Option<&str>) -> String {
         match self.opt_string(name) {
             Some(s) => s,
             None => match default {
                 Some(default) => default.to_owned(),
                 None => {
-                    let missing = concat(&[&self.prefix, name, " is missing"]);
-                    self.fail(missing);
+                    self.fail(name, " is missing");
                     String::new()
                 }
             },
@@ -609,31 +615,33 @@ impl ConfigFields {
     }
 
     /// A string, or `None` when missing or null.
-    pub fn opt_string(&mut self, name: &str) -> Option<String> {
-        self.read(name, "a string", JsValue::as_string)
+    pub fn opt_string(&mut self, name: &'static str) -> Option<String> {
+        self.read(name, " must be a string", JsValue::as_string)
     }
 
     /// `true` or `false`, `default` when missing or null.
-    pub fn flag(&mut self, name: &str, default: bool) -> bool {
-        self.read(name, "true or false", JsValue::as_bool)
+    pub fn flag(&mut self, name: &'static str, default: bool) -> bool {
+        self.read(name, " must be true or false", JsValue::as_bool)
             .unwrap_or(default)
     }
 
     /// A number, or `None` when missing or null.
-    pub fn opt_number(&mut self, name: &str) -> Option<f64> {
-        self.read(name, "a number", JsValue::as_f64)
+    pub fn opt_number(&mut self, name: &'static str) -> Option<f64> {
+        self.read(name, " must be a number", JsValue::as_f64)
     }
 
     /// An array of strings, empty when missing or null.
-    pub fn strings(&mut self, name: &str) -> Vec<String> {
-        self.read(name, "an array of strings", strings)
+    pub fn strings(&mut self, name: &'static str) -> Vec<String> {
+        self.read(name, " must be an array of strings", strings)
             .unwrap_or_default()
     }
 
+    /// Field `name` converted, `None` when it is missing or null, or (with
+    /// `problem` recorded) when it does not convert.
     fn read<T>(
         &mut self,
-        name: &str,
-        expected: &str,
+        name: &'static str,
+        problem: &'static str,
         convert: impl Fn(&JsValue) -> Option<T>,
     ) -> Option<T> {
         let value = field(&self.object, name);
@@ -642,8 +650,7 @@ impl ConfigFields {
         }
         let converted = convert(&value);
         if converted.is_none() {
-            let wrong = concat(&[&self.prefix, name, " must be ", expected]);
-            self.fail(wrong);
+            self.fail(name, problem);
         }
         converted
     }
