@@ -8,11 +8,10 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::text::concat;
 use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, ConfigFields, warn};
+use crate::js::{self, ConfigFields, warn, warn_with};
 use crate::panic::{guarded, sdk};
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
@@ -102,7 +101,7 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
         };
         let options = match ClientOptions::read(config) {
             Ok(options) => options,
-            Err(e) => return warn(&concat(&["telemetry is off: ", &e])),
+            Err(e) => return warn_with("telemetry is off:", &e),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
         telemetry.sentry = start_sentry(config, &options);
@@ -209,7 +208,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
     });
     // One place for both kinds of error: a bad config and a refused start.
     started.unwrap_or_else(|e| {
-        warn(&concat(&["PostHog is off: ", &e]));
+        warn_with("PostHog is off:", &e);
         None
     })
 }
@@ -232,12 +231,12 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
     let sentry = match sentry_config(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
-            warn(&concat(&["Sentry is off: ", &e]));
+            warn_with("Sentry is off:", &e);
             return None;
         }
     };
     SentryClient::start(&sentry, options.persist())
-        .map_err(|e| warn(&concat(&["Sentry is off: ", &e.message()])))
+        .map_err(|e| warn_with("Sentry is off:", &e.message()))
         .ok()
 }
 
@@ -277,8 +276,8 @@ fn config_from_page() -> Option<JsValue> {
     };
     js::parse_json(&text)
         .map_err(|e| {
-            let what = concat!("#", config_element_id!(), " is not JSON: ");
-            warn(&concat(&[what, e.message()]))
+            let what = concat!("#", config_element_id!(), " is not JSON:");
+            warn_with(what, e.message())
         })
         .ok()
 }

@@ -282,6 +282,8 @@ extern "C" {
     fn date_now() -> f64;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(prefix: &str, message: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn_with(prefix: &str, message: &str, detail: &str);
 }
 
 // Strings come back from the snippets as `JsValue`s, converted here: an
@@ -353,6 +355,13 @@ pub fn decimal(n: u64) -> String {
 /// more code.
 pub fn warn(message: &str) {
     console_warn("ff-telemetry:", message);
+}
+
+/// `console.warn("ff-telemetry:", message, detail)`: [`warn`] for a message
+/// with a detail (an error's text, a name), which the console joins with a
+/// space, so no text is joined in Rust.
+pub fn warn_with(message: &str, detail: &str) {
+    console_warn_with("ff-telemetry:", message, detail);
 }
 
 /// Ten random bytes from `crypto.getRandomValues`.
@@ -465,7 +474,7 @@ pub fn string_arg(value: &JsValue) -> Option<String> {
 pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
     let ok = value.is_undefined() || value.is_null() || is_object_js(value);
     if !ok {
-        warn(&concat(&[name, " must be an object; ignored"]));
+        warn_with(name, "must be an object; ignored");
     }
     ok
 }
