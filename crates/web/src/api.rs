@@ -114,9 +114,9 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
 /// [`Telemetry::invoke`]).
 #[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
 pub fn init_for_js(
-    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: JsValue,
 ) -> JsValue {
-    js::with_methods(init(config).into(), JS_METHODS)
+    js::with_methods(init(Some(config)).into(), JS_METHODS)
 }
 
 /// The handle's JavaScript methods, numbered by their place here for
