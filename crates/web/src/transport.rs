@@ -45,12 +45,13 @@ pub fn post_text(
         let Some(on_answer) = on_answer.take() else {
             return;
         };
-        let parts = js::items(&answer);
-        let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
+        let mut parts = js::items(&answer).into_iter();
+        let mut next = || parts.next().unwrap_or_default();
+        let (status, retry_after, rate_limits) = (next(), next(), next());
         on_answer(Answer {
-            status: part(0).as_f64().map_or(0, |s| s as u16),
-            retry_after: part(1).as_string(),
-            rate_limits: part(2).as_string(),
+            status: status.as_f64().map_or(0, |s| s as u16),
+            retry_after: retry_after.as_string(),
+            rate_limits: rate_limits.as_string(),
         });
     });
     js::post(url, text, gzip_url, done.into_js_value());
