@@ -43,6 +43,7 @@ pub fn run() -> Result<()> {
     spa(with_debug_files)?;
     step("size");
     report_sizes(&out_dir)?;
+    report_avoided_code()?;
     if let Some(upload) = upload {
         let root = project_root();
         upload.check_no_leak(&[root.join(SPA_DIST), out_dir, root.join(WASM_DEBUG_FILE)])?;
@@ -83,10 +84,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
     if with_debug_file {
         // wasm-pack has wasm-bindgen drop DWARF; the same wasm-bindgen run again,
         // keeping it, gives the same module and glue with the debug sections in.
-        let target_dir = std::env::var("CARGO_TARGET_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|_| project_root().join("target"));
-        let artefact = target_dir.join("wasm32-unknown-unknown/wasm-release/ff_telemetry_web.wasm");
+        let artefact = rustc_artefact();
         exec(&mut cmd(
             "wasm-bindgen",
             &[
@@ -136,6 +134,15 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool) -> Result<()> {
         ])?;
         renaming.apply(out_dir, GLUE_NAME)
     }
+}
+
+/// The module as rustc linked it (before wasm-bindgen and wasm-opt), with its
+/// function names.
+fn rustc_artefact() -> std::path::PathBuf {
+    let target_dir = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| project_root().join("target"));
+    target_dir.join("wasm32-unknown-unknown/wasm-release/ff_telemetry_web.wasm")
 }
 
 /// `wasm_opt` that also shortens import and export names, and the renaming.
@@ -261,6 +268,49 @@ fn report_sizes(out_dir: &Path) -> Result<()> {
             "OVER"
         }
     );
+    Ok(())
+}
+
+/// Code the browser path replaces with smaller code of its own, by a name
+/// that appears in the linked module when it is back, and what brings it.
+const AVOIDED_CODE: &[(&str, &str)] = &[
+    (
+        "CharSearcher",
+        "str::split/split_once/contains/trim_*_matches with a char: use \
+         ff_telemetry_core::text (split_ascii, split_once_ascii, find, contains)",
+    ),
+    (
+        "memchr",
+        "a char pattern the compiler inlined (split, contains, find with a char) \
+         or <[u8]>::contains: use ff_telemetry_core::text",
+    ),
+    (
+        "StrSearcher",
+        "str::find/split/contains/replace with a &str: use ff_telemetry_core::text",
+    ),
+    (
+        "join_generic_copy",
+        "[..].concat() or .join(..) on strings: use ff_telemetry_core::text::concat",
+    ),
+    (
+        "js_sys",
+        "the js-sys crate (its JSPI task code comes with it): import the global \
+         in crates/web/src/js.rs instead",
+    ),
+];
+
+/// Warns (without failing the build) about [`AVOIDED_CODE`] found in the
+/// linked module: each costs a few hundred bytes gzipped, and a merge or a
+/// new call brings one back silently.
+fn report_avoided_code() -> Result<()> {
+    let artefact = rustc_artefact();
+    let module =
+        std::fs::read(&artefact).with_context(|| format!("reading {}", artefact.display()))?;
+    for (name, cause) in AVOIDED_CODE {
+        if module.windows(name.len()).any(|w| w == name.as_bytes()) {
+            println!("warning: {name} is in the wasm again, from {cause}");
+        }
+    }
     Ok(())
 }
 

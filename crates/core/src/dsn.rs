@@ -9,26 +9,66 @@ use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DsnError {
     /// The DSN is empty.
-    #[error("DSN is empty")]
     Empty,
     /// Scheme, host or port are wrong.
-    #[error("{0}")]
-    Url(#[from] UrlError),
+    Url(UrlError),
     /// No `public_key@` before the host.
-    #[error("public key is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingPublicKey,
     /// Nothing after the last `/`.
-    #[error("project id is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingProjectId,
     /// The last path segment is not a number.
-    #[error("project id must be a number, found \"{0}\"")]
     BadProjectId(String),
     /// A query string or fragment after the project id.
-    #[error("unexpected \"{0}\" after the project id")]
     TrailingGarbage(String),
+}
+
+impl DsnError {
+    /// What is wrong, as `Display` writes it, built without `core::fmt`
+    /// (the browser shows it in a warning).
+    ///
+    /// ```
+    /// use ff_telemetry_core::DsnError;
+    /// assert_eq!(DsnError::BadProjectId("x".into()).message(), "project id must be a number, found \"x\"");
+    /// ```
+    pub fn message(&self) -> String {
+        let expected = " (expected scheme://<public_key>@host/<project_id>)";
+        match self {
+            DsnError::Empty => "DSN is empty".to_owned(),
+            DsnError::Url(e) => e.message(),
+            DsnError::MissingPublicKey => text::concat(&["public key is missing", expected]),
+            DsnError::MissingProjectId => text::concat(&["project id is missing", expected]),
+            DsnError::BadProjectId(id) => {
+                text::concat(&["project id must be a number, found \"", id, "\""])
+            }
+            DsnError::TrailingGarbage(rest) => {
+                text::concat(&["unexpected \"", rest, "\" after the project id"])
+            }
+        }
+    }
+}
+
+impl fmt::Display for DsnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for DsnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DsnError::Url(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<UrlError> for DsnError {
+    fn from(e: UrlError) -> Self {
+        DsnError::Url(e)
+    }
 }
 
 /// A parsed Sentry DSN: `{scheme}://{public_key}[:secret]@{host}[:port]{/path}/{project_id}`.
@@ -74,7 +114,7 @@ impl Dsn {
 
     /// `{scheme}://{host}[:port]{/path}/api/{project_id}/envelope/`
     pub fn envelope_url(&self) -> String {
-        let mut url = [self.authority.scheme.as_str(), "://"].concat();
+        let mut url = text::concat(&[self.authority.scheme.as_str(), "://"]);
         self.push_host_and_path(&mut url);
         url.push_str("/api/");
         url.push_str(&self.project_id);
@@ -86,15 +126,14 @@ impl Dsn {
     ///
     /// Browsers send auth this way so the request needs no CORS preflight.
     pub fn auth_query(&self, client_name: &str, client_version: &str) -> String {
-        [
+        text::concat(&[
             "sentry_version=7&sentry_key=",
             &percent_encode(&self.public_key),
             "&sentry_client=",
             &percent_encode(client_name),
             "%2F",
             &percent_encode(client_version),
-        ]
-        .concat()
+        ])
     }
 
     /// The envelope URL with query-string auth appended.
@@ -118,7 +157,7 @@ impl Dsn {
     /// The DSN as written, built without `core::fmt` (it goes into every
     /// envelope header the browser sends).
     pub(crate) fn text(&self) -> String {
-        let mut text = [self.authority.scheme.as_str(), "://", &self.public_key].concat();
+        let mut text = text::concat(&[self.authority.scheme.as_str(), "://", &self.public_key]);
         if let Some(secret) = &self.secret_key {
             text.push(':');
             text.push_str(secret);

@@ -282,7 +282,7 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     write_u64(out, micros / 1_000_000);
     out.push(b'.');
     let fraction = Decimal::padded(micros % 1_000_000, 6);
-    let fraction = fraction.as_str().trim_end_matches('0');
+    let fraction = crate::text::trim_end_ascii(fraction.as_str(), b'0');
     out.extend_from_slice(if fraction.is_empty() {
         b"0"
     } else {

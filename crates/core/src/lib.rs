@@ -54,7 +54,7 @@ pub mod posthog;
 pub mod retry;
 pub mod sentry;
 pub mod setup;
-mod text;
+pub mod text;
 mod time;
 mod url;
 mod uuid7;

@@ -1,12 +1,20 @@
-//! Substring search and number parsing for the browser path, written on bytes.
+//! Substring search, splitting, joining and number parsing for the browser
+//! path, written on bytes.
 //!
 //! `str::find("..")` and friends with a `&str` needle go through std's
 //! `StrSearcher` (two-way search), whose code and panic paths (`slice_error_fail`
 //! with `char` Debug and the Unicode printable tables) cost the browser build
 //! about 2.5 KB gzipped. The needles here are short literals and the haystacks
 //! URLs, user agents and stack lines, so a plain byte comparison is enough.
-//! One-character needles should stay `char` patterns, which are cheap.
-//! Likewise [`parse_decimal`] replaces one `str::parse` monomorph per integer type.
+//! `char` needles are cheaper but not free: `split`, `split_once`, `contains`
+//! and `trim_*_matches` with a `char` bring `CharSearcher` and memchr (about
+//! 0.5 KB gzipped), so the browser path uses [`split_ascii`],
+//! [`split_once_ascii`] and the byte scans here instead; `starts_with`,
+//! `ends_with` and `strip_prefix` with a `char` compare bytes and stay.
+//! Likewise `parse_decimal` replaces one `str::parse` monomorph per integer
+//! type, and [`concat()`] std's `join_generic_copy`.
+//!
+//! The public functions are for the web crate; the rest serves core.
 
 /// Byte offset of the first `needle` in `haystack`, like `haystack.find(needle)`
 /// (an empty needle is found at 0).
@@ -34,6 +42,20 @@ pub(crate) fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'
     // A match of valid UTF-8 starts and ends on character boundaries, so `get`
     // never fails here; unlike indexing, it has no panic path.
     Some((s.get(..start)?, s.get(start + separator.len()..)?))
+}
+
+/// `s` around the first ASCII `separator`, like
+/// `s.split_once(char::from(separator))` by a byte scan (the `char` pattern's
+/// searcher is more code).
+///
+/// ```
+/// use ff_telemetry_core::text::split_once_ascii;
+/// assert_eq!(split_once_ascii("k=v=w", b'='), Some(("k", "v=w")));
+/// assert_eq!(split_once_ascii("k", b'='), None);
+/// ```
+pub fn split_once_ascii(s: &str, separator: u8) -> Option<(&str, &str)> {
+    let (before, after) = split_before(s, &[separator]);
+    Some((before, after.get(1..).filter(|_| !after.is_empty())?))
 }
 
 /// `s` around the last `separator`, like `s.rsplit_once(separator)` for an
@@ -105,6 +127,54 @@ pub(crate) fn split_before<'a>(s: &'a str, delimiters: &[u8]) -> (&'a str, &'a s
     s.split_at_checked(end).unwrap_or((s, ""))
 }
 
+/// The pieces of `s` between the ASCII `separator`s, like `s.split(char::from(separator))`.
+///
+/// `split` with a `char` goes through `CharSearcher` and memchr, more code than
+/// this byte scan; the SDK splits only short texts on ASCII separators.
+///
+/// ```
+/// use ff_telemetry_core::text::split_ascii;
+/// assert_eq!(split_ascii("a,,b", b',').collect::<Vec<_>>(), ["a", "", "b"]);
+/// assert_eq!(split_ascii("", b',').collect::<Vec<_>>(), [""]);
+/// ```
+pub fn split_ascii(s: &str, separator: u8) -> SplitAscii<'_> {
+    SplitAscii {
+        rest: Some(s),
+        separator,
+    }
+}
+
+/// The iterator of [`split_ascii`].
+#[derive(Debug, Clone)]
+pub struct SplitAscii<'a> {
+    /// What is left to split; `None` after the last piece.
+    rest: Option<&'a str>,
+    separator: u8,
+}
+
+impl<'a> Iterator for SplitAscii<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        let (piece, after) = split_before(rest, &[self.separator]);
+        // `after` starts with the separator unless it is the end.
+        self.rest = after.get(1..).filter(|_| !after.is_empty());
+        Some(piece)
+    }
+}
+
+/// `s` without the trailing ASCII `b`s, like `s.trim_end_matches(char::from(b))`
+/// by an index loop.
+pub(crate) fn trim_end_ascii(s: &str, b: u8) -> &str {
+    let bytes = s.as_bytes();
+    let mut end = bytes.len();
+    while end > 0 && bytes[end - 1] == b {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
 /// `s` without the leading ASCII `b`s, like `s.trim_start_matches(char::from(b))`
 /// by an index loop (the `char` pattern's searcher is more code).
 pub(crate) fn trim_start_ascii(s: &str, b: u8) -> &str {
@@ -129,6 +199,27 @@ fn is_one_of(b: u8, set: &[u8]) -> bool {
     false
 }
 
+/// The parts joined, like `parts.concat()`.
+///
+/// std's `concat` is `join_generic_copy` (about 1 KB of the browser build,
+/// with its overflow checks and separator cases); a sum and a loop of
+/// `push_str` do the same for the few short texts the SDK joins.
+///
+/// ```
+/// assert_eq!(ff_telemetry_core::text::concat(&["a", "-", "b"]), "a-b");
+/// ```
+pub fn concat(parts: &[&str]) -> String {
+    let mut len = 0;
+    for part in parts {
+        len += part.len();
+    }
+    let mut out = String::with_capacity(len);
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,12 +241,24 @@ mod tests {
             }
             proptest::prop_assert_eq!(rfind_any(&haystack, b":/"), haystack.rfind([':', '/']));
             proptest::prop_assert_eq!(trim_start_ascii(&haystack, b'/'), haystack.trim_start_matches('/'));
+            proptest::prop_assert_eq!(trim_end_ascii(&haystack, b'/'), haystack.trim_end_matches('/'));
             for separator in [b':', b'/'] {
+                let separator_char = char::from(separator);
                 proptest::prop_assert_eq!(
                     rsplit_once_ascii(&haystack, separator),
-                    haystack.rsplit_once(char::from(separator))
+                    haystack.rsplit_once(separator_char)
+                );
+                proptest::prop_assert_eq!(
+                    split_once_ascii(&haystack, separator),
+                    haystack.split_once(separator_char)
+                );
+                proptest::prop_assert_eq!(
+                    split_ascii(&haystack, separator).collect::<Vec<_>>(),
+                    haystack.split(separator_char).collect::<Vec<_>>()
                 );
             }
+            let parts: Vec<&str> = haystack.split('/').collect();
+            proptest::prop_assert_eq!(concat(&parts), haystack.replace('/', ""));
             let end = haystack.find(['/', ':']).unwrap_or(haystack.len());
             proptest::prop_assert_eq!(
                 split_before(&haystack, b"/:"),

@@ -35,9 +35,11 @@ impl UrlError {
         match self {
             UrlError::BadScheme => "scheme must be http or https".to_owned(),
             UrlError::MissingHost => "host is missing".to_owned(),
-            UrlError::BadHost(host) => ["host \"", host, "\" is not a valid host name"].concat(),
+            UrlError::BadHost(host) => {
+                text::concat(&["host \"", host, "\" is not a valid host name"])
+            }
             UrlError::BadPort(port) => {
-                ["port \"", port, "\" is not a number from 1 to 65535"].concat()
+                text::concat(&["port \"", port, "\" is not a number from 1 to 65535"])
             }
             UrlError::BadCharacter => "URL contains whitespace or control characters".to_owned(),
         }
@@ -127,12 +129,11 @@ impl HttpUrl {
     /// This URL as a base with `path` appended, with exactly one `/` between them.
     pub fn join(&self, path: &str) -> String {
         let base = self.to_text();
-        [
-            base.trim_end_matches('/'),
+        text::concat(&[
+            text::trim_end_ascii(&base, b'/'),
             "/",
             text::trim_start_ascii(path, b'/'),
-        ]
-        .concat()
+        ])
     }
 
     /// The URL as text, without `core::fmt` (which the browser build avoids).
@@ -141,7 +142,7 @@ impl HttpUrl {
         let port = a.port.map(|p| Decimal::new(u64::from(p)));
         let port = port.as_ref().map_or("", |p| p.as_str());
         let colon = if a.port.is_some() { ":" } else { "" };
-        [a.scheme.as_str(), "://", &a.host, colon, port, &self.rest].concat()
+        text::concat(&[a.scheme.as_str(), "://", &a.host, colon, port, &self.rest])
     }
 }
 
@@ -204,19 +205,20 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
 
 /// Parses `host[:port]` (userinfo already removed).
 pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
-    let (host, port) = if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| r.find(']')) {
-        // `split_at_checked`, here and below `get`, instead of indexing: no panic
-        // path, which keeps `slice_error_fail` out of the browser build.
-        let (host, after_host) = host_port
-            .split_at_checked(v6_end + 2)
-            .unwrap_or((host_port, ""));
-        (host, after_host.strip_prefix(':'))
-    } else {
-        match text::rsplit_once_ascii(host_port, b':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host_port, None),
-        }
-    };
+    let (host, port) =
+        if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| text::find(r, "]")) {
+            // `split_at_checked`, here and below `get`, instead of indexing: no panic
+            // path, which keeps `slice_error_fail` out of the browser build.
+            let (host, after_host) = host_port
+                .split_at_checked(v6_end + 2)
+                .unwrap_or((host_port, ""));
+            (host, after_host.strip_prefix(':'))
+        } else {
+            match text::rsplit_once_ascii(host_port, b':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host_port, None),
+            }
+        };
     if host.is_empty() {
         return Err(UrlError::MissingHost);
     }

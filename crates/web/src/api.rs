@@ -11,7 +11,7 @@ use ff_telemetry_core::sentry::Level;
 use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, ConfigFields, warn};
+use crate::js::{self, ConfigFields, warn, warn_with};
 use crate::panic::{guarded, sdk};
 use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
@@ -81,10 +81,7 @@ export interface TelemetryConfig {
 /// });
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
-#[wasm_bindgen(js_name = init)]
-pub fn init(
-    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
-) -> Telemetry {
+pub fn init(config: Option<JsValue>) -> Telemetry {
     let config = config.unwrap_or(JsValue::UNDEFINED);
     crate::panic::install_hook();
     let mut telemetry = Telemetry {
@@ -104,7 +101,7 @@ pub fn init(
         };
         let options = match ClientOptions::read(config) {
             Ok(options) => options,
-            Err(e) => return warn(&["telemetry is off: ", &e].concat()),
+            Err(e) => return warn_with("telemetry is off:", &e),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
         telemetry.sentry = start_sentry(config, &options);
@@ -112,6 +109,51 @@ pub fn init(
     });
     telemetry
 }
+
+/// [`init`] for JavaScript: the handle, with its methods (see
+/// [`Telemetry::invoke`]).
+#[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
+pub fn init_for_js(
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: JsValue,
+) -> JsValue {
+    js::with_methods(init(Some(config)).into(), JS_METHODS)
+}
+
+/// The handle's JavaScript methods, numbered by their place here for
+/// [`Telemetry::invoke`]. One export for all of them: each export costs its own
+/// argument conversion and borrow check, in the module and in the glue.
+const JS_METHODS: &str = "routeChanged navigationStarted capture identify group reset \
+    captureException captureMessage optIn optOut hasOptedOut flush";
+
+#[wasm_bindgen(typescript_custom_section)]
+const TELEMETRY_METHODS_TS: &str = r#"
+export interface Telemetry {
+  /** The app's router moved: `$pageleave` for the page left, `$pageview` for `to`. */
+  routeChanged(to: string, from?: string): void;
+  /** A navigation began: Sentry times the navigation until the next `routeChanged`. */
+  navigationStarted(): void;
+  /** Captures `event` with optional properties and groups (`{type: key}`). */
+  capture(event: string, properties?: Record<string, unknown>, groups?: Record<string, string>): void;
+  /** Identifies the user, with optional person properties to set and to set once. */
+  identify(distinctId: string, set?: Record<string, unknown>, setOnce?: Record<string, unknown>): void;
+  /** Puts the user in group `key` of `type`, with optional group properties. */
+  group(type: string, key: string, properties?: Record<string, unknown>): void;
+  /** Forgets the user (on logout): new anonymous id, new session, no groups. */
+  reset(): void;
+  /** Reports an error to Sentry (`handled: false`: the session counts as crashed). */
+  captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string> }): void;
+  /** Reports a message to Sentry at `level` (default `"info"`). */
+  captureMessage(message: string, level?: "fatal" | "error" | "warning" | "info" | "debug"): void;
+  /** Resumes capturing after `optOut()`. */
+  optIn(): void;
+  /** Stops capturing and drops unsent events; remembered across page loads. */
+  optOut(): void;
+  /** Whether the user opted out. */
+  hasOptedOut(): boolean;
+  /** Sends what is queued now; always resolves (at the latest after 10 s). */
+  flush(): Promise<void>;
+}
+"#;
 
 /// How long `flush()` waits at most.
 const FLUSH_TIMEOUT: u64 = 10 * UnixMs::SECOND;
@@ -131,7 +173,7 @@ impl ClientOptions {
             None | Some("localStorage") => Persistence::LocalStorage,
             Some("memory") => Persistence::Memory,
             Some(_) => {
-                top.fail("persistence must be \"localStorage\" or \"memory\"".to_owned());
+                top.fail("persistence", " must be \"localStorage\" or \"memory\"");
                 Persistence::LocalStorage
             }
         };
@@ -166,7 +208,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
     });
     // One place for both kinds of error: a bad config and a refused start.
     started.unwrap_or_else(|e| {
-        warn(&["PostHog is off: ", &e].concat());
+        warn_with("PostHog is off:", &e);
         None
     })
 }
@@ -189,12 +231,12 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
     let sentry = match sentry_config(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
-            warn(&["Sentry is off: ", &e].concat());
+            warn_with("Sentry is off:", &e);
             return None;
         }
     };
     SentryClient::start(&sentry, options.persist())
-        .map_err(|e| warn(&["Sentry is off: ", &e.to_string()].concat()))
+        .map_err(|e| warn_with("Sentry is off:", &e.message()))
         .ok()
 }
 
@@ -234,13 +276,64 @@ fn config_from_page() -> Option<JsValue> {
     };
     js::parse_json(&text)
         .map_err(|e| {
-            let what = concat!("#", config_element_id!(), " is not JSON: ");
-            warn(&[what, e.message()].concat())
+            let what = concat!("#", config_element_id!(), " is not JSON:");
+            warn_with(what, e.message())
         })
         .ok()
 }
 
 #[wasm_bindgen]
+impl Telemetry {
+    /// Runs the JavaScript method numbered `method` (its place in the list
+    /// of names the handle's prototype gets) with its arguments (`undefined`
+    /// when not given).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
+        match METHODS.get(method as usize) {
+            Some(Method::Flush) => self.flush(),
+            Some(&method) => self.call(method, &a, &b, &c),
+            None => JsValue::UNDEFINED,
+        }
+    }
+}
+
+/// The methods of the handle, in the order of [`JS_METHODS`] (a test checks
+/// that the names agree).
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    RouteChanged,
+    NavigationStarted,
+    Capture,
+    Identify,
+    Group,
+    Reset,
+    CaptureException,
+    CaptureMessage,
+    OptIn,
+    OptOut,
+    HasOptedOut,
+    Flush,
+}
+
+/// [`Method`]s by their number in [`JS_METHODS`].
+const METHODS: [Method; 12] = [
+    Method::RouteChanged,
+    Method::NavigationStarted,
+    Method::Capture,
+    Method::Identify,
+    Method::Group,
+    Method::Reset,
+    Method::CaptureException,
+    Method::CaptureMessage,
+    Method::OptIn,
+    Method::OptOut,
+    Method::HasOptedOut,
+    Method::Flush,
+];
+
+/// The API, for Rust callers; JavaScript reaches it through
+/// [`Telemetry::invoke`] under the names in `JS_METHODS`. Each method is
+/// one guarded `Telemetry::call`.
 impl Telemetry {
     /// The app's router moved: `$pageleave` for the page left and `$pageview`
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
@@ -248,152 +341,88 @@ impl Telemetry {
     /// A navigation the History hooks already reported is not counted twice.
     /// For Sentry, `to` becomes the route (`transaction` and `route` tag) of
     /// later events and a breadcrumb, and maybe a navigation transaction.
-    #[wasm_bindgen(js_name = routeChanged)]
-    pub fn route_changed(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] from: Option<JsValue>,
-    ) {
+    pub fn route_changed(&self, to: JsValue, from: Option<JsValue>) {
         let _ = from;
-        self.with_posthog(|p| p.route_changed(&to));
-        if let Some(to) = js::string_arg(&to) {
-            self.with_sentry(|s| s.route_changed(&to));
-        }
+        self.call(Method::RouteChanged, &to, &UNDEFINED, &UNDEFINED);
     }
 
     /// A navigation began (the router's `beforeEach`): the Sentry navigation
     /// transaction of the next `routeChanged` lasts from here. Optional.
-    #[wasm_bindgen(js_name = navigationStarted)]
     pub fn navigation_started(&self) {
-        self.with_sentry(|s| s.navigation_started());
+        self.call(
+            Method::NavigationStarted,
+            &UNDEFINED,
+            &UNDEFINED,
+            &UNDEFINED,
+        );
     }
 
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
-    pub fn capture(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")]
-        properties: Option<JsValue>,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string>")] groups: Option<
-            JsValue,
-        >,
-    ) {
+    pub fn capture(&self, event: JsValue, properties: Option<JsValue>, groups: Option<JsValue>) {
         let (properties, groups) = (or_undefined(properties), or_undefined(groups));
-        let Some(name) = js::string_arg(&event) else {
-            return warn("capture(event): event must be a string; ignored");
-        };
-        self.with_posthog(|p| p.capture(&name, &properties, &groups));
+        self.call(Method::Capture, &event, &properties, &groups);
     }
 
     /// Identifies the user as `distinctId`, with optional person properties to
     /// set (`set`) and to set once (`setOnce`). Sentry events carry the id
     /// (and nothing else about the user).
-    pub fn identify(
-        &self,
-        #[wasm_bindgen(js_name = "distinctId", unchecked_param_type = "string")]
-        distinct_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")] set: Option<
-            JsValue,
-        >,
-        #[wasm_bindgen(
-            js_name = "setOnce",
-            unchecked_optional_param_type = "Record<string, unknown>"
-        )]
-        set_once: Option<JsValue>,
-    ) {
+    pub fn identify(&self, distinct_id: JsValue, set: Option<JsValue>, set_once: Option<JsValue>) {
         let (set, set_once) = (or_undefined(set), or_undefined(set_once));
-        let Some(id) = js::string_arg(&distinct_id) else {
-            return warn("identify(distinctId): distinctId must be a string; ignored");
-        };
-        self.with_posthog(|p| p.identify(&id, &set, &set_once));
-        self.with_sentry(|s| s.set_user(Some(&id)));
+        self.call(Method::Identify, &distinct_id, &set, &set_once);
     }
 
     /// Puts the user in group `key` of `type` (e.g. `"team"`), with optional
     /// group properties; later events carry `$groups`.
-    pub fn group(
-        &self,
-        #[wasm_bindgen(js_name = "type", unchecked_param_type = "string")] group_type: JsValue,
-        #[wasm_bindgen(js_name = "key", unchecked_param_type = "string")] group_key: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")]
-        properties: Option<JsValue>,
-    ) {
+    pub fn group(&self, group_type: JsValue, group_key: JsValue, properties: Option<JsValue>) {
         let properties = or_undefined(properties);
-        let (Some(ty), Some(key)) = (js::string_arg(&group_type), js::string_arg(&group_key))
-        else {
-            return warn("group(type, key): type and key must be strings; ignored");
-        };
-        self.with_posthog(|p| p.group(&ty, &key, &properties));
+        self.call(Method::Group, &group_type, &group_key, &properties);
     }
 
     /// Forgets the user (on logout): new anonymous id, new session, no groups.
     pub fn reset(&self) {
-        self.with_posthog(|p| p.reset());
-        self.with_sentry(|s| s.set_user(None));
+        self.call(Method::Reset, &UNDEFINED, &UNDEFINED, &UNDEFINED);
     }
 
     /// Reports `error` (an `Error`, or any value) to Sentry. `context` may
     /// give `handled: false` (nothing caught it: the session counts as
     /// crashed), a `mechanism` name (default `"generic"`) and string `tags`.
-    #[wasm_bindgen(js_name = captureException)]
-    pub fn capture_exception(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "unknown")] error: JsValue,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "{ handled?: boolean; mechanism?: string; tags?: Record<string, string> }"
-        )]
-        context: Option<JsValue>,
-    ) {
+    pub fn capture_exception(&self, error: JsValue, context: Option<JsValue>) {
         let context = or_undefined(context);
-        self.with_sentry(|s| s.capture_exception(&error, &context));
+        self.call(Method::CaptureException, &error, &context, &UNDEFINED);
     }
 
     /// Reports `message` to Sentry at `level` (`"fatal"`, `"error"`,
     /// `"warning"`, `"info"` (the default), `"debug"`).
-    #[wasm_bindgen(js_name = captureMessage)]
-    pub fn capture_message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "\"fatal\" | \"error\" | \"warning\" | \"info\" | \"debug\""
-        )]
-        level: Option<JsValue>,
-    ) {
-        let Some(message) = js::string_arg(&message) else {
-            return warn("captureMessage(message): message must be a string; ignored");
-        };
-        let level = level
-            .and_then(|l| l.as_string())
-            .and_then(|l| Level::from_name(&l))
-            .unwrap_or_default();
-        self.with_sentry(|s| s.capture_message(&message, level));
+    pub fn capture_message(&self, message: JsValue, level: Option<JsValue>) {
+        let level = or_undefined(level);
+        self.call(Method::CaptureMessage, &message, &level, &UNDEFINED);
     }
 
     /// Resumes capturing after `optOut()`.
-    #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
-        self.with_posthog(|p| p.opt_in());
+        self.call(Method::OptIn, &UNDEFINED, &UNDEFINED, &UNDEFINED);
     }
 
     /// Stops capturing and drops unsent events; remembered across page loads.
-    #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
-        self.with_posthog(|p| p.opt_out());
+        self.call(Method::OptOut, &UNDEFINED, &UNDEFINED, &UNDEFINED);
     }
 
     /// Whether the user opted out.
-    #[wasm_bindgen(js_name = hasOptedOut)]
     pub fn has_opted_out(&self) -> bool {
-        let mut opted_out = false;
-        self.with_posthog(|p| opted_out = p.has_opted_out());
-        opted_out
+        self.call(Method::HasOptedOut, &UNDEFINED, &UNDEFINED, &UNDEFINED)
+            .as_bool()
+            == Some(true)
     }
 
-    /// Sends what is queued now. The promise always resolves: once the queue
-    /// is empty and no Sentry envelope is in flight, or a send failed (it is
-    /// retried later), or after 10 s.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn flush(&self) -> js_sys::Promise {
+    /// Sends what is queued now, and returns a `Promise` that always
+    /// resolves: once the queue is empty and no Sentry envelope is in flight,
+    /// or a send failed (it is retried later), or after 10 s.
+    ///
+    /// A `JsValue` rather than a `js_sys::Promise`: linking js-sys at all
+    /// brings its JSPI task machinery (about 0.4 KB gzipped) into the build.
+    /// Rust callers can convert it with `js_sys::Promise::from`.
+    pub fn flush(&self) -> JsValue {
         let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
         let deadline = js::now() + FLUSH_TIMEOUT;
         let mut posthog_started = false;
@@ -421,21 +450,107 @@ impl Telemetry {
     /// the SDK off. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]
     #[doc(hidden)]
-    #[wasm_bindgen(js_name = panicForTest, skip_typescript)]
     pub fn panic_for_test(&self) {
         guarded(|| panic!("test panic"));
     }
 
-    fn with_posthog(&self, mut f: impl FnMut(&Rc<PosthogClient>)) {
-        if let Some(posthog) = &self.posthog {
-            guarded(|| f(posthog));
-        }
+    /// Runs `method` guarded (see [`guarded`]): one guard, and one closure,
+    /// for every method, rather than one per method and client. `undefined`
+    /// when the SDK is off.
+    fn call(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+        let mut result = JsValue::UNDEFINED;
+        guarded(|| result = self.run(method, a, b, c));
+        result
     }
 
-    fn with_sentry(&self, mut f: impl FnMut(&Rc<SentryClient>)) {
-        if let Some(sentry) = &self.sentry {
-            guarded(|| f(sentry));
+    /// What each method does (see the Rust methods above); `b` and `c` are
+    /// `undefined` for a method with fewer arguments.
+    fn run(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+        let (posthog, sentry) = (self.posthog.as_ref(), self.sentry.as_ref());
+        match method {
+            Method::RouteChanged => {
+                if let Some(p) = posthog {
+                    p.route_changed(a);
+                }
+                if let (Some(s), Some(to)) = (sentry, js::string_arg(a)) {
+                    s.route_changed(&to);
+                }
+            }
+            Method::NavigationStarted => {
+                if let Some(s) = sentry {
+                    s.navigation_started();
+                }
+            }
+            Method::Capture => match js::string_arg(a) {
+                Some(name) => {
+                    if let Some(p) = posthog {
+                        p.capture(&name, b, c);
+                    }
+                }
+                None => warn("capture(event): event must be a string; ignored"),
+            },
+            Method::Identify => match js::string_arg(a) {
+                Some(id) => {
+                    if let Some(p) = posthog {
+                        p.identify(&id, b, c);
+                    }
+                    if let Some(s) = sentry {
+                        s.set_user(Some(&id));
+                    }
+                }
+                None => warn("identify(distinctId): distinctId must be a string; ignored"),
+            },
+            Method::Group => match (js::string_arg(a), js::string_arg(b)) {
+                (Some(ty), Some(key)) => {
+                    if let Some(p) = posthog {
+                        p.group(&ty, &key, c);
+                    }
+                }
+                _ => warn("group(type, key): type and key must be strings; ignored"),
+            },
+            Method::Reset => {
+                if let Some(p) = posthog {
+                    p.reset();
+                }
+                if let Some(s) = sentry {
+                    s.set_user(None);
+                }
+            }
+            Method::CaptureException => {
+                if let Some(s) = sentry {
+                    s.capture_exception(a, b);
+                }
+            }
+            Method::CaptureMessage => match js::string_arg(a) {
+                Some(message) => {
+                    let level = b
+                        .as_string()
+                        .and_then(|l| Level::from_name(&l))
+                        .unwrap_or_default();
+                    if let Some(s) = sentry {
+                        s.capture_message(&message, level);
+                    }
+                }
+                None => warn("captureMessage(message): message must be a string; ignored"),
+            },
+            Method::OptIn => {
+                if let Some(p) = posthog {
+                    p.opt_in();
+                }
+            }
+            Method::OptOut => {
+                if let Some(p) = posthog {
+                    p.opt_out();
+                }
+            }
+            Method::HasOptedOut => {
+                return JsValue::from_bool(posthog.is_some_and(|p| p.has_opted_out()));
+            }
+            // `invoke` calls `flush` itself, unguarded: the promise must come
+            // back even when the SDK is off.
+            Method::Flush => return self.flush(),
         }
+        JsValue::UNDEFINED
     }
 }
 
@@ -444,13 +559,39 @@ fn or_undefined(arg: Option<JsValue>) -> JsValue {
     arg.unwrap_or(JsValue::UNDEFINED)
 }
 
+/// A missing argument.
+const UNDEFINED: JsValue = JsValue::UNDEFINED;
+
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        if let Some(posthog) = &self.posthog {
-            guarded(|| posthog.detach());
-        }
-        if let Some(sentry) = &self.sentry {
-            guarded(|| sentry.detach());
-        }
+        // One guard for both: after a panic in the first, the SDK is off and
+        // the second would be skipped anyway.
+        guarded(|| {
+            if let Some(posthog) = &self.posthog {
+                posthog.detach();
+            }
+            if let Some(sentry) = &self.sentry {
+                sentry.detach();
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_method_names_follow_the_method_numbers() {
+        // Split as the snippet splits them.
+        let names: Vec<&str> = JS_METHODS.split(' ').collect();
+        let expected: Vec<String> = METHODS
+            .iter()
+            .map(|method| {
+                let name = format!("{method:?}");
+                name[..1].to_lowercase() + &name[1..]
+            })
+            .collect();
+        assert_eq!(names, expected);
     }
 }

@@ -5,13 +5,15 @@
 //!
 //! Download size shapes this module: the browser does the awaiting (no Rust
 //! async runtime), snippets and a few global functions replace `web-sys`,
-//! arrays cross as `Vec<JsValue>` and callbacks are all `FnMut(JsValue)`
-//! (each other kind of vector or closure signature costs conversion code of
-//! its own), and no import uses `catch` (its exception glue costs more than a
-//! `try` in a snippet).
+//! snippets return strings and arrays as plain `JsValue`s (unpacked here, the
+//! arrays by the one `items` import), callbacks are all `FnMut(JsValue)`
+//! (each import returning a `String` or a vector, and each other closure
+//! signature, costs conversion glue of its own), and no import uses `catch`
+//! (its exception glue costs more than a `try` in a snippet).
 
 use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::PageEnv;
+use ff_telemetry_core::text::concat;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -162,6 +164,13 @@ function errorMessage(e) {
   return e && typeof e.message === "string" ? e.message
     : typeof e === "string" ? e : "unknown JavaScript error";
 }
+export function withMethods(handle, names) {
+  const proto = Object.getPrototypeOf(handle);
+  if (!proto.flush) names.split(" ").forEach((name, i) => {
+    proto[name] = function (a, b, c) { return this.invoke(i, a, b, c); };
+  });
+  return handle;
+}
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
 "#)]
 extern "C" {
@@ -177,7 +186,7 @@ extern "C" {
     /// until a step does not call `stillBusy()`, then resolves. (A callback
     /// rather than a returned bool: `step` then has the closure type the
     /// listeners have, and no glue of its own.)
-    pub fn poll(step: JsValue) -> js_sys::Promise;
+    pub fn poll(step: JsValue) -> JsValue;
     /// Calls the JavaScript function `f`.
     pub fn call(f: &JsValue);
     /// The items of an array the snippets made.
@@ -194,24 +203,21 @@ extern "C" {
     #[wasm_bindgen(js_name = fillRandom)]
     pub fn fill_random(out: &mut [u8]);
     #[wasm_bindgen(js_name = describeError)]
-    fn describe_error_js(error: &JsValue) -> Vec<JsValue>;
-    /// `new Error().stack` here: wasm frames included, for panics.
+    fn describe_error_js(error: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = stackHere)]
-    pub fn stack_here() -> Option<String>;
+    fn stack_here_js() -> JsValue;
     #[wasm_bindgen(js_name = stringEntries)]
-    fn string_entries_js(object: &JsValue) -> Vec<JsValue>;
+    fn string_entries_js(object: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = strings)]
-    fn strings_js(array: &JsValue) -> Option<Vec<JsValue>>;
+    fn strings_js(array: &JsValue) -> JsValue;
     /// `[href, title, referrer, screen width, screen height, viewport width,
     /// viewport height, language, time zone, user agent, do not track]`.
     #[wasm_bindgen(js_name = pageEnv)]
-    fn page_env_js() -> Vec<JsValue>;
-    /// `location.href`.
-    pub fn href() -> String;
-    /// `to` (a path like `/a?b` or a full URL) made absolute against the page's
-    /// location, or `None` when it is not a string or not a URL.
+    fn page_env_js() -> JsValue;
+    #[wasm_bindgen(js_name = href)]
+    fn href_js() -> JsValue;
     #[wasm_bindgen(js_name = resolveUrl)]
-    pub fn resolve_url(to: &JsValue) -> Option<String>;
+    fn resolve_url_js(to: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = mergeProps)]
     fn merge_props_js(
         event_json: &str,
@@ -220,33 +226,34 @@ extern "C" {
         set: &JsValue,
         set_once: &JsValue,
         group_set: &JsValue,
-    ) -> Option<String>;
+    ) -> JsValue;
     #[wasm_bindgen(js_name = scrollSample)]
-    fn scroll_sample_js() -> Vec<JsValue>;
+    fn scroll_sample_js() -> JsValue;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
     /// Adds a passive `window` listener.
     pub fn listen(name: &str, listener: &JsValue);
-    /// The text of the element with this `id`, if there is one.
     #[wasm_bindgen(js_name = configText)]
-    pub fn config_text(id: &str) -> Option<String>;
+    fn config_text_js(id: &str) -> JsValue;
     /// Whether `localStorage` exists and accepts a write (it can be missing,
     /// blocked by privacy settings, or full).
     #[wasm_bindgen(js_name = storageWorks)]
     pub fn storage_works() -> bool;
-    /// `localStorage.getItem`, `None` when missing or unreadable.
     #[wasm_bindgen(js_name = storageGet)]
-    pub fn storage_get(key: &str) -> Option<String>;
-    /// `localStorage.setItem`: the exception's message when the browser
-    /// refuses (quota).
+    fn storage_get_js(key: &str) -> JsValue;
     #[wasm_bindgen(js_name = storageSet)]
-    pub fn storage_set(key: &str, value: &str) -> Option<String>;
+    fn storage_set_js(key: &str, value: &str) -> JsValue;
     /// `[true, JSON.parse(text)]`, or `[false, the exception's message]`.
     #[wasm_bindgen(js_name = parseJson)]
-    fn parse_json_js(text: &str) -> Vec<JsValue>;
+    fn parse_json_js(text: &str) -> JsValue;
     /// `object[name]`, `undefined` when `object` is not an object or the
     /// getter throws.
     pub fn field(object: &JsValue, name: &str) -> JsValue;
+    /// Gives the prototype of `handle` (a `Telemetry`) a method for each of the
+    /// space-separated `names` (once), the `i`-th calling `this.invoke(i, a,
+    /// b, c)`; returns `handle`.
+    #[wasm_bindgen(js_name = withMethods)]
+    pub fn with_methods(handle: JsValue, names: &str) -> JsValue;
     /// `localStorage.removeItem`, ignoring errors.
     #[wasm_bindgen(js_name = storageRemove)]
     pub fn storage_remove(key: &str);
@@ -270,8 +277,48 @@ extern "C" {
     /// `removeEventListener(name, listener)` on `window`.
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_event_listener(name: &str, listener: &JsValue);
+    /// `Date.now()`.
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(prefix: &str, message: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn_with(prefix: &str, message: &str, detail: &str);
+}
+
+// Strings come back from the snippets as `JsValue`s, converted here: an
+// import returning `String` or `Option<String>` costs glue of its own each.
+
+/// `new Error().stack` here: wasm frames included, for panics.
+pub fn stack_here() -> Option<String> {
+    stack_here_js().as_string()
+}
+
+/// `location.href`.
+pub fn href() -> String {
+    href_js().as_string().unwrap_or_default()
+}
+
+/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
+/// location, or `None` when it is not a string or not a URL.
+pub fn resolve_url(to: &JsValue) -> Option<String> {
+    resolve_url_js(to).as_string()
+}
+
+/// The text of the element with this `id`, if there is one.
+pub fn config_text(id: &str) -> Option<String> {
+    config_text_js(id).as_string()
+}
+
+/// `localStorage.getItem`, `None` when missing or unreadable.
+pub fn storage_get(key: &str) -> Option<String> {
+    storage_get_js(key).as_string()
+}
+
+/// `localStorage.setItem`: the exception's message when the browser
+/// refuses (quota).
+pub fn storage_set(key: &str, value: &str) -> Option<String> {
+    storage_set_js(key, value).as_string()
 }
 
 /// What went wrong at the JavaScript edge.
@@ -310,6 +357,13 @@ pub fn warn(message: &str) {
     console_warn("ff-telemetry:", message);
 }
 
+/// `console.warn("ff-telemetry:", message, detail)`: [`warn`] for a message
+/// with a detail (an error's text, a name), which the console joins with a
+/// space, so no text is joined in Rust.
+pub fn warn_with(message: &str, detail: &str) {
+    console_warn_with("ff-telemetry:", message, detail);
+}
+
 /// Ten random bytes from `crypto.getRandomValues`.
 pub fn random_bytes() -> [u8; 10] {
     let mut out = [0u8; 10];
@@ -321,7 +375,7 @@ pub fn random_bytes() -> [u8; 10] {
 /// `PromiseRejectionEvent` that carries it: name (empty when unknown),
 /// message and `stack`.
 pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
-    let parts = describe_error_js(error);
+    let parts = items(&describe_error_js(error));
     let part = |i: usize| parts.get(i).and_then(JsValue::as_string);
     (
         part(0).unwrap_or_default(),
@@ -333,7 +387,7 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
     // Pairs taken by a loop rather than `chunks_exact`, `map` and `collect`: less code.
-    let mut flat = as_strings(string_entries_js(object)).into_iter();
+    let mut flat = as_strings(items(&string_entries_js(object))).into_iter();
     let mut pairs = Vec::new();
     while let (Some(key), Some(value)) = (flat.next(), flat.next()) {
         pairs.push((key, value));
@@ -343,7 +397,8 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
 
 /// An array of strings, or `None` for anything else.
 pub fn strings(array: &JsValue) -> Option<Vec<String>> {
-    strings_js(array).map(as_strings)
+    let array = strings_js(array);
+    (!array.is_undefined()).then(|| as_strings(items(&array)))
 }
 
 /// JavaScript strings as Rust ones. The snippets hand strings over as
@@ -362,14 +417,14 @@ fn as_strings(values: Vec<JsValue>) -> Vec<String> {
 
 /// The current time from `Date.now()`.
 pub fn now() -> ff_telemetry_core::UnixMs {
-    ff_telemetry_core::UnixMs(js_sys::Date::now().max(0.0) as u64)
+    ff_telemetry_core::UnixMs(date_now().max(0.0) as u64)
 }
 
 /// The page as the PostHog client needs it.
 pub fn page_env() -> PageEnv {
     // One array rather than an object with a getter each: every getter would
     // be an import with its own glue.
-    let (parts, missing) = (page_env_js(), JsValue::UNDEFINED);
+    let (parts, missing) = (items(&page_env_js()), JsValue::UNDEFINED);
     let part = |i: usize| parts.get(i).unwrap_or(&missing);
     let text = |i: usize| part(i).as_string();
     let px = |i: usize| {
@@ -396,7 +451,7 @@ pub fn page_env() -> PageEnv {
 /// Where the reader is scrolled to, for scroll depth.
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
     // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
-    let v = scroll_sample_js();
+    let v = items(&scroll_sample_js());
     let at = |i: usize| {
         v.get(i)
             .and_then(JsValue::as_f64)
@@ -419,7 +474,7 @@ pub fn string_arg(value: &JsValue) -> Option<String> {
 pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
     let ok = value.is_undefined() || value.is_null() || is_object_js(value);
     if !ok {
-        warn(&[name, " must be an object; ignored"].concat());
+        warn_with(name, "must be an object; ignored");
     }
     ok
 }
@@ -474,13 +529,14 @@ pub fn event_json(event: String, user: &UserProperties<'_>) -> Result<String, We
         user.set_once,
         user.group_set,
     )
+    .as_string()
     .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))
 }
 
 /// JSON text parsed into a JavaScript value. Parsed by a snippet that
 /// catches, as a `catch` import costs wasm-bindgen's exception glue.
 pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
-    let mut parts = parse_json_js(text).into_iter();
+    let mut parts = items(&parse_json_js(text)).into_iter();
     let (parsed, value) = (parts.next(), parts.next().unwrap_or_default());
     match parsed.and_then(|p| p.as_bool()) {
         Some(true) => Ok(value),
@@ -498,25 +554,27 @@ pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
 #[derive(Debug)]
 pub struct ConfigFields {
     object: JsValue,
-    /// `posthog.`, `sentry.` or empty, for error messages.
-    prefix: String,
-    /// The first error met.
-    error: Option<String>,
+    /// `posthog`, `sentry` or empty (the top level), for error messages.
+    part: &'static str,
+    /// The first problem met: the field, and what is wrong with it (e.g.
+    /// `" must be a string"`), joined into a message only by
+    /// [`ConfigFields::check`].
+    error: Option<(&'static str, &'static str)>,
 }
 
 impl ConfigFields {
     /// `config[name]`, `None` when it is missing or null.
-    pub fn part(config: &JsValue, name: &str) -> Result<Option<Self>, String> {
+    pub fn part(config: &JsValue, name: &'static str) -> Result<Option<Self>, String> {
         let object = field(config, name);
         if object.is_undefined() || object.is_null() {
             return Ok(None);
         }
         if !is_object(&object) {
-            return Err([name, " must be an object"].concat());
+            return Err(concat(&[name, " must be an object"]));
         }
         Ok(Some(ConfigFields {
             object,
-            prefix: [name, "."].concat(),
+            part: name,
             error: None,
         }))
     }
@@ -525,7 +583,7 @@ impl ConfigFields {
     pub fn top(config: &JsValue) -> Self {
         ConfigFields {
             object: config.clone(),
-            prefix: String::new(),
+            part: "",
             error: None,
         }
     }
@@ -533,23 +591,27 @@ impl ConfigFields {
     /// The first error met, if any (not generic over what was read, so one
     /// copy serves every part of the config).
     pub fn check(self) -> Result<(), String> {
-        self.error.map_or(Ok(()), Err)
+        let Some((name, problem)) = self.error else {
+            return Ok(());
+        };
+        let dot = if self.part.is_empty() { "" } else { "." };
+        Err(concat(&[self.part, dot, name, problem]))
     }
 
-    /// Records `error` unless an earlier one is kept already.
-    pub fn fail(&mut self, error: String) {
-        self.error.get_or_insert(error);
+    /// Records that field `name` has `problem` (e.g. `" is missing"`) unless
+    /// an earlier problem is kept already.
+    pub fn fail(&mut self, name: &'static str, problem: &'static str) {
+        self.error.get_or_insert((name, problem));
     }
 
     /// A string, `default` when missing (an error when there is none).
-    pub fn string(&mut self, name: &str, default: Option<&str>) -> String {
+    pub fn string(&mut self, name: &'static str, default: Option<&str>) -> String {
         match self.opt_string(name) {
             Some(s) => s,
             None => match default {
                 Some(default) => default.to_owned(),
                 None => {
-                    let missing = [&self.prefix, name, " is missing"].concat();
-                    self.fail(missing);
+                    self.fail(name, " is missing");
                     String::new()
                 }
             },
@@ -557,31 +619,33 @@ impl ConfigFields {
     }
 
     /// A string, or `None` when missing or null.
-    pub fn opt_string(&mut self, name: &str) -> Option<String> {
-        self.read(name, "a string", JsValue::as_string)
+    pub fn opt_string(&mut self, name: &'static str) -> Option<String> {
+        self.read(name, " must be a string", JsValue::as_string)
     }
 
     /// `true` or `false`, `default` when missing or null.
-    pub fn flag(&mut self, name: &str, default: bool) -> bool {
-        self.read(name, "true or false", JsValue::as_bool)
+    pub fn flag(&mut self, name: &'static str, default: bool) -> bool {
+        self.read(name, " must be true or false", JsValue::as_bool)
             .unwrap_or(default)
     }
 
     /// A number, or `None` when missing or null.
-    pub fn opt_number(&mut self, name: &str) -> Option<f64> {
-        self.read(name, "a number", JsValue::as_f64)
+    pub fn opt_number(&mut self, name: &'static str) -> Option<f64> {
+        self.read(name, " must be a number", JsValue::as_f64)
     }
 
     /// An array of strings, empty when missing or null.
-    pub fn strings(&mut self, name: &str) -> Vec<String> {
-        self.read(name, "an array of strings", strings)
+    pub fn strings(&mut self, name: &'static str) -> Vec<String> {
+        self.read(name, " must be an array of strings", strings)
             .unwrap_or_default()
     }
 
+    /// Field `name` converted, `None` when it is missing or null, or (with
+    /// `problem` recorded) when it does not convert.
     fn read<T>(
         &mut self,
-        name: &str,
-        expected: &str,
+        name: &'static str,
+        problem: &'static str,
         convert: impl Fn(&JsValue) -> Option<T>,
     ) -> Option<T> {
         let value = field(&self.object, name);
@@ -590,8 +654,7 @@ impl ConfigFields {
         }
         let converted = convert(&value);
         if converted.is_none() {
-            let wrong = [&self.prefix, name, " must be ", expected].concat();
-            self.fail(wrong);
+            self.fail(name, problem);
         }
         converted
     }

@@ -10,9 +10,11 @@
 //!
 //! # Concepts
 //!
-//! - `init(config?)` returns a [`Telemetry`] handle; see its methods for the API
-//!   (`routeChanged`, `capture`, `identify`, `group`, `reset`, `optIn`,
-//!   `optOut`, `hasOptedOut`, `flush`, `captureException`, `captureMessage`).
+//! - `init(config?)` returns a [`Telemetry`] handle with the methods
+//!   `routeChanged`, `navigationStarted`, `capture`, `identify`, `group`,
+//!   `reset`, `optIn`, `optOut`, `hasOptedOut`, `flush`, `captureException`
+//!   and `captureMessage` (see the Rust methods of the same names in snake
+//!   case; JavaScript reaches them all through one export, `invoke`).
 //! - Events go in batches to `{apiurl}/batch/` every 3 s (gzip via
 //!   `CompressionStream` where the browser has it); unsent events wait in
 //!   `localStorage`, and on `pagehide` they and the final `$pageleave` leave by
@@ -37,7 +39,7 @@
 //!
 //! # Features
 //!
-//! - `test-hooks`: `Telemetry::panicForTest()`, for the browser suite only.
+//! - `test-hooks`: `Telemetry::panic_for_test()` (Rust only), for the browser suite.
 //!
 //! Build the npm package with `cargo xtask build`.
 

@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use ff_telemetry_core::text::concat;
+
 static DISABLED: AtomicBool = AtomicBool::new(false);
 /// Whether the hook is installed: a flag rather than a `Once`, whose
 /// synchronisation (for threads the page does not have) costs more code.
@@ -36,7 +38,7 @@ pub fn install_hook() {
         } else {
             "panic outside telemetry: "
         };
-        crate::js::warn(&[what, message, " (line ", &line, ")"].concat());
+        crate::js::warn(&concat(&[what, message, " (line ", &line, ")"]));
     }));
 }
 

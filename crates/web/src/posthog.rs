@@ -8,6 +8,7 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
     PersistedState, batch_url, raw_batch_body,
 };
+use ff_telemetry_core::text::{concat, split_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
@@ -100,7 +101,7 @@ impl PosthogClient {
     /// page, and captures the first pageview when `capture_pageview` is on.
     pub fn start(options: PosthogOptions) -> Result<Rc<PosthogClient>, String> {
         let batch_url = batch_url(&options.config.apiurl)
-            .map_err(|e| ["posthog.apiurl: ", &e.message()].concat())?;
+            .map_err(|e| concat(&["posthog.apiurl: ", &e.message()]))?;
         if options.config.apikey.is_empty() {
             return Err("posthog.apikey is empty".to_owned());
         }
@@ -112,8 +113,8 @@ impl PosthogClient {
             && options.persistence == Persistence::LocalStorage
             && js::storage_works();
         let stored = |key: &str| persist.then(|| js::storage_get(key)).flatten();
-        let state_key = ["ff_telemetry_", token, "_state"].concat();
-        let queue_key = ["ff_telemetry_", token, "_queue"].concat();
+        let state_key = concat(&["ff_telemetry_", token, "_state"]);
+        let queue_key = concat(&["ff_telemetry_", token, "_queue"]);
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
         let persisted = stored(&state_key).and_then(|text| {
@@ -132,7 +133,7 @@ impl PosthogClient {
         if !client.has_opted_out() {
             let unsent = stored(&queue_key).unwrap_or_default();
             // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in unsent.split('\n') {
+            for event in split_ascii(&unsent, b'\n') {
                 if event.starts_with('{') {
                     outbox.handle_enqueue(now, event.to_owned());
                 }
@@ -413,7 +414,7 @@ impl PosthogClient {
         };
         let json = match js::event_json(event, user) {
             Ok(json) => json,
-            Err(e) => return warn(&["event dropped: ", e.message()].concat()),
+            Err(e) => return warn(&concat(&["event dropped: ", e.message()])),
         };
         let warn_queue_full = {
             let mut state = self.state.borrow_mut();
@@ -433,7 +434,7 @@ impl PosthogClient {
         let Some((url, body)) = this.next_batch() else {
             return this.schedule();
         };
-        let gzip_url = [&url, "?compression=gzip-js"].concat();
+        let gzip_url = concat(&[&url, "?compression=gzip-js"]);
         let on_answer = move |answer: transport::Answer| {
             sdk(|| {
                 if this.handle_answer(answer.status) {
@@ -473,7 +474,11 @@ impl PosthogClient {
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
             let (n, status) = (decimal(n as u64), decimal(status.into()));
-            warn(&[&n, " events dropped: the server answered ", &status].concat());
+            warn(&concat(&[
+                &n,
+                " events dropped: the server answered ",
+                &status,
+            ]));
         }
         matches!(outcome, BatchOutcome::Delivered(_))
     }
@@ -540,7 +545,7 @@ impl PosthogClient {
             }
         });
         if let Some(e) = error {
-            warn(&["could not save state: ", &e].concat());
+            warn(&concat(&["could not save state: ", &e]));
         }
     }
 }

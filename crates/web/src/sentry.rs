@@ -9,6 +9,7 @@ use ff_telemetry_core::sentry::{
     BrowserSentry, CapturedError, Entropy, Level, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SdkInfo, SentrySetupError,
 };
+use ff_telemetry_core::text::concat;
 use ff_telemetry_core::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
 
@@ -70,7 +71,7 @@ impl SentryClient {
             Storage::memory()
         };
         // By project key: the envelopes are the project's, wherever it is.
-        let queue_key = ["ff_telemetry_sentry_", sentry.public_key()].concat();
+        let queue_key = concat(&["ff_telemetry_sentry_", sentry.public_key()]);
         if let Some(stored) = storage.get(&queue_key) {
             storage.remove(&queue_key);
             sentry.restore(&stored);
@@ -257,7 +258,10 @@ impl SentryClient {
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
         let kept = out.add_to_stored(&stored);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn(&["could not keep a Sentry envelope: ", e.message()].concat());
+            js::warn(&concat(&[
+                "could not keep a Sentry envelope: ",
+                e.message(),
+            ]));
         }
     }
 }

@@ -30,23 +30,31 @@ pub struct Answer {
 ///
 /// A callback rather than an `async fn`: the browser does the awaiting, so no
 /// Rust async runtime enters the build. `on_answer` is boxed so that every
-/// caller shares one JavaScript closure shim.
+/// caller shares one JavaScript closure shim, and that closure has the
+/// `FnMut(JsValue)` type of the listeners (a `Closure::once` would bring glue
+/// of its own); the snippet calls it once, and the browser's garbage
+/// collector frees it.
 pub fn post_text(
     url: &str,
     text: &str,
     gzip_url: Option<&str>,
     on_answer: Box<dyn FnOnce(Answer)>,
 ) {
-    let done = Closure::once_into_js(move |answer: JsValue| {
-        let parts = js::items(&answer);
-        let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
+    let mut on_answer = Some(on_answer);
+    let done = Closure::<dyn FnMut(JsValue)>::new(move |answer: JsValue| {
+        let Some(on_answer) = on_answer.take() else {
+            return;
+        };
+        let mut parts = js::items(&answer).into_iter();
+        let mut next = || parts.next().unwrap_or_default();
+        let (status, retry_after, rate_limits) = (next(), next(), next());
         on_answer(Answer {
-            status: part(0).as_f64().map_or(0, |s| s as u16),
-            retry_after: part(1).as_string(),
-            rate_limits: part(2).as_string(),
+            status: status.as_f64().map_or(0, |s| s as u16),
+            retry_after: retry_after.as_string(),
+            rate_limits: rate_limits.as_string(),
         });
     });
-    js::post(url, text, gzip_url, done);
+    js::post(url, text, gzip_url, done.into_js_value());
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,

@@ -66,11 +66,11 @@ pub const MASK: &str = "<masked>";
 /// assert_eq!(sanitize_url("https://app.example/users/ann@corp.example"), "https://app.example/users/<masked>");
 /// ```
 pub fn sanitize_url(url: &str) -> String {
-    let (before_fragment, fragment) = match url.split_once('#') {
+    let (before_fragment, fragment) = match text::split_once(url, "#") {
         Some((b, f)) => (b, Some(f)),
         None => (url, None),
     };
-    let (before_query, query) = match before_fragment.split_once('?') {
+    let (before_query, query) = match text::split_once(before_fragment, "?") {
         Some((b, q)) => (b, Some(q)),
         None => (before_fragment, None),
     };
@@ -95,7 +95,7 @@ pub fn sanitize_url(url: &str) -> String {
     }
     if let Some(fragment) = fragment {
         out.push('#');
-        let pieces = if fragment.contains('=') {
+        let pieces = if text::contains(fragment, "=") {
             Pieces::Params
         } else {
             Pieces::PathSegments
@@ -154,10 +154,10 @@ pub fn looks_like_email(value: &str) -> bool {
         .unwrap_or(local);
     let domain = text::split_before(domain, b"/?&#").0;
     !local.is_empty()
-        && domain.contains('.')
+        && text::contains(domain, ".")
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !local.contains(char::is_whitespace)
+        && !local.chars().any(char::is_whitespace)
 }
 
 #[cfg(test)]

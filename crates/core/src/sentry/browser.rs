@@ -21,7 +21,7 @@ use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::json::Obj;
-use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
+use crate::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
 /// Route changes kept as breadcrumbs on events.
 pub const MAX_BREADCRUMBS: usize = 10;
@@ -42,11 +42,42 @@ const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 /// Why browser Sentry cannot start. The browser shows it as one console warning
 /// and leaves Sentry off; the page is unaffected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SentrySetupError {
     /// The configured DSN does not parse.
-    #[error("telemetry.frontend.sentry.dsn: {0}")]
-    InvalidDsn(#[from] DsnError),
+    InvalidDsn(DsnError),
+}
+
+impl SentrySetupError {
+    /// What is wrong, as `Display` writes it, built without `core::fmt`
+    /// (whose formatting code would otherwise be in the browser build).
+    pub fn message(&self) -> String {
+        match self {
+            SentrySetupError::InvalidDsn(e) => {
+                text::concat(&["telemetry.frontend.sentry.dsn: ", &e.message()])
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for SentrySetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for SentrySetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SentrySetupError::InvalidDsn(e) => Some(e),
+        }
+    }
+}
+
+impl From<DsnError> for SentrySetupError {
+    fn from(e: DsnError) -> Self {
+        SentrySetupError::InvalidDsn(e)
+    }
 }
 
 /// 48 fresh random bytes (e.g. from `crypto.getRandomValues`) for one input: ids
@@ -317,7 +348,7 @@ impl BrowserSentry {
         };
         let value = truncate_chars(error.value, MAX_VALUE_CHARS);
         let stacktrace = error.stack.and_then(parse_stack);
-        let text = [kind, ": ", value].concat();
+        let text = text::concat(&[kind, ": ", value]);
         let fingerprint = ErrorFingerprint::exception(kind, value, stacktrace.as_ref());
         if !self.keep(&text, fingerprint) {
             return;

@@ -10,7 +10,7 @@ use crate::text;
 /// The obsolete RFC 850 and asctime forms are not accepted: servers must send
 /// IMF-fixdate, and a date we cannot read falls back to the default back-off.
 pub(crate) fn parse_imf_fixdate(s: &str) -> Option<UnixMs> {
-    let mut parts = s.trim().split(' ');
+    let mut parts = text::split_ascii(s.trim(), b' ');
     let weekday = parts.next()?;
     let day = parts.next()?;
     let month = parts.next()?;
@@ -31,14 +31,14 @@ pub(crate) fn parse_imf_fixdate(s: &str) -> Option<UnixMs> {
 /// number of fraction digits; precision beyond milliseconds is dropped).
 pub(crate) fn parse_rfc3339(s: &str) -> Option<UnixMs> {
     let (date, rest) = (s.get(..10)?, s.get(10..)?);
-    let mut ymd = date.split('-');
+    let mut ymd = text::split_ascii(date, b'-');
     let year = fixed_digits(ymd.next()?, 4)?;
     let month = fixed_digits(ymd.next()?, 2)?;
     let day = fixed_digits(ymd.next()?, 2)?;
     let rest = rest.strip_prefix(['T', 't', ' '])?;
     let time_end = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(time_end);
-    let (hms, fraction) = match time.split_once('.') {
+    let (hms, fraction) = match text::split_once(time, ".") {
         Some((hms, fraction)) => (hms, Some(fraction)),
         None => (time, None),
     };
@@ -53,7 +53,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<UnixMs> {
         "Z" | "z" => 0,
         _ => {
             let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let (hours, minutes) = zone.get(1..)?.split_once(':')?;
+            let (hours, minutes) = text::split_once(zone.get(1..)?, ":")?;
             let minutes = fixed_digits(hours, 2)? * 60 + fixed_digits(minutes, 2)?;
             sign * i64::from(minutes)
         }
@@ -87,7 +87,7 @@ fn fixed_digits(s: &str, n: usize) -> Option<u32> {
 
 /// `HH:MM:SS` as milliseconds of the day (a leap second counts as :59).
 fn parse_hms(s: &str) -> Option<u64> {
-    let mut parts = s.split(':');
+    let mut parts = text::split_ascii(s, b':');
     let hours = fixed_digits(parts.next()?, 2)?;
     let minutes = fixed_digits(parts.next()?, 2)?;
     let seconds = fixed_digits(parts.next()?, 2)?;

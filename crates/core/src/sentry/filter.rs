@@ -21,14 +21,14 @@ pub const MAX_VALUE_CHARS: usize = 1_024;
 /// ```
 pub fn is_local_page(page_url: &str) -> bool {
     let host = host_of(page_url).to_ascii_lowercase();
-    let host = host.trim_end_matches('.');
+    let host = text::trim_end_ascii(&host, b'.');
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
         || host.strip_prefix("127.").is_some_and(|rest| {
             // One pass: three parts after `127.`, each an octet.
             let mut n_parts = 0;
-            rest.split('.').all(|part| {
+            text::split_ascii(rest, b'.').all(|part| {
                 n_parts += 1;
                 is_octet(part)
             }) && n_parts == 3
@@ -52,7 +52,7 @@ pub fn sanitize_url(url: &str) -> String {
     };
     let (authority, path) = text::split_before(after_scheme, b"/");
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
-    [scheme, "://", host_port, path].concat()
+    text::concat(&[scheme, "://", host_port, path])
 }
 
 /// A route as it may be reported: the path without query string or fragment.

@@ -89,9 +89,9 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
 /// them (scope, reason). [`RateLimits::update`] reads them directly, without
 /// building [`RateLimit`]s it would not keep. Callbacks rather than iterator
 /// adapters: they cost the browser build less code.
-fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, std::str::Split<'a, char>)) {
-    for entry in header.split(',') {
-        let mut fields = entry.trim().split(':');
+fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, text::SplitAscii<'a>)) {
+    for entry in text::split_ascii(header, b',') {
+        let mut fields = text::split_ascii(entry.trim(), b':');
         let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim())) else {
             continue;
         };
@@ -102,7 +102,7 @@ fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, std::str:
 /// Calls `f` with each category of one entry (`error;transaction`), empty
 /// names skipped.
 fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
-    for name in list.split(';') {
+    for name in text::split_ascii(list, b';') {
         let name = name.trim();
         if !name.is_empty() {
             f(DataCategory::from_name(name));
@@ -213,7 +213,7 @@ impl RateLimits {
 
 /// Whole or fractional seconds (`60`, `2.5`) as milliseconds.
 fn parse_seconds(s: &str) -> Option<u64> {
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let (whole, fraction) = text::split_once(s, ".").unwrap_or((s, ""));
     let whole = text::parse_decimal(whole)?;
     let millis = fraction_millis(fraction)?;
     // A comparison rather than `saturating_mul`, whose overflow check is a

@@ -26,16 +26,14 @@ pub const MAX_FRAMES: usize = 50;
 /// assert_eq!(frames[1].function.as_deref(), Some("render"));
 /// ```
 pub fn parse_stack<'a>(stack: &'a str) -> Option<Stacktrace<&'a str>> {
-    // `split('\n')` rather than `lines()`: every line is trimmed anyway (which
+    // Split on `\n` rather than `lines()`: every line is trimmed anyway (which
     // drops a `\r`), and `Lines` is one more iterator in the browser build.
-    let is_v8 = stack
-        .split('\n')
-        .any(|line| line.trim_start().starts_with("at "));
+    let is_v8 = text::split_ascii(stack, b'\n').any(|line| line.trim_start().starts_with("at "));
     let shorten = |text: &'a str| truncate_chars(text, MAX_VALUE_CHARS);
     // The browser lists the newest call first; the newest `MAX_FRAMES` are
     // kept. A loop rather than `collect()`: less generic code in the browser build.
     let mut frames = Vec::new();
-    for line in stack.split('\n') {
+    for line in text::split_ascii(stack, b'\n') {
         if frames.len() == MAX_FRAMES {
             break;
         }
