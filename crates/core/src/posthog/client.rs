@@ -187,10 +187,10 @@ impl PersistedState {
     /// capturing for one who opted out; session and groups start afresh. That
     /// format escaped `%`, tab and line breaks in ids as `%25`, `%09`, `%0A`
     /// and `%0D`; such ids (next to none) keep their escapes.
-    pub fn from_legacy(text: &str) -> Option<PersistedState> {
+    pub fn from_legacy(stored: &str) -> Option<PersistedState> {
         // One loop over the lines rather than a `next` call each: less code.
         let mut lines = [""; 4];
-        for (line, text) in lines.iter_mut().zip(text.split('\n')) {
+        for (line, text) in lines.iter_mut().zip(text::split_ascii(stored, b'\n')) {
             *line = text;
         }
         let [format, device_id, distinct_id, opted_out] = lines;

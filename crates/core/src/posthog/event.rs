@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::json::write_str;
+use crate::text;
 use crate::{HttpUrl, UrlError};
 
 /// One captured event as PostHog's capture API takes it.
@@ -75,7 +76,10 @@ pub fn batch_url(apiurl: &str) -> Result<String, UrlError> {
     // Checked as an `HttpUrl`, joined as text: the URL goes out as given
     // rather than rebuilt from its parts.
     apiurl.parse::<HttpUrl>()?;
-    Ok([apiurl.trim_end_matches('/'), "/batch/"].concat())
+    Ok(text::concat(&[
+        text::trim_end_ascii(apiurl, b'/'),
+        "/batch/",
+    ]))
 }
 
 /// The `/batch/` body built from events already serialised as JSON objects.

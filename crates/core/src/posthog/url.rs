@@ -117,12 +117,12 @@ enum Pieces {
 /// `part` with email-looking pieces masked, and the values of the
 /// [`MASKED_PARAMS`] when it is made of parameters.
 fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
-    let separator = if pieces == Pieces::Params { '&' } else { '/' };
-    for (i, piece) in part.split(separator).enumerate() {
+    let separator = if pieces == Pieces::Params { b'&' } else { b'/' };
+    for (i, piece) in text::split_ascii(part, separator).enumerate() {
         if i > 0 {
-            out.push(separator);
+            out.push(char::from(separator));
         }
-        let (name, value) = match piece.split_once('=') {
+        let (name, value) = match text::split_once_ascii(piece, b'=') {
             Some((name, value)) if pieces == Pieces::Params => (Some(name), value),
             _ => (None, piece),
         };

@@ -2,6 +2,7 @@
 //! sampled away: there is no function here that could drop them.
 
 use crate::json::Decimal;
+use crate::text;
 
 /// Navigation-transaction sample rate in production mode (FlowFuse's).
 pub const PRODUCTION_TRACES_SAMPLE_RATE: f64 = 0.05;
@@ -52,11 +53,11 @@ pub(crate) fn decimal_text(rate: f64) -> String {
         return "1".to_owned();
     }
     let digits = Decimal::padded(u64::from(millionths), 6);
-    let digits = digits.as_str().trim_end_matches('0');
+    let digits = text::trim_end_ascii(digits.as_str(), b'0');
     if digits.is_empty() {
         "0".to_owned()
     } else {
-        ["0.", digits].concat()
+        text::concat(&["0.", digits])
     }
 }
 
