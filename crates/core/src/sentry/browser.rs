@@ -26,8 +26,10 @@ use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
 /// Route changes kept as breadcrumbs on events.
 pub const MAX_BREADCRUMBS: usize = 10;
 
-/// Events and transactions waiting to be sent; more are dropped (and reported as
-/// `queue_overflow`). Session updates and client reports are always kept.
+/// Events and transactions of this page load waiting to be sent; more are
+/// dropped (and reported as `queue_overflow`). Session updates and client
+/// reports are always kept, and so are the (at most [`MAX_STORED_ENVELOPES`])
+/// envelopes restored from an earlier page load.
 pub const MAX_QUEUED_EVENTS: usize = 30;
 
 /// Envelopes kept for the next page load when they could not be sent (the
@@ -161,6 +163,10 @@ pub struct BrowserSentry {
     // `Vec`s, not `VecDeque`s: both are short, and `VecDeque`'s code costs the
     // browser build more than shifting a few elements.
     queue: Vec<Outgoing>,
+    /// How many envelopes at the front of `queue` an earlier page load kept
+    /// ([`BrowserSentry::restore`]): they do not count against this page's
+    /// [`MAX_QUEUED_EVENTS`].
+    n_restored: usize,
     discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
 }
@@ -204,6 +210,7 @@ impl BrowserSentry {
             routes: Vec::new(),
             navigation_started: None,
             queue: Vec::new(),
+            n_restored: 0,
             discarded: Vec::new(),
             page_hidden: false,
             context,
@@ -236,6 +243,7 @@ impl BrowserSentry {
                 });
             }
         }
+        self.n_restored += queue.len();
         queue.append(&mut self.queue);
         self.queue = queue;
     }
@@ -391,6 +399,7 @@ impl BrowserSentry {
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while !self.queue.is_empty() {
             let mut out = self.queue.remove(0);
+            self.n_restored = self.n_restored.saturating_sub(1);
             if self.rate_limits.is_limited(now, &out.category) {
                 self.discard(DiscardReason::RatelimitBackoff, out.category);
                 continue;
@@ -625,7 +634,8 @@ impl BrowserSentry {
                 DataCategory::Error | DataCategory::Transaction
             )
         };
-        if self.queue.iter().filter(is_event).count() >= MAX_QUEUED_EVENTS {
+        let this_page = self.queue.get(self.n_restored..).unwrap_or_default();
+        if this_page.iter().filter(is_event).count() >= MAX_QUEUED_EVENTS {
             self.discard(DiscardReason::QueueOverflow, category);
             return;
         }
@@ -1060,6 +1070,44 @@ mod tests {
         assert_eq!(
             report.discarded_events[0].quantity,
             MAX_STORED_ENVELOPES as u64
+        );
+    }
+
+    #[test]
+    fn restored_envelopes_leave_this_pages_queue_its_room() {
+        let mut earlier = start(serde_json::json!({"release": null}), PAGE);
+        let mut stored = String::new();
+        for i in 0..MAX_STORED_ENVELOPES {
+            let value = format!("earlier {i}");
+            earlier.handle_error(UnixMs(1), error(&value), &with_draw(0));
+            stored = earlier
+                .poll_transmit(UnixMs(1))
+                .unwrap()
+                .add_to_stored(&stored);
+        }
+        let mut sentry = start(serde_json::json!({"release": null}), PAGE);
+        sentry.restore(&stored);
+        // Errors of this page while the restored ones still wait.
+        for i in 0..MAX_QUEUED_EVENTS {
+            let value = format!("now {i}");
+            sentry.handle_error(UnixMs(2), error(&value), &with_draw(0));
+        }
+        sentry.handle_error(UnixMs(2), error("one too many"), &with_draw(0));
+        sentry.handle_page_hide(UnixMs(3));
+        let sent: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(3))).collect();
+        let (report, envelopes) = sent.split_last().unwrap();
+        assert_eq!(envelopes.len(), MAX_STORED_ENVELOPES + MAX_QUEUED_EVENTS);
+        let last: Event = payload(envelopes.last().unwrap());
+        let value = last.exception.unwrap().values[0].value.clone();
+        assert_eq!(value.as_deref(), Some("now 29"));
+        let report: ClientReport = payload(report);
+        assert_eq!(
+            report.discarded_events,
+            [DiscardedEvents {
+                reason: DiscardReason::QueueOverflow,
+                category: DataCategory::Error,
+                quantity: 1
+            }]
         );
     }
 
