@@ -977,6 +977,45 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_drop_only_their_category_and_never_the_client_report() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.handle_response(UnixMs(1), 200, None, Some("60:session"));
+        sentry.handle_error(UnixMs(2), error("a"), &with_draw(0));
+        assert_eq!(
+            sent(&mut sentry, UnixMs(2)),
+            ["event"],
+            "the session update is dropped"
+        );
+        // A 429 without headers limits everything for 60 s, but the report of
+        // what was dropped still goes out.
+        sentry.handle_response(UnixMs(3), 429, None, None);
+        sentry.handle_error(UnixMs(4), error("b"), &with_draw(0));
+        sentry.handle_page_hide(UnixMs(5));
+        let out: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(5))).collect();
+        assert_eq!(out.len(), 1, "only the client report");
+        let report: ClientReport = payload(&out[0]);
+        let counted = |category| {
+            report
+                .discarded_events
+                .iter()
+                .find(|d| d.category == category && d.reason == DiscardReason::RatelimitBackoff)
+                .map(|d| d.quantity)
+        };
+        // The update for the first error and the exit.
+        assert_eq!(counted(DataCategory::Session), Some(2), "{report:?}");
+        assert_eq!(counted(DataCategory::Error), Some(1), "{report:?}");
+        // The limit ends: sent again.
+        let mut later = start(serde_json::json!({}), PAGE);
+        later.handle_response(UnixMs(0), 429, None, None);
+        later.handle_error(UnixMs(60_000), error("c"), &with_draw(0));
+        assert_eq!(
+            sent(&mut later, UnixMs(60_000)),
+            ["session", "event", "session"]
+        );
+    }
+
+    #[test]
     fn page_hide_exits_the_session_by_beacon() {
         let mut sentry = start(serde_json::json!({}), PAGE);
         let first = sentry.poll_transmit(UnixMs(0)).unwrap();
