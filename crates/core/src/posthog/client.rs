@@ -210,17 +210,17 @@ impl PersistedState {
 /// undone. Each escape starts with the only `%` it contains, so escapes never
 /// overlap and one pass is enough.
 fn legacy_unescape(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    let mut rest = id;
-    while let Some((before, after)) = rest.split_once('%') {
-        out.push_str(before);
-        let raw = match after.get(..2) {
-            Some("25") => '%',
-            Some("09") => '\t',
-            Some("0A") => '\n',
-            Some("0D") => '\r',
+    // Bytes, not `char`s: every escape and what it stands for is ASCII.
+    let mut out = Vec::with_capacity(id.len());
+    let mut rest = id.as_bytes();
+    while let [byte, after @ ..] = rest {
+        let raw = match (byte, after) {
+            (b'%', [b'2', b'5', ..]) => b'%',
+            (b'%', [b'0', b'9', ..]) => b'\t',
+            (b'%', [b'0', b'A', ..]) => b'\n',
+            (b'%', [b'0', b'D', ..]) => b'\r',
             _ => {
-                out.push('%');
+                out.push(*byte);
                 rest = after;
                 continue;
             }
@@ -228,8 +228,8 @@ fn legacy_unescape(id: &str) -> String {
         out.push(raw);
         rest = after.get(2..).unwrap_or_default();
     }
-    out.push_str(rest);
-    out
+    // Only ASCII bytes replaced ASCII escapes, so this is still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// What the browser knows about the page when something is captured.
