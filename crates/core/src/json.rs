@@ -9,16 +9,16 @@
 //! third party's parser).
 //!
 //! ```
-//! use ff_telemetry_core::json::{Obj, RawJson, WriteJson, to_string};
-//! struct Hit { page: String, seconds: f64, extra: RawJson }
+//! use ff_telemetry_core::json::{Obj, WriteJson, to_string};
+//! struct Hit { page: String, n_views: u64, tags: Vec<String> }
 //! impl WriteJson for Hit {
 //!     fn write_json(&self, out: &mut Vec<u8>) {
-//!         Obj::new(out).str("page", &self.page).f64("seconds", self.seconds)
-//!             .value("extra", &self.extra).end();
+//!         Obj::new(out).str("page", &self.page).u64("n_views", self.n_views)
+//!             .list("tags", &self.tags).end();
 //!     }
 //! }
-//! let hit = Hit { page: "a\"b".into(), seconds: 2.5, extra: RawJson(r#"{"k":1}"#.into()) };
-//! assert_eq!(to_string(&hit), r#"{"page":"a\"b","seconds":2.5,"extra":{"k":1}}"#);
+//! let hit = Hit { page: "a\"b".into(), n_views: 2, tags: vec!["x".into()] };
+//! assert_eq!(to_string(&hit), r#"{"page":"a\"b","n_views":2,"tags":["x"]}"#);
 //! ```
 
 /// Something that writes itself as one JSON value.
@@ -38,16 +38,6 @@ pub fn to_json(value: &(impl WriteJson + ?Sized)) -> Vec<u8> {
 pub fn to_string(value: &(impl WriteJson + ?Sized)) -> String {
     // Only `&str`s and ASCII are ever written, so this is valid UTF-8.
     String::from_utf8(to_json(value)).unwrap_or_default()
-}
-
-/// Text that already is JSON, written as is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawJson(pub String);
-
-impl WriteJson for RawJson {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.as_bytes());
-    }
 }
 
 /// Writes one JSON object, field by field; the closing brace comes with [`Obj::end`].
@@ -85,15 +75,6 @@ impl<'a> Obj<'a> {
     pub fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         if let Some(value) = value {
             self.str(key, value);
-        }
-        self
-    }
-
-    /// String fields named `keys`, in order, each left out when `None`. One
-    /// call for a run of optional fields costs less code than a call each.
-    pub fn opt_strs(&mut self, keys: &[&str], values: &[&Option<String>]) -> &mut Self {
-        for (key, value) in keys.iter().zip(values) {
-            self.opt_str(key, value.as_deref());
         }
         self
     }
@@ -144,20 +125,6 @@ impl<'a> Obj<'a> {
     /// A JSON array of `items`.
     pub fn list<T: WriteJson>(&mut self, key: &str, items: &[T]) -> &mut Self {
         items.write_json(self.key(key));
-        self
-    }
-
-    /// A number field written by [`write_f64`], left out when `None`.
-    pub fn opt_f64(&mut self, key: &str, value: Option<f64>) -> &mut Self {
-        if let Some(value) = value {
-            self.f64(key, value);
-        }
-        self
-    }
-
-    /// A number field written by [`write_f64`].
-    pub fn f64(&mut self, key: &str, value: f64) -> &mut Self {
-        write_f64(self.key(key), value);
         self
     }
 
@@ -267,29 +234,6 @@ pub(crate) fn hex_string(bytes: &[u8]) -> String {
     String::from_utf8(hex).unwrap_or_default() // only ASCII hex digits
 }
 
-/// `x` in fixed point with up to six decimals and always a decimal point
-/// (`2.0`, `0.001`), or `null` when not finite: enough for durations in
-/// seconds and scroll fractions, without float formatting in the browser build.
-pub fn write_f64(out: &mut Vec<u8>, x: f64) {
-    if !x.is_finite() {
-        out.extend_from_slice(b"null");
-        return;
-    }
-    if x.is_sign_negative() && x != 0.0 {
-        out.push(b'-');
-    }
-    let micros = (x.abs() * 1e6).round() as u64;
-    write_u64(out, micros / 1_000_000);
-    out.push(b'.');
-    let fraction = Decimal::padded(micros % 1_000_000, 6);
-    let fraction = crate::text::trim_end_ascii(fraction.as_str(), b'0');
-    out.extend_from_slice(if fraction.is_empty() {
-        b"0"
-    } else {
-        fraction.as_bytes()
-    });
-}
-
 /// Milliseconds as seconds with three decimals (`2500` → `2.500`), without
 /// pulling float formatting into the browser build.
 pub(crate) fn write_millis_as_secs(out: &mut Vec<u8>, ms: u64) {
@@ -371,41 +315,18 @@ mod tests {
     }
 
     #[test]
-    fn floats_are_fixed_point_with_up_to_six_decimals() {
-        let cases = [
-            (2.0, "2.0"),
-            (2.5, "2.5"),
-            (0.001, "0.001"),
-            (0.05, "0.05"),
-            (-1.25, "-1.25"),
-            (12.3456789, "12.345679"),
-            (100.000001, "100.000001"),
-            (0.0, "0.0"),
-            (f64::NAN, "null"),
-            (f64::INFINITY, "null"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(text(|out| write_f64(out, x)), want, "{x}");
-            if x.is_finite() {
-                let back: f64 = serde_json::from_str(want).unwrap();
-                assert!((back - x).abs() < 1e-6, "{x}");
-            }
-        }
-    }
-
-    #[test]
-    fn raw_json_and_pairs() {
+    fn values_and_pairs() {
         let written = text(|out| {
             Obj::new(out)
-                .value("raw", &RawJson(r#"{"k":[1]}"#.into()))
+                .value("id", &"k".to_owned())
                 .pairs(
                     "map",
                     &[("a".into(), "1".into()), ("b\"".into(), "2".into())],
                 )
-                .opt_f64("none", None)
+                .opt_value("none", None::<&String>)
                 .end()
         });
-        assert_eq!(written, r#"{"raw":{"k":[1]},"map":{"a":"1","b\"":"2"}}"#);
+        assert_eq!(written, r#"{"id":"k","map":{"a":"1","b\"":"2"}}"#);
     }
 
     #[test]

@@ -186,7 +186,7 @@ impl PersistedState {
     /// opt-out carry over, so an upgrade neither changes the user nor resumes
     /// capturing for one who opted out; session and groups start afresh. That
     /// format escaped `%`, tab and line breaks in ids as `%25`, `%09`, `%0A`
-    /// and `%0D`; such ids (next to none) keep their escapes.
+    /// and `%0D`; the escapes are undone.
     pub fn from_legacy(stored: &str) -> Option<PersistedState> {
         // One loop over the lines rather than a `next` call each: less code.
         let mut lines = [""; 4];
@@ -197,13 +197,39 @@ impl PersistedState {
         let valid =
             format == "ff-telemetry-state 1" && !device_id.is_empty() && !distinct_id.is_empty();
         valid.then(|| PersistedState {
-            device_id: device_id.to_owned(),
-            distinct_id: distinct_id.to_owned(),
+            device_id: legacy_unescape(device_id),
+            distinct_id: legacy_unescape(distinct_id),
             groups: Vec::new(),
             session: None,
             opted_out: opted_out == "1",
         })
     }
+}
+
+/// An id of the line format with its escapes (`%25`, `%09`, `%0A`, `%0D`)
+/// undone. Each escape starts with the only `%` it contains, so escapes never
+/// overlap and one pass is enough.
+fn legacy_unescape(id: &str) -> String {
+    // Bytes, not `char`s: every escape and what it stands for is ASCII.
+    let mut out = Vec::with_capacity(id.len());
+    let mut rest = id.as_bytes();
+    while let [byte, after @ ..] = rest {
+        let raw = match (byte, after) {
+            (b'%', [b'2', b'5', ..]) => b'%',
+            (b'%', [b'0', b'9', ..]) => b'\t',
+            (b'%', [b'0', b'A', ..]) => b'\n',
+            (b'%', [b'0', b'D', ..]) => b'\r',
+            _ => {
+                out.push(*byte);
+                rest = after;
+                continue;
+            }
+        };
+        out.push(raw);
+        rest = after.get(2..).unwrap_or_default();
+    }
+    // Only ASCII bytes replaced ASCII escapes, so this is still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// What the browser knows about the page when something is captured.
@@ -1006,5 +1032,34 @@ mod tests {
             assert_eq!(PersistedState::from_legacy(bad), None, "{bad:?}");
         }
         assert_eq!(decode(old), None, "not the new format");
+    }
+
+    #[test]
+    fn state_of_the_line_format_has_its_escapes_undone() {
+        // That format wrote `%`, tab, LF and CR in ids as `%25`, `%09`, `%0A`,
+        // `%0D`: an id read back with its escapes would be another user.
+        let old = "ff-telemetry-state 1\nd%2540%09\nuser%0A%0D%25\n0\n-";
+        let state = PersistedState::from_legacy(old).unwrap();
+        assert_eq!(state.device_id, "d%40\t");
+        assert_eq!(state.distinct_id, "user\n\r%");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn legacy_escapes_are_undone_as_the_line_format_did(s in "[a%\n\t\r0ADd925é]{0,12}") {
+            // The chains of std replaces the line format once used.
+            let escaped = s
+                .replace('%', "%25")
+                .replace('\n', "%0A")
+                .replace('\t', "%09")
+                .replace('\r', "%0D");
+            let unescaped = s
+                .replace("%0D", "\r")
+                .replace("%09", "\t")
+                .replace("%0A", "\n")
+                .replace("%25", "%");
+            proptest::prop_assert_eq!(legacy_unescape(&escaped), s.clone());
+            proptest::prop_assert_eq!(legacy_unescape(&s), unescaped);
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The unsent-event queue: bounded, batched, retried, split for beacons.
+//! The unsent-event queue: bounded, batched, retried; emptied whole when the page goes away.
 
 use super::transport::{Backoff, Verdict, verdict};
 use crate::UnixMs;

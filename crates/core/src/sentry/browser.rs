@@ -26,8 +26,10 @@ use crate::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 /// Route changes kept as breadcrumbs on events.
 pub const MAX_BREADCRUMBS: usize = 10;
 
-/// Events and transactions waiting to be sent; more are dropped (and reported as
-/// `queue_overflow`). Session updates and client reports are always kept.
+/// Events and transactions of this page load waiting to be sent; more are
+/// dropped (and reported as `queue_overflow`). Session updates and client
+/// reports are always kept, and so are the (at most [`MAX_STORED_ENVELOPES`])
+/// envelopes restored from an earlier page load.
 pub const MAX_QUEUED_EVENTS: usize = 30;
 
 /// Envelopes kept for the next page load when they could not be sent (the
@@ -192,6 +194,10 @@ pub struct BrowserSentry {
     // `Vec`s, not `VecDeque`s: both are short, and `VecDeque`'s code costs the
     // browser build more than shifting a few elements.
     queue: Vec<Outgoing>,
+    /// How many envelopes at the front of `queue` an earlier page load kept
+    /// ([`BrowserSentry::restore`]): they do not count against this page's
+    /// [`MAX_QUEUED_EVENTS`].
+    n_restored: usize,
     discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
 }
@@ -235,6 +241,7 @@ impl BrowserSentry {
             routes: Vec::new(),
             navigation_started: None,
             queue: Vec::new(),
+            n_restored: 0,
             discarded: Vec::new(),
             page_hidden: false,
             context,
@@ -267,6 +274,7 @@ impl BrowserSentry {
                 });
             }
         }
+        self.n_restored += queue.len();
         queue.append(&mut self.queue);
         self.queue = queue;
     }
@@ -422,6 +430,7 @@ impl BrowserSentry {
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while !self.queue.is_empty() {
             let mut out = self.queue.remove(0);
+            self.n_restored = self.n_restored.saturating_sub(1);
             if self.rate_limits.is_limited(now, &out.category) {
                 self.discard(DiscardReason::RatelimitBackoff, out.category);
                 continue;
@@ -656,7 +665,8 @@ impl BrowserSentry {
                 DataCategory::Error | DataCategory::Transaction
             )
         };
-        if self.queue.iter().filter(is_event).count() >= MAX_QUEUED_EVENTS {
+        let this_page = self.queue.get(self.n_restored..).unwrap_or_default();
+        if this_page.iter().filter(is_event).count() >= MAX_QUEUED_EVENTS {
             self.discard(DiscardReason::QueueOverflow, category);
             return;
         }
@@ -995,6 +1005,45 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_drop_only_their_category_and_never_the_client_report() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        sentry.handle_response(UnixMs(1), 200, None, Some("60:session"));
+        sentry.handle_error(UnixMs(2), error("a"), &with_draw(0));
+        assert_eq!(
+            sent(&mut sentry, UnixMs(2)),
+            ["event"],
+            "the session update is dropped"
+        );
+        // A 429 without headers limits everything for 60 s, but the report of
+        // what was dropped still goes out.
+        sentry.handle_response(UnixMs(3), 429, None, None);
+        sentry.handle_error(UnixMs(4), error("b"), &with_draw(0));
+        sentry.handle_page_hide(UnixMs(5));
+        let out: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(5))).collect();
+        assert_eq!(out.len(), 1, "only the client report");
+        let report: ClientReport = payload(&out[0]);
+        let counted = |category| {
+            report
+                .discarded_events
+                .iter()
+                .find(|d| d.category == category && d.reason == DiscardReason::RatelimitBackoff)
+                .map(|d| d.quantity)
+        };
+        // The update for the first error and the exit.
+        assert_eq!(counted(DataCategory::Session), Some(2), "{report:?}");
+        assert_eq!(counted(DataCategory::Error), Some(1), "{report:?}");
+        // The limit ends: sent again.
+        let mut later = start(serde_json::json!({}), PAGE);
+        later.handle_response(UnixMs(0), 429, None, None);
+        later.handle_error(UnixMs(60_000), error("c"), &with_draw(0));
+        assert_eq!(
+            sent(&mut later, UnixMs(60_000)),
+            ["session", "event", "session"]
+        );
+    }
+
+    #[test]
     fn page_hide_exits_the_session_by_beacon() {
         let mut sentry = start(serde_json::json!({}), PAGE);
         let first = sentry.poll_transmit(UnixMs(0)).unwrap();
@@ -1088,6 +1137,44 @@ mod tests {
         assert_eq!(
             report.discarded_events[0].quantity,
             MAX_STORED_ENVELOPES as u64
+        );
+    }
+
+    #[test]
+    fn restored_envelopes_leave_this_pages_queue_its_room() {
+        let mut earlier = start(serde_json::json!({"release": null}), PAGE);
+        let mut stored = String::new();
+        for i in 0..MAX_STORED_ENVELOPES {
+            let value = format!("earlier {i}");
+            earlier.handle_error(UnixMs(1), error(&value), &with_draw(0));
+            stored = earlier
+                .poll_transmit(UnixMs(1))
+                .unwrap()
+                .add_to_stored(&stored);
+        }
+        let mut sentry = start(serde_json::json!({"release": null}), PAGE);
+        sentry.restore(&stored);
+        // Errors of this page while the restored ones still wait.
+        for i in 0..MAX_QUEUED_EVENTS {
+            let value = format!("now {i}");
+            sentry.handle_error(UnixMs(2), error(&value), &with_draw(0));
+        }
+        sentry.handle_error(UnixMs(2), error("one too many"), &with_draw(0));
+        sentry.handle_page_hide(UnixMs(3));
+        let sent: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(3))).collect();
+        let (report, envelopes) = sent.split_last().unwrap();
+        assert_eq!(envelopes.len(), MAX_STORED_ENVELOPES + MAX_QUEUED_EVENTS);
+        let last: Event = payload(envelopes.last().unwrap());
+        let value = last.exception.unwrap().values[0].value.clone();
+        assert_eq!(value.as_deref(), Some("now 29"));
+        let report: ClientReport = payload(report);
+        assert_eq!(
+            report.discarded_events,
+            [DiscardedEvents {
+                reason: DiscardReason::QueueOverflow,
+                category: DataCategory::Error,
+                quantity: 1
+            }]
         );
     }
 

@@ -190,12 +190,6 @@ impl RateLimits {
             .min()
     }
 
-    /// Forgets limits that ended before `now` ([`RateLimits::update`] reuses
-    /// their places anyway, so memory stays bounded without this).
-    pub fn handle_timeout(&mut self, now: UnixMs) {
-        self.until.retain(|(_, until)| *until > now);
-    }
-
     /// Limits `scope` until `until` at least. A new scope takes the place of a
     /// limit that ended before `now`, if any, so the list stays as long as the
     /// most limits ever in force at once (without a `retain`, which costs the
@@ -351,8 +345,8 @@ mod tests {
         assert!(limits.is_limited(NOW + 59_000, &DataCategory::Error));
         assert_eq!(limits.poll_expiry(NOW), Some(NOW + 11_000));
         assert_eq!(limits.poll_expiry(NOW + 11_000), Some(NOW + 60_000));
-        limits.handle_timeout(NOW + 60_000);
-        assert_eq!(limits, RateLimits::default());
+        assert_eq!(limits.poll_expiry(NOW + 60_000), None);
+        assert!(!limits.is_limited(NOW + 60_000, &DataCategory::Error));
     }
 
     #[test]
