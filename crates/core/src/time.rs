@@ -43,28 +43,36 @@ impl UnixMs {
     /// assert_eq!(UnixMs(1_764_314_239_123).to_rfc3339(), "2025-11-28T07:17:19.123Z");
     /// ```
     pub fn to_rfc3339(self) -> String {
+        let mut text = Vec::with_capacity(24);
+        self.write_rfc3339(&mut text);
+        // Only ASCII digits and separators were written.
+        String::from_utf8(text).unwrap_or_default()
+    }
+
+    /// Appends [`UnixMs::to_rfc3339`]'s text to `out`: payloads write their
+    /// timestamps in place, without a `String` each.
+    pub(crate) fn write_rfc3339(self, out: &mut Vec<u8>) {
         let days = (self.0 / Self::DAY) as i64;
         let ms_of_day = self.0 % Self::DAY;
         let (year, month, day) = civil_from_days(days);
         let secs = ms_of_day / 1000;
         // By hand rather than `format!("{year:04}-{month:02}…")`: keeps core::fmt's
-        // integer padding out of the browser build.
+        // integer padding out of the browser build. Each field follows its
+        // separator; the year has none.
         let fields = [
-            ("", year.unsigned_abs(), 4), // never negative: the count starts in 1970
-            ("-", u64::from(month), 2),
-            ("-", u64::from(day), 2),
-            ("T", secs / 3600, 2),
-            (":", secs / 60 % 60, 2),
-            (":", secs % 60, 2),
-            (".", ms_of_day % 1000, 3),
+            (None, year.unsigned_abs(), 4), // never negative: the count starts in 1970
+            (Some(b'-'), u64::from(month), 2),
+            (Some(b'-'), u64::from(day), 2),
+            (Some(b'T'), secs / 3600, 2),
+            (Some(b':'), secs / 60 % 60, 2),
+            (Some(b':'), secs % 60, 2),
+            (Some(b'.'), ms_of_day % 1000, 3),
         ];
-        let mut text = String::with_capacity(24);
         for (separator, value, digits) in fields {
-            text.push_str(separator);
-            text.push_str(Decimal::padded(value, digits).as_str());
+            out.extend(separator);
+            out.extend_from_slice(Decimal::padded(value, digits).as_bytes());
         }
-        text.push('Z');
-        text
+        out.push(b'Z');
     }
 }
 

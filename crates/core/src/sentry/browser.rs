@@ -401,7 +401,7 @@ impl BrowserSentry {
         if self.page_hidden && !self.discarded.is_empty() {
             let mut report = Vec::new();
             Obj::new(&mut report)
-                .str("timestamp", &now.to_rfc3339())
+                .time("timestamp", now)
                 .list("discarded_events", &self.discarded)
                 .end();
             self.discarded.clear();
@@ -451,7 +451,7 @@ impl BrowserSentry {
         let mut out = Vec::new();
         let mut obj = Obj::new(&mut out);
         obj.value("event_id", event_id)
-            .str("timestamp", &now.to_rfc3339())
+            .time("timestamp", now)
             .str("level", event.level.as_str())
             .opt_str("transaction", route);
         self.write_shared_fields(&mut obj);
@@ -530,7 +530,7 @@ impl BrowserSentry {
             if i >= first {
                 let mut crumb = Obj::new(list);
                 crumb
-                    .str("timestamp", &at.to_rfc3339())
+                    .time("timestamp", *at)
                     .str("type", "navigation")
                     .str("category", "navigation");
                 Obj::new(crumb.key("data"))
@@ -564,8 +564,7 @@ impl BrowserSentry {
         Obj::new(tx.key("transaction_info"))
             .str("source", "route")
             .end();
-        tx.str("start_timestamp", &started.to_rfc3339())
-            .str("timestamp", &now.to_rfc3339());
+        tx.time("start_timestamp", started).time("timestamp", now);
         self.write_shared_fields(&mut tx);
         let mut contexts = Obj::new(tx.key("contexts"));
         Obj::new(contexts.key("trace"))
