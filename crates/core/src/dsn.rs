@@ -9,26 +9,71 @@ use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// `Display` is written by hand (see [`DsnError::message`]) rather than
+/// derived: a derived message with arguments brings `core::fmt`'s argument
+/// formatting into the browser build, which shows this error as a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DsnError {
     /// The DSN is empty.
-    #[error("DSN is empty")]
     Empty,
     /// Scheme, host or port are wrong.
-    #[error("{0}")]
-    Url(#[from] UrlError),
+    Url(UrlError),
     /// No `public_key@` before the host.
-    #[error("public key is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingPublicKey,
     /// Nothing after the last `/`.
-    #[error("project id is missing (expected scheme://<public_key>@host/<project_id>)")]
     MissingProjectId,
     /// The last path segment is not a number.
-    #[error("project id must be a number, found \"{0}\"")]
     BadProjectId(String),
     /// A query string or fragment after the project id.
-    #[error("unexpected \"{0}\" after the project id")]
     TrailingGarbage(String),
+}
+
+impl DsnError {
+    /// What is wrong, in words (the `Display` text).
+    ///
+    /// ```
+    /// use ff_telemetry_core::DsnError;
+    /// let err = DsnError::BadProjectId("x".into());
+    /// assert_eq!(err.message(), "project id must be a number, found \"x\"");
+    /// assert_eq!(err.to_string(), err.message());
+    /// ```
+    pub fn message(&self) -> String {
+        const EXPECTED: &str = " (expected scheme://<public_key>@host/<project_id>)";
+        match self {
+            DsnError::Empty => "DSN is empty".to_owned(),
+            DsnError::Url(e) => e.message(),
+            DsnError::MissingPublicKey => ["public key is missing", EXPECTED].concat(),
+            DsnError::MissingProjectId => ["project id is missing", EXPECTED].concat(),
+            DsnError::BadProjectId(id) => {
+                ["project id must be a number, found \"", id, "\""].concat()
+            }
+            DsnError::TrailingGarbage(garbage) => {
+                ["unexpected \"", garbage, "\" after the project id"].concat()
+            }
+        }
+    }
+}
+
+impl fmt::Display for DsnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for DsnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DsnError::Url(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<UrlError> for DsnError {
+    fn from(e: UrlError) -> Self {
+        DsnError::Url(e)
+    }
 }
 
 /// A parsed Sentry DSN: `{scheme}://{public_key}[:secret]@{host}[:port]{/path}/{project_id}`.
@@ -284,5 +329,41 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(input.parse::<Dsn>(), Err(want), "{input:?}");
         }
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        let cases = [
+            (DsnError::Empty, "DSN is empty"),
+            (
+                DsnError::Url(UrlError::BadScheme),
+                "scheme must be http or https",
+            ),
+            (
+                DsnError::MissingPublicKey,
+                "public key is missing (expected scheme://<public_key>@host/<project_id>)",
+            ),
+            (
+                DsnError::MissingProjectId,
+                "project id is missing (expected scheme://<public_key>@host/<project_id>)",
+            ),
+            (
+                DsnError::BadProjectId("extra".into()),
+                "project id must be a number, found \"extra\"",
+            ),
+            (
+                DsnError::TrailingGarbage("?x=y".into()),
+                "unexpected \"?x=y\" after the project id",
+            ),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.to_string(), want);
+        }
+        let url = DsnError::from(UrlError::MissingHost);
+        assert_eq!(
+            std::error::Error::source(&url).map(ToString::to_string),
+            Some("host is missing".to_owned())
+        );
+        assert!(std::error::Error::source(&DsnError::Empty).is_none());
     }
 }

@@ -42,11 +42,33 @@ const CATEGORY_SEPARATOR: char = '\u{1f}';
 
 /// Why browser Sentry cannot start. The browser shows it as one console warning
 /// and leaves Sentry off; the page is unaffected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// `Display` is written by hand, as [`DsnError`]'s is: no `core::fmt`
+/// argument formatting in the browser build.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SentrySetupError {
     /// The configured DSN does not parse.
-    #[error("telemetry.frontend.sentry.dsn: {0}")]
-    InvalidDsn(#[from] DsnError),
+    InvalidDsn(DsnError),
+}
+
+impl std::fmt::Display for SentrySetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let SentrySetupError::InvalidDsn(e) = self;
+        f.write_str(&["telemetry.frontend.sentry.dsn: ", &e.message()].concat())
+    }
+}
+
+impl std::error::Error for SentrySetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let SentrySetupError::InvalidDsn(e) = self;
+        Some(e)
+    }
+}
+
+impl From<DsnError> for SentrySetupError {
+    fn from(e: DsnError) -> Self {
+        SentrySetupError::InvalidDsn(e)
+    }
 }
 
 /// 48 fresh random bytes (e.g. from `crypto.getRandomValues`) for one input: ids
@@ -839,10 +861,13 @@ mod tests {
             err,
             SentrySetupError::InvalidDsn(DsnError::MissingPublicKey)
         );
-        assert!(
-            err.to_string()
-                .starts_with("telemetry.frontend.sentry.dsn: public key is missing")
+        assert_eq!(
+            err.to_string(),
+            "telemetry.frontend.sentry.dsn: public key is missing \
+             (expected scheme://<public_key>@host/<project_id>)"
         );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source, Some(DsnError::MissingPublicKey.to_string()));
     }
 
     #[test]
