@@ -21,6 +21,7 @@ use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::json::Obj;
+use crate::list;
 use crate::{Dsn, DsnError, FrontendSentry, UnixMs};
 
 /// Route changes kept as breadcrumbs on events.
@@ -311,7 +312,7 @@ impl BrowserSentry {
         let to = sanitize_route(to);
         let started = self.navigation_started.take().unwrap_or(now).min(now);
         if self.routes.len() > MAX_BREADCRUMBS {
-            self.routes.remove(0);
+            list::remove_at(&mut self.routes, 0);
         }
         self.routes.push((now, to.to_owned()));
         if self.muted {
@@ -411,8 +412,7 @@ impl BrowserSentry {
     /// rate-limited are dropped here (and counted for the client report).
     #[must_use]
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
-        while !self.queue.is_empty() {
-            let mut out = self.queue.remove(0);
+        while let Some(mut out) = list::remove_at(&mut self.queue, 0) {
             if self.rate_limits.is_limited(now, &out.category) {
                 self.discard(DiscardReason::RatelimitBackoff, out.category);
                 continue;
