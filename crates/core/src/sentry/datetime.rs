@@ -37,10 +37,8 @@ pub(crate) fn parse_imf_fixdate(s: &str) -> Option<UnixMs> {
             .iter()
             .fold(0, |value, digit| value * 10 + u32::from(digit - b'0'))
     };
-    let month = MONTHS
-        .iter()
-        .position(|m| s.get(8..11) == Some(m.as_bytes()))? as u32
-        + 1;
+    let month_name = s.get(8..11).unwrap_or_default();
+    let month = MONTHS.iter().position(|m| m.as_bytes() == month_name)? as u32 + 1;
     let (hours, minutes, seconds) = (number(17, 2), number(20, 2), number(23, 2));
     if hours > 23 || minutes > 59 || seconds > 60 {
         return None;
