@@ -85,8 +85,10 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
         return None;
     }
     s.bytes().try_fold(0u64, |n, b| {
-        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
-        n.checked_mul(10)?.checked_add(u64::from(digit))
+        let digit = u64::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
+        // A comparison rather than `checked_mul`, whose overflow check is a
+        // 128-bit multiplication on wasm32.
+        (n <= (u64::MAX - digit) / 10).then(|| n * 10 + digit)
     })
 }
 
