@@ -15,7 +15,10 @@ pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
     let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
     let mut at = 0;
     while at + needle.len() <= haystack.len() {
-        if haystack.get(at..).is_some_and(|rest| rest.starts_with(needle)) {
+        if haystack
+            .get(at..)
+            .is_some_and(|rest| rest.starts_with(needle))
+        {
             return Some(at);
         }
         at += 1;
