@@ -23,6 +23,16 @@ pub(crate) fn remove_at<T>(items: &mut Vec<T>, index: usize) -> Option<T> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_index_at_or_past_the_end_removes_nothing() {
+        let mut items = vec![1, 2];
+        assert_eq!(remove_at(&mut items, 2), None);
+        assert_eq!(remove_at(&mut items, 9), None);
+        assert_eq!(items, [1, 2]);
+        assert_eq!(remove_at(&mut items, 0), Some(1));
+        assert_eq!(items, [2]);
+    }
+
     proptest::proptest! {
         #[test]
         fn remove_at_is_remove_without_the_panic(
