@@ -9,6 +9,10 @@ use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
+///
+/// `Display` is written by hand (see [`DsnError::message`]) rather than
+/// derived: a derived message with arguments brings `core::fmt`'s argument
+/// formatting into the browser build, which shows this error as a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DsnError {
     /// The DSN is empty.
@@ -26,25 +30,26 @@ pub enum DsnError {
 }
 
 impl DsnError {
-    /// What is wrong, as `Display` writes it, built without `core::fmt`
-    /// (the browser shows it in a warning).
+    /// What is wrong, in words (the `Display` text).
     ///
     /// ```
     /// use ff_telemetry_core::DsnError;
-    /// assert_eq!(DsnError::BadProjectId("x".into()).message(), "project id must be a number, found \"x\"");
+    /// let err = DsnError::BadProjectId("x".into());
+    /// assert_eq!(err.message(), "project id must be a number, found \"x\"");
+    /// assert_eq!(err.to_string(), err.message());
     /// ```
     pub fn message(&self) -> String {
-        let expected = " (expected scheme://<public_key>@host/<project_id>)";
+        const EXPECTED: &str = " (expected scheme://<public_key>@host/<project_id>)";
         match self {
             DsnError::Empty => "DSN is empty".to_owned(),
             DsnError::Url(e) => e.message(),
-            DsnError::MissingPublicKey => text::concat(&["public key is missing", expected]),
-            DsnError::MissingProjectId => text::concat(&["project id is missing", expected]),
+            DsnError::MissingPublicKey => text::concat(&["public key is missing", EXPECTED]),
+            DsnError::MissingProjectId => text::concat(&["project id is missing", EXPECTED]),
             DsnError::BadProjectId(id) => {
                 text::concat(&["project id must be a number, found \"", id, "\""])
             }
-            DsnError::TrailingGarbage(rest) => {
-                text::concat(&["unexpected \"", rest, "\" after the project id"])
+            DsnError::TrailingGarbage(garbage) => {
+                text::concat(&["unexpected \"", garbage, "\" after the project id"])
             }
         }
     }
@@ -323,5 +328,41 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(input.parse::<Dsn>(), Err(want), "{input:?}");
         }
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        let cases = [
+            (DsnError::Empty, "DSN is empty"),
+            (
+                DsnError::Url(UrlError::BadScheme),
+                "scheme must be http or https",
+            ),
+            (
+                DsnError::MissingPublicKey,
+                "public key is missing (expected scheme://<public_key>@host/<project_id>)",
+            ),
+            (
+                DsnError::MissingProjectId,
+                "project id is missing (expected scheme://<public_key>@host/<project_id>)",
+            ),
+            (
+                DsnError::BadProjectId("extra".into()),
+                "project id must be a number, found \"extra\"",
+            ),
+            (
+                DsnError::TrailingGarbage("?x=y".into()),
+                "unexpected \"?x=y\" after the project id",
+            ),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.to_string(), want);
+        }
+        let url = DsnError::from(UrlError::MissingHost);
+        assert_eq!(
+            std::error::Error::source(&url).map(ToString::to_string),
+            Some("host is missing".to_owned())
+        );
+        assert!(std::error::Error::source(&DsnError::Empty).is_none());
     }
 }

@@ -101,6 +101,16 @@ impl<'a> Obj<'a> {
         self
     }
 
+    /// A timestamp field: [`UnixMs::to_rfc3339`](crate::UnixMs::to_rfc3339)'s
+    /// text, written in place.
+    pub fn time(&mut self, key: &str, at: crate::UnixMs) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'"');
+        at.write_rfc3339(out);
+        out.push(b'"');
+        self
+    }
+
     /// A boolean field.
     pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         let text: &[u8] = if value { b"true" } else { b"false" };
@@ -167,7 +177,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 
 /// A non-negative integer.
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(Decimal::new(n).as_str().as_bytes());
+    out.extend_from_slice(Decimal::new(n).as_bytes());
 }
 
 /// The decimal text of an integer, made without `core::fmt`.
@@ -205,9 +215,13 @@ impl Decimal {
 
     /// The digits.
     pub(crate) fn as_str(&self) -> &str {
-        let digits = self.digits.get(self.start..).unwrap_or_default();
         // Only ASCII digits, so this never fails.
-        std::str::from_utf8(digits).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The digits, as bytes (for writers of bytes: no UTF-8 check).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.digits.get(self.start..).unwrap_or_default()
     }
 }
 
@@ -239,7 +253,7 @@ pub(crate) fn hex_string(bytes: &[u8]) -> String {
 pub(crate) fn write_millis_as_secs(out: &mut Vec<u8>, ms: u64) {
     write_u64(out, ms / 1000);
     out.push(b'.');
-    out.extend_from_slice(Decimal::padded(ms % 1000, 3).as_str().as_bytes());
+    out.extend_from_slice(Decimal::padded(ms % 1000, 3).as_bytes());
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -337,11 +351,15 @@ mod tests {
                 .opt_str("skipped", None)
                 .u64("n", 3)
                 .bool("b", false)
+                .time("t", crate::UnixMs(1))
                 .list("l", &["p".to_owned(), "q".to_owned()])
                 .list("e", &[] as &[String])
                 .end()
         });
-        assert_eq!(written, r#"{"a":"x","n":3,"b":false,"l":["p","q"],"e":[]}"#);
+        assert_eq!(
+            written,
+            r#"{"a":"x","n":3,"b":false,"t":"1970-01-01T00:00:00.001Z","l":["p","q"],"e":[]}"#
+        );
         let strings = ["a".to_owned(), "b\"".to_owned()];
         assert_eq!(to_string(&strings[..]), r#"["a","b\""]"#);
         assert_eq!(text(|out| Obj::new(out).end()), "{}");

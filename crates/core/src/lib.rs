@@ -48,6 +48,7 @@ mod dsn;
 mod environment;
 mod frontend;
 pub mod json;
+mod list;
 pub mod ping;
 pub mod ping_lease;
 pub mod posthog;

@@ -23,7 +23,10 @@ pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
     let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
     let mut at = 0;
     while at + needle.len() <= haystack.len() {
-        if haystack.get(at..at + needle.len()) == Some(needle) {
+        if haystack
+            .get(at..)
+            .is_some_and(|rest| rest.starts_with(needle))
+        {
             return Some(at);
         }
         at += 1;
@@ -107,8 +110,10 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
         return None;
     }
     s.bytes().try_fold(0u64, |n, b| {
-        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
-        n.checked_mul(10)?.checked_add(u64::from(digit))
+        let digit = u64::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
+        // A comparison rather than `checked_mul`, whose overflow check is a
+        // 128-bit multiplication on wasm32.
+        (n <= (u64::MAX - digit) / 10).then(|| n * 10 + digit)
     })
 }
 

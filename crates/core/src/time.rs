@@ -43,28 +43,35 @@ impl UnixMs {
     /// assert_eq!(UnixMs(1_764_314_239_123).to_rfc3339(), "2025-11-28T07:17:19.123Z");
     /// ```
     pub fn to_rfc3339(self) -> String {
-        let days = (self.0 / Self::DAY) as i64;
+        let mut text = Vec::with_capacity(24);
+        self.write_rfc3339(&mut text);
+        // Only ASCII digits and separators were written.
+        String::from_utf8(text).unwrap_or_default()
+    }
+
+    /// Appends [`UnixMs::to_rfc3339`]'s text to `out`: payloads write their
+    /// timestamps in place, without a `String` each.
+    pub(crate) fn write_rfc3339(self, out: &mut Vec<u8>) {
         let ms_of_day = self.0 % Self::DAY;
-        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = civil_from_days(self.0 / Self::DAY);
         let secs = ms_of_day / 1000;
         // By hand rather than `format!("{year:04}-{month:02}…")`: keeps core::fmt's
-        // integer padding out of the browser build.
+        // integer padding out of the browser build. Each field follows its
+        // separator; the year has none.
         let fields = [
-            ("", year.unsigned_abs(), 4), // never negative: the count starts in 1970
-            ("-", u64::from(month), 2),
-            ("-", u64::from(day), 2),
-            ("T", secs / 3600, 2),
-            (":", secs / 60 % 60, 2),
-            (":", secs % 60, 2),
-            (".", ms_of_day % 1000, 3),
+            (None, year, 4),
+            (Some(b'-'), month, 2),
+            (Some(b'-'), day, 2),
+            (Some(b'T'), secs / 3600, 2),
+            (Some(b':'), secs / 60 % 60, 2),
+            (Some(b':'), secs % 60, 2),
+            (Some(b'.'), ms_of_day % 1000, 3),
         ];
-        let mut text = String::with_capacity(24);
         for (separator, value, digits) in fields {
-            text.push_str(separator);
-            text.push_str(Decimal::padded(value, digits).as_str());
+            out.extend(separator);
+            out.extend_from_slice(Decimal::padded(value, digits).as_bytes());
         }
-        text.push('Z');
-        text
+        out.push(b'Z');
     }
 }
 
@@ -78,17 +85,18 @@ impl std::ops::Add<u64> for UnixMs {
 /// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 ///
 /// Howard Hinnant's `civil_from_days`, which avoids pulling a calendar crate into
-/// the browser build for one date format.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// the browser build for one date format. In unsigned arithmetic, as no day
+/// before 1970 can occur: less code than his signed version.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
     (year, month, day)
 }
 
@@ -124,6 +132,34 @@ mod tests {
         ];
         for (ms, want) in cases {
             assert_eq!(UnixMs(ms).to_rfc3339(), want, "{ms}");
+        }
+    }
+
+    /// The signed algorithm and `format!`, as before the browser build needed less code.
+    fn rfc3339_by_format(ms: u64) -> String {
+        let (days, ms_of_day) = ((ms / UnixMs::DAY) as i64, ms % UnixMs::DAY);
+        let z = days + 719_468;
+        let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let secs = ms_of_day / 1000;
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            ms_of_day % 1000
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rfc3339_is_what_format_writes(ms: u64) {
+            proptest::prop_assert_eq!(UnixMs(ms).to_rfc3339(), rfc3339_by_format(ms));
         }
     }
 

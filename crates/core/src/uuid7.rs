@@ -18,14 +18,28 @@ use crate::json::write_hex;
 /// assert_eq!(id.get_version_num(), 7);
 /// ```
 pub fn uuid_v7(now: UnixMs, random: [u8; 10]) -> Uuid {
-    let ms = now.0.to_be_bytes();
-    let mut bytes = [0u8; 16];
-    bytes[..6].copy_from_slice(&ms[2..]);
-    bytes[6] = 0x70 | (random[0] & 0x0f);
-    bytes[7] = random[1];
-    bytes[8] = 0x80 | (random[2] & 0x3f);
-    bytes[9..].copy_from_slice(&random[3..]);
-    Uuid::from_bytes(bytes)
+    // Arrays taken apart and put together rather than slices copied: no
+    // length check, so no panic path (and its source path) in the browser build.
+    let [_, _, t0, t1, t2, t3, t4, t5] = now.0.to_be_bytes();
+    let [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9] = random;
+    Uuid::from_bytes([
+        t0,
+        t1,
+        t2,
+        t3,
+        t4,
+        t5,
+        0x70 | (r0 & 0x0f),
+        r1,
+        0x80 | (r2 & 0x3f),
+        r3,
+        r4,
+        r5,
+        r6,
+        r7,
+        r8,
+        r9,
+    ])
 }
 
 /// The hyphenated lowercase form of `uuid` (`0190f0c4-8f3e-7fff-bfff-ffffffffffff`),

@@ -509,7 +509,7 @@ impl Client {
         event
             .str("event", name)
             .str("uuid", &hyphenated(&uuid_v7(now, rng.draw())))
-            .str("timestamp", &now.to_rfc3339());
+            .time("timestamp", now);
         let mut props = Obj::new(event.key("properties"));
         props
             .str("token", &self.config.token)

@@ -1,7 +1,7 @@
 //! The unsent-event queue: bounded, batched, retried; emptied whole when the page goes away.
 
 use super::transport::{Backoff, Verdict, verdict};
-use crate::UnixMs;
+use crate::{UnixMs, list};
 
 /// `navigator.sendBeacon`'s payload limit in Chromium and Firefox.
 pub const BEACON_MAX_BYTES: usize = 64 * 1024;
@@ -126,7 +126,11 @@ impl<T: Queued> Outbox<T> {
         while (self.events.len() > self.limits.max_events || self.n_bytes > self.limits.max_bytes)
             && self.events.len() > self.n_in_flight + 1
         {
-            self.n_bytes -= self.events.remove(self.n_in_flight).n_bytes();
+            // The loop condition keeps the index in range.
+            let Some(dropped) = list::remove_at(&mut self.events, self.n_in_flight) else {
+                break;
+            };
+            self.n_bytes -= dropped.n_bytes();
             n_dropped += 1;
         }
         if self.next_send_at.is_none() {

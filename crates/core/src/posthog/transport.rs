@@ -71,8 +71,18 @@ impl Backoff {
         if n_failures == 0 || n_failures > self.max_retries {
             return None;
         }
-        let doubling = 1u64.checked_shl(n_failures - 1).unwrap_or(u64::MAX);
-        let ceiling = self.base_ms.saturating_mul(doubling).min(self.max_ms);
+        // `base_ms × 2^(n_failures - 1)`, saturating: by shifting when no bit
+        // falls off, as `saturating_mul`'s overflow check is a 128-bit
+        // multiplication on wasm32.
+        let shift = n_failures - 1;
+        let ceiling = if self.base_ms == 0 {
+            0
+        } else if self.base_ms.leading_zeros() >= shift {
+            self.base_ms << shift
+        } else {
+            u64::MAX
+        }
+        .min(self.max_ms);
         let half = ceiling / 2;
         Some(ceiling - half + scale_draw(half, jitter_draw))
     }
@@ -112,6 +122,21 @@ mod tests {
         fn scaling_the_draw_is_exact(half: u64, draw: u32) {
             let exact = u128::from(half) * u128::from(draw) / u128::from(u32::MAX);
             proptest::prop_assert_eq!(u128::from(scale_draw(half, draw)), exact);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ceiling_is_the_saturating_product(
+            base_ms in proptest::prop_oneof![0u64..5, proptest::num::u64::ANY],
+            max_ms: u64,
+            n_failures in 1u32..200,
+        ) {
+            let b = Backoff { base_ms, max_ms, max_retries: u32::MAX };
+            let doubling = 1u64.checked_shl(n_failures - 1).unwrap_or(u64::MAX);
+            let ceiling = base_ms.saturating_mul(doubling).min(max_ms);
+            // The highest draw waits the whole ceiling.
+            proptest::prop_assert_eq!(b.delay_ms(n_failures, u32::MAX), Some(ceiling));
         }
     }
 

@@ -21,6 +21,7 @@ use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::json::Obj;
+use crate::list;
 use crate::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
 /// Route changes kept as breadcrumbs on events.
@@ -44,6 +45,9 @@ const CATEGORY_SEPARATOR: u8 = 0x1f;
 
 /// Why browser Sentry cannot start. The browser shows it as one console warning
 /// and leaves Sentry off; the page is unaffected.
+///
+/// `Display` is written by hand, as [`DsnError`]'s is: no `core::fmt`
+/// argument formatting in the browser build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SentrySetupError {
     /// The configured DSN does not parse.
@@ -328,7 +332,7 @@ impl BrowserSentry {
         let to = sanitize_route(to);
         let started = self.navigation_started.take().unwrap_or(now).min(now);
         if self.routes.len() > MAX_BREADCRUMBS {
-            self.routes.remove(0);
+            list::remove_at(&mut self.routes, 0);
         }
         self.routes.push((now, to.to_owned()));
         if self.muted {
@@ -428,8 +432,7 @@ impl BrowserSentry {
     /// rate-limited are dropped here (and counted for the client report).
     #[must_use]
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
-        while !self.queue.is_empty() {
-            let mut out = self.queue.remove(0);
+        while let Some(mut out) = list::remove_at(&mut self.queue, 0) {
             self.n_restored = self.n_restored.saturating_sub(1);
             if self.rate_limits.is_limited(now, &out.category) {
                 self.discard(DiscardReason::RatelimitBackoff, out.category);
@@ -441,7 +444,7 @@ impl BrowserSentry {
         if self.page_hidden && !self.discarded.is_empty() {
             let mut report = Vec::new();
             Obj::new(&mut report)
-                .str("timestamp", &now.to_rfc3339())
+                .time("timestamp", now)
                 .list("discarded_events", &self.discarded)
                 .end();
             self.discarded.clear();
@@ -491,7 +494,7 @@ impl BrowserSentry {
         let mut out = Vec::new();
         let mut obj = Obj::new(&mut out);
         obj.value("event_id", event_id)
-            .str("timestamp", &now.to_rfc3339())
+            .time("timestamp", now)
             .str("level", event.level.as_str())
             .opt_str("transaction", route);
         self.write_shared_fields(&mut obj);
@@ -570,7 +573,7 @@ impl BrowserSentry {
             if i >= first {
                 let mut crumb = Obj::new(list);
                 crumb
-                    .str("timestamp", &at.to_rfc3339())
+                    .time("timestamp", *at)
                     .str("type", "navigation")
                     .str("category", "navigation");
                 Obj::new(crumb.key("data"))
@@ -604,8 +607,7 @@ impl BrowserSentry {
         Obj::new(tx.key("transaction_info"))
             .str("source", "route")
             .end();
-        tx.str("start_timestamp", &started.to_rfc3339())
-            .str("timestamp", &now.to_rfc3339());
+        tx.time("start_timestamp", started).time("timestamp", now);
         self.write_shared_fields(&mut tx);
         let mut contexts = Obj::new(tx.key("contexts"));
         Obj::new(contexts.key("trace"))
@@ -878,10 +880,13 @@ mod tests {
             err,
             SentrySetupError::InvalidDsn(DsnError::MissingPublicKey)
         );
-        assert!(
-            err.to_string()
-                .starts_with("telemetry.frontend.sentry.dsn: public key is missing")
+        assert_eq!(
+            err.to_string(),
+            "telemetry.frontend.sentry.dsn: public key is missing \
+             (expected scheme://<public_key>@host/<project_id>)"
         );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source, Some(DsnError::MissingPublicKey.to_string()));
     }
 
     #[test]

@@ -325,15 +325,15 @@ pub fn stamp_sent_at(unsent: &str, now: UnixMs) -> String {
     let Some(rest) = unsent.strip_prefix('{') else {
         return unsent.to_owned();
     };
-    let mut out = String::with_capacity(unsent.len() + 40);
-    out.push_str("{\"sent_at\":\"");
-    out.push_str(&now.to_rfc3339());
-    out.push('"');
+    let mut out = Vec::with_capacity(unsent.len() + 40);
+    // `sent_at` first, then the rest of the stored header and the items as they were.
+    Obj::new(&mut out).time("sent_at", now);
     if !rest.starts_with('}') {
-        out.push(',');
+        out.push(b',');
     }
-    out.push_str(rest);
-    out
+    out.extend_from_slice(rest.as_bytes());
+    // `unsent` was a `str` and only ASCII was added.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Splits at the first `\n` (dropped), or returns everything when there is none.

@@ -164,7 +164,7 @@ impl RateLimits {
     /// Whether items of `category` must not be sent at `now`. Client reports
     /// ([`DataCategory::Internal`]) are never limited.
     pub fn is_limited(&self, now: UnixMs, category: &DataCategory) -> bool {
-        if *category == DataCategory::Internal {
+        if matches!(category, DataCategory::Internal) {
             return false;
         }
         self.until.iter().any(|(scope, until)| {

@@ -105,8 +105,8 @@ impl SessionTracker {
         if init {
             obj.bool("init", true);
         }
-        obj.str("started", &self.started.to_rfc3339())
-            .str("timestamp", &now.to_rfc3339())
+        obj.time("started", self.started)
+            .time("timestamp", now)
             .str("status", self.status.as_str())
             .u64("errors", self.errors);
         // Seconds since the start, to the millisecond `UnixMs` has.
