@@ -186,6 +186,8 @@ test('wrong, missing and extra arguments: one warning for each ignored call, no 
       ['routeChanged(5)', 'routeChanged', [5], 1],
       ['routeChanged()', 'routeChanged', [], 1],
       ['captureMessage(null)', 'captureMessage', [null], 1],
+      ['capture with circular properties', 'capture', ['circular', (() => { const o = {}; o.self = o; return o })()], 1],
+      ['capture with a BigInt property', 'capture', ['bigint', { n: 1n }], 1],
       ['capture with extra arguments', 'capture', ['extra args', { a: 1 }, { team: 't' }, 'x', 'y'], 0],
       ['captureMessage with an unknown level', 'captureMessage', ['odd level', 'loud'], 0],
       ['optOut with an argument', 'optIn', [true], 0],
@@ -217,7 +219,7 @@ test('wrong, missing and extra arguments: one warning for each ignored call, no 
   await page.close()
 })
 
-test('a method called re-entrantly (from console.warn, from an error getter, from a listener) neither throws nor stops the SDK', async () => {
+test('a method called re-entrantly (from console.warn, from an error getter, from a property getter) neither throws nor stops the SDK', async () => {
   const page = await openPage()
   const token = 'phc_api_reentrant'
   const out = await page.evaluate(async ({ config }) => {
@@ -243,10 +245,9 @@ test('a method called re-entrantly (from console.warn, from an error getter, fro
     const error = new Error('reentrant boom')
     Object.defineProperty(error, 'stack', { get () { t.captureMessage('from a getter'); t.capture('from a getter'); return 'Error: reentrant boom\n    at x (http://127.0.0.1/a.js:1:1)' } })
     attempt(() => t.captureException(error))
-    // A listener on the SDK's own navigation event calling back into it.
-    addEventListener('ff-telemetry:navigate', () => attempt(() => t.capture('from a listener')))
-    attempt(() => t.routeChanged('/reentrant'))
-    attempt(() => history.pushState(null, '', '/pushed'))
+    // Properties whose getter calls the SDK while it writes the event.
+    attempt(() => t.capture('with a getter', { get nested () { t.capture('from a property getter'); t.flush(); return 1 } }))
+    attempt(() => t.identify('user-r', { get plan () { t.reset(); return 'team' } }))
     attempt(() => t.capture('after reentry'))
     await t.flush()
     return { thrown }
@@ -259,6 +260,9 @@ test('a method called re-entrantly (from console.warn, from an error getter, fro
   }, { what: 'the event after re-entrant calls' })
   assert.ok(events.some(e => e.event === 'forwarded warning'), 'the call made from console.warn counted')
   assert.ok(events.some(e => e.event === 'from a getter'), 'the call made from the error getter counted')
+  assert.ok(events.some(e => e.event === 'from a property getter'), 'the call made from a property getter counted')
+  assert.equal(events.find(e => e.event === 'with a getter').properties.nested, 1)
+  assert.equal(events.find(e => e.event === '$identify').properties.$set.plan, 'team')
   await waitFor(() => envelopes(13).some(b => b.includes('reentrant boom')), { what: 'the re-entrant error envelope' })
   await page.close()
 })
