@@ -332,3 +332,68 @@ test('the generated .d.ts types every method of the handle, and index.d.ts every
   }
   for (const name of METHODS) assert.ok(exported.includes(name), `index.js exports ${name}`)
 })
+
+test('a bad config is one warning naming the field, and the handle still answers every method', async () => {
+  const page = await openPage()
+  const posthog = { apikey: 'phc_api_config', apiurl: origin, capture_pageview: false }
+  const dsn = `${origin.replace('//', '//key16@')}/16`
+  const on = 'ff-telemetry:'
+  const cases = [
+    [{ persistence: 'disk' }, [`${on} telemetry is off: persistence must be "localStorage" or "memory"`]],
+    [{ posthog, respect_dnt: 'yes' }, [`${on} telemetry is off: respect_dnt must be true or false`]],
+    [{ posthog: { apiurl: origin } }, [`${on} PostHog is off: posthog.apikey is missing`]],
+    // The first problem is the one reported.
+    [{ posthog: { apikey: 5, capture_pageview: 'yes' } }, [`${on} PostHog is off: posthog.apikey must be a string`]],
+    [{ posthog: 'phc_x' }, [`${on} PostHog is off: posthog must be an object`]],
+    [{ posthog, sentry: { dsn: 5 } }, [`${on} Sentry is off: sentry.dsn must be a string`]],
+    [{ posthog, sentry: { dsn: `${origin}/16` } },
+      [`${on} Sentry is off: telemetry.frontend.sentry.dsn: public key is missing (expected scheme://<public_key>@host/<project_id>)`]],
+    [{ posthog, sentry: { dsn, traces_sample_rate: 'high', ignore_errors: [1] } },
+      [`${on} Sentry is off: sentry.traces_sample_rate must be a number`]],
+    [{ posthog, sentry: { dsn: '' } }, []],
+    [{ sentry: { dsn, report_localhost: true } }, [`${on} PostHog is not configured: PostHog calls do nothing`]],
+    [null, [`${on} no config given and no #ff-telemetry-config element: telemetry is off`]],
+    [undefined, [`${on} no config given and no #ff-telemetry-config element: telemetry is off`]]
+  ]
+  const out = await page.evaluate(async ({ cases, METHODS }) => {
+    const wasm = await import('/pkg/ff_telemetry_web.js')
+    await wasm.default()
+    const results = []
+    const run = async (config) => {
+      const before = window.__warnings.length
+      const thrown = []
+      let t
+      try { t = config === undefined ? wasm.init() : wasm.init(config) } catch (e) { thrown.push(`init: ${e}`) }
+      const warnings = window.__warnings.slice(before)
+      let optedOut, flushed = false
+      // optOut() left out: it would be remembered for the next case.
+      for (const name of METHODS.filter(m => m !== 'optOut')) {
+        try {
+          const r = t[name]('x')
+          if (name === 'hasOptedOut') optedOut = r
+          if (name === 'flush') { await r; flushed = r instanceof Promise }
+        } catch (e) { thrown.push(`${name}: ${e}`) }
+      }
+      try { t.free() } catch (e) { thrown.push(`free: ${e}`) }
+      return { warnings, thrown, optedOut, flushed }
+    }
+    for (const [config] of cases) results.push(await run(config))
+    // The config element: broken JSON.
+    const el = document.createElement('script')
+    el.type = 'application/json'
+    el.id = 'ff-telemetry-config'
+    el.textContent = '{not json'
+    document.head.appendChild(el)
+    results.push(await run(undefined))
+    return results
+  }, { cases, METHODS })
+
+  cases.forEach(([config, warnings], i) => {
+    assert.deepEqual(out[i], { warnings, thrown: [], optedOut: false, flushed: true }, JSON.stringify(config))
+  })
+  const broken = out.at(-1)
+  assert.equal(broken.warnings.length, 1, 'one warning for a config element that is not JSON')
+  assert.match(broken.warnings[0], /^ff-telemetry: #ff-telemetry-config is not JSON: \S/)
+  assert.deepEqual(broken.thrown, [])
+  await page.close()
+})
