@@ -397,3 +397,50 @@ test('a bad config is one warning naming the field, and the handle still answers
   assert.deepEqual(broken.thrown, [])
   await page.close()
 })
+
+// FIXME(lead): fails until `withMethods` (crates/web/src/js.rs) guards the
+// handle's methods and free(): today every method of a freed handle throws
+// "null pointer passed to rust", free() twice throws the same, and free()
+// from a listener the handle's own call triggered throws "attempted to take
+// ownership of Rust value while it was borrowed" (and leaves the handle's
+// listeners and timers alive). See the review report for the fix.
+test('methods called after free(), free() twice and free() inside a call of the handle do not throw', async () => {
+  const page = await openPage()
+  const out = await page.evaluate(async ({ config, METHODS }) => {
+    const wasm = await import('/pkg/ff_telemetry_web.js')
+    await wasm.default()
+    const t = wasm.init(config)
+    t.free()
+    const thrown = []
+    const returned = {}
+    for (const name of METHODS) {
+      try { returned[name] = t[name]('x', {}, {}) } catch (e) { thrown.push(`${name}: ${e}`) }
+    }
+    let flushResolved = false
+    try { await returned.flush; flushResolved = returned.flush instanceof Promise } catch (e) { thrown.push(`flush rejected: ${e}`) }
+    let freedTwice = null
+    try { t.free() } catch (e) { freedTwice = String(e) }
+    // A second handle still works after the first was freed.
+    const second = wasm.init(config)
+    let secondWorks = false
+    try { secondWorks = second.hasOptedOut() === false } catch (e) { thrown.push(`second handle: ${e}`) }
+    second.free()
+    // A handle freed by the page from inside one of its own calls (a
+    // listener, here console.warn): freed once the call returns.
+    const third = wasm.init({ ...config, posthog: undefined, sentry: undefined })
+    const warn = console.warn
+    let freedInside = null
+    console.warn = function (...args) {
+      try { third.free() } catch (e) { freedInside = String(e) }
+      return warn.apply(this, args)
+    }
+    try { third.capture(42) } catch (e) { thrown.push(`third handle: ${e}`) }
+    console.warn = warn
+    return { freedInside, thrown, optedOut: returned.hasOptedOut, flushResolved, freedTwice, secondWorks }
+  }, { config: config('phc_api_free', 14), METHODS })
+
+  // All at once, so one run shows every way it fails.
+  assert.deepEqual({ freedInside: out.freedInside, thrown: out.thrown, optedOut: out.optedOut, flushResolved: out.flushResolved, freedTwice: out.freedTwice, secondWorks: out.secondWorks },
+    { freedInside: null, thrown: [], optedOut: false, flushResolved: true, freedTwice: null, secondWorks: true })
+  await page.close()
+})
