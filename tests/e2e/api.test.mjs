@@ -331,6 +331,11 @@ test('the generated .d.ts types every method of the handle, and index.d.ts every
     assert.match(wrapperDts, new RegExp(`^export function ${name}\\(`, 'm'), `${name} is declared in index.d.ts`)
   }
   for (const name of METHODS) assert.ok(exported.includes(name), `index.js exports ${name}`)
+  // Both config types agree on which PostHog settings are required.
+  const posthogFields = dts.match(/posthog\?: \{([^}]*)\}/)[1]
+  for (const [, field, optional] of posthogFields.matchAll(/(\w+)(\??):/g)) {
+    assert.match(wrapperDts, new RegExp(`^\\s*${field}${optional ? '\\?' : ''}: `, 'm'), `index.d.ts: posthog.${field}${optional}`)
+  }
 })
 
 test('a bad config is one warning naming the field, and the handle still answers every method', async () => {
