@@ -449,3 +449,15 @@ test('methods called after free(), free() twice and free() inside a call of the 
     { freedInside: null, thrown: [], optedOut: false, flushResolved: true, freedTwice: null, secondWorks: true })
   await page.close()
 })
+
+// FIXME(lead): fails until the JavaScript `init` (`init_for_js` in
+// crates/web/src/api.rs) carries init's documentation: today its JSDoc in the
+// .d.ts reads "[`init`] for JavaScript: the handle, with its methods (see
+// [`Telemetry::invoke`])." — Rust plumbing, where TypeScript users used to
+// see what the config is and an example.
+test('the .d.ts documents init() for TypeScript users, not the Rust plumbing', () => {
+  const dts = readFileSync(join(NPM, 'pkg/ff_telemetry_web.d.ts'), 'utf8')
+  const doc = dts.match(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export function init\(/)?.[1] ?? ''
+  assert.match(doc, /ff-telemetry-config/, "init's JSDoc says what it reads without a config")
+  assert.doesNotMatch(dts, /\[`[^`\]]+`\]/, 'no rustdoc links in the types')
+})
