@@ -4,7 +4,8 @@
 export interface TelemetryConfig {
   posthog?: {
     apikey: string
-    apiurl: string
+    /** The PostHog host. Default "https://app.posthog.com". */
+    apiurl?: string
     /** The SDK also captures pageviews by itself (History API). Default true. */
     capture_pageview?: boolean
   }
@@ -29,7 +30,7 @@ export type Properties = Record<string, unknown>
 
 /** Loads the WebAssembly SDK; without `config` it reads `#ff-telemetry-config`. */
 export function start(config?: TelemetryConfig): Promise<boolean>
-/** `$pageleave` for `from`, then `$pageview` for `to`. */
+/** `$pageleave` for the page left (the SDK knows it; `from` is accepted for router hooks), then `$pageview` for `to`. */
 export function routeChanged(to: string, from?: string): void
 /** A navigation began: Sentry times the navigation until the next `routeChanged`. */
 export function navigationStarted(): void

@@ -50,7 +50,7 @@ export async function start (config) {
   return true
 }
 
-/** Records an SPA navigation: `$pageleave` for `from`, `$pageview` for `to`. */
+/** Records an SPA navigation: `$pageleave` for the page left, `$pageview` for `to`. */
 export const routeChanged = (to, from) => call('routeChanged', [to, from])
 /** A navigation began (before `routeChanged`): Sentry times the navigation from here. */
 export const navigationStarted = () => call('navigationStarted', [])

@@ -51,6 +51,7 @@ export function setConfigScript(json) {
   }
   el.textContent = json;
 }
+export function loneSurrogateProps() { return { x: "\ud800", y: "ok" }; }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = pushState)]
@@ -74,6 +75,10 @@ extern "C" {
     fn counted_warnings() -> u32;
     #[wasm_bindgen(js_name = countedWrites)]
     fn counted_writes() -> u32;
+    /// `{x: "\ud800", y: "ok"}`: a lone surrogate, which a JavaScript string
+    /// may hold and JSON text for a strict parser may not.
+    #[wasm_bindgen(js_name = loneSurrogateProps)]
+    fn lone_surrogate_props() -> JsValue;
 }
 
 fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
@@ -510,4 +515,34 @@ async fn state_saved_by_an_older_version_keeps_ids_opt_out_and_queue() {
     flush(&t).await;
     drop(t);
     assert!(requests(rx, &opted_out).await.is_empty());
+}
+
+// FIXME(lead): fails until mergeProps (crates/web/src/js.rs) stops writing a
+// lone surrogate as `\ud800`, which serde_json (the receiver, PostHog's
+// capture service) refuses: today the receiver answers 400 (and, unable to
+// read the body, cannot file the request under this token) and the batch,
+// "after" included, is lost.
+#[wasm_bindgen_test]
+async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
+    let Some(rx) = receiver() else { return };
+    let token = token("surrogate");
+    let t = start(&config(rx, &token, false));
+    t.capture(s("surrogate"), Some(lone_surrogate_props()), None);
+    t.capture(s("after"), None, None);
+    flush(&t).await;
+    drop(t);
+
+    let statuses: Vec<_> = requests(rx, &token)
+        .await
+        .iter()
+        .map(|r| r["status"].clone())
+        .collect();
+    assert!(
+        !statuses.is_empty() && statuses.iter().all(|s| s == 200),
+        "answers: {statuses:?}"
+    );
+    let events = delivered(rx, &token).await;
+    assert_eq!(names(&events), ["surrogate", "after"]);
+    assert!(events[0]["properties"]["x"].is_string());
+    assert_eq!(events[0]["properties"]["y"], "ok");
 }
