@@ -403,12 +403,11 @@ test('a bad config is one warning naming the field, and the handle still answers
   await page.close()
 })
 
-// FIXME(lead): fails until `withMethods` (crates/web/src/js.rs) guards the
-// handle's methods and free(): today every method of a freed handle throws
-// "null pointer passed to rust", free() twice throws the same, and free()
-// from a listener the handle's own call triggered throws "attempted to take
-// ownership of Rust value while it was borrowed" (and leaves the handle's
-// listeners and timers alive). See the review report for the fix.
+// Unguarded, every method of a freed handle throws "null pointer passed to
+// rust", free() twice throws the same, and free() from a listener the
+// handle's own call triggered throws "attempted to take ownership of Rust
+// value while it was borrowed" (leaving the handle's listeners and timers
+// alive): withMethods (crates/web/src/js.rs) guards them.
 test('methods called after free(), free() twice and free() inside a call of the handle do not throw', async () => {
   const page = await openPage()
   const out = await page.evaluate(async ({ config, METHODS }) => {
@@ -450,11 +449,8 @@ test('methods called after free(), free() twice and free() inside a call of the 
   await page.close()
 })
 
-// FIXME(lead): fails until the JavaScript `init` (`init_for_js` in
-// crates/web/src/api.rs) carries init's documentation: today its JSDoc in the
-// .d.ts reads "[`init`] for JavaScript: the handle, with its methods (see
-// [`Telemetry::invoke`])." — Rust plumbing, where TypeScript users used to
-// see what the config is and an example.
+// The JavaScript `init` is `init_for_js` in crates/web/src/api.rs: its JSDoc
+// must be init's documentation (the config, an example), not Rust plumbing.
 test('the .d.ts documents init() for TypeScript users, not the Rust plumbing', () => {
   const dts = readFileSync(join(NPM, 'pkg/ff_telemetry_web.d.ts'), 'utf8')
   const doc = dts.match(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export function init\(/)?.[1] ?? ''

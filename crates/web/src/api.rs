@@ -61,26 +61,9 @@ export interface TelemetryConfig {
 }
 "#;
 
-/// Starts telemetry for this page and returns its handle.
-///
-/// `config` is the platform's frontend config, `{posthog: {apikey, apiurl,
-/// capture_pageview}, sentry: {dsn, environment, release, production_mode,
-/// report_localhost, traces_sample_rate, ignore_errors}}`, optionally with
-/// `persistence` (`"localStorage"` or `"memory"`), `respect_dnt` and
-/// `cookieless`. Without it, the JSON in `<script type="application/json"
-/// id="ff-telemetry-config">` is read. Without PostHog settings the PostHog
-/// methods are no-ops (one warning); without a Sentry DSN, Sentry is off
-/// (silently), and with an invalid one too (one warning).
-///
-/// ```js
-/// import initWasm, { init } from "ff-telemetry-web";
-/// await initWasm();
-/// const telemetry = init({
-///   posthog: { apikey: "phc_…", apiurl: "https://eu.posthog.com", capture_pageview: false },
-///   sentry: { dsn: "https://key@o1.ingest.sentry.io/42", environment: "production", release: "flowfuse@2.11.0" },
-/// });
-/// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
-/// ```
+/// Starts telemetry for this page and returns its handle, for Rust callers:
+/// what `init` (see [`init_for_js`]) does for JavaScript, with the same
+/// `config`.
 pub fn init(config: Option<JsValue>) -> Telemetry {
     let config = config.unwrap_or(JsValue::UNDEFINED);
     crate::panic::install_hook();
@@ -110,8 +93,26 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
     telemetry
 }
 
-/// [`init`] for JavaScript: the handle, with its methods (see
-/// [`Telemetry::invoke`]).
+/// Starts telemetry for this page and returns its handle.
+///
+/// `config` is the platform's frontend config, `{posthog: {apikey, apiurl,
+/// capture_pageview}, sentry: {dsn, environment, release, production_mode,
+/// report_localhost, traces_sample_rate, ignore_errors}}`, optionally with
+/// `persistence` (`"localStorage"` or `"memory"`), `respect_dnt` and
+/// `cookieless`. Without it, the JSON in `<script type="application/json"
+/// id="ff-telemetry-config">` is read. Without PostHog settings the PostHog
+/// methods are no-ops (one warning); without a Sentry DSN, Sentry is off
+/// (silently), and with an invalid one too (one warning).
+///
+/// ```js
+/// import initWasm, { init } from "ff-telemetry-web";
+/// await initWasm();
+/// const telemetry = init({
+///   posthog: { apikey: "phc_…", apiurl: "https://eu.posthog.com", capture_pageview: false },
+///   sentry: { dsn: "https://key@o1.ingest.sentry.io/42", environment: "production", release: "flowfuse@2.11.0" },
+/// });
+/// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
+/// ```
 #[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
 pub fn init_for_js(
     #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: JsValue,
@@ -291,6 +292,8 @@ impl Telemetry {
     pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
         match METHODS.get(method as usize) {
             Some(Method::Flush) => self.flush(),
+            // A boolean even when the SDK is off (`call` then answers undefined).
+            Some(Method::HasOptedOut) => JsValue::from_bool(self.has_opted_out()),
             Some(&method) => self.call(method, &a, &b, &c),
             None => JsValue::UNDEFINED,
         }
@@ -546,9 +549,9 @@ impl Telemetry {
             Method::HasOptedOut => {
                 return JsValue::from_bool(posthog.is_some_and(|p| p.has_opted_out()));
             }
-            // `invoke` calls `flush` itself, unguarded: the promise must come
-            // back even when the SDK is off.
-            Method::Flush => return self.flush(),
+            // `invoke` and Rust callers call `flush` itself, unguarded: the
+            // promise must come back even when the SDK is off.
+            Method::Flush => {}
         }
         JsValue::UNDEFINED
     }

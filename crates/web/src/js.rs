@@ -126,7 +126,8 @@ export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
     if (isObject(setOnce)) out.$set_once = setOnce;
     if (isObject(groupSet)) out.$group_set = groupSet;
     event.properties = out;
-    return JSON.stringify(event);
+    return JSON.stringify(event).replace(/(\\+)u(d[89a-f][0-9a-f]{2})/g,
+      (m, bs) => bs.length % 2 ? bs.slice(1) + "\\ufffd" : m);
   } catch (e) { return undefined; }
 }
 export function scrollSample() {
@@ -165,10 +166,22 @@ function errorMessage(e) {
     : typeof e === "string" ? e : "unknown JavaScript error";
 }
 export function withMethods(handle, names) {
-  const proto = Object.getPrototypeOf(handle);
-  if (!proto.flush) names.split(" ").forEach((name, i) => {
-    proto[name] = function (a, b, c) { return this.invoke(i, a, b, c); };
+  const proto = Object.getPrototypeOf(handle), free = proto.free;
+  if (proto.flush) return handle;
+  let busy = 0;
+  names.split(" ").forEach((name, i) => {
+    proto[name] = function (a, b, c) {
+      busy++;
+      try { return this.invoke(i, a, b, c); }
+      catch (e) {
+        return name === "flush" ? Promise.resolve() : name === "hasOptedOut" ? false : undefined;
+      } finally { busy--; }
+    };
   });
+  proto.free = function () {
+    if (busy) queueMicrotask(() => this.free());
+    else try { free.call(this); } catch (e) {}
+  };
   return handle;
 }
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }

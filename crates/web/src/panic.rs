@@ -71,7 +71,11 @@ fn guarded_dyn(f: &mut dyn FnMut()) {
     if is_disabled() {
         return;
     }
+    // A trap skips `sdk`'s decrement: the depth is put back here, so a later
+    // panic is not taken for one inside the SDK.
+    let depth = DEPTH.load(Ordering::Relaxed);
     crate::js::guard(&mut || {
         sdk(&mut *f);
     });
+    DEPTH.store(depth, Ordering::Relaxed);
 }

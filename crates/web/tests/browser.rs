@@ -517,11 +517,9 @@ async fn state_saved_by_an_older_version_keeps_ids_opt_out_and_queue() {
     assert!(requests(rx, &opted_out).await.is_empty());
 }
 
-// FIXME(lead): fails until mergeProps (crates/web/src/js.rs) stops writing a
-// lone surrogate as `\ud800`, which serde_json (the receiver, PostHog's
-// capture service) refuses: today the receiver answers 400 (and, unable to
-// read the body, cannot file the request under this token) and the batch,
-// "after" included, is lost.
+// `JSON.stringify` writes a lone surrogate as `\ud800`, which serde_json (the
+// receiver, PostHog's capture service) refuses with a 400: the whole batch,
+// "after" included, would be lost. mergeProps writes U+FFFD instead.
 #[wasm_bindgen_test]
 async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
     let Some(rx) = receiver() else { return };

@@ -67,10 +67,9 @@ async fn a_panic_is_reported_as_a_crash_and_the_sdk_goes_quiet() {
     let crashed: SessionUpdate = serde_json::from_slice(of_kind("session")).unwrap();
     assert_eq!(crashed.status, SessionStatus::Crashed);
 
-    // FIXME(lead): fails until `Telemetry::invoke` (crates/web/src/api.rs)
-    // answers `hasOptedOut` with a boolean when the SDK is off: today the
-    // JavaScript method returns `undefined` after a panic (its `.d.ts` says
-    // `boolean`). JavaScript reaches every method through `invoke`, by number.
+    // With the SDK off, `hasOptedOut` still answers a boolean (its `.d.ts`
+    // says so) and `flush` a promise. JavaScript reaches every method through
+    // `invoke`, by number.
     let t = start(r#"{"posthog": {"apikey": "phc_after_panic", "apiurl": "http://127.0.0.1:9"}}"#);
     let (has_opted_out, flush_method) = (10, 11);
     let call = |method| {
