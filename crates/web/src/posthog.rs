@@ -12,7 +12,7 @@ use ff_telemetry_core::text::{concat, split_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, decimal, warn};
+use crate::js::{self, UserProperties, decimal, warn, warn_with};
 use crate::listeners::Listeners;
 use crate::panic::sdk;
 use crate::transport;
@@ -414,7 +414,7 @@ impl PosthogClient {
         };
         let json = match js::event_json(event, user) {
             Ok(json) => json,
-            Err(e) => return warn(&concat(&["event dropped: ", e.message()])),
+            Err(e) => return warn_with("event dropped:", e.message()),
         };
         let warn_queue_full = {
             let mut state = self.state.borrow_mut();
@@ -545,7 +545,7 @@ impl PosthogClient {
             }
         });
         if let Some(e) = error {
-            warn(&concat(&["could not save state: ", &e]));
+            warn_with("could not save state:", &e);
         }
     }
 }

@@ -258,10 +258,7 @@ impl SentryClient {
         let stored = self.storage.get(&self.queue_key).unwrap_or_default();
         let kept = out.add_to_stored(&stored);
         if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn(&concat(&[
-                "could not keep a Sentry envelope: ",
-                e.message(),
-            ]));
+            js::warn_with("could not keep a Sentry envelope:", e.message());
         }
     }
 }
