@@ -16,7 +16,6 @@ use wasm_bindgen::JsValue;
 use crate::js;
 use crate::listeners::Listeners;
 use crate::panic::sdk;
-use crate::storage::Storage;
 use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
@@ -36,7 +35,10 @@ pub struct SentryClient {
     /// Where every envelope goes (fixed by the DSN), kept here so sending
     /// needs no copy of it nor a borrow of `sentry`.
     envelope_url: String,
-    storage: Storage,
+    /// Whether unsent envelopes are kept in `localStorage`. Without it they
+    /// are dropped: kept in memory, they could only be read by a later page
+    /// load, which cannot see them.
+    persist: bool,
     queue_key: String,
     listeners: RefCell<Listeners>,
     /// One POST at a time, so each answer (a rate limit, say) applies to
@@ -65,15 +67,11 @@ impl SentryClient {
         };
         let href = js::href();
         let mut sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
-        let storage = if persist {
-            Storage::local_or_memory()
-        } else {
-            Storage::memory()
-        };
+        let persist = persist && js::storage_works();
         // By project key: the envelopes are the project's, wherever it is.
         let queue_key = concat(&["ff_telemetry_sentry_", sentry.public_key()]);
-        if let Some(stored) = storage.get(&queue_key) {
-            storage.remove(&queue_key);
+        if let Some(stored) = persist.then(|| js::storage_get(&queue_key)).flatten() {
+            js::storage_remove(&queue_key);
             sentry.restore(&stored);
         }
         let envelope_url = sentry.envelope_url().to_owned();
@@ -81,7 +79,7 @@ impl SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),
             envelope_url,
-            storage,
+            persist,
             queue_key,
             listeners: RefCell::new(Listeners::default()),
             in_flight: Cell::new(false),
@@ -255,10 +253,13 @@ impl SentryClient {
 
     /// Keeps an unsent envelope for the next page load (core keeps the newest).
     fn store(&self, out: &Outgoing) {
-        let stored = self.storage.get(&self.queue_key).unwrap_or_default();
+        if !self.persist {
+            return;
+        }
+        let stored = js::storage_get(&self.queue_key).unwrap_or_default();
         let kept = out.add_to_stored(&stored);
-        if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn_with("could not keep a Sentry envelope:", e.message());
+        if let Some(e) = js::storage_set(&self.queue_key, &kept) {
+            js::warn_with("could not keep a Sentry envelope:", &e);
         }
     }
 }
