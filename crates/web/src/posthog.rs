@@ -435,16 +435,16 @@ impl PosthogClient {
             return this.schedule();
         };
         let gzip_url = concat(&[&url, "?compression=gzip-js"]);
-        let on_answer = move |answer: transport::Answer| {
+        let on_answer = move |answer: JsValue| {
             sdk(|| {
-                if this.handle_answer(answer.status) {
-                    Self::pump(this);
+                if this.handle_answer(transport::Answer::read(&answer).status) {
+                    Self::pump(this.clone());
                 } else {
                     this.schedule();
                 }
             });
         };
-        transport::post_text(&url, &body, Some(&gzip_url), Box::new(on_answer));
+        transport::post_text(&url, &body, Some(&gzip_url), on_answer);
     }
 
     /// The next due batch: its URL and body.

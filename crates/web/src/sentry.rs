@@ -223,10 +223,10 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        let on_answer = move |answer: Answer| {
-            sdk(|| this.handle_answer(&out, &answer));
+        let on_answer = move |answer: JsValue| {
+            sdk(|| this.handle_answer(&out, &Answer::read(&answer)));
         };
-        transport::post_text(url, &body, None, Box::new(on_answer));
+        transport::post_text(url, &body, None, on_answer);
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
