@@ -133,7 +133,14 @@ export function scrollSample() {
   const d = globalThis.document && document.documentElement;
   return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
 }
-export function listen(name, f) { addEventListener(name, f, { passive: true }); }
+export function listenerGroup() { return []; }
+export function listen(group, name, f) {
+  addEventListener(name, f, { passive: true });
+  group.push([name, f]);
+}
+export function unlisten(group) {
+  for (const [name, f] of group.splice(0)) removeEventListener(name, f);
+}
 export function configText(id) {
   const element = globalThis.document && document.getElementById(id);
   return element ? element.textContent : undefined;
@@ -231,8 +238,13 @@ extern "C" {
     fn scroll_sample_js() -> JsValue;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
-    /// Adds a passive `window` listener.
-    pub fn listen(name: &str, listener: &JsValue);
+    /// A new, empty list of `window` listeners for [`listen`] and [`unlisten`].
+    #[wasm_bindgen(js_name = listenerGroup)]
+    pub fn listener_group() -> JsValue;
+    /// Adds a passive `window` listener and records it in `group`.
+    pub fn listen(group: &JsValue, name: &str, listener: JsValue);
+    /// Removes every listener recorded in `group`.
+    pub fn unlisten(group: &JsValue);
     #[wasm_bindgen(js_name = configText)]
     fn config_text_js(id: &str) -> JsValue;
     /// Whether `localStorage` exists and accepts a write (it can be missing,
@@ -274,9 +286,6 @@ extern "C" {
     /// `queueMicrotask(callback)`: runs it once the current task's code is done.
     #[wasm_bindgen(js_name = queueMicrotask)]
     pub fn queue_microtask(callback: &JsValue);
-    /// `removeEventListener(name, listener)` on `window`.
-    #[wasm_bindgen(js_name = removeEventListener)]
-    pub fn remove_event_listener(name: &str, listener: &JsValue);
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;

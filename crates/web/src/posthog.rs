@@ -47,7 +47,7 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
-    listeners: RefCell<Listeners>,
+    listeners: Listeners,
     /// The armed `setTimeout`'s id.
     timer: Cell<Option<i32>>,
     /// Calls [`PosthogClient::pump`] when the timer fires: one closure for
@@ -162,7 +162,7 @@ impl PosthogClient {
                 queue_key,
                 warned_queue_full: false,
             }),
-            listeners: RefCell::new(Listeners::default()),
+            listeners: Listeners::new(),
             timer: Cell::new(None),
         });
         this.save();
@@ -302,7 +302,7 @@ impl PosthogClient {
     /// Removes every listener and timer this client added to the page.
     pub fn detach(&self) {
         self.save_if_pending();
-        self.listeners.borrow_mut().remove_all();
+        self.listeners.remove_all();
         if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
         }
@@ -321,7 +321,7 @@ impl PosthogClient {
             ),
             ("scroll", PosthogClient::on_scroll),
         ];
-        let mut listeners = self.listeners.borrow_mut();
+        let listeners = &self.listeners;
         for (name, handler) in handlers {
             listeners.add_closure(name, callback(&self.me, handler));
         }

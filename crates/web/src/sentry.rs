@@ -40,7 +40,7 @@ pub struct SentryClient {
     /// load, which cannot see them.
     persist: bool,
     queue_key: String,
-    listeners: RefCell<Listeners>,
+    listeners: Listeners,
     /// One POST at a time, so each answer (a rate limit, say) applies to
     /// the next envelope.
     in_flight: Cell<bool>,
@@ -81,7 +81,7 @@ impl SentryClient {
             envelope_url,
             persist,
             queue_key,
-            listeners: RefCell::new(Listeners::default()),
+            listeners: Listeners::new(),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
@@ -142,7 +142,7 @@ impl SentryClient {
 
     /// Removes the listeners this client added to the page.
     pub fn detach(&self) {
-        self.listeners.borrow_mut().remove_all();
+        self.listeners.remove_all();
     }
 
     /// The Sentry state, borrowed for one step. Every step goes through here
@@ -171,7 +171,7 @@ impl SentryClient {
                 c.drain();
             }),
         ];
-        let mut listeners = self.listeners.borrow_mut();
+        let listeners = &self.listeners;
         for (name, handler) in handlers {
             let weak = self.me.clone();
             listeners.add(name, move |event| {
