@@ -48,13 +48,11 @@ pub fn post_text(
 impl Answer {
     /// The answer `post_text`'s callback gets: `[status, retryAfter, rateLimits]`.
     pub fn read(answer: &JsValue) -> Answer {
-        let mut parts = js::items(answer).into_iter();
-        let mut next = || parts.next().unwrap_or_default();
-        let (status, retry_after, rate_limits) = (next(), next(), next());
+        let part = |i| js::item(answer, i);
         Answer {
-            status: status.as_f64().map_or(0, |s| s as u16),
-            retry_after: retry_after.as_string(),
-            rate_limits: rate_limits.as_string(),
+            status: part(0).as_f64().map_or(0, |s| s as u16),
+            retry_after: part(1).as_string(),
+            rate_limits: part(2).as_string(),
         }
     }
 }
