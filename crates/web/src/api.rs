@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn, warn_with};
 use crate::panic::{guarded, sdk};
-use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
+use crate::posthog::{AppCall, Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
 /// [`CONFIG_ELEMENT_ID`] as a literal, so warnings that name it are built by
@@ -484,7 +484,7 @@ impl Telemetry {
             Method::Capture => match js::string_arg(a) {
                 Some(name) => {
                     if let Some(p) = posthog {
-                        p.capture(&name, b, c);
+                        p.app_event(AppCall::Capture(&name), b, c);
                     }
                 }
                 None => warn("capture(event): event must be a string; ignored"),
@@ -492,7 +492,7 @@ impl Telemetry {
             Method::Identify => match js::string_arg(a) {
                 Some(id) => {
                     if let Some(p) = posthog {
-                        p.identify(&id, b, c);
+                        p.app_event(AppCall::Identify(&id), b, c);
                     }
                     if let Some(s) = sentry {
                         s.set_user(Some(&id));
@@ -503,7 +503,7 @@ impl Telemetry {
             Method::Group => match (js::string_arg(a), js::string_arg(b)) {
                 (Some(ty), Some(key)) => {
                     if let Some(p) = posthog {
-                        p.group(&ty, &key, c);
+                        p.app_event(AppCall::Group(&ty, &key), c, &UNDEFINED);
                     }
                 }
                 _ => warn("group(type, key): type and key must be strings; ignored"),

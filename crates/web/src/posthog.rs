@@ -66,6 +66,18 @@ impl std::fmt::Debug for PosthogClient {
     }
 }
 
+/// An app's call that makes an event with properties of its own (see
+/// [`PosthogClient::app_event`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AppCall<'a> {
+    /// `capture(event, properties?, groups?)`: the event's name.
+    Capture(&'a str),
+    /// `identify(distinctId, set?, setOnce?)`: the user's id.
+    Identify(&'a str),
+    /// `group(type, key, properties?)`: the group's type and key.
+    Group(&'a str, &'a str),
+}
+
 /// What a browser callback (page event, timer, deferred save) does to the client.
 type Handler = fn(&PosthogClient);
 
@@ -183,68 +195,39 @@ impl PosthogClient {
         self.navigate(&url, NavigationSource::Router);
     }
 
-    /// `capture(event, properties?, groups?)`.
-    pub fn capture(&self, name: &str, properties: &JsValue, groups: &JsValue) {
-        if !js::object_arg_ok(properties, "capture properties")
-            || !js::object_arg_ok(groups, "capture groups")
-        {
-            return;
-        }
-        let env = js::page_env();
-        let event = self.state.borrow_mut().client.handle_capture(
-            js::now(),
-            name,
-            &env,
-            &mut js::random_bytes,
-        );
-        let user = UserProperties {
-            properties,
-            groups,
-            ..UserProperties::NONE
+    /// `capture`, `identify` or `group` (see [`AppCall`]), with the call's
+    /// optional objects: `first` and `second` are `properties` and `groups`
+    /// for `capture`, `set` and `setOnce` for `identify`, `properties` (and
+    /// `undefined`) for `group`. One method for the three: each would repeat
+    /// the page read, the borrow and the queueing.
+    pub fn app_event(&self, call: AppCall<'_>, first: &JsValue, second: &JsValue) {
+        let (first_name, second_name) = match call {
+            AppCall::Capture(_) => ("capture properties", "capture groups"),
+            AppCall::Identify(_) => ("identify set", "identify setOnce"),
+            AppCall::Group(..) => ("group properties", "group"),
         };
-        self.enqueue(event, &user);
-    }
-
-    /// `identify(distinctId, set?, setOnce?)`.
-    pub fn identify(&self, distinct_id: &str, set: &JsValue, set_once: &JsValue) {
-        if !js::object_arg_ok(set, "identify set")
-            || !js::object_arg_ok(set_once, "identify setOnce")
-        {
+        if !js::object_arg_ok(first, first_name) || !js::object_arg_ok(second, second_name) {
             return;
         }
-        let env = js::page_env();
-        let has_person_properties = js::is_object(set) || js::is_object(set_once);
-        let event = self.state.borrow_mut().client.handle_identify(
-            js::now(),
-            distinct_id,
-            has_person_properties,
-            &env,
-            &mut js::random_bytes,
-        );
-        let user = UserProperties {
-            set,
-            set_once,
-            ..UserProperties::NONE
-        };
-        self.enqueue(event, &user);
-    }
-
-    /// `group(type, key, properties?)`.
-    pub fn group(&self, group_type: &str, group_key: &str, properties: &JsValue) {
-        if !js::object_arg_ok(properties, "group properties") {
-            return;
-        }
-        let env = js::page_env();
-        let event = self.state.borrow_mut().client.handle_group(
-            js::now(),
-            group_type,
-            group_key,
-            &env,
-            &mut js::random_bytes,
-        );
-        let user = UserProperties {
-            group_set: properties,
-            ..UserProperties::NONE
+        let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
+        let mut user = UserProperties::NONE;
+        let event = {
+            let client = &mut self.state.borrow_mut().client;
+            match call {
+                AppCall::Capture(name) => {
+                    (user.properties, user.groups) = (first, second);
+                    client.handle_capture(now, name, &env, rng)
+                }
+                AppCall::Identify(distinct_id) => {
+                    let has_person_properties = js::is_object(first) || js::is_object(second);
+                    (user.set, user.set_once) = (first, second);
+                    client.handle_identify(now, distinct_id, has_person_properties, &env, rng)
+                }
+                AppCall::Group(group_type, group_key) => {
+                    user.group_set = first;
+                    client.handle_group(now, group_type, group_key, &env, rng)
+                }
+            }
         };
         self.enqueue(event, &user);
     }
