@@ -1,7 +1,7 @@
 //! The PostHog client in the page: drives the core [`Client`] and [`Outbox`]
 //! from browser events, timers and HTTP answers.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::posthog::{
@@ -187,6 +187,11 @@ impl PosthogClient {
         Ok(this)
     }
 
+    /// The client's state, borrowed for one step (see [`crate::panic::borrow`]).
+    fn state(&self) -> RefMut<'_, State> {
+        crate::panic::borrow(&self.state)
+    }
+
     /// The app's router moved to `to` (a path or URL).
     pub fn route_changed(&self, to: &JsValue) {
         let Some(url) = js::resolve_url(to) else {
@@ -212,7 +217,7 @@ impl PosthogClient {
         let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
         let mut user = UserProperties::NONE;
         let event = {
-            let client = &mut self.state.borrow_mut().client;
+            let client = &mut self.state().client;
             match call {
                 AppCall::Capture(name) => {
                     (user.properties, user.groups) = (first, second);
@@ -234,8 +239,7 @@ impl PosthogClient {
 
     /// `reset()`: forget the user (new anonymous id and session).
     pub fn reset(&self) {
-        self.state
-            .borrow_mut()
+        self.state()
             .client
             .handle_reset(js::now(), &mut js::random_bytes);
         self.save();
@@ -244,7 +248,7 @@ impl PosthogClient {
     /// `optOut()`: stop capturing and drop what is queued.
     pub fn opt_out(&self) {
         {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.client.handle_opt_out();
             drop(state.outbox.take_all());
         }
@@ -253,13 +257,13 @@ impl PosthogClient {
 
     /// `optIn()`.
     pub fn opt_in(&self) {
-        self.state.borrow_mut().client.handle_opt_in();
+        self.state().client.handle_opt_in();
         self.save();
     }
 
     /// `hasOptedOut()`.
     pub fn has_opted_out(&self) -> bool {
-        self.state.borrow().client.has_opted_out()
+        self.state().client.has_opted_out()
     }
 
     /// One step of `flush()`, polled until it returns false: once no batch
@@ -272,14 +276,14 @@ impl PosthogClient {
                 return false;
             }
             *started = true;
-            self.state.borrow_mut().outbox.handle_flush(js::now());
+            self.state().outbox.handle_flush(js::now());
             Self::pump(self.clone());
         }
         self.is_sending()
     }
 
     fn is_sending(&self) -> bool {
-        self.state.borrow().outbox.is_in_flight()
+        self.state().outbox.is_in_flight()
     }
 
     /// Removes every listener and timer this client added to the page.
@@ -294,9 +298,7 @@ impl PosthogClient {
     fn attach(&self) {
         let handlers: [(&'static str, Handler); 5] = [
             ("pagehide", PosthogClient::on_page_hide),
-            ("pageshow", |c| {
-                c.state.borrow_mut().client.handle_page_show()
-            }),
+            ("pageshow", |c| c.state().client.handle_page_show()),
             ("popstate", PosthogClient::on_history_navigation),
             (
                 "ff-telemetry:navigate",
@@ -316,10 +318,7 @@ impl PosthogClient {
     }
 
     fn on_scroll(&self) {
-        self.state
-            .borrow_mut()
-            .client
-            .handle_scroll(js::scroll_sample());
+        self.state().client.handle_scroll(js::scroll_sample());
     }
 
     /// The page is going away: the final `$pageleave` and everything unsent
@@ -328,20 +327,20 @@ impl PosthogClient {
     fn on_page_hide(&self) {
         let env = js::page_env();
         let final_leave = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.client.handle_scroll(js::scroll_sample());
             state
                 .client
                 .handle_page_hide(js::now(), &env, &mut js::random_bytes)
         };
         self.enqueue(final_leave, &UserProperties::NONE);
-        let events = self.state.borrow_mut().outbox.take_all();
+        let events = self.state().outbox.take_all();
         let mut refused = Vec::new();
         if !events.is_empty() {
             self.send_while_leaving(&events, &mut refused);
         }
         {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             let now = js::now();
             for event in refused {
                 state.outbox.handle_enqueue(now, event);
@@ -354,7 +353,7 @@ impl PosthogClient {
     /// browser accepts it; single events it refuses go to `refused`.
     fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
         let (url, body) = {
-            let state = self.state.borrow();
+            let state = self.state();
             (
                 state.batch_url.clone(),
                 batch_body(&state.client.config().token, events),
@@ -377,7 +376,7 @@ impl PosthogClient {
     fn navigate(&self, url: &str, source: NavigationSource) {
         let env = js::page_env();
         let events = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.client.handle_scroll(js::scroll_sample());
             state
                 .client
@@ -400,7 +399,7 @@ impl PosthogClient {
             Err(e) => return warn_with("event dropped:", e.message()),
         };
         let warn_queue_full = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             let n_dropped = state.outbox.handle_enqueue(js::now(), json);
             n_dropped > 0 && !std::mem::replace(&mut state.warned_queue_full, true)
         };
@@ -432,7 +431,7 @@ impl PosthogClient {
 
     /// The next due batch: its URL and body.
     fn next_batch(&self) -> Option<(String, String)> {
-        let state = &mut *self.state.borrow_mut();
+        let state = &mut *self.state();
         let batch = state.outbox.poll_batch(js::now())?;
         Some((
             state.batch_url.clone(),
@@ -444,7 +443,7 @@ impl PosthogClient {
     fn handle_answer(&self, status: u16) -> bool {
         let [a, b, c, d, ..] = js::random_bytes();
         let outcome = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             let outcome =
                 state
                     .outbox
@@ -468,7 +467,7 @@ impl PosthogClient {
 
     /// Arms the one timer for the outbox's next due time.
     fn schedule(&self) {
-        let due = self.state.borrow().outbox.poll_timeout();
+        let due = self.state().outbox.poll_timeout();
         if due.is_some() && self.timer_due.get() == due {
             // Armed for that time already: a burst of events re-arms nothing.
             return;
@@ -490,7 +489,7 @@ impl PosthogClient {
     /// (a loop of route changes, say) writes `localStorage` once rather than
     /// once per event, and the write still lands before the page can go away.
     fn save_soon(&self) {
-        if !self.state.borrow().persist || self.save_pending.replace(true) {
+        if !self.state().persist || self.save_pending.replace(true) {
             return;
         }
         js::queue_microtask(self.saver.as_ref());
@@ -505,7 +504,7 @@ impl PosthogClient {
     /// Persists the client state and the unsent events (unless storing nothing).
     fn save(&self) {
         self.save_pending.set(false);
-        let state = self.state.borrow();
+        let state = self.state();
         if !state.persist {
             return;
         }

@@ -148,7 +148,7 @@ impl SentryClient {
     /// The Sentry state, borrowed for one step. Every step goes through here
     /// so the build has one borrow site (and one panic location) for it.
     fn state(&self) -> RefMut<'_, BrowserSentry> {
-        self.sentry.borrow_mut()
+        crate::panic::borrow(&self.sentry)
     }
 
     fn attach(&self) {
