@@ -419,7 +419,7 @@ impl PosthogClient {
         let gzip_url = concat(&[&url, "?compression=gzip-js"]);
         let on_answer = move |answer: JsValue| {
             sdk(|| {
-                if this.handle_answer(transport::Answer::read(&answer).status) {
+                if this.handle_answer(transport::Answer::status_of(&answer)) {
                     Self::pump(this.clone());
                 } else {
                     this.schedule();

@@ -50,10 +50,15 @@ impl Answer {
     pub fn read(answer: &JsValue) -> Answer {
         let part = |i| js::item(answer, i);
         Answer {
-            status: part(0).as_f64().map_or(0, |s| s as u16),
+            status: Answer::status_of(answer),
             retry_after: part(1).as_string(),
             rate_limits: part(2).as_string(),
         }
+    }
+
+    /// The status alone (all PostHog needs), without copying the headers.
+    pub fn status_of(answer: &JsValue) -> u16 {
+        js::item(answer, 0).as_f64().map_or(0, |s| s as u16)
     }
 }
 
