@@ -288,10 +288,10 @@ impl Telemetry {
     /// of names the handle's prototype gets) with its arguments (`undefined`
     /// when not given).
     #[wasm_bindgen(skip_typescript)]
-    pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
+    pub fn invoke(&self, method: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
         match METHODS.get(method as usize) {
             Some(Method::Flush) => self.flush(),
-            Some(&method) => self.call(method, &a, &b, &c),
+            Some(&method) => self.call(method, a, b, c),
             None => JsValue::UNDEFINED,
         }
     }
