@@ -82,7 +82,11 @@ export interface TelemetryConfig {
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
 pub fn init(config: Option<JsValue>) -> Telemetry {
-    let config = config.unwrap_or(JsValue::UNDEFINED);
+    start(&config.unwrap_or(JsValue::UNDEFINED))
+}
+
+/// [`init`] with the config borrowed (`undefined` when not given).
+fn start(config: &JsValue) -> Telemetry {
     crate::panic::install_hook();
     let mut telemetry = Telemetry {
         posthog: None,
@@ -97,7 +101,7 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
             let Some(config) = &from_page else { return };
             config
         } else {
-            &config
+            config
         };
         let options = match ClientOptions::read(config) {
             Ok(options) => options,
@@ -114,9 +118,9 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
 /// [`Telemetry::invoke`]).
 #[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
 pub fn init_for_js(
-    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: &JsValue,
 ) -> JsValue {
-    js::with_methods(init(Some(config)).into(), JS_METHODS)
+    js::with_methods(start(config).into(), JS_METHODS)
 }
 
 /// The handle's JavaScript methods, numbered by their place here for
