@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn, warn_with};
@@ -159,8 +159,8 @@ export interface Telemetry {
 }
 "#;
 
-/// How long `flush()` waits at most.
-const FLUSH_TIMEOUT: u64 = 10 * UnixMs::SECOND;
+/// How long `flush()` waits at most, in milliseconds.
+const FLUSH_TIMEOUT_MS: u32 = 10_000;
 
 /// The top-level options every integration follows.
 #[derive(Debug, Clone, Copy)]
@@ -428,13 +428,9 @@ impl Telemetry {
     /// Rust callers can convert it with `js_sys::Promise::from`.
     pub fn flush(&self) -> JsValue {
         let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
-        let deadline = js::now() + FLUSH_TIMEOUT;
         let mut posthog_started = false;
         let step = move |still_busy: JsValue| {
             let busy = sdk(|| {
-                if js::now() > deadline {
-                    return false;
-                }
                 // PostHog first, then Sentry's envelope in flight.
                 if let Some(p) = &posthog
                     && p.flush_step(&mut posthog_started)
@@ -447,7 +443,8 @@ impl Telemetry {
                 js::call(&still_busy);
             }
         };
-        js::poll(Closure::<dyn FnMut(JsValue)>::new(step).into_js_value())
+        let step = Closure::<dyn FnMut(JsValue)>::new(step).into_js_value();
+        js::poll(step, FLUSH_TIMEOUT_MS)
     }
 
     /// Panics inside the SDK, to test that a panic is reported and switches

@@ -33,14 +33,15 @@ export async function post(url, body, gzipUrl, done) {
   guard(() => done(answer));
 }
 export function item(array, i) { return array[i]; }
-export function poll(step) {
+export function poll(step, ms) {
+  const deadline = Date.now() + ms;
   return new Promise((resolve) => {
     let busy;
     const stillBusy = () => { busy = true; };
     const tick = () => {
       busy = false;
       guard(() => step(stillBusy));
-      if (busy) setTimeout(tick, 25); else resolve();
+      if (busy && Date.now() < deadline) setTimeout(tick, 25); else resolve();
     };
     tick();
   });
@@ -190,10 +191,10 @@ extern "C" {
     /// was no answer.
     pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
     /// A promise that calls `step(stillBusy)` (guarded) now and every 25 ms
-    /// until a step does not call `stillBusy()`, then resolves. (A callback
-    /// rather than a returned bool: `step` then has the closure type the
-    /// listeners have, and no glue of its own.)
-    pub fn poll(step: JsValue) -> JsValue;
+    /// until a step does not call `stillBusy()`, or `ms` milliseconds have
+    /// passed, then resolves. (A callback rather than a returned bool: `step`
+    /// then has the closure type the listeners have, and no glue of its own.)
+    pub fn poll(step: JsValue, ms: u32) -> JsValue;
     /// Calls the JavaScript function `f`.
     pub fn call(f: &JsValue);
     /// Item `index` of an array the snippets made (`undefined` past its
