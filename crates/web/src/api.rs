@@ -8,12 +8,12 @@ use std::rc::Rc;
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT, UnixMs};
+use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn, warn_with};
 use crate::panic::{guarded, sdk};
-use crate::posthog::{Persistence, PosthogClient, PosthogOptions};
+use crate::posthog::{AppCall, Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
 /// [`CONFIG_ELEMENT_ID`] as a literal, so warnings that name it are built by
@@ -65,7 +65,11 @@ export interface TelemetryConfig {
 /// what `init` (see [`init_for_js`]) does for JavaScript, with the same
 /// `config`.
 pub fn init(config: Option<JsValue>) -> Telemetry {
-    let config = config.unwrap_or(JsValue::UNDEFINED);
+    start(&config.unwrap_or(JsValue::UNDEFINED))
+}
+
+/// [`init`] with the config borrowed (`undefined` when not given).
+fn start(config: &JsValue) -> Telemetry {
     crate::panic::install_hook();
     let mut telemetry = Telemetry {
         posthog: None,
@@ -80,7 +84,7 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
             let Some(config) = &from_page else { return };
             config
         } else {
-            &config
+            config
         };
         let options = match ClientOptions::read(config) {
             Ok(options) => options,
@@ -115,9 +119,9 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
 /// ```
 #[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
 pub fn init_for_js(
-    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: &JsValue,
 ) -> JsValue {
-    js::with_methods(init(Some(config)).into(), JS_METHODS)
+    js::with_methods(start(config).into(), JS_METHODS)
 }
 
 /// The handle's JavaScript methods, numbered by their place here for
@@ -156,8 +160,8 @@ export interface Telemetry {
 }
 "#;
 
-/// How long `flush()` waits at most.
-const FLUSH_TIMEOUT: u64 = 10 * UnixMs::SECOND;
+/// How long `flush()` waits at most, in milliseconds.
+const FLUSH_TIMEOUT_MS: u32 = 10_000;
 
 /// The top-level options every integration follows.
 #[derive(Debug, Clone, Copy)]
@@ -289,12 +293,12 @@ impl Telemetry {
     /// of names the handle's prototype gets) with its arguments (`undefined`
     /// when not given).
     #[wasm_bindgen(skip_typescript)]
-    pub fn invoke(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> JsValue {
+    pub fn invoke(&self, method: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
         match METHODS.get(method as usize) {
             Some(Method::Flush) => self.flush(),
             // A boolean even when the SDK is off (`call` then answers undefined).
             Some(Method::HasOptedOut) => JsValue::from_bool(self.has_opted_out()),
-            Some(&method) => self.call(method, &a, &b, &c),
+            Some(&method) => self.call(method, a, b, c),
             None => JsValue::UNDEFINED,
         }
     }
@@ -427,13 +431,9 @@ impl Telemetry {
     /// Rust callers can convert it with `js_sys::Promise::from`.
     pub fn flush(&self) -> JsValue {
         let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
-        let deadline = js::now() + FLUSH_TIMEOUT;
         let mut posthog_started = false;
         let step = move |still_busy: JsValue| {
             let busy = sdk(|| {
-                if js::now() > deadline {
-                    return false;
-                }
                 // PostHog first, then Sentry's envelope in flight.
                 if let Some(p) = &posthog
                     && p.flush_step(&mut posthog_started)
@@ -446,7 +446,8 @@ impl Telemetry {
                 js::call(&still_busy);
             }
         };
-        js::poll(Closure::<dyn FnMut(JsValue)>::new(step).into_js_value())
+        let step = Closure::<dyn FnMut(JsValue)>::new(step).into_js_value();
+        js::poll(step, FLUSH_TIMEOUT_MS)
     }
 
     /// Panics inside the SDK, to test that a panic is reported and switches
@@ -487,7 +488,7 @@ impl Telemetry {
             Method::Capture => match js::string_arg(a) {
                 Some(name) => {
                     if let Some(p) = posthog {
-                        p.capture(&name, b, c);
+                        p.app_event(AppCall::Capture(&name), b, c);
                     }
                 }
                 None => warn("capture(event): event must be a string; ignored"),
@@ -495,7 +496,7 @@ impl Telemetry {
             Method::Identify => match js::string_arg(a) {
                 Some(id) => {
                     if let Some(p) = posthog {
-                        p.identify(&id, b, c);
+                        p.app_event(AppCall::Identify(&id), b, c);
                     }
                     if let Some(s) = sentry {
                         s.set_user(Some(&id));
@@ -506,7 +507,7 @@ impl Telemetry {
             Method::Group => match (js::string_arg(a), js::string_arg(b)) {
                 (Some(ty), Some(key)) => {
                     if let Some(p) = posthog {
-                        p.group(&ty, &key, c);
+                        p.app_event(AppCall::Group(&ty, &key), c, &UNDEFINED);
                     }
                 }
                 _ => warn("group(type, key): type and key must be strings; ignored"),

@@ -6,7 +6,7 @@
 //! Download size shapes this module: the browser does the awaiting (no Rust
 //! async runtime), snippets and a few global functions replace `web-sys`,
 //! snippets return strings and arrays as plain `JsValue`s (unpacked here, the
-//! arrays by the one `items` import), callbacks are all `FnMut(JsValue)`
+//! arrays item by item by the one `item` import), callbacks are all `FnMut(JsValue)`
 //! (each import returning a `String` or a vector, and each other closure
 //! signature, costs conversion glue of its own), and no import uses `catch`
 //! (its exception glue costs more than a `try` in a snippet).
@@ -32,15 +32,16 @@ export async function post(url, body, gzipUrl, done) {
   } catch (e) {}
   guard(() => done(answer));
 }
-export function items(array) { return array; }
-export function poll(step) {
+export function item(array, i) { return array[i]; }
+export function poll(step, ms) {
+  const deadline = Date.now() + ms;
   return new Promise((resolve) => {
     let busy;
     const stillBusy = () => { busy = true; };
     const tick = () => {
       busy = false;
       guard(() => step(stillBusy));
-      if (busy) setTimeout(tick, 25); else resolve();
+      if (busy && Date.now() < deadline) setTimeout(tick, 25); else resolve();
     };
     tick();
   });
@@ -134,7 +135,14 @@ export function scrollSample() {
   const d = globalThis.document && document.documentElement;
   return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
 }
-export function listen(name, f) { addEventListener(name, f, { passive: true }); }
+export function listenerGroup() { return []; }
+export function listen(group, name, f) {
+  addEventListener(name, f, { passive: true });
+  group.push([name, f]);
+}
+export function unlisten(group) {
+  for (const [name, f] of group.splice(0)) removeEventListener(name, f);
+}
 export function configText(id) {
   const element = globalThis.document && document.getElementById(id);
   return element ? element.textContent : undefined;
@@ -196,14 +204,16 @@ extern "C" {
     /// was no answer.
     pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
     /// A promise that calls `step(stillBusy)` (guarded) now and every 25 ms
-    /// until a step does not call `stillBusy()`, then resolves. (A callback
-    /// rather than a returned bool: `step` then has the closure type the
-    /// listeners have, and no glue of its own.)
-    pub fn poll(step: JsValue) -> JsValue;
+    /// until a step does not call `stillBusy()`, or `ms` milliseconds have
+    /// passed, then resolves. (A callback rather than a returned bool: `step`
+    /// then has the closure type the listeners have, and no glue of its own.)
+    pub fn poll(step: JsValue, ms: u32) -> JsValue;
     /// Calls the JavaScript function `f`.
     pub fn call(f: &JsValue);
-    /// The items of an array the snippets made.
-    pub fn items(array: &JsValue) -> Vec<JsValue>;
+    /// Item `index` of an array the snippets made (`undefined` past its
+    /// end). Read one by one rather than as a `Vec<JsValue>`, whose
+    /// conversion (and dropping) costs code in the module and the glue.
+    pub fn item(array: &JsValue, index: u32) -> JsValue;
     /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
     /// beacon); false when the browser refuses it.
     pub fn beacon(url: &str, body: &str) -> bool;
@@ -244,8 +254,13 @@ extern "C" {
     fn scroll_sample_js() -> JsValue;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
-    /// Adds a passive `window` listener.
-    pub fn listen(name: &str, listener: &JsValue);
+    /// A new, empty list of `window` listeners for [`listen`] and [`unlisten`].
+    #[wasm_bindgen(js_name = listenerGroup)]
+    pub fn listener_group() -> JsValue;
+    /// Adds a passive `window` listener and records it in `group`.
+    pub fn listen(group: &JsValue, name: &str, listener: JsValue);
+    /// Removes every listener recorded in `group`.
+    pub fn unlisten(group: &JsValue);
     #[wasm_bindgen(js_name = configText)]
     fn config_text_js(id: &str) -> JsValue;
     /// Whether `localStorage` exists and accepts a write (it can be missing,
@@ -287,9 +302,6 @@ extern "C" {
     /// `queueMicrotask(callback)`: runs it once the current task's code is done.
     #[wasm_bindgen(js_name = queueMicrotask)]
     pub fn queue_microtask(callback: &JsValue);
-    /// `removeEventListener(name, listener)` on `window`.
-    #[wasm_bindgen(js_name = removeEventListener)]
-    pub fn remove_event_listener(name: &str, listener: &JsValue);
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
@@ -388,8 +400,8 @@ pub fn random_bytes() -> [u8; 10] {
 /// `PromiseRejectionEvent` that carries it: name (empty when unknown),
 /// message and `stack`.
 pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
-    let parts = items(&describe_error_js(error));
-    let part = |i: usize| parts.get(i).and_then(JsValue::as_string);
+    let parts = describe_error_js(error);
+    let part = |i| item(&parts, i).as_string();
     (
         part(0).unwrap_or_default(),
         part(1).unwrap_or_default(),
@@ -400,7 +412,7 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
 /// The string-valued fields of an object, as pairs (none for a non-object).
 pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
     // Pairs taken by a loop rather than `chunks_exact`, `map` and `collect`: less code.
-    let mut flat = as_strings(items(&string_entries_js(object))).into_iter();
+    let mut flat = as_strings(&string_entries_js(object)).into_iter();
     let mut pairs = Vec::new();
     while let (Some(key), Some(value)) = (flat.next(), flat.next()) {
         pairs.push((key, value));
@@ -411,19 +423,16 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
 /// An array of strings, or `None` for anything else.
 pub fn strings(array: &JsValue) -> Option<Vec<String>> {
     let array = strings_js(array);
-    (!array.is_undefined()).then(|| as_strings(items(&array)))
+    (!array.is_undefined()).then(|| as_strings(&array))
 }
 
-/// JavaScript strings as Rust ones. The snippets hand strings over as
-/// `JsValue`s: a second kind of vector (`Vec<String>`) would cost its own
-/// conversion code.
-fn as_strings(values: Vec<JsValue>) -> Vec<String> {
-    // A loop rather than `filter_map` and `collect`: less code.
-    let mut strings = Vec::with_capacity(values.len());
-    for value in &values {
-        if let Some(s) = value.as_string() {
-            strings.push(s);
-        }
+/// An array of JavaScript strings (as the snippets make them: strings
+/// only) as Rust ones. The snippets hand strings over as `JsValue`s: a
+/// vector of `String`s would cost its own conversion code.
+fn as_strings(array: &JsValue) -> Vec<String> {
+    let mut strings = Vec::new();
+    while let Some(s) = item(array, strings.len() as u32).as_string() {
+        strings.push(s);
     }
     strings
 }
@@ -437,10 +446,10 @@ pub fn now() -> ff_telemetry_core::UnixMs {
 pub fn page_env() -> PageEnv {
     // One array rather than an object with a getter each: every getter would
     // be an import with its own glue.
-    let (parts, missing) = (items(&page_env_js()), JsValue::UNDEFINED);
-    let part = |i: usize| parts.get(i).unwrap_or(&missing);
-    let text = |i: usize| part(i).as_string();
-    let px = |i: usize| {
+    let parts = page_env_js();
+    let part = |i| item(&parts, i);
+    let text = |i| part(i).as_string();
+    let px = |i| {
         part(i)
             .as_f64()
             .filter(|v| v.is_finite() && *v >= 0.0)
@@ -464,10 +473,10 @@ pub fn page_env() -> PageEnv {
 /// Where the reader is scrolled to, for scroll depth.
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
     // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
-    let v = items(&scroll_sample_js());
-    let at = |i: usize| {
-        v.get(i)
-            .and_then(JsValue::as_f64)
+    let v = scroll_sample_js();
+    let at = |i| {
+        item(&v, i)
+            .as_f64()
             .filter(|x| x.is_finite())
             .unwrap_or(0.0)
     };
@@ -549,9 +558,9 @@ pub fn event_json(event: String, user: &UserProperties<'_>) -> Result<String, We
 /// JSON text parsed into a JavaScript value. Parsed by a snippet that
 /// catches, as a `catch` import costs wasm-bindgen's exception glue.
 pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
-    let mut parts = items(&parse_json_js(text)).into_iter();
-    let (parsed, value) = (parts.next(), parts.next().unwrap_or_default());
-    match parsed.and_then(|p| p.as_bool()) {
+    let parts = parse_json_js(text);
+    let value = item(&parts, 1);
+    match item(&parts, 0).as_bool() {
         Some(true) => Ok(value),
         _ => Err(WebError::Js(value.as_string().unwrap_or_default())),
     }

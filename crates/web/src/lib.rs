@@ -51,7 +51,6 @@ mod listeners;
 mod panic;
 mod posthog;
 mod sentry;
-mod storage;
 mod transport;
 
 pub use api::{CONFIG_ELEMENT_ID, Telemetry, init};

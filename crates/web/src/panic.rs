@@ -2,6 +2,7 @@
 //! configured), logged once, and switches the SDK off; the trap it causes is
 //! caught by [`crate::js::guard`].
 
+use std::cell::{RefCell, RefMut};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ff_telemetry_core::text::concat;
@@ -78,4 +79,16 @@ fn guarded_dyn(f: &mut dyn FnMut()) {
         sdk(&mut *f);
     });
     DEPTH.store(depth, Ordering::Relaxed);
+}
+
+/// `cell.borrow_mut()`, for the clients' state, with a panic message of its
+/// own when the state is in use already (a re-entrant call: a bug, reported
+/// and switching the SDK off like any panic). `RefCell::borrow_mut`'s own
+/// panic formats its error, which keeps Rust's padding formatter (about
+/// 1.5 KB) in the build.
+pub fn borrow<T>(cell: &RefCell<T>) -> RefMut<'_, T> {
+    match cell.try_borrow_mut() {
+        Ok(state) => state,
+        Err(_) => panic!("telemetry state in use by a re-entrant call"),
+    }
 }

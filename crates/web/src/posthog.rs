@@ -1,7 +1,7 @@
 //! The PostHog client in the page: drives the core [`Client`] and [`Outbox`]
 //! from browser events, timers and HTTP answers.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::posthog::{
@@ -12,7 +12,7 @@ use ff_telemetry_core::text::{concat, split_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, decimal, warn};
+use crate::js::{self, UserProperties, decimal, warn, warn_with};
 use crate::listeners::Listeners;
 use crate::panic::sdk;
 use crate::transport;
@@ -47,7 +47,7 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
-    listeners: RefCell<Listeners>,
+    listeners: Listeners,
     /// The armed `setTimeout`'s id.
     timer: Cell<Option<i32>>,
     /// Calls [`PosthogClient::pump`] when the timer fires: one closure for
@@ -64,6 +64,18 @@ impl std::fmt::Debug for PosthogClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PosthogClient")
     }
+}
+
+/// An app's call that makes an event with properties of its own (see
+/// [`PosthogClient::app_event`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AppCall<'a> {
+    /// `capture(event, properties?, groups?)`: the event's name.
+    Capture(&'a str),
+    /// `identify(distinctId, set?, setOnce?)`: the user's id.
+    Identify(&'a str),
+    /// `group(type, key, properties?)`: the group's type and key.
+    Group(&'a str, &'a str),
 }
 
 /// What a browser callback (page event, timer, deferred save) does to the client.
@@ -162,7 +174,7 @@ impl PosthogClient {
                 queue_key,
                 warned_queue_full: false,
             }),
-            listeners: RefCell::new(Listeners::default()),
+            listeners: Listeners::new(),
             timer: Cell::new(None),
         });
         this.save();
@@ -175,6 +187,11 @@ impl PosthogClient {
         Ok(this)
     }
 
+    /// The client's state, borrowed for one step (see [`crate::panic::borrow`]).
+    fn state(&self) -> RefMut<'_, State> {
+        crate::panic::borrow(&self.state)
+    }
+
     /// The app's router moved to `to` (a path or URL).
     pub fn route_changed(&self, to: &JsValue) {
         let Some(url) = js::resolve_url(to) else {
@@ -183,76 +200,46 @@ impl PosthogClient {
         self.navigate(&url, NavigationSource::Router);
     }
 
-    /// `capture(event, properties?, groups?)`.
-    pub fn capture(&self, name: &str, properties: &JsValue, groups: &JsValue) {
-        if !js::object_arg_ok(properties, "capture properties")
-            || !js::object_arg_ok(groups, "capture groups")
-        {
-            return;
-        }
-        let env = js::page_env();
-        let event = self.state.borrow_mut().client.handle_capture(
-            js::now(),
-            name,
-            &env,
-            &mut js::random_bytes,
-        );
-        let user = UserProperties {
-            properties,
-            groups,
-            ..UserProperties::NONE
+    /// `capture`, `identify` or `group` (see [`AppCall`]), with the call's
+    /// optional objects: `first` and `second` are `properties` and `groups`
+    /// for `capture`, `set` and `setOnce` for `identify`, `properties` (and
+    /// `undefined`) for `group`. One method for the three: each would repeat
+    /// the page read, the borrow and the queueing.
+    pub fn app_event(&self, call: AppCall<'_>, first: &JsValue, second: &JsValue) {
+        let (first_name, second_name) = match call {
+            AppCall::Capture(_) => ("capture properties", "capture groups"),
+            AppCall::Identify(_) => ("identify set", "identify setOnce"),
+            AppCall::Group(..) => ("group properties", "group"),
         };
-        self.enqueue(event, &user);
-    }
-
-    /// `identify(distinctId, set?, setOnce?)`.
-    pub fn identify(&self, distinct_id: &str, set: &JsValue, set_once: &JsValue) {
-        if !js::object_arg_ok(set, "identify set")
-            || !js::object_arg_ok(set_once, "identify setOnce")
-        {
+        if !js::object_arg_ok(first, first_name) || !js::object_arg_ok(second, second_name) {
             return;
         }
-        let env = js::page_env();
-        let has_person_properties = js::is_object(set) || js::is_object(set_once);
-        let event = self.state.borrow_mut().client.handle_identify(
-            js::now(),
-            distinct_id,
-            has_person_properties,
-            &env,
-            &mut js::random_bytes,
-        );
-        let user = UserProperties {
-            set,
-            set_once,
-            ..UserProperties::NONE
-        };
-        self.enqueue(event, &user);
-    }
-
-    /// `group(type, key, properties?)`.
-    pub fn group(&self, group_type: &str, group_key: &str, properties: &JsValue) {
-        if !js::object_arg_ok(properties, "group properties") {
-            return;
-        }
-        let env = js::page_env();
-        let event = self.state.borrow_mut().client.handle_group(
-            js::now(),
-            group_type,
-            group_key,
-            &env,
-            &mut js::random_bytes,
-        );
-        let user = UserProperties {
-            group_set: properties,
-            ..UserProperties::NONE
+        let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
+        let mut user = UserProperties::NONE;
+        let event = {
+            let client = &mut self.state().client;
+            match call {
+                AppCall::Capture(name) => {
+                    (user.properties, user.groups) = (first, second);
+                    client.handle_capture(now, name, &env, rng)
+                }
+                AppCall::Identify(distinct_id) => {
+                    let has_person_properties = js::is_object(first) || js::is_object(second);
+                    (user.set, user.set_once) = (first, second);
+                    client.handle_identify(now, distinct_id, has_person_properties, &env, rng)
+                }
+                AppCall::Group(group_type, group_key) => {
+                    user.group_set = first;
+                    client.handle_group(now, group_type, group_key, &env, rng)
+                }
+            }
         };
         self.enqueue(event, &user);
     }
 
     /// `reset()`: forget the user (new anonymous id and session).
     pub fn reset(&self) {
-        self.state
-            .borrow_mut()
+        self.state()
             .client
             .handle_reset(js::now(), &mut js::random_bytes);
         self.save();
@@ -261,7 +248,7 @@ impl PosthogClient {
     /// `optOut()`: stop capturing and drop what is queued.
     pub fn opt_out(&self) {
         {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.client.handle_opt_out();
             drop(state.outbox.take_all());
         }
@@ -270,13 +257,13 @@ impl PosthogClient {
 
     /// `optIn()`.
     pub fn opt_in(&self) {
-        self.state.borrow_mut().client.handle_opt_in();
+        self.state().client.handle_opt_in();
         self.save();
     }
 
     /// `hasOptedOut()`.
     pub fn has_opted_out(&self) -> bool {
-        self.state.borrow().client.has_opted_out()
+        self.state().client.has_opted_out()
     }
 
     /// One step of `flush()`, polled until it returns false: once no batch
@@ -289,20 +276,20 @@ impl PosthogClient {
                 return false;
             }
             *started = true;
-            self.state.borrow_mut().outbox.handle_flush(js::now());
+            self.state().outbox.handle_flush(js::now());
             Self::pump(self.clone());
         }
         self.is_sending()
     }
 
     fn is_sending(&self) -> bool {
-        self.state.borrow().outbox.is_in_flight()
+        self.state().outbox.is_in_flight()
     }
 
     /// Removes every listener and timer this client added to the page.
     pub fn detach(&self) {
         self.save_if_pending();
-        self.listeners.borrow_mut().remove_all();
+        self.listeners.remove_all();
         if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
         }
@@ -311,9 +298,7 @@ impl PosthogClient {
     fn attach(&self) {
         let handlers: [(&'static str, Handler); 5] = [
             ("pagehide", PosthogClient::on_page_hide),
-            ("pageshow", |c| {
-                c.state.borrow_mut().client.handle_page_show()
-            }),
+            ("pageshow", |c| c.state().client.handle_page_show()),
             ("popstate", PosthogClient::on_history_navigation),
             (
                 "ff-telemetry:navigate",
@@ -321,7 +306,7 @@ impl PosthogClient {
             ),
             ("scroll", PosthogClient::on_scroll),
         ];
-        let mut listeners = self.listeners.borrow_mut();
+        let listeners = &self.listeners;
         for (name, handler) in handlers {
             listeners.add_closure(name, callback(&self.me, handler));
         }
@@ -333,10 +318,7 @@ impl PosthogClient {
     }
 
     fn on_scroll(&self) {
-        self.state
-            .borrow_mut()
-            .client
-            .handle_scroll(js::scroll_sample());
+        self.state().client.handle_scroll(js::scroll_sample());
     }
 
     /// The page is going away: the final `$pageleave` and everything unsent
@@ -345,20 +327,20 @@ impl PosthogClient {
     fn on_page_hide(&self) {
         let env = js::page_env();
         let final_leave = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.client.handle_scroll(js::scroll_sample());
             state
                 .client
                 .handle_page_hide(js::now(), &env, &mut js::random_bytes)
         };
         self.enqueue(final_leave, &UserProperties::NONE);
-        let events = self.state.borrow_mut().outbox.take_all();
+        let events = self.state().outbox.take_all();
         let mut refused = Vec::new();
         if !events.is_empty() {
             self.send_while_leaving(&events, &mut refused);
         }
         {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             let now = js::now();
             for event in refused {
                 state.outbox.handle_enqueue(now, event);
@@ -371,7 +353,7 @@ impl PosthogClient {
     /// browser accepts it; single events it refuses go to `refused`.
     fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
         let (url, body) = {
-            let state = self.state.borrow();
+            let state = self.state();
             (
                 state.batch_url.clone(),
                 batch_body(&state.client.config().token, events),
@@ -394,7 +376,7 @@ impl PosthogClient {
     fn navigate(&self, url: &str, source: NavigationSource) {
         let env = js::page_env();
         let events = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.client.handle_scroll(js::scroll_sample());
             state
                 .client
@@ -414,10 +396,10 @@ impl PosthogClient {
         };
         let json = match js::event_json(event, user) {
             Ok(json) => json,
-            Err(e) => return warn(&concat(&["event dropped: ", e.message()])),
+            Err(e) => return warn_with("event dropped:", e.message()),
         };
         let warn_queue_full = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             let n_dropped = state.outbox.handle_enqueue(js::now(), json);
             n_dropped > 0 && !std::mem::replace(&mut state.warned_queue_full, true)
         };
@@ -435,21 +417,21 @@ impl PosthogClient {
             return this.schedule();
         };
         let gzip_url = concat(&[&url, "?compression=gzip-js"]);
-        let on_answer = move |answer: transport::Answer| {
+        let on_answer = move |answer: JsValue| {
             sdk(|| {
-                if this.handle_answer(answer.status) {
-                    Self::pump(this);
+                if this.handle_answer(transport::Answer::status_of(&answer)) {
+                    Self::pump(this.clone());
                 } else {
                     this.schedule();
                 }
             });
         };
-        transport::post_text(&url, &body, Some(&gzip_url), Box::new(on_answer));
+        transport::post_text(&url, &body, Some(&gzip_url), on_answer);
     }
 
     /// The next due batch: its URL and body.
     fn next_batch(&self) -> Option<(String, String)> {
-        let state = &mut *self.state.borrow_mut();
+        let state = &mut *self.state();
         let batch = state.outbox.poll_batch(js::now())?;
         Some((
             state.batch_url.clone(),
@@ -461,7 +443,7 @@ impl PosthogClient {
     fn handle_answer(&self, status: u16) -> bool {
         let [a, b, c, d, ..] = js::random_bytes();
         let outcome = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             let outcome =
                 state
                     .outbox
@@ -485,7 +467,7 @@ impl PosthogClient {
 
     /// Arms the one timer for the outbox's next due time.
     fn schedule(&self) {
-        let due = self.state.borrow().outbox.poll_timeout();
+        let due = self.state().outbox.poll_timeout();
         if due.is_some() && self.timer_due.get() == due {
             // Armed for that time already: a burst of events re-arms nothing.
             return;
@@ -507,7 +489,7 @@ impl PosthogClient {
     /// (a loop of route changes, say) writes `localStorage` once rather than
     /// once per event, and the write still lands before the page can go away.
     fn save_soon(&self) {
-        if !self.state.borrow().persist || self.save_pending.replace(true) {
+        if !self.state().persist || self.save_pending.replace(true) {
             return;
         }
         js::queue_microtask(self.saver.as_ref());
@@ -522,7 +504,7 @@ impl PosthogClient {
     /// Persists the client state and the unsent events (unless storing nothing).
     fn save(&self) {
         self.save_pending.set(false);
-        let state = self.state.borrow();
+        let state = self.state();
         if !state.persist {
             return;
         }
@@ -545,7 +527,7 @@ impl PosthogClient {
             }
         });
         if let Some(e) = error {
-            warn(&concat(&["could not save state: ", &e]));
+            warn_with("could not save state:", &e);
         }
     }
 }

@@ -16,7 +16,6 @@ use wasm_bindgen::JsValue;
 use crate::js;
 use crate::listeners::Listeners;
 use crate::panic::sdk;
-use crate::storage::Storage;
 use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
@@ -36,9 +35,12 @@ pub struct SentryClient {
     /// Where every envelope goes (fixed by the DSN), kept here so sending
     /// needs no copy of it nor a borrow of `sentry`.
     envelope_url: String,
-    storage: Storage,
+    /// Whether unsent envelopes are kept in `localStorage`. Without it they
+    /// are dropped: kept in memory, they could only be read by a later page
+    /// load, which cannot see them.
+    persist: bool,
     queue_key: String,
-    listeners: RefCell<Listeners>,
+    listeners: Listeners,
     /// One POST at a time, so each answer (a rate limit, say) applies to
     /// the next envelope.
     in_flight: Cell<bool>,
@@ -65,15 +67,11 @@ impl SentryClient {
         };
         let href = js::href();
         let mut sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
-        let storage = if persist {
-            Storage::local_or_memory()
-        } else {
-            Storage::memory()
-        };
+        let persist = persist && js::storage_works();
         // By project key: the envelopes are the project's, wherever it is.
         let queue_key = concat(&["ff_telemetry_sentry_", sentry.public_key()]);
-        if let Some(stored) = storage.get(&queue_key) {
-            storage.remove(&queue_key);
+        if let Some(stored) = persist.then(|| js::storage_get(&queue_key)).flatten() {
+            js::storage_remove(&queue_key);
             sentry.restore(&stored);
         }
         let envelope_url = sentry.envelope_url().to_owned();
@@ -81,9 +79,9 @@ impl SentryClient {
             me: me.clone(),
             sentry: RefCell::new(sentry),
             envelope_url,
-            storage,
+            persist,
             queue_key,
-            listeners: RefCell::new(Listeners::default()),
+            listeners: Listeners::new(),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
@@ -144,13 +142,13 @@ impl SentryClient {
 
     /// Removes the listeners this client added to the page.
     pub fn detach(&self) {
-        self.listeners.borrow_mut().remove_all();
+        self.listeners.remove_all();
     }
 
     /// The Sentry state, borrowed for one step. Every step goes through here
     /// so the build has one borrow site (and one panic location) for it.
     fn state(&self) -> RefMut<'_, BrowserSentry> {
-        self.sentry.borrow_mut()
+        crate::panic::borrow(&self.sentry)
     }
 
     fn attach(&self) {
@@ -173,7 +171,7 @@ impl SentryClient {
                 c.drain();
             }),
         ];
-        let mut listeners = self.listeners.borrow_mut();
+        let listeners = &self.listeners;
         for (name, handler) in handlers {
             let weak = self.me.clone();
             listeners.add(name, move |event| {
@@ -225,10 +223,10 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        let on_answer = move |answer: Answer| {
-            sdk(|| this.handle_answer(&out, &answer));
+        let on_answer = move |answer: JsValue| {
+            sdk(|| this.handle_answer(&out, &Answer::read(&answer)));
         };
-        transport::post_text(url, &body, None, Box::new(on_answer));
+        transport::post_text(url, &body, None, on_answer);
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
@@ -255,13 +253,13 @@ impl SentryClient {
 
     /// Keeps an unsent envelope for the next page load (core keeps the newest).
     fn store(&self, out: &Outgoing) {
-        let stored = self.storage.get(&self.queue_key).unwrap_or_default();
+        if !self.persist {
+            return;
+        }
+        let stored = js::storage_get(&self.queue_key).unwrap_or_default();
         let kept = out.add_to_stored(&stored);
-        if let Err(e) = self.storage.set(&self.queue_key, &kept) {
-            js::warn(&concat(&[
-                "could not keep a Sentry envelope: ",
-                e.message(),
-            ]));
+        if let Some(e) = js::storage_set(&self.queue_key, &kept) {
+            js::warn_with("could not keep a Sentry envelope:", &e);
         }
     }
 }

@@ -20,8 +20,8 @@ pub struct Answer {
 }
 
 /// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
-/// calls `on_answer` with the answer (status 0 when there was none), from a
-/// guarded JavaScript callback. Never fails.
+/// calls `on_answer` with the answer (read it with [`Answer::read`]; status 0
+/// when there was none), from a guarded JavaScript callback. Never fails.
 ///
 /// With `gzip_url`, and where the browser has `CompressionStream`, the body is
 /// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
@@ -29,32 +29,37 @@ pub struct Answer {
 /// with `?compression=gzip-js`).
 ///
 /// A callback rather than an `async fn`: the browser does the awaiting, so no
-/// Rust async runtime enters the build. `on_answer` is boxed so that every
-/// caller shares one JavaScript closure shim, and that closure has the
-/// `FnMut(JsValue)` type of the listeners (a `Closure::once` would bring glue
-/// of its own); the snippet calls it once, and the browser's garbage
-/// collector frees it.
+/// Rust async runtime enters the build. The callback is the caller's own
+/// `FnMut(JsValue)` closure, the type the listeners have (a `Closure::once`,
+/// or a boxed `FnOnce` inside it, would bring code of its own); the snippet
+/// calls it once, and the browser's garbage collector frees it (with what it
+/// holds: a client kept alive a little longer costs nothing observable, and
+/// taking it out on the call would cost code in every caller).
 pub fn post_text(
     url: &str,
     text: &str,
     gzip_url: Option<&str>,
-    on_answer: Box<dyn FnOnce(Answer)>,
+    on_answer: impl FnMut(JsValue) + 'static,
 ) {
-    let mut on_answer = Some(on_answer);
-    let done = Closure::<dyn FnMut(JsValue)>::new(move |answer: JsValue| {
-        let Some(on_answer) = on_answer.take() else {
-            return;
-        };
-        let mut parts = js::items(&answer).into_iter();
-        let mut next = || parts.next().unwrap_or_default();
-        let (status, retry_after, rate_limits) = (next(), next(), next());
-        on_answer(Answer {
-            status: status.as_f64().map_or(0, |s| s as u16),
-            retry_after: retry_after.as_string(),
-            rate_limits: rate_limits.as_string(),
-        });
-    });
+    let done = Closure::<dyn FnMut(JsValue)>::new(on_answer);
     js::post(url, text, gzip_url, done.into_js_value());
+}
+
+impl Answer {
+    /// The answer `post_text`'s callback gets: `[status, retryAfter, rateLimits]`.
+    pub fn read(answer: &JsValue) -> Answer {
+        let part = |i| js::item(answer, i);
+        Answer {
+            status: Answer::status_of(answer),
+            retry_after: part(1).as_string(),
+            rate_limits: part(2).as_string(),
+        }
+    }
+
+    /// The status alone (all PostHog needs), without copying the headers.
+    pub fn status_of(answer: &JsValue) -> u16 {
+        js::item(answer, 0).as_f64().map_or(0, |s| s as u16)
+    }
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,

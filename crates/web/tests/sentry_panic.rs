@@ -74,7 +74,7 @@ async fn a_panic_is_reported_as_a_crash_and_the_sdk_goes_quiet() {
     let (has_opted_out, flush_method) = (10, 11);
     let call = |method| {
         let undefined = JsValue::UNDEFINED;
-        t.invoke(method, undefined.clone(), undefined.clone(), undefined)
+        t.invoke(method, &undefined, &undefined, &undefined)
     };
     let promise = js_sys::Promise::from(call(flush_method));
     JsFuture::from(promise)
