@@ -134,7 +134,6 @@ impl PosthogClient {
                 .ok()
                 .and_then(|value| js::strings(&value))
                 .and_then(|fields| PersistedState::from_fields(&fields))
-                .or_else(|| PersistedState::from_legacy(&text))
         });
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;

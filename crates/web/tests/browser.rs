@@ -480,41 +480,32 @@ async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
 }
 
 #[wasm_bindgen_test]
-async fn state_saved_by_an_older_version_keeps_ids_opt_out_and_queue() {
+async fn unreadable_stored_state_starts_a_fresh_identity_and_keeps_the_queue() {
     let Some(rx) = receiver() else { return };
-    // What SDK versions before the JSON state wrote: lines of text.
-    let opted_in = token("upgrade");
+    // State in a format this version does not read (here: lines of text).
+    let token = token("unreadable-state");
     store_item(
-        &format!("ff_telemetry_{opted_in}_state"),
-        "ff-telemetry-state 1\ndevice-1\nuser-1\n0\n-",
+        &format!("ff_telemetry_{token}_state"),
+        "ff-telemetry-state 1\ndevice-1\nuser-1\n1\n-",
     );
     let queued = format!(
-        r#"{{"event":"queued before upgrade","properties":{{"token":"{opted_in}","distinct_id":"user-1"}}}}"#
+        r#"{{"event":"queued earlier","properties":{{"token":"{token}","distinct_id":"user-1"}}}}"#
     );
-    store_item(&format!("ff_telemetry_{opted_in}_queue"), &queued);
-    let t = start(&config(rx, &opted_in, false));
-    t.route_changed(s("/upgraded"), None);
+    store_item(&format!("ff_telemetry_{token}_queue"), &queued);
+    let t = start(&config(rx, &token, false));
+    assert!(!t.has_opted_out());
+    t.route_changed(s("/after"), None);
     flush(&t).await;
     drop(t);
-    let events = delivered(rx, &opted_in).await;
-    assert_eq!(names(&events), ["queued before upgrade", "$pageview"]);
+    let events = delivered(rx, &token).await;
+    assert_eq!(names(&events), ["queued earlier", "$pageview"]);
     let view = &events[1]["properties"];
     assert_eq!(
-        (&view["distinct_id"], &view["$device_id"]),
-        (&Value::from("user-1"), &Value::from("device-1"))
+        view["distinct_id"], view["$device_id"],
+        "a fresh anonymous id"
     );
-
-    let opted_out = token("upgrade-opted-out");
-    store_item(
-        &format!("ff_telemetry_{opted_out}_state"),
-        "ff-telemetry-state 1\ndevice-2\ndevice-2\n1\n-",
-    );
-    let t = start(&config(rx, &opted_out, true));
-    assert!(t.has_opted_out());
-    t.route_changed(s("/upgraded"), None);
-    flush(&t).await;
-    drop(t);
-    assert!(requests(rx, &opted_out).await.is_empty());
+    assert_ne!(view["distinct_id"], Value::from("user-1"));
+    assert_ne!(view["$device_id"], Value::from("device-1"));
 }
 
 // `JSON.stringify` writes a lone surrogate as `\ud800`, which serde_json (the

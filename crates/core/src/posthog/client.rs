@@ -180,56 +180,6 @@ impl PersistedState {
             opted_out,
         })
     }
-
-    /// State stored by SDK versions before [`PersistedState::encode`]'s format
-    /// (lines of text: tag, device id, distinct id, opt-out, …): the ids and the
-    /// opt-out carry over, so an upgrade neither changes the user nor resumes
-    /// capturing for one who opted out; session and groups start afresh. That
-    /// format escaped `%`, tab and line breaks in ids as `%25`, `%09`, `%0A`
-    /// and `%0D`; the escapes are undone.
-    pub fn from_legacy(stored: &str) -> Option<PersistedState> {
-        // One loop over the lines rather than a `next` call each: less code.
-        let mut lines = [""; 4];
-        for (line, text) in lines.iter_mut().zip(text::split_ascii(stored, b'\n')) {
-            *line = text;
-        }
-        let [format, device_id, distinct_id, opted_out] = lines;
-        let valid =
-            format == "ff-telemetry-state 1" && !device_id.is_empty() && !distinct_id.is_empty();
-        valid.then(|| PersistedState {
-            device_id: legacy_unescape(device_id),
-            distinct_id: legacy_unescape(distinct_id),
-            groups: Vec::new(),
-            session: None,
-            opted_out: opted_out == "1",
-        })
-    }
-}
-
-/// An id of the line format with its escapes (`%25`, `%09`, `%0A`, `%0D`)
-/// undone. Each escape starts with the only `%` it contains, so escapes never
-/// overlap and one pass is enough.
-fn legacy_unescape(id: &str) -> String {
-    // Bytes, not `char`s: every escape and what it stands for is ASCII.
-    let mut out = Vec::with_capacity(id.len());
-    let mut rest = id.as_bytes();
-    while let [byte, after @ ..] = rest {
-        let raw = match (byte, after) {
-            (b'%', [b'2', b'5', ..]) => b'%',
-            (b'%', [b'0', b'9', ..]) => b'\t',
-            (b'%', [b'0', b'A', ..]) => b'\n',
-            (b'%', [b'0', b'D', ..]) => b'\r',
-            _ => {
-                out.push(*byte);
-                rest = after;
-                continue;
-            }
-        };
-        out.push(raw);
-        rest = after.get(2..).unwrap_or_default();
-    }
-    // Only ASCII bytes replaced ASCII escapes, so this is still UTF-8.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// What the browser knows about the page when something is captured.
@@ -1008,58 +958,6 @@ mod tests {
             r#"["ff-telemetry-state 2","","u","0","","","",""]"#.to_owned(),
         ] {
             assert_eq!(decode(&bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn state_of_the_line_format_keeps_ids_and_opt_out() {
-        let old = "ff-telemetry-state 1\ndev\nuser-1\n1\nsid wid 1 2\nteam\tt1";
-        let state = PersistedState::from_legacy(old).unwrap();
-        assert_eq!(
-            (state.device_id.as_str(), state.distinct_id.as_str()),
-            ("dev", "user-1")
-        );
-        assert!(state.opted_out);
-        assert_eq!((state.session, state.groups), (None, Vec::new()));
-        let opted_in = PersistedState::from_legacy("ff-telemetry-state 1\nd\nu\n0\n-").unwrap();
-        assert!(!opted_in.opted_out);
-        for bad in [
-            "",
-            "ff-telemetry-state 1\nd",
-            "ff-telemetry-state 1\n\nu\n0",
-            "[]",
-        ] {
-            assert_eq!(PersistedState::from_legacy(bad), None, "{bad:?}");
-        }
-        assert_eq!(decode(old), None, "not the new format");
-    }
-
-    #[test]
-    fn state_of_the_line_format_has_its_escapes_undone() {
-        // That format wrote `%`, tab, LF and CR in ids as `%25`, `%09`, `%0A`,
-        // `%0D`: an id read back with its escapes would be another user.
-        let old = "ff-telemetry-state 1\nd%2540%09\nuser%0A%0D%25\n0\n-";
-        let state = PersistedState::from_legacy(old).unwrap();
-        assert_eq!(state.device_id, "d%40\t");
-        assert_eq!(state.distinct_id, "user\n\r%");
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn legacy_escapes_are_undone_as_the_line_format_did(s in "[a%\n\t\r0ADd925é]{0,12}") {
-            // The chains of std replaces the line format once used.
-            let escaped = s
-                .replace('%', "%25")
-                .replace('\n', "%0A")
-                .replace('\t', "%09")
-                .replace('\r', "%0D");
-            let unescaped = s
-                .replace("%0D", "\r")
-                .replace("%09", "\t")
-                .replace("%0A", "\n")
-                .replace("%25", "%");
-            proptest::prop_assert_eq!(legacy_unescape(&escaped), s.clone());
-            proptest::prop_assert_eq!(legacy_unescape(&s), unescaped);
         }
     }
 }
