@@ -146,15 +146,6 @@ const setups = {
   sentry: `async () => { await import('/vendor/sentry.js'); window.Sentry.init({ dsn: ${JSON.stringify(oursConfig.sentry.dsn)}, environment: 'bench', release: 'bench@1' }); return window.Sentry }`
 }
 
-// Whether our wasm build has browser Sentry yet (the wrapper exports
-// `captureException` either way and would only warn per call).
-async function oursCanCaptureExceptions () {
-  return inPage(async () => {
-    const glue = await import('/ours/pkg/ff_telemetry_web.js')
-    return typeof glue.Telemetry?.prototype?.captureException === 'function'
-  })
-}
-
 // Console warnings and errors of every page, counted; the first few are shown.
 let consoleProblems = 0
 async function inPage (fn, arg) {
@@ -274,10 +265,7 @@ try {
     log(`start-up: ${lib}`)
     result.startup[lib] = await measured(() => startup(lib))
   }
-  const errorLibs = ['sentry']
-  if (await oursCanCaptureExceptions()) errorLibs.unshift('ours')
-  else log('error capture: ours not available (this wasm build has no captureException)')
-  for (const lib of errorLibs) {
+  for (const lib of ['ours', 'sentry']) {
     log(`error capture: ${lib}`)
     result.error_capture[lib] = await measured(() => errorCapture(lib))
   }

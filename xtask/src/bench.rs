@@ -421,9 +421,7 @@ fn error_capture(b: &Value) -> String {
     );
     for (lib, name) in [("ours", "ff-telemetry"), ("sentry", "@sentry/browser")] {
         if b.pointer(&format!("/error_capture/{lib}")).is_none() {
-            md += &format!(
-                "| {name} | not available (this build has no browser Sentry yet) | | | |\n"
-            );
+            md += &format!("| {name} | not measured | | | |\n");
             continue;
         }
         if let Some(error) = failure(b, &format!("/error_capture/{lib}")) {
