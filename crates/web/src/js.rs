@@ -11,7 +11,6 @@
 //! signature, costs conversion glue of its own), and no import uses `catch`
 //! (its exception glue costs more than a `try` in a snippet).
 
-use ff_telemetry_core::json;
 use ff_telemetry_core::posthog::PageEnv;
 use ff_telemetry_core::text::concat;
 use wasm_bindgen::prelude::*;
@@ -309,6 +308,10 @@ extern "C" {
     fn console_warn(prefix: &str, message: &str);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn_with(prefix: &str, message: &str, detail: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn_numbers(prefix: &str, a: f64, message: &str, b: f64);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn_line(prefix: &str, message: &str, at: &str, line: f64);
 }
 
 // Strings come back from the snippets as `JsValue`s, converted here: an
@@ -358,21 +361,13 @@ pub enum WebError {
 }
 
 impl WebError {
-    /// The message alone (see [`decimal`] for why not `Display`).
+    /// The message alone (`Display` would bring Rust's formatting machinery
+    /// into the download).
     pub fn message(&self) -> &str {
         match self {
             WebError::Js(message) | WebError::Shape(message) => message,
         }
     }
-}
-
-/// `n` in decimal. The SDK builds its texts with `concat` and this rather
-/// than `format!`, which would keep Rust's formatting machinery (and integer
-/// `Display`) in the download.
-pub fn decimal(n: u64) -> String {
-    let mut digits = Vec::new();
-    json::write_u64(&mut digits, n);
-    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// `console.warn("ff-telemetry:", message)`: the SDK's only logger. The
@@ -387,6 +382,19 @@ pub fn warn(message: &str) {
 /// space, so no text is joined in Rust.
 pub fn warn_with(message: &str, detail: &str) {
     console_warn_with("ff-telemetry:", message, detail);
+}
+
+/// `console.warn("ff-telemetry:", a, message, b)`: [`warn`] for a message
+/// between two numbers, which the console writes in decimal (no number
+/// formatting in Rust).
+pub fn warn_numbers(a: f64, message: &str, b: f64) {
+    console_warn_numbers("ff-telemetry:", a, message, b);
+}
+
+/// `console.warn("ff-telemetry:", message, "at line", line)`: [`warn`] with
+/// a source line, written by the console.
+pub fn warn_line(message: &str, line: f64) {
+    console_warn_line("ff-telemetry:", message, "at line", line);
 }
 
 /// Ten random bytes from `crypto.getRandomValues`.

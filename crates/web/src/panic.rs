@@ -31,7 +31,7 @@ pub fn install_hook() {
         // The payload and line only: formatting the whole `PanicHookInfo`
         // would pull every formatter into the build.
         let message = info.payload_as_str().unwrap_or("panic");
-        let line = crate::js::decimal(info.location().map_or(0, |l| l.line()).into());
+        let line = info.location().map_or(0, |l| l.line());
         let what = if DEPTH.load(Ordering::Relaxed) > 0 {
             crate::sentry::report_panic(message);
             DISABLED.store(true, Ordering::Relaxed);
@@ -39,7 +39,7 @@ pub fn install_hook() {
         } else {
             "panic outside telemetry: "
         };
-        crate::js::warn(&concat(&[what, message, " (line ", &line, ")"]));
+        crate::js::warn_line(&concat(&[what, message]), line.into());
     }));
 }
 

@@ -12,7 +12,7 @@ use ff_telemetry_core::text::{concat, split_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, decimal, warn, warn_with};
+use crate::js::{self, UserProperties, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
 use crate::panic::sdk;
 use crate::transport;
@@ -454,12 +454,11 @@ impl PosthogClient {
         };
         self.save();
         if let BatchOutcome::Dropped(n) = outcome {
-            let (n, status) = (decimal(n as u64), decimal(status.into()));
-            warn(&concat(&[
-                &n,
-                " events dropped: the server answered ",
-                &status,
-            ]));
+            warn_numbers(
+                n as f64,
+                "events dropped: the server answered",
+                status.into(),
+            );
         }
         matches!(outcome, BatchOutcome::Delivered(_))
     }
