@@ -336,6 +336,10 @@ test('the generated .d.ts types every method of the handle, and index.d.ts every
   for (const [, field, optional] of posthogFields.matchAll(/(\w+)(\??):/g)) {
     assert.match(wrapperDts, new RegExp(`^\\s*${field}${optional ? '\\?' : ''}: `, 'm'), `index.d.ts: posthog.${field}${optional}`)
   }
+  // ... and on what captureException's context may hold (installVue passes more).
+  const context = (text) => text.match(/captureException\(error: unknown, context\?: (\{[^}]*\})/)?.[1]
+  assert.ok(context(declarations), 'the handle types captureException')
+  assert.equal(context(declarations), context(wrapperDts), 'captureException context types agree')
 })
 
 test('a bad config is one warning naming the field, and the handle still answers every method', async () => {

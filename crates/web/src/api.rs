@@ -146,7 +146,7 @@ export interface Telemetry {
   /** Forgets the user (on logout): new anonymous id, new session, no groups. */
   reset(): void;
   /** Reports an error to Sentry (`handled: false`: the session counts as crashed). */
-  captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string> }): void;
+  captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string>; [key: string]: unknown }): void;
   /** Reports a message to Sentry at `level` (default `"info"`). */
   captureMessage(message: string, level?: "fatal" | "error" | "warning" | "info" | "debug"): void;
   /** Resumes capturing after `optOut()`. */
