@@ -119,6 +119,12 @@ fn distinct_uuids(events: &[Value]) -> usize {
     uuids.len()
 }
 
+/// The status the receiver answered to each request for `token`, in order.
+async fn statuses(receiver: &str, token: &str) -> Vec<Value> {
+    let requests = requests(receiver, token).await;
+    requests.iter().map(|r| r["status"].clone()).collect()
+}
+
 #[wasm_bindgen_test]
 async fn route_sequence_yields_exactly_the_expected_events_in_order() {
     let Some(rx) = receiver() else { return };
@@ -258,11 +264,7 @@ async fn server_errors_are_retried_until_every_event_is_delivered_once() {
     let events = wait_for(|| delivered(rx, &token), 3).await;
     drop(t);
 
-    let statuses: Vec<_> = requests(rx, &token)
-        .await
-        .iter()
-        .map(|r| r["status"].clone())
-        .collect();
+    let statuses = statuses(rx, &token).await;
     assert_eq!(statuses, [503, 503, 200]);
     assert_eq!(names(&events), ["$pageview", "$pageleave", "$pageview"]);
     assert_eq!(distinct_uuids(&events), 3, "each event once");
@@ -437,9 +439,7 @@ async fn a_refused_batch_is_dropped_not_retried() {
     flush(&t).await;
     drop(t);
 
-    let reqs = requests(rx, &token).await;
-    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
-    assert_eq!(statuses, [400, 200]);
+    assert_eq!(statuses(rx, &token).await, [400, 200]);
     assert_eq!(
         names(&delivered(rx, &token).await),
         ["accepted"],
@@ -521,11 +521,7 @@ async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
     flush(&t).await;
     drop(t);
 
-    let statuses: Vec<_> = requests(rx, &token)
-        .await
-        .iter()
-        .map(|r| r["status"].clone())
-        .collect();
+    let statuses = statuses(rx, &token).await;
     assert!(
         !statuses.is_empty() && statuses.iter().all(|s| s == 200),
         "answers: {statuses:?}"
