@@ -233,6 +233,13 @@ fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
 }
 
 fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryClient>> {
+    if !cfg!(feature = "sentry") {
+        // Nothing else reaches Sentry's code: the build leaves it out.
+        if !js::field(config, "sentry").is_undefined() {
+            warn("Sentry is not in this build: the sentry config is ignored");
+        }
+        return None;
+    }
     let sentry = match sentry_config(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
@@ -430,7 +437,7 @@ impl Telemetry {
     /// brings its JSPI task machinery (about 0.4 KB gzipped) into the build.
     /// Rust callers can convert it with `js_sys::Promise::from`.
     pub fn flush(&self) -> JsValue {
-        let (posthog, sentry) = (self.posthog.clone(), self.sentry.clone());
+        let (posthog, sentry) = (self.posthog.clone(), self.sentry().cloned());
         let mut posthog_started = false;
         let step = move |still_busy: JsValue| {
             let busy = sdk(|| {
@@ -467,10 +474,16 @@ impl Telemetry {
         result
     }
 
+    /// The Sentry client, `None` when Sentry is not configured or not in this
+    /// build (then no call reaches Sentry's code, and the build leaves it out).
+    fn sentry(&self) -> Option<&Rc<SentryClient>> {
+        self.sentry.as_ref().filter(|_| cfg!(feature = "sentry"))
+    }
+
     /// What each method does (see the Rust methods above); `b` and `c` are
     /// `undefined` for a method with fewer arguments.
     fn run(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-        let (posthog, sentry) = (self.posthog.as_ref(), self.sentry.as_ref());
+        let (posthog, sentry) = (self.posthog.as_ref(), self.sentry());
         match method {
             Method::RouteChanged => {
                 if let Some(p) = posthog {
@@ -574,7 +587,7 @@ impl Drop for Telemetry {
             if let Some(posthog) = &self.posthog {
                 posthog.detach();
             }
-            if let Some(sentry) = &self.sentry {
+            if let Some(sentry) = self.sentry() {
                 sentry.detach();
             }
         });

@@ -39,6 +39,8 @@
 //!
 //! # Features
 //!
+//! - `sentry` (default): browser Sentry. Without it the module is PostHog
+//!   only (a `sentry` config gets one warning), and smaller.
 //! - `test-hooks`: `Telemetry::panic_for_test()` (Rust only), for the browser suite.
 //!
 //! Build the npm package with `cargo xtask build`.

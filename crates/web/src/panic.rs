@@ -33,7 +33,9 @@ pub fn install_hook() {
         let message = info.payload_as_str().unwrap_or("panic");
         let line = info.location().map_or(0, |l| l.line());
         let what = if DEPTH.load(Ordering::Relaxed) > 0 {
-            crate::sentry::report_panic(message);
+            if cfg!(feature = "sentry") {
+                crate::sentry::report_panic(message);
+            }
             DISABLED.store(true, Ordering::Relaxed);
             "panic, telemetry is off for this page: "
         } else {
