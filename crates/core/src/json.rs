@@ -8,6 +8,10 @@
 //! and tests compare the output with `serde_json`'s (and, for Sentry, with a
 //! third party's parser).
 //!
+//! Everything is written straight into a `String` (ASCII punctuation, digits
+//! and escaped `&str`s): the text never needs a UTF-8 check, so the browser
+//! build carries no `String::from_utf8` validator for it.
+//!
 //! ```
 //! use ff_telemetry_core::json::{Obj, WriteJson, to_string};
 //! struct Hit { page: String, n_views: u64, tags: Vec<String> }
