@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::json::Decimal;
+use crate::json::write_u64;
 use crate::text;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
@@ -180,7 +180,7 @@ impl Dsn {
         text.push_str(&self.authority.host);
         if let Some(port) = self.authority.port {
             text.push(':');
-            text.push_str(Decimal::new(u64::from(port)).as_str());
+            write_u64(text, u64::from(port));
         }
         text.push_str(&self.path_prefix);
     }

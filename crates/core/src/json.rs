@@ -8,11 +8,15 @@
 //! and tests compare the output with `serde_json`'s (and, for Sentry, with a
 //! third party's parser).
 //!
+//! Everything is written straight into a `String` (ASCII punctuation, digits
+//! and escaped `&str`s): the text never needs a UTF-8 check, so the browser
+//! build carries no `String::from_utf8` validator for it.
+//!
 //! ```
 //! use ff_telemetry_core::json::{Obj, WriteJson, to_string};
 //! struct Hit { page: String, n_views: u64, tags: Vec<String> }
 //! impl WriteJson for Hit {
-//!     fn write_json(&self, out: &mut Vec<u8>) {
+//!     fn write_json(&self, out: &mut String) {
 //!         Obj::new(out).str("page", &self.page).u64("n_views", self.n_views)
 //!             .list("tags", &self.tags).end();
 //!     }
@@ -24,44 +28,38 @@
 /// Something that writes itself as one JSON value.
 pub trait WriteJson {
     /// Appends the JSON text of `self` to `out`.
-    fn write_json(&self, out: &mut Vec<u8>);
-}
-
-/// The JSON text of `value`, as bytes.
-pub fn to_json(value: &(impl WriteJson + ?Sized)) -> Vec<u8> {
-    let mut out = Vec::new();
-    value.write_json(&mut out);
-    out
+    fn write_json(&self, out: &mut String);
 }
 
 /// The JSON text of `value`.
 pub fn to_string(value: &(impl WriteJson + ?Sized)) -> String {
-    // Only `&str`s and ASCII are ever written, so this is valid UTF-8.
-    String::from_utf8(to_json(value)).unwrap_or_default()
+    let mut out = String::new();
+    value.write_json(&mut out);
+    out
 }
 
 /// Writes one JSON object, field by field; the closing brace comes with [`Obj::end`].
 #[derive(Debug)]
 pub struct Obj<'a> {
-    out: &'a mut Vec<u8>,
+    out: &'a mut String,
     empty: bool,
 }
 
 impl<'a> Obj<'a> {
     /// Starts an object at the end of `out`.
-    pub fn new(out: &'a mut Vec<u8>) -> Self {
-        out.push(b'{');
+    pub fn new(out: &'a mut String) -> Self {
+        out.push('{');
         Obj { out, empty: true }
     }
 
-    /// Writes `"key":` and returns the buffer for the value.
-    pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
+    /// Writes `"key":` and returns the text for the value.
+    pub fn key(&mut self, key: &str) -> &mut String {
         if !self.empty {
-            self.out.push(b',');
+            self.out.push(',');
         }
         self.empty = false;
         write_str(self.out, key);
-        self.out.push(b':');
+        self.out.push(':');
         self.out
     }
 
@@ -105,16 +103,15 @@ impl<'a> Obj<'a> {
     /// text, written in place.
     pub fn time(&mut self, key: &str, at: crate::UnixMs) -> &mut Self {
         let out = self.key(key);
-        out.push(b'"');
+        out.push('"');
         at.write_rfc3339(out);
-        out.push(b'"');
+        out.push('"');
         self
     }
 
     /// A boolean field.
     pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
-        let text: &[u8] = if value { b"true" } else { b"false" };
-        self.key(key).extend_from_slice(text);
+        self.key(key).push_str(if value { "true" } else { "false" });
         self
     }
 
@@ -150,137 +147,128 @@ impl<'a> Obj<'a> {
 
     /// Closes the object.
     pub fn end(&mut self) {
-        self.out.push(b'}');
+        self.out.push('}');
     }
 }
 
 /// A JSON string, escaped.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..0x20 | 0x7f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
+///
+/// Copied `char` by `char` into the `String`: no UTF-8 check afterwards, and
+/// smaller code than copying unescaped runs as slices (payloads are short).
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0'..'\x20' | '\x7f' => {
+                out.push_str("\\u00");
+                write_hex(out, &[c as u8]);
             }
-            _ => out.push(b),
+            _ => out.push(c),
         }
     }
-    out.push(b'"');
+    out.push('"');
 }
 
 /// A non-negative integer.
-pub fn write_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(Decimal::new(n).as_bytes());
+pub fn write_u64(out: &mut String, n: u64) {
+    write_decimal(out, n, 1);
 }
 
-/// The decimal text of an integer, made without `core::fmt`.
+/// `n` in decimal, made without `core::fmt`.
 ///
 /// Every integer the browser build writes (JSON numbers, timestamps, ports,
-/// stored state) goes through this instead of `to_string`/`format!`: integer
-/// `Display` and `{:02}` padding would otherwise stay in the wasm for them.
-pub(crate) struct Decimal {
-    digits: [u8; 20],
-    start: usize,
+/// stored state) goes through this or [`write_decimal`] instead of
+/// `to_string`/`format!`: integer `Display` and `{:02}` padding would
+/// otherwise stay in the wasm for them.
+pub(crate) fn decimal(n: u64) -> String {
+    let mut text = String::new();
+    write_u64(&mut text, n);
+    text
 }
 
-impl Decimal {
-    /// `n` in decimal.
-    pub(crate) fn new(n: u64) -> Self {
-        Self::padded(n, 1)
-    }
-
-    /// `n` in decimal with at least `min_digits` digits (at most 20), zero-padded:
-    /// what `format!("{n:0min_digits$}")` writes.
-    pub(crate) fn padded(mut n: u64, min_digits: usize) -> Self {
-        let mut digits = [b'0'; 20];
-        let mut start = digits.len();
-        for digit in digits.iter_mut().rev() {
-            *digit = b'0' + (n % 10) as u8;
-            start -= 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+/// Appends `n` in decimal with at least `min_digits` digits (at most 20),
+/// zero-padded: what `format!("{n:0min_digits$}")` writes.
+pub(crate) fn write_decimal(out: &mut String, mut n: u64, min_digits: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
         }
-        let start = start.min(digits.len().saturating_sub(min_digits));
-        Decimal { digits, start }
     }
-
-    /// The digits.
-    pub(crate) fn as_str(&self) -> &str {
-        // Only ASCII digits, so this never fails.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
-    }
-
-    /// The digits, as bytes (for writers of bytes: no UTF-8 check).
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.digits.get(self.start..).unwrap_or_default()
-    }
+    let start = start.min(digits.len().saturating_sub(min_digits));
+    push_ascii(out, digits.get(start..).unwrap_or_default());
 }
 
 /// Lowercase hex digits of `bytes`, as a JSON string.
-pub(crate) fn write_hex_str(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.push(b'"');
+pub(crate) fn write_hex_str(out: &mut String, bytes: &[u8]) {
+    out.push('"');
     write_hex(out, bytes);
-    out.push(b'"');
+    out.push('"');
 }
 
 /// Lowercase hex digits of `bytes`.
-pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn write_hex(out: &mut String, bytes: &[u8]) {
     for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
+        push_ascii(out, &[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
     }
 }
 
 /// Lowercase hex digits of `bytes`.
 pub(crate) fn hex_string(bytes: &[u8]) -> String {
-    // Bytes first, then one UTF-8 check: smaller code than pushing `char`s.
-    let mut hex = Vec::with_capacity(2 * bytes.len());
+    let mut hex = String::with_capacity(2 * bytes.len());
     write_hex(&mut hex, bytes);
-    String::from_utf8(hex).unwrap_or_default() // only ASCII hex digits
+    hex
 }
 
 /// Milliseconds as seconds with three decimals (`2500` → `2.500`), without
 /// pulling float formatting into the browser build.
-pub(crate) fn write_millis_as_secs(out: &mut Vec<u8>, ms: u64) {
+pub(crate) fn write_millis_as_secs(out: &mut String, ms: u64) {
     write_u64(out, ms / 1000);
-    out.push(b'.');
-    out.extend_from_slice(Decimal::padded(ms % 1000, 3).as_bytes());
+    out.push('.');
+    write_decimal(out, ms % 1000, 3);
+}
+
+/// Appends ASCII bytes (digits), one `char` each: no UTF-8 check needed.
+fn push_ascii(out: &mut String, ascii: &[u8]) {
+    for &b in ascii {
+        out.push(char::from(b));
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl WriteJson for str {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         write_str(out, self);
     }
 }
 
 impl WriteJson for String {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         write_str(out, self);
     }
 }
 
 /// A JSON array.
 impl<T: WriteJson> WriteJson for [T] {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
         for (i, item) in self.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                out.push(',');
             }
             item.write_json(out);
         }
-        out.push(b']');
+        out.push(']');
     }
 }
 
@@ -288,10 +276,10 @@ impl<T: WriteJson> WriteJson for [T] {
 mod tests {
     use super::*;
 
-    fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut out = Vec::new();
+    fn text(write: impl FnOnce(&mut String)) -> String {
+        let mut out = String::new();
         write(&mut out);
-        String::from_utf8(out).unwrap()
+        out
     }
 
     #[test]
@@ -305,10 +293,16 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn any_string_reads_back(s: String) {
+            let written = text(|out| write_str(out, &s));
+            proptest::prop_assert_eq!(serde_json::from_str::<String>(&written).unwrap(), s);
+        }
+
+        #[test]
         fn decimal_is_what_format_writes(n: u64, min_digits in 0usize..=20) {
-            let (plain, padded) = (Decimal::new(n), Decimal::padded(n, min_digits));
-            proptest::prop_assert_eq!(plain.as_str(), n.to_string());
-            proptest::prop_assert_eq!(padded.as_str(), format!("{n:0min_digits$}"));
+            proptest::prop_assert_eq!(decimal(n), n.to_string());
+            let padded = text(|out| write_decimal(out, n, min_digits));
+            proptest::prop_assert_eq!(padded, format!("{n:0min_digits$}"));
         }
     }
 
@@ -317,9 +311,9 @@ mod tests {
         for n in [0, 7, 10, 1_795_850_763_000, u64::MAX] {
             assert_eq!(text(|out| write_u64(out, n)), n.to_string());
         }
-        assert_eq!(Decimal::padded(7, 3).as_str(), "007");
-        assert_eq!(Decimal::padded(1234, 2).as_str(), "1234");
-        assert_eq!(Decimal::padded(0, 0).as_str(), "0");
+        assert_eq!(text(|out| write_decimal(out, 7, 3)), "007");
+        assert_eq!(text(|out| write_decimal(out, 1234, 2)), "1234");
+        assert_eq!(text(|out| write_decimal(out, 0, 0)), "0");
         assert_eq!(text(|out| write_millis_as_secs(out, 2_500)), "2.500");
         assert_eq!(text(|out| write_millis_as_secs(out, 7)), "0.007");
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::Decimal;
+use crate::json::write_decimal;
 
 /// Milliseconds since the Unix epoch (UTC).
 ///
@@ -43,15 +43,14 @@ impl UnixMs {
     /// assert_eq!(UnixMs(1_764_314_239_123).to_rfc3339(), "2025-11-28T07:17:19.123Z");
     /// ```
     pub fn to_rfc3339(self) -> String {
-        let mut text = Vec::with_capacity(24);
+        let mut text = String::with_capacity(24);
         self.write_rfc3339(&mut text);
-        // Only ASCII digits and separators were written.
-        String::from_utf8(text).unwrap_or_default()
+        text
     }
 
     /// Appends [`UnixMs::to_rfc3339`]'s text to `out`: payloads write their
     /// timestamps in place, without a `String` each.
-    pub(crate) fn write_rfc3339(self, out: &mut Vec<u8>) {
+    pub(crate) fn write_rfc3339(self, out: &mut String) {
         let ms_of_day = self.0 % Self::DAY;
         let (year, month, day) = civil_from_days(self.0 / Self::DAY);
         let secs = ms_of_day / 1000;
@@ -60,18 +59,18 @@ impl UnixMs {
         // separator; the year has none.
         let fields = [
             (None, year, 4),
-            (Some(b'-'), month, 2),
-            (Some(b'-'), day, 2),
-            (Some(b'T'), secs / 3600, 2),
-            (Some(b':'), secs / 60 % 60, 2),
-            (Some(b':'), secs % 60, 2),
-            (Some(b'.'), ms_of_day % 1000, 3),
+            (Some('-'), month, 2),
+            (Some('-'), day, 2),
+            (Some('T'), secs / 3600, 2),
+            (Some(':'), secs / 60 % 60, 2),
+            (Some(':'), secs % 60, 2),
+            (Some('.'), ms_of_day % 1000, 3),
         ];
         for (separator, value, digits) in fields {
             out.extend(separator);
-            out.extend_from_slice(Decimal::padded(value, digits).as_bytes());
+            write_decimal(out, value, digits);
         }
-        out.push(b'Z');
+        out.push('Z');
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::json::Decimal;
+use crate::json::decimal;
 use crate::text;
 
 /// Why a string is not an acceptable `http`/`https` URL.
@@ -86,14 +86,14 @@ pub struct Authority {
 
 impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `write_str` and core's `Decimal` rather than `write!`: keeps integer
+        // `write_str` and core's `decimal` rather than `write!`: keeps integer
         // `Display` out of the browser build.
         f.write_str(self.scheme.as_str())?;
         f.write_str("://")?;
         f.write_str(&self.host)?;
         if let Some(port) = self.port {
             f.write_str(":")?;
-            f.write_str(Decimal::new(u64::from(port)).as_str())?;
+            f.write_str(&decimal(u64::from(port)))?;
         }
         Ok(())
     }
@@ -139,8 +139,8 @@ impl HttpUrl {
     /// The URL as text, without `core::fmt` (which the browser build avoids).
     fn to_text(&self) -> String {
         let a = &self.authority;
-        let port = a.port.map(|p| Decimal::new(u64::from(p)));
-        let port = port.as_ref().map_or("", |p| p.as_str());
+        let port = a.port.map(|p| decimal(u64::from(p)));
+        let port = port.as_deref().unwrap_or_default();
         let colon = if a.port.is_some() { ":" } else { "" };
         text::concat(&[a.scheme.as_str(), "://", &a.host, colon, port, &self.rest])
     }

@@ -48,14 +48,14 @@ pub fn uuid_v7(now: UnixMs, random: [u8; 10]) -> Uuid {
 /// Written with core's own hex encoder because `Uuid`'s `Display` brings a
 /// second hex formatter and `core::fmt` padding into the browser build.
 pub(crate) fn hyphenated(uuid: &Uuid) -> String {
-    let mut text = Vec::with_capacity(36);
+    let mut text = String::with_capacity(36);
     for (i, byte) in uuid.as_bytes().iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            text.push(b'-');
+            text.push('-');
         }
         write_hex(&mut text, std::slice::from_ref(byte));
     }
-    String::from_utf8(text).unwrap_or_default() // only ASCII hex digits and dashes
+    text
 }
 
 #[cfg(test)]

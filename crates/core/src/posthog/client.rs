@@ -7,7 +7,7 @@ use super::pageview::{
 use super::properties::{describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
-use crate::json::{self, Decimal, Obj};
+use crate::json::{self, Obj};
 use crate::text;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
@@ -100,8 +100,8 @@ impl PersistedState {
     /// [`PersistedState::encode`] with `session` in place of the stored one:
     /// the client encodes its state without a copy of it.
     fn encode_with(&self, session: Option<&Session>) -> String {
-        let started = session.map(|s| Decimal::new(s.started.0));
-        let last_activity = session.map(|s| Decimal::new(s.last_activity.0));
+        let started = session.map(|s| json::decimal(s.started.0));
+        let last_activity = session.map(|s| json::decimal(s.last_activity.0));
         let fields = [
             STATE_FORMAT,
             &self.device_id,
@@ -109,24 +109,23 @@ impl PersistedState {
             if self.opted_out { "1" } else { "0" },
             session.map_or("", Session::session_id),
             session.map_or("", Session::window_id),
-            started.as_ref().map_or("", Decimal::as_str),
-            last_activity.as_ref().map_or("", Decimal::as_str),
+            started.as_deref().unwrap_or_default(),
+            last_activity.as_deref().unwrap_or_default(),
         ];
         // Written straight into the text, not collected into one list first.
-        let mut out = Vec::with_capacity(256);
+        let mut out = String::with_capacity(256);
         for (i, field) in fields.iter().enumerate() {
-            out.push(if i == 0 { b'[' } else { b',' });
+            out.push(if i == 0 { '[' } else { ',' });
             json::write_str(&mut out, field);
         }
         for (ty, key) in &self.groups {
             for field in [ty, key] {
-                out.push(b',');
+                out.push(',');
                 json::write_str(&mut out, field);
             }
         }
-        out.push(b']');
-        // Only `&str`s and ASCII were written.
-        String::from_utf8(out).unwrap_or_default()
+        out.push(']');
+        out
     }
 
     /// The inverse of [`PersistedState::encode`], from the strings of its JSON
@@ -454,7 +453,7 @@ impl Client {
             .map(sanitize_url);
         let referring_domain = referrer.as_deref().map_or(DIRECT, |r| url_parts(r).host);
         let page = url_parts(url);
-        let mut out = Vec::with_capacity(1024);
+        let mut out = String::with_capacity(1024);
         let mut event = Obj::new(&mut out);
         event
             .str("event", name)
@@ -510,8 +509,7 @@ impl Client {
         }
         props.end();
         event.end();
-        // Only `&str`s and ASCII were written.
-        String::from_utf8(out).unwrap_or_default()
+        out
     }
 }
 
@@ -555,7 +553,7 @@ fn write_page_properties(props: &mut Obj<'_>, now: UnixMs, event: &PageEvent, en
 /// A fraction from 0 to 1 with three decimals (`0.750`): thousandths written
 /// as milliseconds are as seconds, which the browser build has anyway (no
 /// float formatting).
-fn write_fraction(out: &mut Vec<u8>, fraction: f64) {
+fn write_fraction(out: &mut String, fraction: f64) {
     json::write_millis_as_secs(out, (fraction * 1000.0 + 0.5) as u64);
 }
 
@@ -899,9 +897,9 @@ mod tests {
             (0.9996, "1.000"),
             (1.0, "1.000"),
         ] {
-            let mut out = Vec::new();
+            let mut out = String::new();
             write_fraction(&mut out, fraction);
-            assert_eq!(String::from_utf8(out).unwrap(), want);
+            assert_eq!(out, want);
         }
     }
 

@@ -100,21 +100,20 @@ pub fn batch_url(apiurl: &str) -> Result<String, UrlError> {
 /// ```
 pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String {
     let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
-    let mut out = Vec::with_capacity(n_bytes + api_key.len() + 64);
-    out.extend_from_slice(b"{\"api_key\":");
+    let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
+    out.push_str("{\"api_key\":");
     write_str(&mut out, api_key);
-    out.extend_from_slice(b",\"sent_at\":");
+    out.push_str(",\"sent_at\":");
     write_str(&mut out, sent_at);
-    out.extend_from_slice(b",\"batch\":[");
+    out.push_str(",\"batch\":[");
     for (i, event) in events.iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.push(',');
         }
-        out.extend_from_slice(event.as_bytes());
+        out.push_str(event);
     }
-    out.extend_from_slice(b"]}");
-    // Only `&str`s and ASCII were written.
-    String::from_utf8(out).unwrap_or_default()
+    out.push_str("]}");
+    out
 }
 
 #[cfg(test)]

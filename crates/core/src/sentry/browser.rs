@@ -442,7 +442,7 @@ impl BrowserSentry {
             return Some(out);
         }
         if self.page_hidden && !self.discarded.is_empty() {
-            let mut report = Vec::new();
+            let mut report = String::new();
             Obj::new(&mut report)
                 .time("timestamp", now)
                 .list("discarded_events", &self.discarded)
@@ -489,9 +489,9 @@ impl BrowserSentry {
     }
 
     /// The JSON of an error event: what every event says, and its body.
-    fn event_json(&self, now: UnixMs, event_id: &EventId, event: EventParts<'_>) -> Vec<u8> {
+    fn event_json(&self, now: UnixMs, event_id: &EventId, event: EventParts<'_>) -> String {
         let route = self.route();
-        let mut out = Vec::new();
+        let mut out = String::new();
         let mut obj = Obj::new(&mut out);
         obj.value("event_id", event_id)
             .time("timestamp", now)
@@ -521,7 +521,7 @@ impl BrowserSentry {
             } => {
                 let mut values = Obj::new(obj.key("exception"));
                 let list = values.key("values");
-                list.push(b'[');
+                list.push('[');
                 let mut exception = Obj::new(list);
                 exception.str("type", kind);
                 if !value.is_empty() {
@@ -532,7 +532,7 @@ impl BrowserSentry {
                     .bool("handled", handled)
                     .end();
                 exception.opt_value("stacktrace", stacktrace).end();
-                list.push(b']');
+                list.push(']');
                 values.end();
             }
         }
@@ -564,11 +564,11 @@ impl BrowserSentry {
         let first = self.routes.len().saturating_sub(MAX_BREADCRUMBS);
         let mut breadcrumbs = Obj::new(event.key("breadcrumbs"));
         let list = breadcrumbs.key("values");
-        list.push(b'[');
+        list.push('[');
         let mut from = None;
         for (i, (at, to)) in self.routes.iter().enumerate() {
             if i > first {
-                list.push(b',');
+                list.push(',');
             }
             if i >= first {
                 let mut crumb = Obj::new(list);
@@ -584,7 +584,7 @@ impl BrowserSentry {
             }
             from = Some(to.as_str());
         }
-        list.push(b']');
+        list.push(']');
         breadcrumbs.end();
     }
 
@@ -599,7 +599,7 @@ impl BrowserSentry {
     ) -> String {
         let (event_id, trace_id, span_id) =
             (entropy.event_id(), entropy.trace_id(), entropy.span_id());
-        let mut payload = Vec::new();
+        let mut payload = String::new();
         let mut tx = Obj::new(&mut payload);
         tx.str("type", "transaction")
             .value("event_id", &event_id)
@@ -618,10 +618,10 @@ impl BrowserSentry {
             .str("status", "ok")
             .end();
         contexts.end();
-        tx.key("spans").extend_from_slice(b"[]");
+        tx.key("spans").push_str("[]");
         tx.end();
 
-        let mut trace = Vec::new();
+        let mut trace = String::new();
         Obj::new(&mut trace)
             .value("trace_id", &trace_id)
             .str("public_key", &self.public_key)
@@ -640,24 +640,23 @@ impl BrowserSentry {
     fn envelope(
         &self,
         event_id: Option<&EventId>,
-        trace: Option<&[u8]>,
+        trace: Option<&str>,
         kind: &str,
-        payload: &[u8],
+        payload: &str,
     ) -> String {
-        let mut out = Vec::new();
+        let mut out = String::new();
         let mut header = Obj::new(&mut out);
         header
             .opt_value("event_id", event_id)
             .str("dsn", &self.dsn_text)
             .value("sdk", &self.context.sdk);
         if let Some(trace) = trace {
-            header.key("trace").extend_from_slice(trace);
+            header.key("trace").push_str(trace);
         }
         header.end();
-        out.push(b'\n');
+        out.push('\n');
         write_item(&mut out, kind, payload);
-        // Only `&str`s and ASCII are written, so this never fails.
-        String::from_utf8(out).unwrap_or_default()
+        out
     }
 
     fn queue_event(&mut self, category: DataCategory, unsent: String) {
@@ -680,7 +679,7 @@ impl BrowserSentry {
     }
 
     /// Queues the session update the tracker asked for, if any.
-    fn queue_session_update(&mut self, update: Option<Vec<u8>>) {
+    fn queue_session_update(&mut self, update: Option<String>) {
         if let Some(update) = update {
             let unsent = self.envelope(None, None, "session", &update);
             self.queue.push(Outgoing {

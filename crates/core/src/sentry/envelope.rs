@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::UnixMs;
-use crate::json::{Obj, WriteJson};
+use crate::json::{Obj, WriteJson, to_string};
 
 /// The SDK that wrote an envelope or event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -114,7 +114,7 @@ impl EnvelopeItem {
 }
 
 impl WriteJson for SdkInfo {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         Obj::new(out)
             .str("name", &self.name)
             .str("version", &self.version)
@@ -123,7 +123,7 @@ impl WriteJson for SdkInfo {
 }
 
 impl WriteJson for EnvelopeHeader {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         // `sent_at` first: `stamp_sent_at` puts it there in stored envelopes too.
         Obj::new(out)
             .opt_str("sent_at", self.sent_at.as_deref())
@@ -136,7 +136,7 @@ impl WriteJson for EnvelopeHeader {
 }
 
 impl WriteJson for TraceHeader {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         Obj::new(out)
             .str("trace_id", &self.trace_id)
             .str("public_key", &self.public_key)
@@ -150,7 +150,7 @@ impl WriteJson for TraceHeader {
 }
 
 impl WriteJson for ItemHeader {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         self.write_json_with_length(out, self.length);
     }
 }
@@ -158,7 +158,7 @@ impl WriteJson for ItemHeader {
 impl ItemHeader {
     /// This header's JSON with `length` in place of its own: lets
     /// [`Envelope::to_bytes`] write each payload's length without cloning the header.
-    fn write_json_with_length(&self, out: &mut Vec<u8>, length: Option<u64>) {
+    fn write_json_with_length(&self, out: &mut String, length: Option<u64>) {
         Obj::new(out)
             .str("type", &self.kind)
             .opt_u64("length", length)
@@ -242,11 +242,14 @@ impl Envelope {
     }
 
     fn to_bytes_with_header(&self, header: &EnvelopeHeader) -> Vec<u8> {
-        let mut out = Vec::new();
-        write_json_line(&mut out, header);
+        // Header lines are JSON text; payloads are bytes (attachments need not be text).
+        let mut out = to_string(header).into_bytes();
+        out.push(b'\n');
         for item in &self.items {
+            let mut line = String::new();
             let length = item.payload.len() as u64;
-            item.header.write_json_with_length(&mut out, Some(length));
+            item.header.write_json_with_length(&mut line, Some(length));
+            out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
             out.extend_from_slice(&item.payload);
             out.push(b'\n');
@@ -325,15 +328,14 @@ pub fn stamp_sent_at(unsent: &str, now: UnixMs) -> String {
     let Some(rest) = unsent.strip_prefix('{') else {
         return unsent.to_owned();
     };
-    let mut out = Vec::with_capacity(unsent.len() + 40);
+    let mut out = String::with_capacity(unsent.len() + 40);
     // `sent_at` first, then the rest of the stored header and the items as they were.
     Obj::new(&mut out).time("sent_at", now);
     if !rest.starts_with('}') {
-        out.push(b',');
+        out.push(',');
     }
-    out.extend_from_slice(rest.as_bytes());
-    // `unsent` was a `str` and only ASCII was added.
-    String::from_utf8(out).unwrap_or_default()
+    out.push_str(rest);
+    out
 }
 
 /// Splits at the first `\n` (dropped), or returns everything when there is none.
@@ -344,22 +346,17 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn write_json_line(out: &mut Vec<u8>, value: &impl WriteJson) {
-    value.write_json(out);
-    out.push(b'\n');
-}
-
 /// Appends one item to an envelope being written: its header line (`type` and
 /// `length`), then the payload line. What the browser sends, item by item,
 /// without building an [`EnvelopeItem`].
-pub(crate) fn write_item(out: &mut Vec<u8>, kind: &str, payload: &[u8]) {
+pub(crate) fn write_item(out: &mut String, kind: &str, payload: &str) {
     Obj::new(out)
         .str("type", kind)
         .u64("length", payload.len() as u64)
         .end();
-    out.push(b'\n');
-    out.extend_from_slice(payload);
-    out.push(b'\n');
+    out.push('\n');
+    out.push_str(payload);
+    out.push('\n');
 }
 
 #[cfg(test)]

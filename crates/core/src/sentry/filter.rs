@@ -108,7 +108,7 @@ pub struct Deduplicator {
 /// reuses the payload writer instead of cloning and comparing frames, which
 /// costs the browser build more code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorFingerprint(Vec<u8>);
+pub struct ErrorFingerprint(String);
 
 impl ErrorFingerprint {
     /// An exception's type, value and newest frame.
@@ -122,12 +122,12 @@ impl ErrorFingerprint {
     }
 
     fn new(kind: &str, value: &str, top_frame: Option<&Frame<&str>>) -> Self {
-        let mut text = Vec::new();
+        let mut text = String::new();
         write_str(&mut text, kind);
         write_str(&mut text, value);
         match top_frame {
             Some(frame) => frame.write_json(&mut text),
-            None => text.extend_from_slice(b"null"),
+            None => text.push_str("null"),
         }
         ErrorFingerprint(text)
     }

@@ -76,7 +76,7 @@ macro_rules! hex_id {
         }
 
         impl WriteJson for $ty {
-            fn write_json(&self, out: &mut Vec<u8>) {
+            fn write_json(&self, out: &mut String) {
                 write_hex_str(out, &self.0);
             }
         }
@@ -682,13 +682,13 @@ pub struct ClientReport {
 }
 
 impl WriteJson for EventId {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         write_hex_str(out, self.0.as_bytes());
     }
 }
 
 impl<S: Deref<Target = str>> WriteJson for Frame<S> {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         Obj::new(out)
             .opt_str("filename", self.filename.as_deref())
             .opt_str("function", self.function.as_deref())
@@ -701,13 +701,13 @@ impl<S: Deref<Target = str>> WriteJson for Frame<S> {
 }
 
 impl<S: Deref<Target = str>> WriteJson for Stacktrace<S> {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         Obj::new(out).list("frames", &self.frames).end();
     }
 }
 
 impl WriteJson for DiscardedEvents {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         Obj::new(out)
             .str("reason", self.reason.as_str())
             .str("category", self.category.as_str())
@@ -719,7 +719,7 @@ impl WriteJson for DiscardedEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::to_json;
+    use crate::json::to_string;
 
     #[test]
     fn ids_are_lowercase_hex_of_the_right_length() {
@@ -742,7 +742,7 @@ mod tests {
         assert!(serde_json::from_str::<SpanId>("\"01020304050607\"").is_err());
         assert!(serde_json::from_str::<TraceId>("\"zz\"").is_err());
         let id = EventId::from_random_bytes([7; 16]);
-        let back: EventId = serde_json::from_slice(&to_json(&id)).unwrap();
+        let back: EventId = serde_json::from_str(&to_string(&id)).unwrap();
         assert_eq!(back, id);
     }
 

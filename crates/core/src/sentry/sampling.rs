@@ -1,7 +1,7 @@
 //! Which navigation transactions are recorded. Errors and sessions are never
 //! sampled away: there is no function here that could drop them.
 
-use crate::json::Decimal;
+use crate::json::write_decimal;
 use crate::text;
 
 /// Navigation-transaction sample rate in production mode (FlowFuse's).
@@ -52,8 +52,9 @@ pub(crate) fn decimal_text(rate: f64) -> String {
     if millionths >= 1_000_000 {
         return "1".to_owned();
     }
-    let digits = Decimal::padded(u64::from(millionths), 6);
-    let digits = text::trim_end_ascii(digits.as_str(), b'0');
+    let mut digits = String::with_capacity(6);
+    write_decimal(&mut digits, u64::from(millionths), 6);
+    let digits = text::trim_end_ascii(&digits, b'0');
     if digits.is_empty() {
         "0".to_owned()
     } else {

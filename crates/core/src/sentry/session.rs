@@ -26,10 +26,10 @@ use crate::json::{Obj, write_millis_as_secs};
 /// use ff_telemetry_core::sentry::{EventId, SessionAttributes, SessionStatus, SessionTracker, SessionUpdate};
 /// let attrs = SessionAttributes { release: "flowfuse@2.1.0".into(), environment: None };
 /// let (mut session, first) = SessionTracker::start(EventId::from_random_bytes([1; 16]), UnixMs(0), attrs);
-/// let first: SessionUpdate = serde_json::from_slice(&first).unwrap();
+/// let first: SessionUpdate = serde_json::from_str(&first).unwrap();
 /// assert!(first.init);
 /// let crash = session.handle_error(UnixMs(2_000), false).unwrap();
-/// let crash: SessionUpdate = serde_json::from_slice(&crash).unwrap();
+/// let crash: SessionUpdate = serde_json::from_str(&crash).unwrap();
 /// assert_eq!((crash.status, crash.errors, crash.duration), (SessionStatus::Crashed, 1, Some(2.0)));
 /// assert_eq!(session.handle_page_hide(UnixMs(3_000)), None);
 /// ```
@@ -45,7 +45,7 @@ pub struct SessionTracker {
 
 impl SessionTracker {
     /// Starts the page's session and returns it with its first (`init`) update.
-    pub fn start(sid: EventId, now: UnixMs, attrs: SessionAttributes) -> (Self, Vec<u8>) {
+    pub fn start(sid: EventId, now: UnixMs, attrs: SessionAttributes) -> (Self, String) {
         let tracker = SessionTracker {
             sid,
             did: None,
@@ -59,7 +59,7 @@ impl SessionTracker {
     }
 
     /// An error was reported. `handled: false` (nothing caught it) crashes the session.
-    pub fn handle_error(&mut self, now: UnixMs, handled: bool) -> Option<Vec<u8>> {
+    pub fn handle_error(&mut self, now: UnixMs, handled: bool) -> Option<String> {
         if self.status.is_terminal() {
             return None;
         }
@@ -73,7 +73,7 @@ impl SessionTracker {
     }
 
     /// The page is going away (`pagehide`): the session exits unless it already ended.
-    pub fn handle_page_hide(&mut self, now: UnixMs) -> Option<Vec<u8>> {
+    pub fn handle_page_hide(&mut self, now: UnixMs) -> Option<String> {
         if self.status.is_terminal() {
             return None;
         }
@@ -97,8 +97,8 @@ impl SessionTracker {
     }
 
     /// The JSON of the update due at `now` (see [`SessionUpdate`] for the fields).
-    fn update(&self, now: UnixMs, init: bool) -> Vec<u8> {
-        let mut out = Vec::new();
+    fn update(&self, now: UnixMs, init: bool) -> String {
+        let mut out = String::new();
         let mut obj = Obj::new(&mut out);
         obj.value("sid", &self.sid)
             .opt_str("did", self.did.as_deref());
@@ -143,8 +143,8 @@ mod tests {
         };
         let (mut session, first) =
             SessionTracker::start(EventId::from_random_bytes([9; 16]), UnixMs(1_000), attrs);
-        let summary = |json: Vec<u8>| {
-            let u: SessionUpdate = serde_json::from_slice(&json).unwrap();
+        let summary = |json: String| {
+            let u: SessionUpdate = serde_json::from_str(&json).unwrap();
             (u.status, u.errors, u.init)
         };
         let mut sent = vec![Some(summary(first))];
@@ -188,12 +188,12 @@ mod tests {
         };
         let sid = EventId::from_random_bytes([3; 16]);
         let (mut session, first) = SessionTracker::start(sid, UnixMs(10_000), attrs);
-        let first: SessionUpdate = serde_json::from_slice(&first).unwrap();
+        let first: SessionUpdate = serde_json::from_str(&first).unwrap();
         assert_eq!(first.did, None);
         assert_eq!(first.duration, Some(0.0));
         session.set_distinct_id(Some("user-7"));
         let exit = session.handle_page_hide(UnixMs(12_500)).unwrap();
-        let exit: SessionUpdate = serde_json::from_slice(&exit).unwrap();
+        let exit: SessionUpdate = serde_json::from_str(&exit).unwrap();
         assert_eq!(exit.sid, sid);
         assert_eq!(exit.did.as_deref(), Some("user-7"));
         assert_eq!(exit.started, UnixMs(10_000));
@@ -213,7 +213,7 @@ mod tests {
         let (mut session, first) = SessionTracker::start(sid, UnixMs(1_000), attrs);
         session.set_distinct_id(Some("user \"7\""));
         let crash = session.handle_error(UnixMs(3_500), false).unwrap();
-        let json = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap();
+        let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
         let attrs = serde_json::json!({"release": "flowfuse@2.11.0", "environment": "production"});
         assert_eq!(
             json(&first),
