@@ -39,7 +39,8 @@
 //!
 //! # Features
 //!
-//! - `test-hooks`: `Telemetry::panic_for_test()` (Rust only), for the browser suite.
+//! - `test-hooks`: `Telemetry::panic_on_event_for_test(name)` (Rust only), for
+//!   the browser suite.
 //!
 //! Build the npm package with `cargo xtask build`.
 
