@@ -14,7 +14,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
-use crate::panic::guarded;
 use crate::transport;
 
 /// `$lib` on every event.
@@ -103,7 +102,7 @@ fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Closure<dyn FnMut(JsV
     let weak = me.clone();
     Closure::new(move |_| {
         if let Some(this) = weak.upgrade() {
-            guarded(|| handler(&this));
+            crate::panic::guarded(|| handler(&this));
         }
     })
 }
@@ -410,20 +409,18 @@ impl PosthogClient {
     }
 
     /// Sends due batches one after another until none is due, then arms the
-    /// timer. The answer callbacks run guarded (see [`guarded`]).
+    /// timer.
     fn pump(this: Rc<Self>) {
         let Some((url, body)) = this.next_batch() else {
             return this.schedule();
         };
         let gzip_url = concat(&[&url, "?compression=gzip-js"]);
-        let on_answer = move |answer: JsValue| {
-            guarded(|| {
-                if this.handle_answer(transport::Answer::status_of(&answer)) {
-                    Self::pump(this.clone());
-                } else {
-                    this.schedule();
-                }
-            });
+        let on_answer = move |answer: &JsValue| {
+            if this.handle_answer(transport::Answer::status_of(answer)) {
+                Self::pump(this.clone());
+            } else {
+                this.schedule();
+            }
         };
         transport::post_text(&url, &body, Some(&gzip_url), on_answer);
     }

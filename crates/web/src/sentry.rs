@@ -15,7 +15,6 @@ use wasm_bindgen::JsValue;
 
 use crate::js;
 use crate::listeners::Listeners;
-use crate::panic::guarded;
 use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
@@ -224,9 +223,7 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        let on_answer = move |answer: JsValue| {
-            guarded(|| this.handle_answer(&out, &Answer::read(&answer)));
-        };
+        let on_answer = move |answer: &JsValue| this.handle_answer(&out, &Answer::read(answer));
         transport::post_text(url, &body, None, on_answer);
     }
 
