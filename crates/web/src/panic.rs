@@ -44,13 +44,14 @@ fn guarded_dyn(f: &mut dyn FnMut()) {
 /// Switches the SDK off after `thrown` escaped SDK code, warns with it (its
 /// stack has the wasm frames) and reports it to Sentry. Once: a guarded call
 /// inside another (a getter of the app's that calls the SDK, say) can only
-/// crash first.
+/// crash first. The report is SDK code too, so it runs guarded as well (a
+/// crash in it is dropped).
 fn crashed(thrown: &JsValue) {
     if DISABLED.swap(true, Ordering::Relaxed) {
         return;
     }
     crate::js::warn_error("internal error, telemetry is off for this page:", thrown);
-    crate::sentry::report_crash(thrown);
+    crate::js::guard(&mut || crate::sentry::report_crash(thrown));
 }
 
 /// `cell.borrow_mut()`, for the clients' state, panicking (a crash like any
