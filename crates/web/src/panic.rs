@@ -58,7 +58,7 @@ fn crashed(thrown: &JsValue) {
 /// other) when the state is in use already: a re-entrant call, a bug.
 /// `RefCell::borrow_mut` passes its caller's location to its panic, which
 /// keeps a file name per call site in the download even where panics abort
-/// at once; a `panic!` here loses it there.
+/// at once; a `panic!` there has no location to keep.
 pub fn borrow<T>(cell: &RefCell<T>) -> RefMut<'_, T> {
     match cell.try_borrow_mut() {
         Ok(state) => state,
