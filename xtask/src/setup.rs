@@ -21,7 +21,10 @@ const APT_PACKAGES: &[(&str, &str)] = &[
 pub fn run() -> Result<()> {
     step("setup");
     let mut missing_by_hand = Vec::new();
-    wasm_target()?;
+    rustup_add("target", "wasm32-unknown-unknown")?;
+    // std's source: the npm build compiles std with the SDK (see
+    // `build::wasm_package`).
+    rustup_add("component", "rust-src")?;
     wasm_bindgen_cli()?;
     wasm_pack()?;
     apt_packages(&mut missing_by_hand)?;
@@ -54,20 +57,16 @@ pub fn pinned_wasm_bindgen() -> Result<String> {
     }
 }
 
-fn wasm_target() -> Result<()> {
+/// `rustup <kind> add <name>` (`kind`: `target` or `component`) unless it is
+/// installed already.
+fn rustup_add(kind: &str, name: &str) -> Result<()> {
     let installed =
-        read(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
-        println!("ok   wasm32-unknown-unknown target");
+        read(Command::new("rustup").args([kind, "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == name) {
+        println!("ok   {name} {kind}");
         return Ok(());
     }
-    exec(&mut cmd(
-        "rustup",
-        &["target", "add", "wasm32-unknown-unknown"],
-    ))
+    exec(&mut cmd("rustup", &[kind, "add", name]))
 }
 
 fn wasm_bindgen_cli() -> Result<()> {

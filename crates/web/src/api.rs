@@ -12,7 +12,7 @@ use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn, warn_with};
-use crate::panic::{guarded, sdk};
+use crate::panic::guarded;
 use crate::posthog::{AppCall, Persistence, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
@@ -70,7 +70,6 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
 
 /// [`init`] with the config borrowed (`undefined` when not given).
 fn start(config: &JsValue) -> Telemetry {
-    crate::panic::install_hook();
     let mut telemetry = Telemetry {
         posthog: None,
         sentry: None,
@@ -440,29 +439,28 @@ impl Telemetry {
         let (posthog, sentry) = (self.posthog.clone(), self.sentry().cloned());
         let mut posthog_started = false;
         let step = move |still_busy: JsValue| {
-            let busy = sdk(|| {
+            guarded(|| {
                 // PostHog first, then Sentry's envelope in flight.
-                if let Some(p) = &posthog
-                    && p.flush_step(&mut posthog_started)
-                {
-                    return true;
+                let busy = posthog
+                    .as_ref()
+                    .is_some_and(|p| p.flush_step(&mut posthog_started))
+                    || sentry.as_ref().is_some_and(|s| s.is_sending());
+                if busy {
+                    js::call(&still_busy);
                 }
-                sentry.as_ref().is_some_and(|s| s.is_sending())
             });
-            if busy == Some(true) {
-                js::call(&still_busy);
-            }
         };
         let step = Closure::<dyn FnMut(JsValue)>::new(step).into_js_value();
         js::poll(step, FLUSH_TIMEOUT_MS)
     }
 
-    /// Panics inside the SDK, to test that a panic is reported and switches
-    /// the SDK off. Only in builds with the `test-hooks` feature.
+    /// Adds a `window` listener for the event `name` that panics, to test
+    /// that a panic where the browser calls the SDK is caught, reported, and
+    /// switches the SDK off. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]
     #[doc(hidden)]
-    pub fn panic_for_test(&self) {
-        guarded(|| panic!("test panic"));
+    pub fn panic_on_event_for_test(&self, name: &str) {
+        crate::listeners::Listeners::new().add(name, |_| panic!("test panic"));
     }
 
     /// Runs `method` guarded (see [`guarded`]): one guard, and one closure,

@@ -17,7 +17,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 export function guard(f) {
-  try { f(); } catch (e) { console.warn("ff-telemetry: internal error, telemetry is off for this page", e); }
+  try { f(); } catch (e) { return e || Error(e); }
 }
 export async function post(url, body, gzipUrl, done) {
   let answer = [0];
@@ -88,7 +88,6 @@ export function describeError(x) {
     return ["", text === undefined ? String(x) : text];
   } catch (e) { return ["", ""]; }
 }
-export function stackHere() { return new Error().stack; }
 export function stringEntries(o) {
   try { return isObject(o) ? Object.entries(o).filter(([, v]) => typeof v === "string").flat() : []; }
   catch (e) { return []; }
@@ -194,15 +193,17 @@ export function withMethods(handle, names) {
 export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
 "#)]
 extern "C" {
-    /// Runs `f`, turning any exception (a trap after a panic included) into a
-    /// console warning.
-    pub fn guard(f: &mut dyn FnMut());
+    /// Runs `f`; what it threw (a trap after a panic included, an `Error`
+    /// for a thrown `undefined` or other falsy value), `undefined` when nothing.
+    pub fn guard(f: &mut dyn FnMut()) -> JsValue;
     /// POSTs `body` as `text/plain` (gzip-compressed to `gzip_url` instead,
     /// when given and the browser has `CompressionStream`), then calls
-    /// `done(status, retryAfter, rateLimits)`, guarded; status 0 when there
-    /// was no answer.
+    /// `done(status, retryAfter, rateLimits)`; status 0 when there was no
+    /// answer. `done` is Rust and guards itself ([`crate::panic::guarded`]);
+    /// the `guard` around it here only keeps from the page an error the
+    /// glue that calls it might throw, as in `poll`.
     pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
-    /// A promise that calls `step(stillBusy)` (guarded) now and every 25 ms
+    /// A promise that calls `step(stillBusy)` now and every 25 ms
     /// until a step does not call `stillBusy()`, or `ms` milliseconds have
     /// passed, then resolves. (A callback rather than a returned bool: `step`
     /// then has the closure type the listeners have, and no glue of its own.)
@@ -226,8 +227,6 @@ extern "C" {
     pub fn fill_random(out: &mut [u8]);
     #[wasm_bindgen(js_name = describeError)]
     fn describe_error_js(error: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = stackHere)]
-    fn stack_here_js() -> JsValue;
     #[wasm_bindgen(js_name = stringEntries)]
     fn string_entries_js(object: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = strings)]
@@ -311,16 +310,11 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn_numbers(prefix: &str, a: f64, message: &str, b: f64);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn_line(prefix: &str, message: &str, at: &str, line: f64);
+    fn console_warn_error(prefix: &str, message: &str, error: &JsValue);
 }
 
 // Strings come back from the snippets as `JsValue`s, converted here: an
 // import returning `String` or `Option<String>` costs glue of its own each.
-
-/// `new Error().stack` here: wasm frames included, for panics.
-pub fn stack_here() -> Option<String> {
-    stack_here_js().as_string()
-}
 
 /// `location.href`.
 pub fn href() -> String {
@@ -391,10 +385,10 @@ pub fn warn_numbers(a: f64, message: &str, b: f64) {
     console_warn_numbers("ff-telemetry:", a, message, b);
 }
 
-/// `console.warn("ff-telemetry:", message, "at line", line)`: [`warn`] with
-/// a source line, written by the console.
-pub fn warn_line(message: &str, line: f64) {
-    console_warn_line("ff-telemetry:", message, "at line", line);
+/// `console.warn("ff-telemetry:", message, error)`: [`warn`] with a
+/// JavaScript value the console shows as it is (an error with its stack).
+pub fn warn_error(message: &str, error: &JsValue) {
+    console_warn_error("ff-telemetry:", message, error);
 }
 
 /// Ten random bytes from `crypto.getRandomValues`.

@@ -41,7 +41,8 @@
 //!
 //! - `sentry` (default): browser Sentry. Without it the module is PostHog
 //!   only (a `sentry` config gets one warning), and smaller.
-//! - `test-hooks`: `Telemetry::panic_for_test()` (Rust only), for the browser suite.
+//! - `test-hooks`: `Telemetry::panic_on_event_for_test(name)` (Rust only), for
+//!   the browser suite.
 //!
 //! Build the npm package with `cargo xtask build`.
 

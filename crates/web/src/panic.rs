@@ -1,93 +1,66 @@
-//! A Rust panic must not break the page: it is reported to Sentry (when
-//! configured), logged once, and switches the SDK off; the trap it causes is
-//! caught by [`crate::js::guard`].
+//! A crash of SDK code must not break the page: every call from JavaScript
+//! into the SDK (API methods, listeners, timers, HTTP answers, `flush` steps)
+//! runs through [`guarded`], inside a JavaScript `try` ([`crate::js::guard`])
+//! that hands back what was thrown. Something thrown is a crash: the SDK
+//! switches off for the page, warns once and reports it to Sentry (when
+//! configured) as an unhandled error that crashes the session.
+//!
+//! A Rust panic is such a crash: it traps (`unreachable`), and the trap is
+//! caught like any exception. There is no panic hook: the npm build's std
+//! aborts at once on a panic, with no hook, message or location in the
+//! download (see `xtask/src/build.rs`); the trap's own stack, with its wasm
+//! frames, says where it happened. Test builds keep std's panic machinery,
+//! but reach the SDK's reaction through the same trap.
+//!
+//! A trap cuts the calls it interrupts short: what they had borrowed (the
+//! clients' `RefCell`s) stays borrowed, which the report copes with, and
+//! the SDK, switched off, never touches it again.
 
 use std::cell::{RefCell, RefMut};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use ff_telemetry_core::text::concat;
+use wasm_bindgen::JsValue;
 
+/// Whether a crash switched the SDK off.
 static DISABLED: AtomicBool = AtomicBool::new(false);
-/// Whether the hook is installed: a flag rather than a `Once`, whose
-/// synchronisation (for threads the page does not have) costs more code.
-static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
-
-/// How deep the current call is inside SDK code, so a panic elsewhere in the
-/// same module (a test harness, say) does not switch the SDK off. A static
-/// rather than a thread-local: the SDK runs on the page's one thread, and a
-/// thread-local's accessors would be inlined into every guarded call.
-static DEPTH: AtomicU32 = AtomicU32::new(0);
-
-/// Installs the panic hook once.
-///
-/// It replaces the default hook rather than chaining to it: the default hook
-/// (thread names, backtraces) would cost more than the rest of this module,
-/// and in the browser build every panic is the SDK's own.
-pub fn install_hook() {
-    if HOOK_INSTALLED.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    std::panic::set_hook(Box::new(|info| {
-        // The payload and line only: formatting the whole `PanicHookInfo`
-        // would pull every formatter into the build.
-        let message = info.payload_as_str().unwrap_or("panic");
-        let line = info.location().map_or(0, |l| l.line());
-        let what = if DEPTH.load(Ordering::Relaxed) > 0 {
-            if cfg!(feature = "sentry") {
-                crate::sentry::report_panic(message);
-            }
-            DISABLED.store(true, Ordering::Relaxed);
-            "panic, telemetry is off for this page: "
-        } else {
-            "panic outside telemetry: "
-        };
-        crate::js::warn_line(&concat(&[what, message]), line.into());
-    }));
-}
-
-/// Whether a panic switched the SDK off.
-pub fn is_disabled() -> bool {
-    DISABLED.load(Ordering::Relaxed)
-}
-
-/// Runs `f` as SDK code unless the SDK is off. A panic in it switches the SDK
-/// off; the trap that follows is caught (when `f` is called from JavaScript,
-/// via [`guarded`]) or ends the current task.
-pub fn sdk<R>(f: impl FnOnce() -> R) -> Option<R> {
-    if is_disabled() {
-        return None;
-    }
-    DEPTH.fetch_add(1, Ordering::Relaxed);
-    let res = f();
-    DEPTH.fetch_sub(1, Ordering::Relaxed);
-    Some(res)
-}
 
 /// Runs `f` unless the SDK is off, inside a JavaScript `try`, so neither an
-/// exception nor a trap reaches the caller.
+/// exception nor a trap reaches the caller; either switches the SDK off.
 pub fn guarded(mut f: impl FnMut()) {
     guarded_dyn(&mut f);
 }
 
 /// [`guarded`] through `dyn`: one copy of the guard for every caller.
 fn guarded_dyn(f: &mut dyn FnMut()) {
-    if is_disabled() {
+    if DISABLED.load(Ordering::Relaxed) {
         return;
     }
-    // A trap skips `sdk`'s decrement: the depth is put back here, so a later
-    // panic is not taken for one inside the SDK.
-    let depth = DEPTH.load(Ordering::Relaxed);
-    crate::js::guard(&mut || {
-        sdk(&mut *f);
-    });
-    DEPTH.store(depth, Ordering::Relaxed);
+    let thrown = crate::js::guard(&mut || f());
+    if !thrown.is_undefined() {
+        crashed(&thrown);
+    }
 }
 
-/// `cell.borrow_mut()`, for the clients' state, with a panic message of its
-/// own when the state is in use already (a re-entrant call: a bug, reported
-/// and switching the SDK off like any panic). `RefCell::borrow_mut`'s own
-/// panic formats its error, which keeps Rust's padding formatter (about
-/// 1.5 KB) in the build.
+/// Switches the SDK off after `thrown` escaped SDK code, warns with it (its
+/// stack has the wasm frames) and reports it to Sentry. Once: a guarded call
+/// inside another (a getter of the app's that calls the SDK, say) can only
+/// crash first. The report is SDK code too, so it runs guarded as well (a
+/// crash in it is dropped).
+fn crashed(thrown: &JsValue) {
+    if DISABLED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    crate::js::warn_error("internal error, telemetry is off for this page:", thrown);
+    if cfg!(feature = "sentry") {
+        crate::js::guard(&mut || crate::sentry::report_crash(thrown));
+    }
+}
+
+/// `cell.borrow_mut()`, for the clients' state, panicking (a crash like any
+/// other) when the state is in use already: a re-entrant call, a bug.
+/// `RefCell::borrow_mut` passes its caller's location to its panic, which
+/// keeps a file name per call site in the download even where panics abort
+/// at once; a `panic!` there has no location to keep.
 pub fn borrow<T>(cell: &RefCell<T>) -> RefMut<'_, T> {
     match cell.try_borrow_mut() {
         Ok(state) => state,

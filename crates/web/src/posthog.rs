@@ -14,7 +14,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
-use crate::panic::sdk;
 use crate::transport;
 
 /// `$lib` on every event.
@@ -410,20 +409,18 @@ impl PosthogClient {
     }
 
     /// Sends due batches one after another until none is due, then arms the
-    /// timer. The answer callbacks run as SDK code (see [`crate::panic::sdk`]).
+    /// timer.
     fn pump(this: Rc<Self>) {
         let Some((url, body)) = this.next_batch() else {
             return this.schedule();
         };
         let gzip_url = concat(&[&url, "?compression=gzip-js"]);
-        let on_answer = move |answer: JsValue| {
-            sdk(|| {
-                if this.handle_answer(transport::Answer::status_of(&answer)) {
-                    Self::pump(this.clone());
-                } else {
-                    this.schedule();
-                }
-            });
+        let on_answer = move |answer: &JsValue| {
+            if this.handle_answer(transport::Answer::status_of(answer)) {
+                Self::pump(this.clone());
+            } else {
+                this.schedule();
+            }
         };
         transport::post_text(&url, &body, Some(&gzip_url), on_answer);
     }

@@ -15,16 +15,16 @@ use wasm_bindgen::JsValue;
 
 use crate::js;
 use crate::listeners::Listeners;
-use crate::panic::sdk;
 use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
 const SDK_NAME: &str = "ff-telemetry.web";
 
 thread_local! {
-    /// The client the panic hook reports to (the page's latest). A `Cell`
-    /// (swapped out and back) rather than a `RefCell`: no borrow panics.
-    static PANIC_REPORTER: Cell<Weak<SentryClient>> = const { Cell::new(Weak::new()) };
+    /// The client a crash is reported to (the page's latest). A `Cell`
+    /// (swapped out and back) rather than a `RefCell`: no borrow to be left
+    /// held by a trap.
+    static CRASH_REPORTER: Cell<Weak<SentryClient>> = const { Cell::new(Weak::new()) };
 }
 
 /// A running browser Sentry. Held by [`crate::Telemetry`]; browser callbacks
@@ -87,7 +87,7 @@ impl SentryClient {
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
-        let _ = PANIC_REPORTER.try_with(|r| r.set(this.me.clone()));
+        let _ = CRASH_REPORTER.try_with(|r| r.set(this.me.clone()));
         this.attach();
         this.drain();
         Ok(this)
@@ -146,7 +146,7 @@ impl SentryClient {
     }
 
     /// The Sentry state, borrowed for one step. Every step goes through here
-    /// so the build has one borrow site (and one panic location) for it.
+    /// so the build has one borrow site for it.
     fn state(&self) -> RefMut<'_, BrowserSentry> {
         crate::panic::borrow(&self.sentry)
     }
@@ -223,9 +223,7 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        let on_answer = move |answer: JsValue| {
-            sdk(|| this.handle_answer(&out, &Answer::read(&answer)));
-        };
+        let on_answer = move |answer: &JsValue| this.handle_answer(&out, &Answer::read(answer));
         transport::post_text(url, &body, None, on_answer);
     }
 
@@ -264,11 +262,12 @@ impl SentryClient {
     }
 }
 
-/// Reports a panic inside the SDK as an unhandled error (which crashes the
-/// session), sent at once by beacon: the SDK is off once the hook returns.
-/// Nothing is sent when the panic struck while Sentry's state was in use.
-pub fn report_panic(message: &str) {
-    let Some(this) = PANIC_REPORTER
+/// Reports what escaped SDK code (`thrown`: the trap after a panic, whose
+/// stack has the wasm frames) as an unhandled error, which crashes the
+/// session, sent at once by beacon: the SDK is off from now on. Nothing is
+/// sent when the crash left Sentry's state borrowed.
+pub fn report_crash(thrown: &JsValue) {
+    let Some(this) = CRASH_REPORTER
         .try_with(|r| {
             let weak = r.take();
             let this = weak.upgrade();
@@ -284,10 +283,10 @@ pub fn report_panic(message: &str) {
         return;
     };
     let now = js::now();
-    let stack = js::stack_here();
+    let (_, message, stack) = js::describe_error(thrown);
     let error = CapturedError {
         kind: "panic",
-        value: message,
+        value: &message,
         stack: stack.as_deref(),
         mechanism: MECHANISM_PANIC,
         handled: false,

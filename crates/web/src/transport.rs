@@ -21,7 +21,7 @@ pub struct Answer {
 
 /// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
 /// calls `on_answer` with the answer (read it with [`Answer::read`]; status 0
-/// when there was none), from a guarded JavaScript callback. Never fails.
+/// when there was none), guarded (see [`crate::panic::guarded`]). Never fails.
 ///
 /// With `gzip_url`, and where the browser has `CompressionStream`, the body is
 /// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
@@ -29,19 +29,21 @@ pub struct Answer {
 /// with `?compression=gzip-js`).
 ///
 /// A callback rather than an `async fn`: the browser does the awaiting, so no
-/// Rust async runtime enters the build. The callback is the caller's own
-/// `FnMut(JsValue)` closure, the type the listeners have (a `Closure::once`,
-/// or a boxed `FnOnce` inside it, would bring code of its own); the snippet
-/// calls it once, and the browser's garbage collector frees it (with what it
-/// holds: a client kept alive a little longer costs nothing observable, and
-/// taking it out on the call would cost code in every caller).
+/// Rust async runtime enters the build. The callback is an `FnMut(JsValue)`
+/// closure, the type the listeners have (a `Closure::once`, or a boxed
+/// `FnOnce` inside it, would bring code of its own); the snippet calls it
+/// once, and the browser's garbage collector frees it (with what it holds: a
+/// client kept alive a little longer costs nothing observable, and taking it
+/// out on the call would cost code in every caller).
 pub fn post_text(
     url: &str,
     text: &str,
     gzip_url: Option<&str>,
-    on_answer: impl FnMut(JsValue) + 'static,
+    mut on_answer: impl FnMut(&JsValue) + 'static,
 ) {
-    let done = Closure::<dyn FnMut(JsValue)>::new(on_answer);
+    let done = Closure::<dyn FnMut(JsValue)>::new(move |answer: JsValue| {
+        crate::panic::guarded(|| on_answer(&answer));
+    });
     js::post(url, text, gzip_url, done.into_js_value());
 }
 
