@@ -22,8 +22,8 @@ pub enum LimitScope {
 pub struct RateLimit {
     /// How long the limit lasts.
     pub retry_after_ms: u64,
-    /// The categories it covers; empty means all.
-    pub categories: Vec<DataCategory>,
+    /// The names of the categories it covers, as written; empty means all.
+    pub categories: Vec<String>,
     /// `organization`, `project`, `key`, … (informational).
     pub scope: Option<String>,
     /// Why, e.g. `usage_exceeded` (informational).
@@ -50,13 +50,12 @@ pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
 
 /// Parses `X-Sentry-Rate-Limits`: `secs:cat1;cat2:scope:reason, …`.
 ///
-/// Entries whose seconds are not a number are skipped; unknown categories are
-/// kept as [`DataCategory::Other`].
+/// Entries whose seconds are not a number are skipped.
 ///
 /// ```
-/// use ff_telemetry_core::sentry::{DataCategory, parse_rate_limits};
+/// use ff_telemetry_core::sentry::parse_rate_limits;
 /// let limits = parse_rate_limits("60:error;transaction:organization, 10::key:usage_exceeded");
-/// assert_eq!(limits[0].categories, [DataCategory::Error, DataCategory::Transaction]);
+/// assert_eq!(limits[0].categories, ["error", "transaction"]);
 /// assert_eq!(limits[1].retry_after_ms, 10_000);
 /// assert!(limits[1].categories.is_empty());
 /// ```
@@ -73,7 +72,7 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
         let scope = text();
         let reason = text();
         let mut list = Vec::new();
-        for_each_category(categories, |category| list.push(category));
+        for_each_category(categories, |name| list.push(name.to_owned()));
         limits.push(RateLimit {
             retry_after_ms,
             categories: list,
@@ -99,13 +98,13 @@ fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, text::Spl
     }
 }
 
-/// Calls `f` with each category of one entry (`error;transaction`), empty
-/// names skipped.
-fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
+/// Calls `f` with each category name of one entry (`error;transaction`),
+/// empty names skipped.
+fn for_each_category<'a>(list: &'a str, mut f: impl FnMut(&'a str)) {
     for name in text::split_ascii(list, b';') {
         let name = name.trim();
         if !name.is_empty() {
-            f(DataCategory::from_name(name));
+            f(name);
         }
     }
 }
@@ -117,9 +116,9 @@ fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
 /// use ff_telemetry_core::sentry::{DataCategory, RateLimits};
 /// let mut limits = RateLimits::default();
 /// limits.update(UnixMs(0), 429, None, Some("30:transaction:project"));
-/// assert!(limits.is_limited(UnixMs(29_999), &DataCategory::Transaction));
-/// assert!(!limits.is_limited(UnixMs(0), &DataCategory::Error));
-/// assert!(!limits.is_limited(UnixMs(30_000), &DataCategory::Transaction));
+/// assert!(limits.is_limited(UnixMs(29_999), DataCategory::Transaction));
+/// assert!(!limits.is_limited(UnixMs(0), DataCategory::Error));
+/// assert!(!limits.is_limited(UnixMs(30_000), DataCategory::Transaction));
 /// assert_eq!(limits.poll_expiry(UnixMs(0)), Some(UnixMs(30_000)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,8 +130,9 @@ pub struct RateLimits {
 impl RateLimits {
     /// Records what a response says about rate limits.
     ///
-    /// `X-Sentry-Rate-Limits` is honoured on any status and takes precedence;
-    /// otherwise a 429 limits every category for `Retry-After`, or 60 s when that
+    /// `X-Sentry-Rate-Limits` is honoured on any status and takes precedence
+    /// (an entry naming only categories this SDK does not send limits
+    /// nothing); otherwise a 429 limits every category for `Retry-After`, or 60 s when that
     /// is missing or unreadable. A limit never shortens a longer one already known.
     pub fn update(
         &mut self,
@@ -145,9 +145,11 @@ impl RateLimits {
             for_each_limit(header, |retry_after_ms, categories, _| {
                 let until = now + retry_after_ms;
                 let mut any_category = false;
-                for_each_category(categories, |category| {
+                for_each_category(categories, |name| {
                     any_category = true;
-                    self.extend(now, LimitScope::Category(category), until);
+                    if let Some(category) = DataCategory::from_name(name) {
+                        self.extend(now, LimitScope::Category(category), until);
+                    }
                 });
                 if !any_category {
                     self.extend(now, LimitScope::All, until);
@@ -163,22 +165,17 @@ impl RateLimits {
 
     /// Whether items of `category` must not be sent at `now`. Client reports
     /// ([`DataCategory::Internal`]) are never limited.
-    pub fn is_limited(&self, now: UnixMs, category: &DataCategory) -> bool {
-        if matches!(category, DataCategory::Internal) {
+    pub fn is_limited(&self, now: UnixMs, category: DataCategory) -> bool {
+        if category == DataCategory::Internal {
             return false;
         }
         self.until.iter().any(|(scope, until)| {
             now < *until
                 && match scope {
                     LimitScope::All => true,
-                    LimitScope::Category(limited) => limited == category,
+                    LimitScope::Category(limited) => *limited == category,
                 }
         })
-    }
-
-    /// Whether an item of `item_type` (`event`, `session`, …) must not be sent at `now`.
-    pub fn is_item_limited(&self, now: UnixMs, item_type: &str) -> bool {
-        self.is_limited(now, &DataCategory::for_item_type(item_type))
     }
 
     /// When the next active limit ends (to retry held items then), if any.
@@ -254,7 +251,7 @@ mod tests {
         let want = vec![
             RateLimit {
                 retry_after_ms: 60_000,
-                categories: vec![DataCategory::Error, DataCategory::Transaction],
+                categories: vec!["error".into(), "transaction".into()],
                 scope: Some("organization".into()),
                 reason: Some("usage_exceeded".into()),
             },
@@ -266,13 +263,13 @@ mod tests {
             },
             RateLimit {
                 retry_after_ms: 30_000,
-                categories: vec![DataCategory::Other("metric_bucket".into())],
+                categories: vec!["metric_bucket".into()],
                 scope: Some("organization".into()),
                 reason: Some("quota".into()),
             },
             RateLimit {
                 retry_after_ms: 5_000,
-                categories: vec![DataCategory::Session],
+                categories: vec!["session".into()],
                 scope: None,
                 reason: None,
             },
@@ -318,7 +315,7 @@ mod tests {
             for category in all {
                 let want = case.limited.contains(category);
                 assert_eq!(
-                    limits.is_limited(NOW, category),
+                    limits.is_limited(NOW, *category),
                     want,
                     "case {i} {category:?}"
                 );
@@ -330,8 +327,8 @@ mod tests {
             );
             if let Some(ms) = case.for_ms {
                 for category in case.limited {
-                    assert!(limits.is_limited(NOW + (ms - 1), category), "case {i}");
-                    assert!(!limits.is_limited(NOW + ms, category), "case {i}");
+                    assert!(limits.is_limited(NOW + (ms - 1), *category), "case {i}");
+                    assert!(!limits.is_limited(NOW + ms, *category), "case {i}");
                 }
             }
         }
@@ -342,24 +339,21 @@ mod tests {
         let mut limits = RateLimits::default();
         limits.update(NOW, 200, None, Some("60:error"));
         limits.update(NOW + 1_000, 200, None, Some("5:error, 10:session"));
-        assert!(limits.is_limited(NOW + 59_000, &DataCategory::Error));
+        assert!(limits.is_limited(NOW + 59_000, DataCategory::Error));
         assert_eq!(limits.poll_expiry(NOW), Some(NOW + 11_000));
         assert_eq!(limits.poll_expiry(NOW + 11_000), Some(NOW + 60_000));
         assert_eq!(limits.poll_expiry(NOW + 60_000), None);
-        assert!(!limits.is_limited(NOW + 60_000, &DataCategory::Error));
+        assert!(!limits.is_limited(NOW + 60_000, DataCategory::Error));
     }
 
     #[test]
     fn ended_limits_make_room_for_new_ones() {
+        use DataCategory::{Error, Session, Transaction};
         let mut limits = RateLimits::default();
-        for (i, category) in ["error", "session", "metric_bucket", "error"]
-            .iter()
-            .enumerate()
-        {
+        for (i, category) in [Error, Session, Transaction, Error].into_iter().enumerate() {
             let now = NOW + i as u64 * 2_000;
-            limits.update(now, 429, None, Some(&format!("1:{category}")));
-            let name = DataCategory::from_name(category);
-            assert!(limits.is_limited(now, &name), "{category}");
+            limits.update(now, 429, None, Some(&format!("1:{}", category.as_str())));
+            assert!(limits.is_limited(now, category), "{category:?}");
         }
         assert_eq!(limits.until.len(), 1, "{limits:?}");
         limits.update(NOW + 8_000, 429, None, Some("60:error, 60:session"));
@@ -368,12 +362,14 @@ mod tests {
 
     #[test]
     fn unknown_and_internal_categories() {
+        use DataCategory::{Error, Internal};
         let mut limits = RateLimits::default();
+        // A category this SDK does not send: nothing is limited (not everything).
         limits.update(NOW, 429, None, Some("60:metric_bucket"));
-        assert!(limits.is_limited(NOW, &DataCategory::Other("metric_bucket".into())));
-        assert!(!limits.is_limited(NOW, &DataCategory::Error));
+        assert_eq!(limits.poll_expiry(NOW), None);
+        assert!(!limits.is_limited(NOW, Error));
         limits.update(NOW, 429, None, None);
-        assert!(!limits.is_item_limited(NOW, "client_report"));
-        assert!(limits.is_item_limited(NOW, "event"));
+        assert!(!limits.is_limited(NOW, Internal));
+        assert!(limits.is_limited(NOW, Error));
     }
 }
