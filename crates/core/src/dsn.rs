@@ -196,7 +196,7 @@ impl std::str::FromStr for Dsn {
     type Err = DsnError;
 
     fn from_str(s: &str) -> Result<Self, DsnError> {
-        if s.trim().is_empty() {
+        if s.trim_ascii().is_empty() {
             return Err(DsnError::Empty);
         }
         let scheme = scheme_of(s)?;

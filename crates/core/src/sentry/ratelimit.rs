@@ -43,7 +43,7 @@ pub struct RateLimit {
 /// assert_eq!(parse_retry_after("soon", UnixMs(0)), None);
 /// ```
 pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     parse_seconds(value)
         .or_else(|| parse_imf_fixdate(value).map(|until| until.saturating_since(now)))
 }
@@ -65,7 +65,7 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
         let mut text = || {
             fields
                 .next()
-                .map(str::trim)
+                .map(str::trim_ascii)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
@@ -90,8 +90,8 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
 /// adapters: they cost the browser build less code.
 fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, text::SplitAscii<'a>)) {
     for entry in text::split_ascii(header, b',') {
-        let mut fields = text::split_ascii(entry.trim(), b':');
-        let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim())) else {
+        let mut fields = text::split_ascii(entry.trim_ascii(), b':');
+        let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim_ascii())) else {
             continue;
         };
         f(retry_after_ms, fields.next().unwrap_or(""), fields);
@@ -102,7 +102,7 @@ fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, text::Spl
 /// empty names skipped.
 fn for_each_category<'a>(list: &'a str, mut f: impl FnMut(&'a str)) {
     for name in text::split_ascii(list, b';') {
-        let name = name.trim();
+        let name = name.trim_ascii();
         if !name.is_empty() {
             f(name);
         }
@@ -141,7 +141,7 @@ impl RateLimits {
         retry_after: Option<&str>,
         rate_limits: Option<&str>,
     ) {
-        if let Some(header) = rate_limits.filter(|h| !h.trim().is_empty()) {
+        if let Some(header) = rate_limits.filter(|h| !h.trim_ascii().is_empty()) {
             for_each_limit(header, |retry_after_ms, categories, _| {
                 let until = now + retry_after_ms;
                 let mut any_category = false;
