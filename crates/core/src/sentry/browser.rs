@@ -886,8 +886,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "telemetry.frontend.sentry.dsn: public key is missing \
-             (expected scheme://<public_key>@host/<project_id>)"
+            "telemetry.frontend.sentry.dsn: public key is missing"
         );
         let source = std::error::Error::source(&err).map(ToString::to_string);
         assert_eq!(source, Some(DsnError::MissingPublicKey.to_string()));
