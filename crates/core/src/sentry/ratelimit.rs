@@ -1,6 +1,6 @@
 //! Sentry's rate limits: what the server said, per data category, and until when.
 
-use super::datetime::{fraction_millis, parse_imf_fixdate};
+use super::datetime::parse_imf_fixdate;
 use super::protocol::DataCategory;
 use crate::UnixMs;
 use crate::text;
@@ -202,19 +202,18 @@ impl RateLimits {
     }
 }
 
-/// Whole or fractional seconds (`60`, `2.5`) as milliseconds.
+/// Seconds (`60`) as milliseconds. Sentry and `Retry-After` send whole
+/// seconds; of a fraction (`2.5`) only the whole seconds count, as with
+/// `parseInt` in sentry-javascript: less code than reading the fraction.
 fn parse_seconds(s: &str) -> Option<u64> {
-    let (whole, fraction) = text::split_once(s, ".").unwrap_or((s, ""));
-    let whole = text::parse_decimal(whole)?;
-    let millis = fraction_millis(fraction)?;
+    let whole = text::parse_decimal(text::split_before(s, b".").0)?;
     // A comparison rather than `saturating_mul`, whose overflow check is a
     // 128-bit multiplication on wasm32.
-    let whole_ms = if whole > u64::MAX / UnixMs::SECOND {
+    Some(if whole > u64::MAX / UnixMs::SECOND {
         u64::MAX
     } else {
         whole * UnixMs::SECOND
-    };
-    Some(whole_ms.saturating_add(millis))
+    })
 }
 
 #[cfg(test)]
@@ -229,7 +228,10 @@ mod tests {
             ("0", Some(0)),
             ("120", Some(120_000)),
             (" 7 ", Some(7_000)),
-            ("1.5", Some(1_500)),
+            // Whole seconds only, as `parseInt` reads them.
+            ("1.5", Some(1_000)),
+            ("2.", Some(2_000)),
+            (".5", None),
             ("Sun, 06 Nov 1994 08:50:37 GMT", Some(60_000)),
             ("Sun, 06 Nov 1994 08:49:36 GMT", Some(0)),
             ("-5", None),
