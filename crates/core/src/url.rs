@@ -206,35 +206,27 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
 
 /// Parses `host[:port]` (userinfo already removed).
 pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
-    let (host, port) =
-        if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| text::find(r, "]")) {
-            // `split_at_checked`, here and below `get`, instead of indexing: no panic
-            // path, which keeps `slice_error_fail` out of the browser build.
-            let (host, after_host) = host_port
-                .split_at_checked(v6_end + 2)
-                .unwrap_or((host_port, ""));
-            (host, after_host.strip_prefix(':'))
-        } else {
-            match text::rsplit_once_ascii(host_port, b':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (host_port, None),
-            }
-        };
+    let (host, port) = match text::rsplit_once_ascii(host_port, b':') {
+        // The colons inside an IPv6 literal (`[::1]`) are not a port's.
+        Some((host, port)) if !port.ends_with(']') => (host, Some(port)),
+        _ => (host_port, None),
+    };
     if host.is_empty() {
         return Err(UrlError::MissingHost);
     }
-    let valid_host = if host.starts_with('[') {
-        host.len() > 2
-            && host.get(1..host.len() - 1).is_some_and(|inside| {
-                inside
+    let valid_host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inside) => {
+            !inside.is_empty()
+                && inside
                     .chars()
                     .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-            })
-    } else {
-        host.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
-            && !host.starts_with('.')
-            && !host.starts_with('-')
+        }
+        None => {
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+                && !host.starts_with('.')
+                && !host.starts_with('-')
+        }
     };
     if !valid_host {
         return Err(UrlError::BadHost);
@@ -268,6 +260,10 @@ mod tests {
         ] {
             assert!(ok.parse::<HttpUrl>().is_ok(), "{ok}");
         }
+        let v6: HttpUrl = "http://[::1]:8080/x".parse().unwrap();
+        assert_eq!(v6.origin().to_string(), "http://[::1]:8080");
+        let v6: HttpUrl = "http://[::1]/x".parse().unwrap();
+        assert_eq!(v6.origin().to_string(), "http://[::1]");
     }
 
     #[test]
@@ -299,6 +295,11 @@ mod tests {
             ("https://ho$t", UrlError::BadHost),
             // Used to panic: the bracket check sliced inside the `é`.
             ("https://[é", UrlError::BadHost),
+            // An IPv6 literal is bracketed, and only a port may follow it.
+            ("https://[abc/", UrlError::BadHost),
+            ("https://[]/", UrlError::BadHost),
+            ("https://[::1]x/", UrlError::BadHost),
+            ("https://[::1]:", UrlError::BadPort),
         ];
         for (input, want) in cases {
             assert_eq!(input.parse::<HttpUrl>(), Err(want), "{input}");
