@@ -545,7 +545,7 @@ pub enum DataCategory {
 }
 
 impl DataCategory {
-    const ALL: [DataCategory; 4] = [
+    pub(crate) const ALL: [DataCategory; 4] = [
         DataCategory::Error,
         DataCategory::Transaction,
         DataCategory::Session,

@@ -8,15 +8,6 @@ use crate::text;
 /// How long to back off after a 429 that names no duration.
 pub const DEFAULT_RETRY_AFTER_MS: u64 = 60 * UnixMs::SECOND;
 
-/// Which categories a limit covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LimitScope {
-    /// Every category (an empty category list, or a plain 429).
-    All,
-    /// One category.
-    Category(DataCategory),
-}
-
 /// One parsed entry of `X-Sentry-Rate-Limits`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
@@ -123,9 +114,14 @@ fn for_each_category<'a>(list: &'a str, mut f: impl FnMut(&'a str)) {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RateLimits {
-    /// One entry per scope; a handful at most, so a list beats a map in code size.
-    until: Vec<(LimitScope, UnixMs)>,
+    /// Until when each category is limited (at [`DataCategory`]'s index),
+    /// then until when everything is: a fixed table, as there are only the
+    /// categories this SDK sends (less code than a list of scopes).
+    until: [UnixMs; ALL_CATEGORIES + 1],
 }
+
+/// The slot of [`RateLimits::until`] that limits every category.
+const ALL_CATEGORIES: usize = DataCategory::ALL.len();
 
 impl RateLimits {
     /// Records what a response says about rate limits.
@@ -148,18 +144,18 @@ impl RateLimits {
                 for_each_category(categories, |name| {
                     any_category = true;
                     if let Some(category) = DataCategory::from_name(name) {
-                        self.extend(now, LimitScope::Category(category), until);
+                        self.extend(category as usize, until);
                     }
                 });
                 if !any_category {
-                    self.extend(now, LimitScope::All, until);
+                    self.extend(ALL_CATEGORIES, until);
                 }
             });
         } else if status == 429 {
             let wait_ms = retry_after
                 .and_then(|v| parse_retry_after(v, now))
                 .unwrap_or(DEFAULT_RETRY_AFTER_MS);
-            self.extend(now, LimitScope::All, now + wait_ms);
+            self.extend(ALL_CATEGORIES, now + wait_ms);
         }
     }
 
@@ -169,35 +165,20 @@ impl RateLimits {
         if category == DataCategory::Internal {
             return false;
         }
-        self.until.iter().any(|(scope, until)| {
-            now < *until
-                && match scope {
-                    LimitScope::All => true,
-                    LimitScope::Category(limited) => *limited == category,
-                }
-        })
+        [category as usize, ALL_CATEGORIES]
+            .into_iter()
+            .any(|slot| self.until.get(slot).is_some_and(|until| now < *until))
     }
 
     /// When the next active limit ends (to retry held items then), if any.
     pub fn poll_expiry(&self, now: UnixMs) -> Option<UnixMs> {
-        self.until
-            .iter()
-            .map(|(_, until)| *until)
-            .filter(|t| *t > now)
-            .min()
+        self.until.iter().copied().filter(|t| *t > now).min()
     }
 
-    /// Limits `scope` until `until` at least. A new scope takes the place of a
-    /// limit that ended before `now`, if any, so the list stays as long as the
-    /// most limits ever in force at once (without a `retain`, which costs the
-    /// browser build code).
-    fn extend(&mut self, now: UnixMs, scope: LimitScope, until: UnixMs) {
-        if let Some((_, known)) = self.until.iter_mut().find(|(s, _)| *s == scope) {
+    /// Limits the `slot` of [`RateLimits::until`] until `until` at least.
+    fn extend(&mut self, slot: usize, until: UnixMs) {
+        if let Some(known) = self.until.get_mut(slot) {
             *known = (*known).max(until);
-        } else if let Some(ended) = self.until.iter_mut().find(|(_, u)| *u <= now) {
-            *ended = (scope, until);
-        } else {
-            self.until.push((scope, until));
         }
     }
 }
@@ -349,17 +330,21 @@ mod tests {
     }
 
     #[test]
-    fn ended_limits_make_room_for_new_ones() {
+    fn ended_limits_can_start_again() {
         use DataCategory::{Error, Session, Transaction};
         let mut limits = RateLimits::default();
         for (i, category) in [Error, Session, Transaction, Error].into_iter().enumerate() {
             let now = NOW + i as u64 * 2_000;
             limits.update(now, 429, None, Some(&format!("1:{}", category.as_str())));
             assert!(limits.is_limited(now, category), "{category:?}");
+            assert_eq!(limits.poll_expiry(now), Some(now + 1_000), "{category:?}");
+            let others = [Error, Session, Transaction]
+                .into_iter()
+                .filter(|c| *c != category);
+            for other in others {
+                assert!(!limits.is_limited(now, other), "{category:?} {other:?}");
+            }
         }
-        assert_eq!(limits.until.len(), 1, "{limits:?}");
-        limits.update(NOW + 8_000, 429, None, Some("60:error, 60:session"));
-        assert_eq!(limits.until.len(), 2, "{limits:?}");
     }
 
     #[test]
