@@ -157,9 +157,8 @@ impl Dsn {
 }
 
 impl Dsn {
-    /// The DSN as written, built without `core::fmt` (it goes into every
-    /// envelope header the browser sends).
-    pub(crate) fn text(&self) -> String {
+    /// The DSN as written (normalised: lowercase host), without `core::fmt`.
+    fn text(&self) -> String {
         let mut text = text::concat(&[self.authority.scheme.as_str(), "://", &self.public_key]);
         if let Some(secret) = &self.secret_key {
             text.push(':');

@@ -176,7 +176,8 @@ struct EventContext {
 pub struct BrowserSentry {
     /// The DSN's public key (the `trace` header names it).
     public_key: String,
-    /// The DSN as envelope headers name it, written once.
+    /// The DSN as envelope headers name it: as configured (it parsed, so
+    /// it has no stray whitespace), not rebuilt from its parts.
     dsn_text: String,
     url: String,
     context: EventContext,
@@ -232,7 +233,7 @@ impl BrowserSentry {
             page_url: sanitize_url(page_url),
         };
         let mut sentry = BrowserSentry {
-            dsn_text: dsn.text(),
+            dsn_text: config.dsn.clone(),
             public_key: dsn.public_key().to_owned(),
             url,
             muted: is_local_page(page_url) && !config.report_localhost,
