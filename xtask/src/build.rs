@@ -306,6 +306,10 @@ const AVOIDED_CODE: &[(&str, &str)] = &[
          ff_telemetry_core::text (split_ascii, split_once_ascii, find, contains)",
     ),
     (
+        "CharPredicateSearcher",
+        "str::trim/trim_start/trim_end (Unicode whitespace): use trim_ascii and friends",
+    ),
+    (
         "memchr",
         "a char pattern the compiler inlined (split, contains, find with a char) \
          or <[u8]>::contains: use ff_telemetry_core::text",

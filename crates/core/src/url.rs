@@ -9,40 +9,41 @@ use crate::json::decimal;
 use crate::text;
 
 /// Why a string is not an acceptable `http`/`https` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The variants carry no part of the URL: whoever shows the error has the
+/// URL (config errors quote it), and copying the bad part into the error
+/// costs the browser build code on every path that can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlError {
     /// The URL does not start with `http://` or `https://`.
     BadScheme,
     /// Nothing between `://` and the path.
     MissingHost,
     /// The host has characters no host name or IP literal may have.
-    BadHost(String),
+    BadHost,
     /// The port is not a number from 1 to 65535.
-    BadPort(String),
+    BadPort,
     /// Whitespace or control characters anywhere in the URL.
     BadCharacter,
 }
 
 impl UrlError {
-    /// What is wrong, as `Display` writes it, built without `core::fmt`
-    /// (which the browser build avoids).
+    /// What is wrong, as `Display` writes it, without `core::fmt` (which
+    /// the browser build avoids).
     ///
     /// ```
     /// use ff_telemetry_core::UrlError;
-    /// assert_eq!(UrlError::BadPort("x".into()).message(), "port \"x\" is not a number from 1 to 65535");
+    /// assert_eq!(UrlError::BadPort.message(), "port is not a number from 1 to 65535");
     /// ```
     pub fn message(&self) -> String {
-        match self {
-            UrlError::BadScheme => "scheme must be http or https".to_owned(),
-            UrlError::MissingHost => "host is missing".to_owned(),
-            UrlError::BadHost(host) => {
-                text::concat(&["host \"", host, "\" is not a valid host name"])
-            }
-            UrlError::BadPort(port) => {
-                text::concat(&["port \"", port, "\" is not a number from 1 to 65535"])
-            }
-            UrlError::BadCharacter => "URL contains whitespace or control characters".to_owned(),
-        }
+        let reason = match self {
+            UrlError::BadScheme => "scheme must be http or https",
+            UrlError::MissingHost => "host is missing",
+            UrlError::BadHost => "host is not a valid host name",
+            UrlError::BadPort => "port is not a number from 1 to 65535",
+            UrlError::BadCharacter => "URL contains whitespace or control characters",
+        };
+        reason.to_owned()
     }
 }
 
@@ -205,44 +206,36 @@ pub(crate) fn split_authority(s: &str) -> Result<(&str, &str), UrlError> {
 
 /// Parses `host[:port]` (userinfo already removed).
 pub(crate) fn parse_authority(scheme: Scheme, host_port: &str) -> Result<Authority, UrlError> {
-    let (host, port) =
-        if let Some(v6_end) = host_port.strip_prefix('[').and_then(|r| text::find(r, "]")) {
-            // `split_at_checked`, here and below `get`, instead of indexing: no panic
-            // path, which keeps `slice_error_fail` out of the browser build.
-            let (host, after_host) = host_port
-                .split_at_checked(v6_end + 2)
-                .unwrap_or((host_port, ""));
-            (host, after_host.strip_prefix(':'))
-        } else {
-            match text::rsplit_once_ascii(host_port, b':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (host_port, None),
-            }
-        };
+    let (host, port) = match text::rsplit_once_ascii(host_port, b':') {
+        // The colons inside an IPv6 literal (`[::1]`) are not a port's.
+        Some((host, port)) if !port.ends_with(']') => (host, Some(port)),
+        _ => (host_port, None),
+    };
     if host.is_empty() {
         return Err(UrlError::MissingHost);
     }
-    let valid_host = if host.starts_with('[') {
-        host.len() > 2
-            && host.get(1..host.len() - 1).is_some_and(|inside| {
-                inside
+    let valid_host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inside) => {
+            !inside.is_empty()
+                && inside
                     .chars()
                     .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-            })
-    } else {
-        host.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
-            && !host.starts_with('.')
-            && !host.starts_with('-')
+        }
+        None => {
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+                && !host.starts_with('.')
+                && !host.starts_with('-')
+        }
     };
     if !valid_host {
-        return Err(UrlError::BadHost(host.to_owned()));
+        return Err(UrlError::BadHost);
     }
     let port = match port {
         None => None,
         Some(p) => match text::parse_decimal(p).and_then(|n| u16::try_from(n).ok()) {
             Some(n) if n > 0 => Some(n),
-            _ => return Err(UrlError::BadPort(p.to_owned())),
+            _ => return Err(UrlError::BadPort),
         },
     };
     Ok(Authority {
@@ -267,6 +260,10 @@ mod tests {
         ] {
             assert!(ok.parse::<HttpUrl>().is_ok(), "{ok}");
         }
+        let v6: HttpUrl = "http://[::1]:8080/x".parse().unwrap();
+        assert_eq!(v6.origin().to_string(), "http://[::1]:8080");
+        let v6: HttpUrl = "http://[::1]/x".parse().unwrap();
+        assert_eq!(v6.origin().to_string(), "http://[::1]");
     }
 
     #[test]
@@ -292,12 +289,17 @@ mod tests {
             ("https://", UrlError::MissingHost),
             ("https:///path", UrlError::MissingHost),
             ("https://a b", UrlError::BadCharacter),
-            ("https://host:99999", UrlError::BadPort("99999".into())),
-            ("https://host:0", UrlError::BadPort("0".into())),
-            ("https://host:", UrlError::BadPort("".into())),
-            ("https://ho$t", UrlError::BadHost("ho$t".into())),
+            ("https://host:99999", UrlError::BadPort),
+            ("https://host:0", UrlError::BadPort),
+            ("https://host:", UrlError::BadPort),
+            ("https://ho$t", UrlError::BadHost),
             // Used to panic: the bracket check sliced inside the `é`.
-            ("https://[é", UrlError::BadHost("[é".into())),
+            ("https://[é", UrlError::BadHost),
+            // An IPv6 literal is bracketed, and only a port may follow it.
+            ("https://[abc/", UrlError::BadHost),
+            ("https://[]/", UrlError::BadHost),
+            ("https://[::1]x/", UrlError::BadHost),
+            ("https://[::1]:", UrlError::BadPort),
         ];
         for (input, want) in cases {
             assert_eq!(input.parse::<HttpUrl>(), Err(want), "{input}");

@@ -187,8 +187,8 @@ fn malformed_snippets_name_their_paths() {
         (
             "telemetry:\n  frontend:\n    posthog:\n      apikey: k\n      apiurl: https://eu.posthog.com:99999\n",
             &[
-                "telemetry.frontend.posthog.apiurl: expected an http(s) URL",
-                "port \"99999\"",
+                "telemetry.frontend.posthog.apiurl: expected an http(s) URL, \
+                 found \"https://eu.posthog.com:99999\": port is not a number from 1 to 65535",
             ],
         ),
         (

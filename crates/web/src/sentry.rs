@@ -243,7 +243,7 @@ impl SentryClient {
             );
             let refused = !(200..300).contains(&answer.status) && answer.status != 429;
             if refused {
-                sentry.handle_send_failure(out.category.clone());
+                sentry.handle_send_failure(out.category);
             }
         }
         self.drain();

@@ -176,7 +176,8 @@ struct EventContext {
 pub struct BrowserSentry {
     /// The DSN's public key (the `trace` header names it).
     public_key: String,
-    /// The DSN as envelope headers name it, written once.
+    /// The DSN as envelope headers name it: as configured (it parsed, so
+    /// it has no stray whitespace), not rebuilt from its parts.
     dsn_text: String,
     url: String,
     context: EventContext,
@@ -232,7 +233,7 @@ impl BrowserSentry {
             page_url: sanitize_url(page_url),
         };
         let mut sentry = BrowserSentry {
-            dsn_text: dsn.text(),
+            dsn_text: config.dsn.clone(),
             public_key: dsn.public_key().to_owned(),
             url,
             muted: is_local_page(page_url) && !config.report_localhost,
@@ -265,14 +266,18 @@ impl BrowserSentry {
     /// Queues the envelopes an earlier page load could not send (`stored`, as
     /// [`Outgoing::add_to_stored`] wrote it) ahead of everything queued so
     /// far. They are sent like this page's: not while rate-limited (then they
-    /// are dropped and reported), each with a fresh `sent_at`.
+    /// are dropped and reported), each with a fresh `sent_at`. Entries without
+    /// a category this SDK sends are skipped.
     pub fn restore(&mut self, stored: &str) {
         // A loop rather than `collect()`: less generic code in the browser build.
         let mut queue = Vec::new();
         for entry in text::split_ascii(stored, ENVELOPE_SEPARATOR) {
-            if let Some((category, unsent)) = text::split_once_ascii(entry, CATEGORY_SEPARATOR) {
+            let Some((name, unsent)) = text::split_once_ascii(entry, CATEGORY_SEPARATOR) else {
+                continue;
+            };
+            if let Some(category) = DataCategory::from_name(name) {
                 queue.push(Outgoing {
-                    category: DataCategory::from_name(category),
+                    category,
                     unsent: unsent.to_owned(),
                     beacon: false,
                 });
@@ -434,7 +439,7 @@ impl BrowserSentry {
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
         while let Some(mut out) = list::remove_at(&mut self.queue, 0) {
             self.n_restored = self.n_restored.saturating_sub(1);
-            if self.rate_limits.is_limited(now, &out.category) {
+            if self.rate_limits.is_limited(now, out.category) {
                 self.discard(DiscardReason::RatelimitBackoff, out.category);
                 continue;
             }
@@ -881,8 +886,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "telemetry.frontend.sentry.dsn: public key is missing \
-             (expected scheme://<public_key>@host/<project_id>)"
+            "telemetry.frontend.sentry.dsn: public key is missing"
         );
         let source = std::error::Error::source(&err).map(ToString::to_string);
         assert_eq!(source, Some(DsnError::MissingPublicKey.to_string()));
@@ -1438,7 +1442,7 @@ mod tests {
         let mut sentry = start(serde_json::json!({"traces_sample_rate": 0.0}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
         sentry.handle_route_change(UnixMs(1), "/a", &with_draw(0));
-        sentry.handle_send_failure(DataCategory::Other("metric_bucket".into()));
+        sentry.handle_send_failure(DataCategory::Session);
         sentry.handle_page_hide(UnixMs(7));
         let _exit = sentry.poll_transmit(UnixMs(7)).unwrap();
         let out = sentry.poll_transmit(UnixMs(7)).unwrap();
@@ -1453,7 +1457,7 @@ mod tests {
                 "timestamp": "1970-01-01T00:00:00.007Z",
                 "discarded_events": [
                     {"reason": "sample_rate", "category": "transaction", "quantity": 1},
-                    {"reason": "send_error", "category": "metric_bucket", "quantity": 1},
+                    {"reason": "send_error", "category": "session", "quantity": 1},
                 ]
             })
         );

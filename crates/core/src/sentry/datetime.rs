@@ -15,7 +15,7 @@ pub(crate) fn parse_imf_fixdate(s: &str) -> Option<UnixMs> {
     // `w` is any byte but a space (the weekday is not checked), `M` the month
     // (looked up below), `0` an ASCII digit; any other byte stands for itself.
     const TEMPLATE: &[u8; 29] = b"www, 00 MMM 0000 00:00:00 GMT";
-    let s = s.trim().as_bytes();
+    let s = s.trim_ascii().as_bytes();
     if s.len() != TEMPLATE.len() {
         return None;
     }

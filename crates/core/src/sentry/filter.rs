@@ -4,6 +4,7 @@
 use super::protocol::{Frame, Stacktrace};
 use crate::json::{WriteJson, write_str};
 use crate::text;
+use crate::url::{Authority, parse_authority, scheme_of, split_authority};
 
 /// Longest text sent in one field (error value, message, frame file or
 /// function), in characters: keeps every envelope far below `sendBeacon`'s 64 KiB.
@@ -20,8 +21,10 @@ pub const MAX_VALUE_CHARS: usize = 1_024;
 /// assert!(!is_local_page("https://app.flowfuse.com/"));
 /// ```
 pub fn is_local_page(page_url: &str) -> bool {
-    let host = host_of(page_url).to_ascii_lowercase();
-    let host = text::trim_end_ascii(&host, b'.');
+    let Some(authority) = page_authority(page_url) else {
+        return false;
+    };
+    let host = text::trim_end_ascii(&authority.host, b'.');
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
@@ -158,19 +161,12 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
     s
 }
 
-/// The host part of a URL, brackets kept for IPv6.
-fn host_of(url: &str) -> &str {
-    let rest = text::split_once(url, "://").map_or(url, |(_, rest)| rest);
-    let authority = text::split_before(rest, b"/?#").0;
+/// Scheme, host (lowercased, brackets kept for IPv6) and port of a page URL,
+/// by the parser DSNs and endpoints go through (and any user name dropped).
+fn page_authority(url: &str) -> Option<Authority> {
+    let (authority, _) = split_authority(url).ok()?;
     let host_port = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
-    if host_port.starts_with('[') {
-        let (inside, bracket) = text::split_before(host_port, b"]");
-        if bracket.is_empty() {
-            return host_port;
-        }
-        return host_port.get(..=inside.len()).unwrap_or(host_port); // `get`: no panic path
-    }
-    text::split_before(host_port, b":").0
+    parse_authority(scheme_of(url).ok()?, host_port).ok()
 }
 
 fn is_octet(s: &str) -> bool {

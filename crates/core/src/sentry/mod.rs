@@ -51,7 +51,7 @@ pub use protocol::{
     Transaction, TransactionContexts, TransactionInfo, User, Values,
 };
 pub use ratelimit::{
-    DEFAULT_RETRY_AFTER_MS, LimitScope, RateLimit, RateLimits, parse_rate_limits, parse_retry_after,
+    DEFAULT_RETRY_AFTER_MS, RateLimit, RateLimits, parse_rate_limits, parse_retry_after,
 };
 pub use sampling::{
     DEVELOPMENT_TRACES_SAMPLE_RATE, PRODUCTION_TRACES_SAMPLE_RATE, is_sampled, traces_sample_rate,

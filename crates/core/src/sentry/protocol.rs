@@ -527,107 +527,63 @@ pub struct Transaction {
     pub contexts: TransactionContexts,
 }
 
-/// What kind of data an item or a rate limit is about (Sentry's data categories).
+/// What kind of data an item or a rate limit is about: the Sentry data
+/// categories of the items this SDK sends.
 ///
-/// Unknown names are kept as [`DataCategory::Other`], so a rate limit on a
-/// category this SDK does not know still round-trips.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Only these: rate limits on other categories (attachments, replays, …) cannot
+/// stop anything the browser sends, and each name costs the browser build code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataCategory {
-    /// Items with no more specific category.
-    Default,
-    /// Error events.
+    /// Error events (exceptions and messages).
     Error,
     /// Transactions.
     Transaction,
     /// Session updates.
     Session,
-    /// Attachments.
-    Attachment,
-    /// CSP and other security reports.
-    Security,
-    /// Profiles.
-    Profile,
-    /// Session replays.
-    Replay,
-    /// Cron check-ins.
-    Monitor,
-    /// Spans.
-    Span,
-    /// Log items.
-    LogItem,
-    /// Client reports and other SDK-internal items: never rate-limited.
+    /// Client reports: never rate-limited.
     Internal,
-    /// A category this SDK does not know.
-    Other(String),
 }
 
 impl DataCategory {
+    pub(crate) const ALL: [DataCategory; 4] = [
+        DataCategory::Error,
+        DataCategory::Transaction,
+        DataCategory::Session,
+        DataCategory::Internal,
+    ];
+
     /// The category name on the wire.
-    pub fn as_str(&self) -> &str {
+    pub fn as_str(self) -> &'static str {
         match self {
-            DataCategory::Default => "default",
             DataCategory::Error => "error",
             DataCategory::Transaction => "transaction",
             DataCategory::Session => "session",
-            DataCategory::Attachment => "attachment",
-            DataCategory::Security => "security",
-            DataCategory::Profile => "profile",
-            DataCategory::Replay => "replay",
-            DataCategory::Monitor => "monitor",
-            DataCategory::Span => "span",
-            DataCategory::LogItem => "log_item",
             DataCategory::Internal => "internal",
-            DataCategory::Other(name) => name,
         }
     }
 
-    /// The category of a name on the wire.
-    pub fn from_name(name: &str) -> DataCategory {
-        match name {
-            "default" => DataCategory::Default,
-            "error" => DataCategory::Error,
-            "transaction" => DataCategory::Transaction,
-            "session" => DataCategory::Session,
-            "attachment" => DataCategory::Attachment,
-            "security" => DataCategory::Security,
-            "profile" => DataCategory::Profile,
-            "replay" => DataCategory::Replay,
-            "monitor" => DataCategory::Monitor,
-            "span" => DataCategory::Span,
-            "log_item" => DataCategory::LogItem,
-            "internal" => DataCategory::Internal,
-            other => DataCategory::Other(other.to_owned()),
-        }
-    }
-
-    /// The category an envelope item of type `item_type` counts against.
+    /// The category of a name on the wire; `None` for a category this SDK
+    /// sends nothing of.
     ///
     /// ```
     /// use ff_telemetry_core::sentry::DataCategory;
-    /// assert_eq!(DataCategory::for_item_type("event"), DataCategory::Error);
-    /// assert_eq!(DataCategory::for_item_type("sessions"), DataCategory::Session);
+    /// assert_eq!(DataCategory::from_name("transaction"), Some(DataCategory::Transaction));
+    /// assert_eq!(DataCategory::from_name("replay"), None);
     /// ```
-    pub fn for_item_type(item_type: &str) -> DataCategory {
-        match item_type {
-            "event" => DataCategory::Error,
-            "transaction" => DataCategory::Transaction,
-            "session" | "sessions" => DataCategory::Session,
-            "attachment" => DataCategory::Attachment,
-            "security" => DataCategory::Security,
-            "profile" | "profile_chunk" => DataCategory::Profile,
-            "replay_event" | "replay_recording" | "replay_video" => DataCategory::Replay,
-            "check_in" => DataCategory::Monitor,
-            "span" => DataCategory::Span,
-            "log" => DataCategory::LogItem,
-            "client_report" => DataCategory::Internal,
-            _ => DataCategory::Default,
-        }
+    pub fn from_name(name: &str) -> Option<DataCategory> {
+        // A search of the names `as_str` has rather than a `match` on strings:
+        // one name table in the browser build, not two.
+        DataCategory::ALL
+            .into_iter()
+            .find(|category| category.as_str() == name)
     }
 }
 
 impl<'de> Deserialize<'de> for DataCategory {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(DataCategory::from_name(&String::deserialize(d)?))
+        let name = String::deserialize(d)?;
+        DataCategory::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown data category {name:?}")))
     }
 }
 
@@ -754,15 +710,12 @@ mod tests {
     }
 
     #[test]
-    fn categories_keep_unknown_names() {
-        for name in ["error", "log_item", "metric_bucket", ""] {
-            let category = DataCategory::from_name(name);
-            assert_eq!(category.as_str(), name);
+    fn category_names_round_trip() {
+        for category in DataCategory::ALL {
+            assert_eq!(DataCategory::from_name(category.as_str()), Some(category));
         }
-        assert_eq!(
-            DataCategory::from_name("metric_bucket"),
-            DataCategory::Other("metric_bucket".into())
-        );
+        assert_eq!(DataCategory::from_name("metric_bucket"), None);
+        assert_eq!(DataCategory::from_name(""), None);
     }
 
     #[test]

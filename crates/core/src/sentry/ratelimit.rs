@@ -1,6 +1,6 @@
 //! Sentry's rate limits: what the server said, per data category, and until when.
 
-use super::datetime::{fraction_millis, parse_imf_fixdate};
+use super::datetime::parse_imf_fixdate;
 use super::protocol::DataCategory;
 use crate::UnixMs;
 use crate::text;
@@ -8,22 +8,13 @@ use crate::text;
 /// How long to back off after a 429 that names no duration.
 pub const DEFAULT_RETRY_AFTER_MS: u64 = 60 * UnixMs::SECOND;
 
-/// Which categories a limit covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LimitScope {
-    /// Every category (an empty category list, or a plain 429).
-    All,
-    /// One category.
-    Category(DataCategory),
-}
-
 /// One parsed entry of `X-Sentry-Rate-Limits`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
     /// How long the limit lasts.
     pub retry_after_ms: u64,
-    /// The categories it covers; empty means all.
-    pub categories: Vec<DataCategory>,
+    /// The names of the categories it covers, as written; empty means all.
+    pub categories: Vec<String>,
     /// `organization`, `project`, `key`, … (informational).
     pub scope: Option<String>,
     /// Why, e.g. `usage_exceeded` (informational).
@@ -43,20 +34,19 @@ pub struct RateLimit {
 /// assert_eq!(parse_retry_after("soon", UnixMs(0)), None);
 /// ```
 pub fn parse_retry_after(value: &str, now: UnixMs) -> Option<u64> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     parse_seconds(value)
         .or_else(|| parse_imf_fixdate(value).map(|until| until.saturating_since(now)))
 }
 
 /// Parses `X-Sentry-Rate-Limits`: `secs:cat1;cat2:scope:reason, …`.
 ///
-/// Entries whose seconds are not a number are skipped; unknown categories are
-/// kept as [`DataCategory::Other`].
+/// Entries whose seconds are not a number are skipped.
 ///
 /// ```
-/// use ff_telemetry_core::sentry::{DataCategory, parse_rate_limits};
+/// use ff_telemetry_core::sentry::parse_rate_limits;
 /// let limits = parse_rate_limits("60:error;transaction:organization, 10::key:usage_exceeded");
-/// assert_eq!(limits[0].categories, [DataCategory::Error, DataCategory::Transaction]);
+/// assert_eq!(limits[0].categories, ["error", "transaction"]);
 /// assert_eq!(limits[1].retry_after_ms, 10_000);
 /// assert!(limits[1].categories.is_empty());
 /// ```
@@ -66,14 +56,14 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
         let mut text = || {
             fields
                 .next()
-                .map(str::trim)
+                .map(str::trim_ascii)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
         let scope = text();
         let reason = text();
         let mut list = Vec::new();
-        for_each_category(categories, |category| list.push(category));
+        for_each_category(categories, |name| list.push(name.to_owned()));
         limits.push(RateLimit {
             retry_after_ms,
             categories: list,
@@ -91,21 +81,21 @@ pub fn parse_rate_limits(header: &str) -> Vec<RateLimit> {
 /// adapters: they cost the browser build less code.
 fn for_each_limit<'a>(header: &'a str, mut f: impl FnMut(u64, &'a str, text::SplitAscii<'a>)) {
     for entry in text::split_ascii(header, b',') {
-        let mut fields = text::split_ascii(entry.trim(), b':');
-        let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim())) else {
+        let mut fields = text::split_ascii(entry.trim_ascii(), b':');
+        let Some(retry_after_ms) = fields.next().and_then(|s| parse_seconds(s.trim_ascii())) else {
             continue;
         };
         f(retry_after_ms, fields.next().unwrap_or(""), fields);
     }
 }
 
-/// Calls `f` with each category of one entry (`error;transaction`), empty
-/// names skipped.
-fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
+/// Calls `f` with each category name of one entry (`error;transaction`),
+/// empty names skipped.
+fn for_each_category<'a>(list: &'a str, mut f: impl FnMut(&'a str)) {
     for name in text::split_ascii(list, b';') {
-        let name = name.trim();
+        let name = name.trim_ascii();
         if !name.is_empty() {
-            f(DataCategory::from_name(name));
+            f(name);
         }
     }
 }
@@ -117,22 +107,28 @@ fn for_each_category(list: &str, mut f: impl FnMut(DataCategory)) {
 /// use ff_telemetry_core::sentry::{DataCategory, RateLimits};
 /// let mut limits = RateLimits::default();
 /// limits.update(UnixMs(0), 429, None, Some("30:transaction:project"));
-/// assert!(limits.is_limited(UnixMs(29_999), &DataCategory::Transaction));
-/// assert!(!limits.is_limited(UnixMs(0), &DataCategory::Error));
-/// assert!(!limits.is_limited(UnixMs(30_000), &DataCategory::Transaction));
+/// assert!(limits.is_limited(UnixMs(29_999), DataCategory::Transaction));
+/// assert!(!limits.is_limited(UnixMs(0), DataCategory::Error));
+/// assert!(!limits.is_limited(UnixMs(30_000), DataCategory::Transaction));
 /// assert_eq!(limits.poll_expiry(UnixMs(0)), Some(UnixMs(30_000)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RateLimits {
-    /// One entry per scope; a handful at most, so a list beats a map in code size.
-    until: Vec<(LimitScope, UnixMs)>,
+    /// Until when each category is limited (at [`DataCategory`]'s index),
+    /// then until when everything is: a fixed table, as there are only the
+    /// categories this SDK sends (less code than a list of scopes).
+    until: [UnixMs; ALL_CATEGORIES + 1],
 }
+
+/// The slot of [`RateLimits::until`] that limits every category.
+const ALL_CATEGORIES: usize = DataCategory::ALL.len();
 
 impl RateLimits {
     /// Records what a response says about rate limits.
     ///
-    /// `X-Sentry-Rate-Limits` is honoured on any status and takes precedence;
-    /// otherwise a 429 limits every category for `Retry-After`, or 60 s when that
+    /// `X-Sentry-Rate-Limits` is honoured on any status and takes precedence
+    /// (an entry naming only categories this SDK does not send limits
+    /// nothing); otherwise a 429 limits every category for `Retry-After`, or 60 s when that
     /// is missing or unreadable. A limit never shortens a longer one already known.
     pub fn update(
         &mut self,
@@ -141,83 +137,64 @@ impl RateLimits {
         retry_after: Option<&str>,
         rate_limits: Option<&str>,
     ) {
-        if let Some(header) = rate_limits.filter(|h| !h.trim().is_empty()) {
+        if let Some(header) = rate_limits.filter(|h| !h.trim_ascii().is_empty()) {
             for_each_limit(header, |retry_after_ms, categories, _| {
                 let until = now + retry_after_ms;
                 let mut any_category = false;
-                for_each_category(categories, |category| {
+                for_each_category(categories, |name| {
                     any_category = true;
-                    self.extend(now, LimitScope::Category(category), until);
+                    if let Some(category) = DataCategory::from_name(name) {
+                        self.extend(category as usize, until);
+                    }
                 });
                 if !any_category {
-                    self.extend(now, LimitScope::All, until);
+                    self.extend(ALL_CATEGORIES, until);
                 }
             });
         } else if status == 429 {
             let wait_ms = retry_after
                 .and_then(|v| parse_retry_after(v, now))
                 .unwrap_or(DEFAULT_RETRY_AFTER_MS);
-            self.extend(now, LimitScope::All, now + wait_ms);
+            self.extend(ALL_CATEGORIES, now + wait_ms);
         }
     }
 
     /// Whether items of `category` must not be sent at `now`. Client reports
     /// ([`DataCategory::Internal`]) are never limited.
-    pub fn is_limited(&self, now: UnixMs, category: &DataCategory) -> bool {
-        if matches!(category, DataCategory::Internal) {
+    pub fn is_limited(&self, now: UnixMs, category: DataCategory) -> bool {
+        if category == DataCategory::Internal {
             return false;
         }
-        self.until.iter().any(|(scope, until)| {
-            now < *until
-                && match scope {
-                    LimitScope::All => true,
-                    LimitScope::Category(limited) => limited == category,
-                }
-        })
-    }
-
-    /// Whether an item of `item_type` (`event`, `session`, …) must not be sent at `now`.
-    pub fn is_item_limited(&self, now: UnixMs, item_type: &str) -> bool {
-        self.is_limited(now, &DataCategory::for_item_type(item_type))
+        [category as usize, ALL_CATEGORIES]
+            .into_iter()
+            .any(|slot| self.until.get(slot).is_some_and(|until| now < *until))
     }
 
     /// When the next active limit ends (to retry held items then), if any.
     pub fn poll_expiry(&self, now: UnixMs) -> Option<UnixMs> {
-        self.until
-            .iter()
-            .map(|(_, until)| *until)
-            .filter(|t| *t > now)
-            .min()
+        self.until.iter().copied().filter(|t| *t > now).min()
     }
 
-    /// Limits `scope` until `until` at least. A new scope takes the place of a
-    /// limit that ended before `now`, if any, so the list stays as long as the
-    /// most limits ever in force at once (without a `retain`, which costs the
-    /// browser build code).
-    fn extend(&mut self, now: UnixMs, scope: LimitScope, until: UnixMs) {
-        if let Some((_, known)) = self.until.iter_mut().find(|(s, _)| *s == scope) {
+    /// Limits the `slot` of [`RateLimits::until`] until `until` at least.
+    fn extend(&mut self, slot: usize, until: UnixMs) {
+        if let Some(known) = self.until.get_mut(slot) {
             *known = (*known).max(until);
-        } else if let Some(ended) = self.until.iter_mut().find(|(_, u)| *u <= now) {
-            *ended = (scope, until);
-        } else {
-            self.until.push((scope, until));
         }
     }
 }
 
-/// Whole or fractional seconds (`60`, `2.5`) as milliseconds.
+/// Seconds (`60`) as milliseconds. Sentry and `Retry-After` send whole
+/// seconds; of a fraction (`2.5`) only the whole seconds count, as with
+/// `parseInt` in sentry-javascript: less code than reading the fraction.
 fn parse_seconds(s: &str) -> Option<u64> {
-    let (whole, fraction) = text::split_once(s, ".").unwrap_or((s, ""));
-    let whole = text::parse_decimal(whole)?;
-    let millis = fraction_millis(fraction)?;
+    let whole = text::parse_decimal(text::split_before(s, b".").0)?;
     // A comparison rather than `saturating_mul`, whose overflow check is a
     // 128-bit multiplication on wasm32.
-    let whole_ms = if whole > u64::MAX / UnixMs::SECOND {
+    Some(if whole > u64::MAX / UnixMs::SECOND {
         u64::MAX
     } else {
         whole * UnixMs::SECOND
-    };
-    Some(whole_ms.saturating_add(millis))
+    })
 }
 
 #[cfg(test)]
@@ -232,7 +209,10 @@ mod tests {
             ("0", Some(0)),
             ("120", Some(120_000)),
             (" 7 ", Some(7_000)),
-            ("1.5", Some(1_500)),
+            // Whole seconds only, as `parseInt` reads them.
+            ("1.5", Some(1_000)),
+            ("2.", Some(2_000)),
+            (".5", None),
             ("Sun, 06 Nov 1994 08:50:37 GMT", Some(60_000)),
             ("Sun, 06 Nov 1994 08:49:36 GMT", Some(0)),
             ("-5", None),
@@ -254,7 +234,7 @@ mod tests {
         let want = vec![
             RateLimit {
                 retry_after_ms: 60_000,
-                categories: vec![DataCategory::Error, DataCategory::Transaction],
+                categories: vec!["error".into(), "transaction".into()],
                 scope: Some("organization".into()),
                 reason: Some("usage_exceeded".into()),
             },
@@ -266,13 +246,13 @@ mod tests {
             },
             RateLimit {
                 retry_after_ms: 30_000,
-                categories: vec![DataCategory::Other("metric_bucket".into())],
+                categories: vec!["metric_bucket".into()],
                 scope: Some("organization".into()),
                 reason: Some("quota".into()),
             },
             RateLimit {
                 retry_after_ms: 5_000,
-                categories: vec![DataCategory::Session],
+                categories: vec!["session".into()],
                 scope: None,
                 reason: None,
             },
@@ -318,7 +298,7 @@ mod tests {
             for category in all {
                 let want = case.limited.contains(category);
                 assert_eq!(
-                    limits.is_limited(NOW, category),
+                    limits.is_limited(NOW, *category),
                     want,
                     "case {i} {category:?}"
                 );
@@ -330,8 +310,8 @@ mod tests {
             );
             if let Some(ms) = case.for_ms {
                 for category in case.limited {
-                    assert!(limits.is_limited(NOW + (ms - 1), category), "case {i}");
-                    assert!(!limits.is_limited(NOW + ms, category), "case {i}");
+                    assert!(limits.is_limited(NOW + (ms - 1), *category), "case {i}");
+                    assert!(!limits.is_limited(NOW + ms, *category), "case {i}");
                 }
             }
         }
@@ -342,38 +322,41 @@ mod tests {
         let mut limits = RateLimits::default();
         limits.update(NOW, 200, None, Some("60:error"));
         limits.update(NOW + 1_000, 200, None, Some("5:error, 10:session"));
-        assert!(limits.is_limited(NOW + 59_000, &DataCategory::Error));
+        assert!(limits.is_limited(NOW + 59_000, DataCategory::Error));
         assert_eq!(limits.poll_expiry(NOW), Some(NOW + 11_000));
         assert_eq!(limits.poll_expiry(NOW + 11_000), Some(NOW + 60_000));
         assert_eq!(limits.poll_expiry(NOW + 60_000), None);
-        assert!(!limits.is_limited(NOW + 60_000, &DataCategory::Error));
+        assert!(!limits.is_limited(NOW + 60_000, DataCategory::Error));
     }
 
     #[test]
-    fn ended_limits_make_room_for_new_ones() {
+    fn ended_limits_can_start_again() {
+        use DataCategory::{Error, Session, Transaction};
         let mut limits = RateLimits::default();
-        for (i, category) in ["error", "session", "metric_bucket", "error"]
-            .iter()
-            .enumerate()
-        {
+        for (i, category) in [Error, Session, Transaction, Error].into_iter().enumerate() {
             let now = NOW + i as u64 * 2_000;
-            limits.update(now, 429, None, Some(&format!("1:{category}")));
-            let name = DataCategory::from_name(category);
-            assert!(limits.is_limited(now, &name), "{category}");
+            limits.update(now, 429, None, Some(&format!("1:{}", category.as_str())));
+            assert!(limits.is_limited(now, category), "{category:?}");
+            assert_eq!(limits.poll_expiry(now), Some(now + 1_000), "{category:?}");
+            let others = [Error, Session, Transaction]
+                .into_iter()
+                .filter(|c| *c != category);
+            for other in others {
+                assert!(!limits.is_limited(now, other), "{category:?} {other:?}");
+            }
         }
-        assert_eq!(limits.until.len(), 1, "{limits:?}");
-        limits.update(NOW + 8_000, 429, None, Some("60:error, 60:session"));
-        assert_eq!(limits.until.len(), 2, "{limits:?}");
     }
 
     #[test]
     fn unknown_and_internal_categories() {
+        use DataCategory::{Error, Internal};
         let mut limits = RateLimits::default();
+        // A category this SDK does not send: nothing is limited (not everything).
         limits.update(NOW, 429, None, Some("60:metric_bucket"));
-        assert!(limits.is_limited(NOW, &DataCategory::Other("metric_bucket".into())));
-        assert!(!limits.is_limited(NOW, &DataCategory::Error));
+        assert_eq!(limits.poll_expiry(NOW), None);
+        assert!(!limits.is_limited(NOW, Error));
         limits.update(NOW, 429, None, None);
-        assert!(!limits.is_item_limited(NOW, "client_report"));
-        assert!(limits.is_item_limited(NOW, "event"));
+        assert!(!limits.is_limited(NOW, Internal));
+        assert!(limits.is_limited(NOW, Error));
     }
 }

@@ -28,7 +28,8 @@ pub const MAX_FRAMES: usize = 50;
 pub fn parse_stack<'a>(stack: &'a str) -> Option<Stacktrace<&'a str>> {
     // Split on `\n` rather than `lines()`: every line is trimmed anyway (which
     // drops a `\r`), and `Lines` is one more iterator in the browser build.
-    let is_v8 = text::split_ascii(stack, b'\n').any(|line| line.trim_start().starts_with("at "));
+    let is_v8 =
+        text::split_ascii(stack, b'\n').any(|line| line.trim_ascii_start().starts_with("at "));
     let shorten = |text: &'a str| truncate_chars(text, MAX_VALUE_CHARS);
     // The browser lists the newest call first; the newest `MAX_FRAMES` are
     // kept. A loop rather than `collect()`: less generic code in the browser build.
@@ -37,7 +38,7 @@ pub fn parse_stack<'a>(stack: &'a str) -> Option<Stacktrace<&'a str>> {
         if frames.len() == MAX_FRAMES {
             break;
         }
-        let line = line.trim();
+        let line = line.trim_ascii();
         let frame = if is_v8 {
             parse_v8_line(line)
         } else {
@@ -71,7 +72,7 @@ fn reverse<T>(items: &mut [T]) {
 /// `at fn (location)`, `at location`, `at async fn (location)`, `at new Fn (location)`,
 /// `at eval (eval at outer (url:l:c), <anonymous>:l:c)`.
 fn parse_v8_line(line: &str) -> Option<Frame<&str>> {
-    let rest = line.strip_prefix("at ")?.trim();
+    let rest = line.strip_prefix("at ")?.trim_ascii();
     let rest = rest.strip_prefix("async ").unwrap_or(rest);
     let (function, location) = match rest
         .strip_suffix(')')
@@ -133,7 +134,7 @@ fn parse_gecko_line(line: &str) -> Option<Frame<&str>> {
 /// `url:line:col`, `url:line`, `url`, `<anonymous>`, `native`, `[native code]`,
 /// `url:wasm-function[N]:0xOFFSET`, `wasm-function[N]:0xOFFSET`.
 fn parse_location(location: &str) -> Option<Frame<&str>> {
-    let location = location.trim();
+    let location = location.trim_ascii();
     if location.is_empty() {
         return None;
     }
