@@ -2,49 +2,30 @@
 
 use crate::text;
 
-/// Query parameters whose values are replaced by [`MASK`], compared without case.
+/// Query parameters whose values are replaced by [`MASK`], compared without
+/// case, separated by spaces: credentials and OAuth round-trip values,
+/// personal data, and the click ids ad networks append (which identify a
+/// person across sites).
 ///
-/// Credentials and OAuth round-trip values, personal data, and the click ids
-/// ad networks append (which identify a person across sites).
-pub const MASKED_PARAMS: &[&str] = &[
-    // Credentials and OAuth.
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "state",
-    "password",
-    "passwd",
-    "secret",
-    "api_key",
-    "apikey",
-    "key",
-    // Personal data.
-    "email",
-    "e-mail",
-    "mail",
-    // Click ids.
-    "gclid",
-    "gclsrc",
-    "gbraid",
-    "wbraid",
-    "dclid",
-    "fbclid",
-    "msclkid",
-    "twclid",
-    "ttclid",
-    "li_fat_id",
-    "igshid",
-    "mc_cid",
-    "mc_eid",
-    "yclid",
-    "rdt_cid",
-    "epik",
-    "qclid",
-    "sccid",
-    "irclid",
-];
+/// One string scanned rather than a list of strings: the list's table of
+/// pointers and lengths costs the browser build more than the scan.
+pub const MASKED_PARAMS: &str = "token access_token refresh_token id_token code state \
+    password passwd secret api_key apikey key \
+    email e-mail mail \
+    gclid gclsrc gbraid wbraid dclid fbclid msclkid twclid ttclid li_fat_id igshid \
+    mc_cid mc_eid yclid rdt_cid epik qclid sccid irclid";
+
+/// Whether the values of query parameter `name` are masked (see [`MASKED_PARAMS`]).
+///
+/// ```
+/// use ff_telemetry_core::posthog::is_masked_param;
+/// assert!(is_masked_param("Access_Token"));
+/// assert!(!is_masked_param("team"));
+/// assert!(!is_masked_param(""));
+/// ```
+pub fn is_masked_param(name: &str) -> bool {
+    text::split_ascii(MASKED_PARAMS, b' ').any(|p| p.eq_ignore_ascii_case(name))
+}
 
 /// What a masked value becomes.
 pub const MASK: &str = "<masked>";
@@ -128,7 +109,7 @@ fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
         };
         let mut secret = false;
         if let Some(name) = name {
-            secret = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
+            secret = is_masked_param(name);
             out.push_str(name);
             out.push('=');
         }
@@ -232,7 +213,7 @@ mod tests {
                 .split('&')
                 .map(|pair| match pair.split_once('=') {
                     Some((name, value)) => {
-                        let secret = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
+                        let secret = is_masked_param(name);
                         let value = if secret || looks_like_email(value) {
                             MASK
                         } else {
@@ -277,6 +258,17 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(sanitize_url(&url), sanitize_url_by_parts(&url));
         }
+    }
+
+    #[test]
+    fn masked_params_are_single_spaced_lowercase_names() {
+        let names: Vec<&str> = MASKED_PARAMS.split(' ').collect();
+        assert_eq!(names.len(), 34);
+        for name in names {
+            assert!(!name.is_empty(), "no empty name, or `?=x` would be masked");
+            assert_eq!(name, name.to_ascii_lowercase().trim());
+        }
+        assert!(is_masked_param("ttclid") && is_masked_param("irclid"));
     }
 
     #[test]
