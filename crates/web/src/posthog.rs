@@ -8,7 +8,7 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
     PersistedState, batch_url, raw_batch_body,
 };
-use ff_telemetry_core::text::{concat, split_ascii};
+use ff_telemetry_core::text::{concat, split_ascii, split_once_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
@@ -88,8 +88,8 @@ struct State {
     /// Whether state and unsent events are kept in `localStorage`.
     persist: bool,
     batch_url: String,
-    state_key: String,
-    queue_key: String,
+    /// The `localStorage` key of the state and the unsent events.
+    storage_key: String,
     /// Whether the "queue full" warning was given since the last delivery:
     /// a burst that overflows the queue warns once, not once per event.
     warned_queue_full: bool,
@@ -124,17 +124,19 @@ impl PosthogClient {
         let persist = !options.cookieless
             && options.persistence == Persistence::LocalStorage
             && js::storage_works();
-        let stored = |key: &str| persist.then(|| js::storage_get(key)).flatten();
-        let state_key = concat(&["ff_telemetry_", token, "_state"]);
-        let queue_key = concat(&["ff_telemetry_", token, "_queue"]);
+        let storage_key = concat(&["ff_telemetry_", token]);
+        let stored = persist
+            .then(|| js::storage_get(&storage_key))
+            .flatten()
+            .unwrap_or_default();
+        // The state's line, then the unsent events (see `save`).
+        let (state_line, unsent) = split_once_ascii(&stored, b'\n').unwrap_or((&stored, ""));
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
-        let persisted = stored(&state_key).and_then(|text| {
-            js::parse_json(&text)
-                .ok()
-                .and_then(|value| js::strings(&value))
-                .and_then(|fields| PersistedState::from_fields(&fields))
-        });
+        let persisted = js::parse_json(state_line)
+            .ok()
+            .and_then(|value| js::strings(&value))
+            .and_then(|fields| PersistedState::from_fields(&fields));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
         config.respect_dnt = options.respect_dnt;
@@ -142,9 +144,8 @@ impl PosthogClient {
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
-            let unsent = stored(&queue_key).unwrap_or_default();
             // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in split_ascii(&unsent, b'\n') {
+            for event in split_ascii(unsent, b'\n') {
                 if event.starts_with('{') {
                     outbox.handle_enqueue(now, event.to_owned());
                 }
@@ -169,8 +170,7 @@ impl PosthogClient {
                 outbox,
                 persist,
                 batch_url,
-                state_key,
-                queue_key,
+                storage_key,
                 warned_queue_full: false,
             }),
             listeners: Listeners::new(),
@@ -499,32 +499,22 @@ impl PosthogClient {
         }
     }
 
-    /// Persists the client state and the unsent events (unless storing nothing).
+    /// Persists the client state and the unsent events (unless storing
+    /// nothing): under one key, the state's JSON on the first line, then one
+    /// event a line (JSON text has no raw line breaks).
     fn save(&self) {
         self.save_pending.set(false);
         let state = self.state();
         if !state.persist {
             return;
         }
-        let state_text = state.client.encode_persisted();
-        // One event a line, written directly rather than joined (which would
-        // bring its own code).
-        let mut unsent = String::new();
+        // Written directly rather than joined (which would bring its own code).
+        let mut text = state.client.encode_persisted();
         for event in state.outbox.queued() {
-            if !unsent.is_empty() {
-                unsent.push('\n');
-            }
-            unsent.push_str(event);
+            text.push('\n');
+            text.push_str(event);
         }
-        let error = js::storage_set(&state.state_key, &state_text).or_else(|| {
-            if unsent.is_empty() {
-                js::storage_remove(&state.queue_key);
-                None
-            } else {
-                js::storage_set(&state.queue_key, &unsent)
-            }
-        });
-        if let Some(e) = error {
+        if let Some(e) = js::storage_set(&state.storage_key, &text) {
             warn_with("could not save state:", &e);
         }
     }
