@@ -130,9 +130,10 @@ export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
       (m, bs) => bs.length % 2 ? bs.slice(1) + "\\ufffd" : m);
   } catch (e) { return undefined; }
 }
-export function scrollSample() {
+export function viewportBottom() { return (globalThis.scrollY || 0) + (globalThis.innerHeight || 0); }
+export function contentHeight() {
   const d = globalThis.document && document.documentElement;
-  return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
+  return d ? d.scrollHeight : 0;
 }
 export function listenerGroup() { return []; }
 export function listen(group, name, f) {
@@ -249,8 +250,12 @@ extern "C" {
         set_once: &JsValue,
         group_set: &JsValue,
     ) -> JsValue;
-    #[wasm_bindgen(js_name = scrollSample)]
-    fn scroll_sample_js() -> JsValue;
+    /// `scrollY + innerHeight`: how far down the page the reader sees.
+    #[wasm_bindgen(js_name = viewportBottom)]
+    fn viewport_bottom() -> f64;
+    /// `document.documentElement.scrollHeight`.
+    #[wasm_bindgen(js_name = contentHeight)]
+    fn content_height() -> f64;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
     /// A new, empty list of `window` listeners for [`listen`] and [`unlisten`].
@@ -478,20 +483,12 @@ pub fn page_env() -> PageEnv {
     }
 }
 
-/// Where the reader is scrolled to, for scroll depth.
+/// Where the reader is scrolled to, for scroll depth: two numbers, each
+/// from an import of its own (an array would need unpacking).
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
-    // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
-    let v = scroll_sample_js();
-    let at = |i| {
-        item(&v, i)
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .unwrap_or(0.0)
-    };
     ff_telemetry_core::posthog::ScrollSample {
-        scroll_y: at(0),
-        viewport_height: at(1),
-        content_height: at(2),
+        viewport_bottom: viewport_bottom(),
+        content_height: content_height(),
     }
 }
 

@@ -831,8 +831,7 @@ mod tests {
         let e = env("https://h/a");
         let mut batch = c.handle_navigation(UnixMs(1_000), "https://h/a", Router, &e, &mut rng);
         c.handle_scroll(ScrollSample {
-            scroll_y: 1_000.0,
-            viewport_height: 500.0,
+            viewport_bottom: 1_500.0,
             content_height: 2_000.0,
         });
         batch.extend(c.handle_navigation(UnixMs(3_000), "https://h/b#x", Router, &e, &mut rng));
