@@ -124,8 +124,7 @@ fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
 /// Whether `value` (possibly percent-encoded) looks like an email address:
 /// something, an `@`, and a dotted domain.
 pub fn looks_like_email(value: &str) -> bool {
-    let decoded = text::replace(&text::replace(value, "%40", "@"), "%2540", "@");
-    let Some((local, domain)) = text::rsplit_once_ascii(&decoded, b'@') else {
+    let Some((local, domain)) = split_at_last_at(value) else {
         return false;
     };
     // What follows the last `/`, `:`, `=`, `&` or `?`; scanned as bytes because
@@ -139,6 +138,28 @@ pub fn looks_like_email(value: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !local.chars().any(char::is_whitespace)
+}
+
+/// An `@`, plainly and percent-encoded once and twice.
+const ENCODED_ATS: &[&str] = &["@", "%40", "%2540"];
+
+/// `value` around its last `@`, written plainly or percent-encoded once
+/// (`%40`) or twice (`%2540`): what splitting the decoded text at its last
+/// `@` gives, without decoding into a new string.
+fn split_at_last_at(value: &str) -> Option<(&str, &str)> {
+    let bytes = value.as_bytes();
+    let mut at = bytes.len();
+    while at > 0 {
+        at -= 1;
+        let rest = bytes.get(at..).unwrap_or_default();
+        for marker in ENCODED_ATS {
+            if rest.starts_with(marker.as_bytes()) {
+                // `at` starts an ASCII marker: both ends are character boundaries.
+                return Some((value.get(..at)?, value.get(at + marker.len()..)?));
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -271,10 +292,39 @@ mod tests {
         assert!(is_masked_param("ttclid") && is_masked_param("irclid"));
     }
 
+    /// `looks_like_email` as it was, decoding `%40` and `%2540` into a new
+    /// string first: finding the markers in place must decide the same.
+    fn looks_like_email_by_decoding(value: &str) -> bool {
+        let decoded = value.replace("%40", "@").replace("%2540", "@");
+        let Some((local, domain)) = decoded.rsplit_once('@') else {
+            return false;
+        };
+        let local = local
+            .rsplit(['/', ':', '=', '&', '?'])
+            .next()
+            .unwrap_or(local);
+        let domain = domain.split(['/', '?', '&', '#']).next().unwrap_or(domain);
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !local.chars().any(char::is_whitespace)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finding_the_last_at_in_place_is_decoding(
+            value in "(a|é|[.]|@|%40|%2540| |/){0,8}"
+        ) {
+            proptest::prop_assert_eq!(looks_like_email(&value), looks_like_email_by_decoding(&value));
+        }
+    }
+
     #[test]
     fn email_detection_needs_a_dotted_domain() {
         assert!(looks_like_email("a@b.co"));
         assert!(looks_like_email("a%40b.co"));
+        assert!(looks_like_email("a%2540b.co"), "encoded twice");
         assert!(!looks_like_email("@scoped"));
         assert!(!looks_like_email("a@localhost"));
         assert!(!looks_like_email("v1.2@"));
