@@ -522,5 +522,5 @@ impl PosthogClient {
 
 /// The `/batch/` body for `events`, sent now.
 fn batch_body(token: &str, events: &[String]) -> String {
-    raw_batch_body(token, &js::now().to_rfc3339(), events)
+    raw_batch_body(token, js::now(), events)
 }

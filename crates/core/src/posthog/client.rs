@@ -836,7 +836,7 @@ mod tests {
         });
         batch.extend(c.handle_navigation(UnixMs(3_000), "https://h/b#x", Router, &e, &mut rng));
         batch.extend(c.handle_page_hide(UnixMs(3_250), &e, &mut rng));
-        let body = raw_batch_body("phc_k", &UnixMs(3_001).to_rfc3339(), &batch);
+        let body = raw_batch_body("phc_k", UnixMs(3_001), &batch);
         let json: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(json["api_key"], "phc_k");
         assert_eq!(json["sent_at"], "1970-01-01T00:00:03.001Z");
