@@ -521,35 +521,11 @@ pub struct UserProperties<'a> {
     pub group_set: &'a JsValue,
 }
 
-impl UserProperties<'static> {
-    /// Nothing added.
-    pub const NONE: UserProperties<'static> = UserProperties {
-        properties: &JsValue::UNDEFINED,
-        groups: &JsValue::UNDEFINED,
-        set: &JsValue::UNDEFINED,
-        set_once: &JsValue::UNDEFINED,
-        group_set: &JsValue::UNDEFINED,
-    };
-}
-
 /// `event` (the JSON text core wrote) as it is queued and sent: its
 /// properties merged with the caller's in JavaScript.
-pub fn event_json(event: String, user: &UserProperties<'_>) -> Result<String, WebError> {
-    let adds_nothing = [
-        user.properties,
-        user.groups,
-        user.set,
-        user.set_once,
-        user.group_set,
-    ]
-    .iter()
-    .all(|v| v.is_undefined() || v.is_null());
-    if adds_nothing {
-        // Route changes, mostly: no JSON round trip through JavaScript.
-        return Ok(event);
-    }
+pub fn event_json(event: &str, user: &UserProperties<'_>) -> Result<String, WebError> {
     merge_props_js(
-        &event,
+        event,
         user.properties,
         user.groups,
         user.set,

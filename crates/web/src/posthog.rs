@@ -213,8 +213,17 @@ impl PosthogClient {
         if !js::object_arg_ok(first, first_name) || !js::object_arg_ok(second, second_name) {
             return;
         }
+        // Each is an object, or missing (`undefined` or `null`).
+        let adds_properties = js::is_object(first) || js::is_object(second);
         let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
-        let mut user = UserProperties::NONE;
+        let undefined = &JsValue::UNDEFINED;
+        let mut user = UserProperties {
+            properties: undefined,
+            groups: undefined,
+            set: undefined,
+            set_once: undefined,
+            group_set: undefined,
+        };
         let event = {
             let client = &mut self.state().client;
             match call {
@@ -223,9 +232,8 @@ impl PosthogClient {
                     client.handle_capture(now, name, &env, rng)
                 }
                 AppCall::Identify(distinct_id) => {
-                    let has_person_properties = js::is_object(first) || js::is_object(second);
                     (user.set, user.set_once) = (first, second);
-                    client.handle_identify(now, distinct_id, has_person_properties, &env, rng)
+                    client.handle_identify(now, distinct_id, adds_properties, &env, rng)
                 }
                 AppCall::Group(group_type, group_key) => {
                     user.group_set = first;
@@ -233,7 +241,7 @@ impl PosthogClient {
                 }
             }
         };
-        self.enqueue(event, &user);
+        self.enqueue(event, adds_properties.then_some(&user));
     }
 
     /// `reset()`: forget the user (new anonymous id and session).
@@ -332,7 +340,7 @@ impl PosthogClient {
                 .client
                 .handle_page_hide(js::now(), &env, &mut js::random_bytes)
         };
-        self.enqueue(final_leave, &UserProperties::NONE);
+        self.enqueue(final_leave, None);
         let events = self.state().outbox.take_all();
         let mut refused = Vec::new();
         if !events.is_empty() {
@@ -382,21 +390,25 @@ impl PosthogClient {
                 .handle_navigation(js::now(), url, source, &env, &mut js::random_bytes)
         };
         for event in events {
-            self.enqueue(Some(event), &UserProperties::NONE);
+            self.enqueue(Some(event), None);
         }
     }
 
-    /// Queues `event` (if the client made one; its JSON text) with the caller's properties,
-    /// persists, and arms the timer.
-    fn enqueue(&self, event: Option<String>, user: &UserProperties<'_>) {
-        let Some(event) = event else {
+    /// Queues `event` (if the client made one; its JSON text) with the
+    /// caller's properties, if any, persists, and arms the timer.
+    fn enqueue(&self, event: Option<String>, user: Option<&UserProperties<'_>>) {
+        let Some(mut json) = event else {
             // Identity or consent may still have changed.
             return self.save();
         };
-        let json = match js::event_json(event, user) {
-            Ok(json) => json,
-            Err(e) => return warn_with("event dropped:", e.message()),
-        };
+        // Route changes, mostly, add nothing: no JSON round trip through
+        // JavaScript for them.
+        if let Some(user) = user {
+            json = match js::event_json(&json, user) {
+                Ok(merged) => merged,
+                Err(e) => return warn_with("event dropped:", e.message()),
+            };
+        }
         let warn_queue_full = {
             let mut state = self.state();
             let n_dropped = state.outbox.handle_enqueue(js::now(), json);
