@@ -100,29 +100,34 @@ impl PersistedState {
     /// [`PersistedState::encode`] with `session` in place of the stored one:
     /// the client encodes its state without a copy of it.
     fn encode_with(&self, session: Option<&Session>) -> String {
-        let started = session.map(|s| Decimal::new(s.started.0));
-        let last_activity = session.map(|s| Decimal::new(s.last_activity.0));
-        let fields = [
-            STATE_FORMAT,
-            &self.device_id,
-            &self.distinct_id,
-            if self.opted_out { "1" } else { "0" },
-            session.map_or("", Session::session_id),
-            session.map_or("", Session::window_id),
-            started.as_ref().map_or("", Decimal::as_str),
-            last_activity.as_ref().map_or("", Decimal::as_str),
-        ];
-        // Written straight into the text, not collected into one list first.
+        // Written straight into the text, field by field: no list of the
+        // fields first (an array of string slices costs more code).
         let mut out = Vec::with_capacity(256);
-        for (i, field) in fields.iter().enumerate() {
-            out.push(if i == 0 { b'[' } else { b',' });
-            json::write_str(&mut out, field);
+        let mut field = |text: &str| {
+            out.push(if out.is_empty() { b'[' } else { b',' });
+            json::write_str(&mut out, text);
+        };
+        field(STATE_FORMAT);
+        field(&self.device_id);
+        field(&self.distinct_id);
+        field(if self.opted_out { "1" } else { "0" });
+        match session {
+            Some(s) => {
+                field(&s.session_id);
+                field(&s.window_id);
+                field(Decimal::new(s.started.0).as_str());
+                field(Decimal::new(s.last_activity.0).as_str());
+            }
+            // The session's four fields, empty.
+            None => {
+                for _ in 0..4 {
+                    field("");
+                }
+            }
         }
         for (ty, key) in &self.groups {
-            for field in [ty, key] {
-                out.push(b',');
-                json::write_str(&mut out, field);
-            }
+            field(ty);
+            field(key);
         }
         out.push(b']');
         // Only `&str`s and ASCII were written.
