@@ -62,9 +62,9 @@ pub fn sanitize_url(url: &str) -> String {
             let (authority, path) = text::split_before(after_scheme, b"/");
             // Without user info.
             let host = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
-            for part in [scheme, "://", host] {
-                out.push_str(part);
-            }
+            out.push_str(scheme);
+            out.push_str("://");
+            out.push_str(host);
             path
         }
         None => before_query,
