@@ -303,20 +303,19 @@ impl PosthogClient {
     }
 
     fn attach(&self) {
-        let handlers: [(&'static str, Handler); 5] = [
-            ("pagehide", PosthogClient::on_page_hide),
-            ("pageshow", |c| c.state().client.handle_page_show()),
-            ("popstate", PosthogClient::on_history_navigation),
-            (
-                "ff-telemetry:navigate",
-                PosthogClient::on_history_navigation,
-            ),
-            ("scroll", PosthogClient::on_scroll),
-        ];
-        let listeners = &self.listeners;
-        for (name, handler) in handlers {
-            listeners.add_closure(name, callback(&self.me, handler));
-        }
+        // A call per listener rather than a loop over an array of them: less code.
+        let add = |name, handler: Handler| {
+            self.listeners
+                .add_closure(name, callback(&self.me, handler));
+        };
+        add("pagehide", PosthogClient::on_page_hide);
+        add("pageshow", |c| c.state().client.handle_page_show());
+        add("popstate", PosthogClient::on_history_navigation);
+        add(
+            "ff-telemetry:navigate",
+            PosthogClient::on_history_navigation,
+        );
+        add("scroll", PosthogClient::on_scroll);
     }
 
     fn on_history_navigation(&self) {
