@@ -423,30 +423,32 @@ impl PosthogClient {
     /// Sends due batches one after another until none is due, then arms the
     /// timer. The answer callbacks run as SDK code (see [`crate::panic::sdk`]).
     fn pump(this: Rc<Self>) {
-        let Some((url, body)) = this.next_batch() else {
-            return this.schedule();
-        };
-        let gzip_url = concat(&[&url, "?compression=gzip-js"]);
+        let client = this.clone();
         let on_answer = move |answer: JsValue| {
             sdk(|| {
-                if this.handle_answer(transport::Answer::status_of(&answer)) {
-                    Self::pump(this.clone());
+                if client.handle_answer(transport::Answer::status_of(&answer)) {
+                    Self::pump(client.clone());
                 } else {
-                    this.schedule();
+                    client.schedule();
                 }
             });
         };
-        transport::post_text(&url, &body, Some(&gzip_url), on_answer);
-    }
-
-    /// The next due batch: its URL and body.
-    fn next_batch(&self) -> Option<(String, String)> {
-        let state = &mut *self.state();
-        let batch = state.outbox.poll_batch(js::now())?;
-        Some((
-            state.batch_url.clone(),
-            batch_body(&state.client.config().token, batch),
-        ))
+        let sent = {
+            // Borrowed while posting: the answer always comes later, from
+            // the browser, so nothing borrows the state during the call.
+            let state = &mut *this.state();
+            let batch = state.outbox.poll_batch(js::now());
+            if let Some(batch) = batch {
+                let body = batch_body(&state.client.config().token, batch);
+                let url = &state.batch_url;
+                let gzip_url = concat(&[url, "?compression=gzip-js"]);
+                transport::post_text(url, &body, Some(&gzip_url), on_answer);
+            }
+            batch.is_some()
+        };
+        if !sent {
+            this.schedule();
+        }
     }
 
     /// Records the answer to the batch in flight; true when it was delivered.
