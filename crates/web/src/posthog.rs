@@ -358,14 +358,13 @@ impl PosthogClient {
     /// Beacon for `events`, halved until each part fits in a beacon and the
     /// browser accepts it; single events it refuses go to `refused`.
     fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
-        let (url, body) = {
+        let sent = {
+            // Borrowed while the browser takes the beacon: it calls nothing back.
             let state = self.state();
-            (
-                state.batch_url.clone(),
-                batch_body(&state.client.config().token, events),
-            )
+            let body = batch_body(&state.client.config().token, events);
+            body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&state.batch_url, &body)
         };
-        if body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&url, &body) {
+        if sent {
             return;
         }
         match events {
