@@ -243,8 +243,10 @@ enum Specific<'a> {
     None,
     /// A page event's page properties.
     Page(&'a PageEvent),
-    /// String properties.
-    Strings(&'a [(&'a str, &'a str)]),
+    /// `$identify`'s `$anon_distinct_id`.
+    Identify(&'a str),
+    /// `$groupidentify`'s `$group_type` and `$group_key`.
+    Group(&'a str, &'a str),
 }
 
 impl Client {
@@ -364,8 +366,8 @@ impl Client {
                 .then(|| self.event(now, "$set", Specific::None, env, rng));
         }
         let previous = std::mem::replace(&mut self.state.distinct_id, distinct_id.to_owned());
-        let anon = [("$anon_distinct_id", previous.as_str())];
-        Some(self.event(now, "$identify", Specific::Strings(&anon), env, rng))
+        let anon = Specific::Identify(&previous);
+        Some(self.event(now, "$identify", anon, env, rng))
     }
 
     /// `group(type, key)`: later events carry `$groups`; a `$groupidentify`
@@ -386,8 +388,8 @@ impl Client {
             Some((_, key)) => *key = group_key.to_owned(),
             None => groups.push((group_type.to_owned(), group_key.to_owned())),
         }
-        let group = [("$group_type", group_type), ("$group_key", group_key)];
-        Some(self.event(now, "$groupidentify", Specific::Strings(&group), env, rng))
+        let group = Specific::Group(group_type, group_key);
+        Some(self.event(now, "$groupidentify", group, env, rng))
     }
 
     /// `reset()` on logout: a new anonymous identity and session, no groups.
@@ -504,10 +506,11 @@ impl Client {
         match specific {
             Specific::None => {}
             Specific::Page(event) => write_page_properties(&mut props, now, event, env),
-            Specific::Strings(pairs) => {
-                for (key, value) in pairs {
-                    props.str(key, value);
-                }
+            Specific::Identify(anon) => {
+                props.str("$anon_distinct_id", anon);
+            }
+            Specific::Group(ty, key) => {
+                props.str("$group_type", ty).str("$group_key", key);
             }
         }
         if !self.state.groups.is_empty() {
