@@ -440,7 +440,7 @@ impl PosthogClient {
             if let Some(batch) = batch {
                 let body = batch_body(&state.client.config().token, batch);
                 let url = &state.batch_url;
-                let gzip_url = concat(&[url, "?compression=gzip-js"]);
+                let gzip_url = url.clone() + "?compression=gzip-js";
                 transport::post_text(url, &body, Some(&gzip_url), on_answer);
             }
             batch.is_some()
