@@ -441,7 +441,7 @@ impl Client {
         env: &PageEnv,
         rng: &mut impl Entropy,
     ) -> String {
-        self.session.handle_activity(now, rng.draw(), rng.draw());
+        self.session.handle_activity(now, rng);
         let page_event = match specific {
             Specific::Page(event) => Some(event),
             _ => None,
