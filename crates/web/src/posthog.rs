@@ -319,8 +319,7 @@ impl PosthogClient {
     }
 
     fn on_history_navigation(&self) {
-        let href = js::page_env().location_href;
-        self.navigate(&href, NavigationSource::History);
+        self.navigate(&js::href(), NavigationSource::History);
     }
 
     fn on_scroll(&self) {
