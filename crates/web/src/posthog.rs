@@ -340,23 +340,15 @@ impl PosthogClient {
         };
         self.enqueue(final_leave, None);
         let events = self.state().outbox.take_all();
-        let mut refused = Vec::new();
         if !events.is_empty() {
-            self.send_while_leaving(&events, &mut refused);
-        }
-        {
-            let mut state = self.state();
-            let now = js::now();
-            for event in refused {
-                state.outbox.handle_enqueue(now, event);
-            }
+            self.send_while_leaving(&events);
         }
         self.save();
     }
 
     /// Beacon for `events`, halved until each part fits in a beacon and the
-    /// browser accepts it; single events it refuses go to `refused`.
-    fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
+    /// browser accepts it; single events it refuses are queued again.
+    fn send_while_leaving(&self, events: &[String]) {
         let sent = {
             // Borrowed while the browser takes the beacon: it calls nothing back.
             let state = self.state();
@@ -368,11 +360,14 @@ impl PosthogClient {
         }
         match events {
             [] => {}
-            [event] => refused.push(event.clone()),
+            [event] => {
+                let outbox = &mut self.state().outbox;
+                outbox.handle_enqueue(js::now(), event.clone());
+            }
             _ => {
                 let (first, second) = events.split_at(events.len() / 2);
-                self.send_while_leaving(first, refused);
-                self.send_while_leaving(second, refused);
+                self.send_while_leaving(first);
+                self.send_while_leaving(second);
             }
         }
     }
