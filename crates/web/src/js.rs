@@ -106,9 +106,11 @@ export function pageEnv() {
   }
   const tz = timeZone || undefined;
   const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
+  // Sizes a u32 holds, else left out (NaN fails both comparisons).
+  const px = (v) => (v >= 0 && v <= 4294967295 ? v : undefined);
   return [
     String(w.location && w.location.href || ""), w.document && document.title,
-    w.document && document.referrer, s.width, s.height, w.innerWidth, w.innerHeight,
+    w.document && document.referrer, px(s.width), px(s.height), px(w.innerWidth), px(w.innerHeight),
     n.language, tz, n.userAgent, dnt === "1" || dnt === "yes",
   ];
 }
@@ -234,7 +236,8 @@ extern "C" {
     #[wasm_bindgen(js_name = strings)]
     fn strings_js(array: &JsValue) -> JsValue;
     /// `[href, title, referrer, screen width, screen height, viewport width,
-    /// viewport height, language, time zone, user agent, do not track]`.
+    /// viewport height, language, time zone, user agent, do not track]`; a
+    /// size is `undefined` unless a `u32` holds it.
     #[wasm_bindgen(js_name = pageEnv)]
     fn page_env_js() -> JsValue;
     #[wasm_bindgen(js_name = href)]
@@ -462,12 +465,7 @@ pub fn page_env() -> PageEnv {
     let parts = page_env_js();
     let part = |i| item(&parts, i);
     let text = |i| part(i).as_string();
-    let px = |i| {
-        part(i)
-            .as_f64()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| v as u32)
-    };
+    let px = |i| part(i).as_f64().map(|v| v as u32);
     PageEnv {
         location_href: text(0).unwrap_or_default(),
         title: text(1),
