@@ -47,6 +47,9 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
+    /// Whether state and unsent events are kept in `localStorage` (fixed at
+    /// start, so outside the borrowed state).
+    persist: bool,
     listeners: Listeners,
     /// The armed `setTimeout`'s id.
     timer: Cell<Option<i32>>,
@@ -85,8 +88,6 @@ struct State {
     client: Client,
     /// Each event as the JSON text that is sent and persisted.
     outbox: Outbox<String>,
-    /// Whether state and unsent events are kept in `localStorage`.
-    persist: bool,
     batch_url: String,
     /// The `localStorage` key of the state and the unsent events.
     storage_key: String,
@@ -155,6 +156,7 @@ impl PosthogClient {
         }
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
+            persist,
             saver: callback(me, PosthogClient::save_if_pending),
             save_pending: Cell::new(false),
             timer_due: Cell::new(None),
@@ -168,7 +170,6 @@ impl PosthogClient {
             state: RefCell::new(State {
                 client,
                 outbox,
-                persist,
                 batch_url,
                 storage_key,
                 warned_queue_full: false,
@@ -493,7 +494,7 @@ impl PosthogClient {
     /// (a loop of route changes, say) writes `localStorage` once rather than
     /// once per event, and the write still lands before the page can go away.
     fn save_soon(&self) {
-        if !self.state().persist || self.save_pending.replace(true) {
+        if !self.persist || self.save_pending.replace(true) {
             return;
         }
         js::queue_microtask(self.saver.as_ref());
@@ -510,10 +511,10 @@ impl PosthogClient {
     /// event a line (JSON text has no raw line breaks).
     fn save(&self) {
         self.save_pending.set(false);
-        let state = self.state();
-        if !state.persist {
+        if !self.persist {
             return;
         }
+        let state = self.state();
         // Written directly rather than joined (which would bring its own code).
         let mut text = state.client.encode_persisted();
         for event in state.outbox.queued() {
