@@ -428,8 +428,8 @@ impl PosthogClient {
             });
         };
         let sent = {
-            // Borrowed while posting: the answer always comes later, from
-            // the browser, so nothing borrows the state during the call.
+            // Borrowed while posting: the `post` snippet awaits before it
+            // calls back, so the answer never borrows the state during the call.
             let state = &mut *this.state();
             let batch = state.outbox.poll_batch(js::now());
             if let Some(batch) = batch {
