@@ -203,7 +203,8 @@ extern "C" {
     /// POSTs `body` as `text/plain` (gzip-compressed to `gzip_url` instead,
     /// when given and the browser has `CompressionStream`), then calls
     /// `done(status, retryAfter, rateLimits)`, guarded; status 0 when there
-    /// was no answer.
+    /// was no answer. `done` always runs after an `await`, never during the
+    /// call (the PostHog client posts with its state borrowed).
     pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
     /// A promise that calls `step(stillBusy)` (guarded) now and every 25 ms
     /// until a step does not call `stillBusy()`, or `ms` milliseconds have
