@@ -88,23 +88,6 @@ pub(crate) fn rfind_any(s: &str, set: &[u8]) -> Option<usize> {
     None
 }
 
-/// `s` with every `from` replaced by `to`, like `s.replace(from, to)`, except
-/// that an empty `from` replaces nothing.
-pub(crate) fn replace(s: &str, from: &str, to: &str) -> String {
-    if from.is_empty() {
-        return s.to_owned();
-    }
-    let mut replaced = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some((before, after)) = split_once(rest, from) {
-        replaced.push_str(before);
-        replaced.push_str(to);
-        rest = after;
-    }
-    replaced.push_str(rest);
-    replaced
-}
-
 /// The number written in `s` with ASCII digits only, like `s.parse::<u64>()`
 /// except that a leading `+` is refused too; `None` when `s` is empty, has
 /// anything but digits, or overflows.
@@ -241,12 +224,6 @@ mod tests {
                 split_once(&haystack, &needle),
                 haystack.split_once(needle.as_str())
             );
-            if !needle.is_empty() {
-                proptest::prop_assert_eq!(
-                    replace(&haystack, &needle, "<x>"),
-                    haystack.replace(needle.as_str(), "<x>")
-                );
-            }
             proptest::prop_assert_eq!(rfind_any(&haystack, b":/"), haystack.rfind([':', '/']));
             proptest::prop_assert_eq!(trim_start_ascii(&haystack, b'/'), haystack.trim_start_matches('/'));
             proptest::prop_assert_eq!(trim_end_ascii(&haystack, b'/'), haystack.trim_end_matches('/'));
@@ -296,7 +273,6 @@ mod tests {
     fn empty_needles() {
         assert_eq!(find("", ""), Some(0));
         assert_eq!(find("abc", ""), Some(0));
-        assert_eq!(replace("abc", "", "x"), "abc");
         assert_eq!(split_before("abc", b"/"), ("abc", ""));
         assert_eq!(rsplit_once_ascii("é", 0xa9), None, "inside a character");
     }

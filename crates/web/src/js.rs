@@ -105,9 +105,11 @@ export function pageEnv() {
   }
   const tz = timeZone || undefined;
   const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
+  // Sizes a u32 holds, else left out (NaN fails both comparisons).
+  const px = (v) => (v >= 0 && v <= 4294967295 ? v : undefined);
   return [
     String(w.location && w.location.href || ""), w.document && document.title,
-    w.document && document.referrer, s.width, s.height, w.innerWidth, w.innerHeight,
+    w.document && document.referrer, px(s.width), px(s.height), px(w.innerWidth), px(w.innerHeight),
     n.language, tz, n.userAgent, dnt === "1" || dnt === "yes",
   ];
 }
@@ -129,9 +131,10 @@ export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
       (m, bs) => bs.length % 2 ? bs.slice(1) + "\\ufffd" : m);
   } catch (e) { return undefined; }
 }
-export function scrollSample() {
+export function viewportBottom() { return (globalThis.scrollY || 0) + (globalThis.innerHeight || 0); }
+export function contentHeight() {
   const d = globalThis.document && document.documentElement;
-  return [globalThis.scrollY || 0, globalThis.innerHeight || 0, d ? d.scrollHeight : 0];
+  return d ? d.scrollHeight : 0;
 }
 export function listenerGroup() { return []; }
 export function listen(group, name, f) {
@@ -199,9 +202,11 @@ extern "C" {
     /// POSTs `body` as `text/plain` (gzip-compressed to `gzip_url` instead,
     /// when given and the browser has `CompressionStream`), then calls
     /// `done(status, retryAfter, rateLimits)`; status 0 when there was no
-    /// answer. `done` is Rust and guards itself ([`crate::panic::guarded`]);
-    /// the `guard` around it here only keeps from the page an error the
-    /// glue that calls it might throw, as in `poll`.
+    /// answer. `done` always runs after an `await`, never during the call
+    /// (the PostHog client posts with its state borrowed). `done` is Rust and
+    /// guards itself ([`crate::panic::guarded`]); the `guard` around it here
+    /// only keeps from the page an error the glue that calls it might throw,
+    /// as in `poll`.
     pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
     /// A promise that calls `step(stillBusy)` now and every 25 ms
     /// until a step does not call `stillBusy()`, or `ms` milliseconds have
@@ -232,7 +237,8 @@ extern "C" {
     #[wasm_bindgen(js_name = strings)]
     fn strings_js(array: &JsValue) -> JsValue;
     /// `[href, title, referrer, screen width, screen height, viewport width,
-    /// viewport height, language, time zone, user agent, do not track]`.
+    /// viewport height, language, time zone, user agent, do not track]`; a
+    /// size is `undefined` unless a `u32` holds it.
     #[wasm_bindgen(js_name = pageEnv)]
     fn page_env_js() -> JsValue;
     #[wasm_bindgen(js_name = href)]
@@ -248,8 +254,12 @@ extern "C" {
         set_once: &JsValue,
         group_set: &JsValue,
     ) -> JsValue;
-    #[wasm_bindgen(js_name = scrollSample)]
-    fn scroll_sample_js() -> JsValue;
+    /// `scrollY + innerHeight`: how far down the page the reader sees.
+    #[wasm_bindgen(js_name = viewportBottom)]
+    fn viewport_bottom() -> f64;
+    /// `document.documentElement.scrollHeight`.
+    #[wasm_bindgen(js_name = contentHeight)]
+    fn content_height() -> f64;
     #[wasm_bindgen(js_name = isObject)]
     fn is_object_js(v: &JsValue) -> bool;
     /// A new, empty list of `window` listeners for [`listen`] and [`unlisten`].
@@ -451,12 +461,7 @@ pub fn page_env() -> PageEnv {
     let parts = page_env_js();
     let part = |i| item(&parts, i);
     let text = |i| part(i).as_string();
-    let px = |i| {
-        part(i)
-            .as_f64()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| v as u32)
-    };
+    let px = |i| part(i).as_f64().map(|v| v as u32);
     PageEnv {
         location_href: text(0).unwrap_or_default(),
         title: text(1),
@@ -472,20 +477,12 @@ pub fn page_env() -> PageEnv {
     }
 }
 
-/// Where the reader is scrolled to, for scroll depth.
+/// Where the reader is scrolled to, for scroll depth: two numbers, each
+/// from an import of its own (an array would need unpacking).
 pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
-    // `JsValue`s, like the other arrays: a `Vec<f64>` would cost its own conversion.
-    let v = scroll_sample_js();
-    let at = |i| {
-        item(&v, i)
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .unwrap_or(0.0)
-    };
     ff_telemetry_core::posthog::ScrollSample {
-        scroll_y: at(0),
-        viewport_height: at(1),
-        content_height: at(2),
+        viewport_bottom: viewport_bottom(),
+        content_height: content_height(),
     }
 }
 
@@ -518,35 +515,11 @@ pub struct UserProperties<'a> {
     pub group_set: &'a JsValue,
 }
 
-impl UserProperties<'static> {
-    /// Nothing added.
-    pub const NONE: UserProperties<'static> = UserProperties {
-        properties: &JsValue::UNDEFINED,
-        groups: &JsValue::UNDEFINED,
-        set: &JsValue::UNDEFINED,
-        set_once: &JsValue::UNDEFINED,
-        group_set: &JsValue::UNDEFINED,
-    };
-}
-
 /// `event` (the JSON text core wrote) as it is queued and sent: its
 /// properties merged with the caller's in JavaScript.
-pub fn event_json(event: String, user: &UserProperties<'_>) -> Result<String, WebError> {
-    let adds_nothing = [
-        user.properties,
-        user.groups,
-        user.set,
-        user.set_once,
-        user.group_set,
-    ]
-    .iter()
-    .all(|v| v.is_undefined() || v.is_null());
-    if adds_nothing {
-        // Route changes, mostly: no JSON round trip through JavaScript.
-        return Ok(event);
-    }
+pub fn event_json(event: &str, user: &UserProperties<'_>) -> Result<String, WebError> {
     merge_props_js(
-        &event,
+        event,
         user.properties,
         user.groups,
         user.set,

@@ -8,7 +8,7 @@ use ff_telemetry_core::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
     PersistedState, batch_url, raw_batch_body,
 };
-use ff_telemetry_core::text::{concat, split_ascii};
+use ff_telemetry_core::text::{concat, split_ascii, split_once_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
@@ -46,6 +46,9 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
+    /// Whether state and unsent events are kept in `localStorage` (fixed at
+    /// start, so outside the borrowed state).
+    persist: bool,
     listeners: Listeners,
     /// The armed `setTimeout`'s id.
     timer: Cell<Option<i32>>,
@@ -84,11 +87,9 @@ struct State {
     client: Client,
     /// Each event as the JSON text that is sent and persisted.
     outbox: Outbox<String>,
-    /// Whether state and unsent events are kept in `localStorage`.
-    persist: bool,
     batch_url: String,
-    state_key: String,
-    queue_key: String,
+    /// The `localStorage` key of the state and the unsent events.
+    storage_key: String,
     /// Whether the "queue full" warning was given since the last delivery:
     /// a burst that overflows the queue warns once, not once per event.
     warned_queue_full: bool,
@@ -123,17 +124,19 @@ impl PosthogClient {
         let persist = !options.cookieless
             && options.persistence == Persistence::LocalStorage
             && js::storage_works();
-        let stored = |key: &str| persist.then(|| js::storage_get(key)).flatten();
-        let state_key = concat(&["ff_telemetry_", token, "_state"]);
-        let queue_key = concat(&["ff_telemetry_", token, "_queue"]);
+        let storage_key = concat(&["ff_telemetry_", token]);
+        let stored = persist
+            .then(|| js::storage_get(&storage_key))
+            .flatten()
+            .unwrap_or_default();
+        // The state's line, then the unsent events (see `save`).
+        let (state_line, unsent) = split_once_ascii(&stored, b'\n').unwrap_or((&stored, ""));
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
-        let persisted = stored(&state_key).and_then(|text| {
-            js::parse_json(&text)
-                .ok()
-                .and_then(|value| js::strings(&value))
-                .and_then(|fields| PersistedState::from_fields(&fields))
-        });
+        let persisted = js::parse_json(state_line)
+            .ok()
+            .and_then(|value| js::strings(&value))
+            .and_then(|fields| PersistedState::from_fields(&fields));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
         config.respect_dnt = options.respect_dnt;
@@ -141,9 +144,8 @@ impl PosthogClient {
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
-            let unsent = stored(&queue_key).unwrap_or_default();
             // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in split_ascii(&unsent, b'\n') {
+            for event in split_ascii(unsent, b'\n') {
                 if event.starts_with('{') {
                     outbox.handle_enqueue(now, event.to_owned());
                 }
@@ -153,6 +155,7 @@ impl PosthogClient {
         }
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
+            persist,
             saver: callback(me, PosthogClient::save_if_pending),
             save_pending: Cell::new(false),
             timer_due: Cell::new(None),
@@ -166,10 +169,8 @@ impl PosthogClient {
             state: RefCell::new(State {
                 client,
                 outbox,
-                persist,
                 batch_url,
-                state_key,
-                queue_key,
+                storage_key,
                 warned_queue_full: false,
             }),
             listeners: Listeners::new(),
@@ -212,8 +213,17 @@ impl PosthogClient {
         if !js::object_arg_ok(first, first_name) || !js::object_arg_ok(second, second_name) {
             return;
         }
+        // Each is an object, or missing (`undefined` or `null`).
+        let adds_properties = js::is_object(first) || js::is_object(second);
         let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
-        let mut user = UserProperties::NONE;
+        let undefined = &JsValue::UNDEFINED;
+        let mut user = UserProperties {
+            properties: undefined,
+            groups: undefined,
+            set: undefined,
+            set_once: undefined,
+            group_set: undefined,
+        };
         let event = {
             let client = &mut self.state().client;
             match call {
@@ -222,9 +232,8 @@ impl PosthogClient {
                     client.handle_capture(now, name, &env, rng)
                 }
                 AppCall::Identify(distinct_id) => {
-                    let has_person_properties = js::is_object(first) || js::is_object(second);
                     (user.set, user.set_once) = (first, second);
-                    client.handle_identify(now, distinct_id, has_person_properties, &env, rng)
+                    client.handle_identify(now, distinct_id, adds_properties, &env, rng)
                 }
                 AppCall::Group(group_type, group_key) => {
                     user.group_set = first;
@@ -232,7 +241,7 @@ impl PosthogClient {
                 }
             }
         };
-        self.enqueue(event, &user);
+        self.enqueue(event, adds_properties.then_some(&user));
     }
 
     /// `reset()`: forget the user (new anonymous id and session).
@@ -294,25 +303,23 @@ impl PosthogClient {
     }
 
     fn attach(&self) {
-        let handlers: [(&'static str, Handler); 5] = [
-            ("pagehide", PosthogClient::on_page_hide),
-            ("pageshow", |c| c.state().client.handle_page_show()),
-            ("popstate", PosthogClient::on_history_navigation),
-            (
-                "ff-telemetry:navigate",
-                PosthogClient::on_history_navigation,
-            ),
-            ("scroll", PosthogClient::on_scroll),
-        ];
-        let listeners = &self.listeners;
-        for (name, handler) in handlers {
-            listeners.add_closure(name, callback(&self.me, handler));
-        }
+        // A call per listener rather than a loop over an array of them: less code.
+        let add = |name, handler: Handler| {
+            self.listeners
+                .add_closure(name, callback(&self.me, handler));
+        };
+        add("pagehide", PosthogClient::on_page_hide);
+        add("pageshow", |c| c.state().client.handle_page_show());
+        add("popstate", PosthogClient::on_history_navigation);
+        add(
+            "ff-telemetry:navigate",
+            PosthogClient::on_history_navigation,
+        );
+        add("scroll", PosthogClient::on_scroll);
     }
 
     fn on_history_navigation(&self) {
-        let href = js::page_env().location_href;
-        self.navigate(&href, NavigationSource::History);
+        self.navigate(&js::href(), NavigationSource::History);
     }
 
     fn on_scroll(&self) {
@@ -331,42 +338,36 @@ impl PosthogClient {
                 .client
                 .handle_page_hide(js::now(), &env, &mut js::random_bytes)
         };
-        self.enqueue(final_leave, &UserProperties::NONE);
+        self.enqueue(final_leave, None);
         let events = self.state().outbox.take_all();
-        let mut refused = Vec::new();
         if !events.is_empty() {
-            self.send_while_leaving(&events, &mut refused);
-        }
-        {
-            let mut state = self.state();
-            let now = js::now();
-            for event in refused {
-                state.outbox.handle_enqueue(now, event);
-            }
+            self.send_while_leaving(&events);
         }
         self.save();
     }
 
     /// Beacon for `events`, halved until each part fits in a beacon and the
-    /// browser accepts it; single events it refuses go to `refused`.
-    fn send_while_leaving(&self, events: &[String], refused: &mut Vec<String>) {
-        let (url, body) = {
+    /// browser accepts it; single events it refuses are queued again.
+    fn send_while_leaving(&self, events: &[String]) {
+        let sent = {
+            // Borrowed while the browser takes the beacon: it calls nothing back.
             let state = self.state();
-            (
-                state.batch_url.clone(),
-                batch_body(&state.client.config().token, events),
-            )
+            let body = batch_body(&state.client.config().token, events);
+            body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&state.batch_url, &body)
         };
-        if body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&url, &body) {
+        if sent {
             return;
         }
         match events {
             [] => {}
-            [event] => refused.push(event.clone()),
+            [event] => {
+                let outbox = &mut self.state().outbox;
+                outbox.handle_enqueue(js::now(), event.clone());
+            }
             _ => {
                 let (first, second) = events.split_at(events.len() / 2);
-                self.send_while_leaving(first, refused);
-                self.send_while_leaving(second, refused);
+                self.send_while_leaving(first);
+                self.send_while_leaving(second);
             }
         }
     }
@@ -381,21 +382,25 @@ impl PosthogClient {
                 .handle_navigation(js::now(), url, source, &env, &mut js::random_bytes)
         };
         for event in events {
-            self.enqueue(Some(event), &UserProperties::NONE);
+            self.enqueue(Some(event), None);
         }
     }
 
-    /// Queues `event` (if the client made one; its JSON text) with the caller's properties,
-    /// persists, and arms the timer.
-    fn enqueue(&self, event: Option<String>, user: &UserProperties<'_>) {
-        let Some(event) = event else {
+    /// Queues `event` (if the client made one; its JSON text) with the
+    /// caller's properties, if any, persists, and arms the timer.
+    fn enqueue(&self, event: Option<String>, user: Option<&UserProperties<'_>>) {
+        let Some(mut json) = event else {
             // Identity or consent may still have changed.
             return self.save();
         };
-        let json = match js::event_json(event, user) {
-            Ok(json) => json,
-            Err(e) => return warn_with("event dropped:", e.message()),
-        };
+        // Route changes, mostly, add nothing: no JSON round trip through
+        // JavaScript for them.
+        if let Some(user) = user {
+            json = match js::event_json(&json, user) {
+                Ok(merged) => merged,
+                Err(e) => return warn_with("event dropped:", e.message()),
+            };
+        }
         let warn_queue_full = {
             let mut state = self.state();
             let n_dropped = state.outbox.handle_enqueue(js::now(), json);
@@ -411,28 +416,30 @@ impl PosthogClient {
     /// Sends due batches one after another until none is due, then arms the
     /// timer.
     fn pump(this: Rc<Self>) {
-        let Some((url, body)) = this.next_batch() else {
-            return this.schedule();
-        };
-        let gzip_url = concat(&[&url, "?compression=gzip-js"]);
+        let client = this.clone();
         let on_answer = move |answer: &JsValue| {
-            if this.handle_answer(transport::Answer::status_of(answer)) {
-                Self::pump(this.clone());
+            if client.handle_answer(transport::Answer::status_of(answer)) {
+                Self::pump(client.clone());
             } else {
-                this.schedule();
+                client.schedule();
             }
         };
-        transport::post_text(&url, &body, Some(&gzip_url), on_answer);
-    }
-
-    /// The next due batch: its URL and body.
-    fn next_batch(&self) -> Option<(String, String)> {
-        let state = &mut *self.state();
-        let batch = state.outbox.poll_batch(js::now())?;
-        Some((
-            state.batch_url.clone(),
-            batch_body(&state.client.config().token, batch),
-        ))
+        let sent = {
+            // Borrowed while posting: the `post` snippet awaits before it
+            // calls back, so the answer never borrows the state during the call.
+            let state = &mut *this.state();
+            let batch = state.outbox.poll_batch(js::now());
+            if let Some(batch) = batch {
+                let body = batch_body(&state.client.config().token, batch);
+                let url = &state.batch_url;
+                let gzip_url = url.clone() + "?compression=gzip-js";
+                transport::post_text(url, &body, Some(&gzip_url), on_answer);
+            }
+            batch.is_some()
+        };
+        if !sent {
+            this.schedule();
+        }
     }
 
     /// Records the answer to the batch in flight; true when it was delivered.
@@ -484,7 +491,7 @@ impl PosthogClient {
     /// (a loop of route changes, say) writes `localStorage` once rather than
     /// once per event, and the write still lands before the page can go away.
     fn save_soon(&self) {
-        if !self.state().persist || self.save_pending.replace(true) {
+        if !self.persist || self.save_pending.replace(true) {
             return;
         }
         js::queue_microtask(self.saver.as_ref());
@@ -496,32 +503,22 @@ impl PosthogClient {
         }
     }
 
-    /// Persists the client state and the unsent events (unless storing nothing).
+    /// Persists the client state and the unsent events (unless storing
+    /// nothing): under one key, the state's JSON on the first line, then one
+    /// event a line (JSON text has no raw line breaks).
     fn save(&self) {
         self.save_pending.set(false);
-        let state = self.state();
-        if !state.persist {
+        if !self.persist {
             return;
         }
-        let state_text = state.client.encode_persisted();
-        // One event a line, written directly rather than joined (which would
-        // bring its own code).
-        let mut unsent = String::new();
+        let state = self.state();
+        // Written directly rather than joined (which would bring its own code).
+        let mut text = state.client.encode_persisted();
         for event in state.outbox.queued() {
-            if !unsent.is_empty() {
-                unsent.push('\n');
-            }
-            unsent.push_str(event);
+            text.push('\n');
+            text.push_str(event);
         }
-        let error = js::storage_set(&state.state_key, &state_text).or_else(|| {
-            if unsent.is_empty() {
-                js::storage_remove(&state.queue_key);
-                None
-            } else {
-                js::storage_set(&state.queue_key, &unsent)
-            }
-        });
-        if let Some(e) = error {
+        if let Some(e) = js::storage_set(&state.storage_key, &text) {
             warn_with("could not save state:", &e);
         }
     }
@@ -529,5 +526,5 @@ impl PosthogClient {
 
 /// The `/batch/` body for `events`, sent now.
 fn batch_body(token: &str, events: &[String]) -> String {
-    raw_batch_body(token, &js::now().to_rfc3339(), events)
+    raw_batch_body(token, js::now(), events)
 }

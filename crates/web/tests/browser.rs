@@ -452,7 +452,7 @@ async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
     let Some(rx) = receiver() else { return };
     let token = token("burst");
     let t = start(&config(rx, &token, false));
-    let stop_counting = count_warnings_and_writes("queue full", &format!("{token}_queue"));
+    let stop_counting = count_warnings_and_writes("queue full", &format!("ff_telemetry_{token}"));
     for _ in 0..1_500 {
         t.capture(s("burst"), None, None);
     }
@@ -482,16 +482,17 @@ async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
 #[wasm_bindgen_test]
 async fn unreadable_stored_state_starts_a_fresh_identity_and_keeps_the_queue() {
     let Some(rx) = receiver() else { return };
-    // State in a format this version does not read (here: lines of text).
+    // A state line in a format this version does not read (an older tag),
+    // then a queued event.
     let token = token("unreadable-state");
-    store_item(
-        &format!("ff_telemetry_{token}_state"),
-        "ff-telemetry-state 1\ndevice-1\nuser-1\n1\n-",
-    );
     let queued = format!(
         r#"{{"event":"queued earlier","properties":{{"token":"{token}","distinct_id":"user-1"}}}}"#
     );
-    store_item(&format!("ff_telemetry_{token}_queue"), &queued);
+    let old_state = r#"["ff-telemetry-state 1","device-1","user-1","1","","","",""]"#;
+    store_item(
+        &format!("ff_telemetry_{token}"),
+        &[old_state, &queued].join("\n"),
+    );
     let t = start(&config(rx, &token, false));
     assert!(!t.has_opted_out());
     t.route_changed(s("/after"), None);

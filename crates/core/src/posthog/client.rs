@@ -100,29 +100,34 @@ impl PersistedState {
     /// [`PersistedState::encode`] with `session` in place of the stored one:
     /// the client encodes its state without a copy of it.
     fn encode_with(&self, session: Option<&Session>) -> String {
-        let started = session.map(|s| json::decimal(s.started.0));
-        let last_activity = session.map(|s| json::decimal(s.last_activity.0));
-        let fields = [
-            STATE_FORMAT,
-            &self.device_id,
-            &self.distinct_id,
-            if self.opted_out { "1" } else { "0" },
-            session.map_or("", Session::session_id),
-            session.map_or("", Session::window_id),
-            started.as_deref().unwrap_or_default(),
-            last_activity.as_deref().unwrap_or_default(),
-        ];
-        // Written straight into the text, not collected into one list first.
+        // Written straight into the text, field by field: no list of the
+        // fields first (an array of string slices costs more code).
         let mut out = String::with_capacity(256);
-        for (i, field) in fields.iter().enumerate() {
-            out.push(if i == 0 { '[' } else { ',' });
-            json::write_str(&mut out, field);
+        let mut field = |text: &str| {
+            out.push(if out.is_empty() { '[' } else { ',' });
+            json::write_str(&mut out, text);
+        };
+        field(STATE_FORMAT);
+        field(&self.device_id);
+        field(&self.distinct_id);
+        field(if self.opted_out { "1" } else { "0" });
+        match session {
+            Some(s) => {
+                field(&s.session_id);
+                field(&s.window_id);
+                field(&json::decimal(s.started.0));
+                field(&json::decimal(s.last_activity.0));
+            }
+            // The session's four fields, empty.
+            None => {
+                for _ in 0..4 {
+                    field("");
+                }
+            }
         }
         for (ty, key) in &self.groups {
-            for field in [ty, key] {
-                out.push(',');
-                json::write_str(&mut out, field);
-            }
+            field(ty);
+            field(key);
         }
         out.push(']');
         out
@@ -237,8 +242,10 @@ enum Specific<'a> {
     None,
     /// A page event's page properties.
     Page(&'a PageEvent),
-    /// String properties.
-    Strings(&'a [(&'a str, &'a str)]),
+    /// `$identify`'s `$anon_distinct_id`.
+    Identify(&'a str),
+    /// `$groupidentify`'s `$group_type` and `$group_key`.
+    Group(&'a str, &'a str),
 }
 
 impl Client {
@@ -358,8 +365,8 @@ impl Client {
                 .then(|| self.event(now, "$set", Specific::None, env, rng));
         }
         let previous = std::mem::replace(&mut self.state.distinct_id, distinct_id.to_owned());
-        let anon = [("$anon_distinct_id", previous.as_str())];
-        Some(self.event(now, "$identify", Specific::Strings(&anon), env, rng))
+        let anon = Specific::Identify(&previous);
+        Some(self.event(now, "$identify", anon, env, rng))
     }
 
     /// `group(type, key)`: later events carry `$groups`; a `$groupidentify`
@@ -380,8 +387,8 @@ impl Client {
             Some((_, key)) => *key = group_key.to_owned(),
             None => groups.push((group_type.to_owned(), group_key.to_owned())),
         }
-        let group = [("$group_type", group_type), ("$group_key", group_key)];
-        Some(self.event(now, "$groupidentify", Specific::Strings(&group), env, rng))
+        let group = Specific::Group(group_type, group_key);
+        Some(self.event(now, "$groupidentify", group, env, rng))
     }
 
     /// `reset()` on logout: a new anonymous identity and session, no groups.
@@ -433,7 +440,7 @@ impl Client {
         env: &PageEnv,
         rng: &mut impl Entropy,
     ) -> String {
-        self.session.handle_activity(now, rng.draw(), rng.draw());
+        self.session.handle_activity(now, rng);
         let page_event = match specific {
             Specific::Page(event) => Some(event),
             _ => None,
@@ -498,10 +505,11 @@ impl Client {
         match specific {
             Specific::None => {}
             Specific::Page(event) => write_page_properties(&mut props, now, event, env),
-            Specific::Strings(pairs) => {
-                for (key, value) in pairs {
-                    props.str(key, value);
-                }
+            Specific::Identify(anon) => {
+                props.str("$anon_distinct_id", anon);
+            }
+            Specific::Group(ty, key) => {
+                props.str("$group_type", ty).str("$group_key", key);
             }
         }
         if !self.state.groups.is_empty() {
@@ -829,13 +837,12 @@ mod tests {
         let e = env("https://h/a");
         let mut batch = c.handle_navigation(UnixMs(1_000), "https://h/a", Router, &e, &mut rng);
         c.handle_scroll(ScrollSample {
-            scroll_y: 1_000.0,
-            viewport_height: 500.0,
+            viewport_bottom: 1_500.0,
             content_height: 2_000.0,
         });
         batch.extend(c.handle_navigation(UnixMs(3_000), "https://h/b#x", Router, &e, &mut rng));
         batch.extend(c.handle_page_hide(UnixMs(3_250), &e, &mut rng));
-        let body = raw_batch_body("phc_k", &UnixMs(3_001).to_rfc3339(), &batch);
+        let body = raw_batch_body("phc_k", UnixMs(3_001), &batch);
         let json: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(json["api_key"], "phc_k");
         assert_eq!(json["sent_at"], "1970-01-01T00:00:03.001Z");

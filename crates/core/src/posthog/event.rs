@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::json::write_str;
 use crate::text;
-use crate::{HttpUrl, UrlError};
+use crate::{HttpUrl, UnixMs, UrlError};
 
 /// One captured event as PostHog's capture API takes it.
 ///
@@ -90,22 +90,25 @@ pub fn batch_url(apiurl: &str) -> Result<String, UrlError> {
 /// re-serialising; the result is exactly a serialised [`BatchBody`].
 ///
 /// ```
+/// use ff_telemetry_core::UnixMs;
 /// use ff_telemetry_core::posthog::{BatchBody, raw_batch_body};
 /// use serde_json::{Map, Value};
 /// let events = [r#"{"event":"a","properties":{"distinct_id":"d"}}"#.to_owned()];
-/// let body = raw_batch_body("phc_\"k", "2026-01-01T00:00:00.000Z", &events);
+/// let body = raw_batch_body("phc_\"k", UnixMs(1_767_225_600_000), &events);
 /// let parsed: BatchBody<Map<String, Value>> = serde_json::from_str(&body).unwrap();
 /// assert_eq!(parsed.api_key.as_deref(), Some("phc_\"k"));
+/// assert_eq!(parsed.sent_at.as_deref(), Some("2026-01-01T00:00:00.000Z"));
 /// assert_eq!(parsed.batch[0].event, "a");
 /// ```
-pub fn raw_batch_body(api_key: &str, sent_at: &str, events: &[String]) -> String {
+pub fn raw_batch_body(api_key: &str, sent_at: UnixMs, events: &[String]) -> String {
     let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
     let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
     out.push_str("{\"api_key\":");
     write_str(&mut out, api_key);
-    out.push_str(",\"sent_at\":");
-    write_str(&mut out, sent_at);
-    out.push_str(",\"batch\":[");
+    // The timestamp written in place, not made into a string first.
+    out.push_str(",\"sent_at\":\"");
+    sent_at.write_rfc3339(&mut out);
+    out.push_str("\",\"batch\":[");
     for (i, event) in events.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -147,14 +150,13 @@ mod tests {
         ];
         let key = "k\"\\\n\u{1}é";
         let body: BatchBody<Map<String, Value>> =
-            serde_json::from_str(&raw_batch_body(key, "2026-11-28T07:00:00.000Z", &events))
-                .unwrap();
+            serde_json::from_str(&raw_batch_body(key, UnixMs(1_795_849_200_000), &events)).unwrap();
         assert_eq!(body.api_key.as_deref(), Some(key));
         assert_eq!(body.sent_at.as_deref(), Some("2026-11-28T07:00:00.000Z"));
         let names: Vec<_> = body.batch.iter().map(|e| e.event.as_str()).collect();
         assert_eq!(names, ["$pageview", "x"]);
         let empty: BatchBody<Map<String, Value>> =
-            serde_json::from_str(&raw_batch_body("k", "t", &[])).unwrap();
+            serde_json::from_str(&raw_batch_body("k", UnixMs(0), &[])).unwrap();
         assert!(empty.batch.is_empty());
     }
 }

@@ -29,4 +29,4 @@ pub use pageview::{
 pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
 pub use transport::{Backoff, Verdict, verdict};
-pub use url::{MASK, MASKED_PARAMS, looks_like_email, sanitize_url};
+pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};

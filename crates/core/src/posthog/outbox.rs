@@ -172,7 +172,7 @@ impl<T: Queued> Outbox<T> {
     /// are retried `backoff.max_retries` times; no answer at all is retried for
     /// as long as it takes, every `backoff.max_ms` after the retries run out.
     pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
-        let n = self.n_in_flight;
+        let (n, n_bytes) = (self.n_in_flight, self.n_in_flight_bytes);
         self.n_in_flight = 0;
         self.n_in_flight_bytes = 0;
         let retry_at = match verdict(status) {
@@ -194,7 +194,9 @@ impl<T: Queued> Outbox<T> {
             self.next_send_at = Some(at);
             return BatchOutcome::RetryAt(at);
         }
-        self.remove_front(n);
+        // The batch's bytes are known: the events are dropped, not walked.
+        self.events = self.events.split_off(n.min(self.events.len()));
+        self.n_bytes -= n_bytes;
         self.n_failures = 0;
         // What waited behind the batch has waited long enough.
         self.next_send_at = (!self.events.is_empty()).then_some(now);
@@ -270,15 +272,6 @@ impl<T: Queued> Outbox<T> {
         let waiting = self.events.len() - self.n_in_flight;
         let bytes = self.n_bytes - self.n_in_flight_bytes;
         waiting >= self.limits.send_at_once_events || bytes >= self.limits.batch_max_bytes
-    }
-
-    fn remove_front(&mut self, n: usize) {
-        // Split off rather than drained: no drain (and its tail handling) in
-        // the browser build.
-        let kept = self.events.split_off(n.min(self.events.len()));
-        for event in std::mem::replace(&mut self.events, kept) {
-            self.n_bytes -= event.n_bytes();
-        }
     }
 }
 
@@ -442,6 +435,25 @@ mod tests {
             "bytes bound"
         );
         assert_eq!(ids(Some(o.queued())), Some(vec![0, 7]));
+    }
+
+    #[test]
+    fn delivered_bytes_no_longer_count_against_the_bound() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), Ev(1, 290));
+        o.handle_enqueue(UnixMs(0), Ev(2, 600));
+        assert_eq!(ids(o.poll_batch(UnixMs(3_000))), Some(vec![1]));
+        assert_eq!(
+            o.handle_response(UnixMs(3_100), 200, 0),
+            BatchOutcome::Delivered(1)
+        );
+        assert_eq!(
+            o.handle_enqueue(UnixMs(3_100), Ev(3, 400)),
+            0,
+            "600 + 400 bytes fit in 1,000"
+        );
+        assert_eq!(o.handle_enqueue(UnixMs(3_100), Ev(4, 1)), 1);
+        assert_eq!(ids(Some(o.queued())), Some(vec![3, 4]));
     }
 
     #[test]

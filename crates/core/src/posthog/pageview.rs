@@ -63,10 +63,8 @@ impl PageEvent {
 /// Where the reader is on the page, in CSS pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScrollSample {
-    /// `window.scrollY`.
-    pub scroll_y: f64,
-    /// `window.innerHeight`.
-    pub viewport_height: f64,
+    /// `window.scrollY + window.innerHeight`: the bottom of the viewport.
+    pub viewport_bottom: f64,
     /// `document.documentElement.scrollHeight`.
     pub content_height: f64,
 }
@@ -179,7 +177,8 @@ impl PageviewTracker {
         let Some(page) = &mut self.current else {
             return;
         };
-        let bottom = (sample.scroll_y + sample.viewport_height).max(0.0);
+        // `max` also turns NaN into 0.
+        let bottom = sample.viewport_bottom.max(0.0);
         let max = page.scroll.map_or(bottom, |s| s.max.max(bottom));
         page.scroll = Some(Scroll {
             last: bottom,
@@ -349,8 +348,7 @@ mod tests {
         let mut t = PageviewTracker::default();
         t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
         let sample = |y| ScrollSample {
-            scroll_y: y,
-            viewport_height: 500.0,
+            viewport_bottom: y + 500.0,
             content_height: 2_000.0,
         };
         t.handle_scroll(sample(1_000.0));

@@ -36,43 +36,33 @@ pub(crate) fn url_parts(url: &str) -> UrlParts<'_> {
 /// assert_eq!(describe_user_agent(ua), ("Chrome", "Linux", "Desktop"));
 /// ```
 pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static str) {
-    let has = |s: &str| text::contains(ua, s);
-    // Tables searched in order, the first family with a marker in `ua` wins:
-    // one loop rather than a call per marker.
-    const BROWSERS: [(&str, &str); 7] = [
-        ("Edg/", "Microsoft Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("FxiOS/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("CriOS/", "Chrome"),
-        ("Safari/", "Safari"),
-    ];
-    const SYSTEMS: [(&str, &str); 7] = [
-        ("Windows", "Windows"),
-        ("iPhone", "iOS"),
-        ("iPad", "iOS"),
-        ("Android", "Android"),
-        ("CrOS", "Chrome OS"),
-        ("Mac OS X", "Mac OS X"),
-        ("Linux", "Linux"),
-    ];
-    let first = |table: &[(&str, &'static str)]| {
-        for (marker, family) in table {
-            if has(marker) {
-                return *family;
-            }
+    // Tables of `marker=family` entries separated by `;`, searched in order:
+    // the first family with a marker in `ua` wins. Strings scanned rather
+    // than arrays of pairs, whose pointers cost the browser build more.
+    const BROWSERS: &str = "Edg/=Microsoft Edge;OPR/=Opera;Firefox/=Firefox;FxiOS/=Firefox;\
+        Chrome/=Chrome;CriOS/=Chrome;Safari/=Safari";
+    const SYSTEMS: &str = "Windows=Windows;iPhone=iOS;iPad=iOS;Android=Android;CrOS=Chrome OS;\
+        Mac OS X=Mac OS X;Linux=Linux";
+    // `Mobi` (MDN's advice) before `Android`: Android without it is a tablet.
+    const DEVICES: &str = "iPad=Tablet;Tablet=Tablet;Mobi=Mobile;iPhone=Mobile;Android=Tablet";
+    (
+        first_family(ua, BROWSERS, "Other"),
+        first_family(ua, SYSTEMS, "Other"),
+        first_family(ua, DEVICES, "Desktop"),
+    )
+}
+
+/// The family of the first entry of `table` (see [`describe_user_agent`])
+/// whose marker is in `ua`, else `default`.
+fn first_family(ua: &str, table: &'static str, default: &'static str) -> &'static str {
+    for entry in text::split_ascii(table, b';') {
+        if let Some((marker, family)) = text::split_once_ascii(entry, b'=')
+            && text::contains(ua, marker)
+        {
+            return family;
         }
-        "Other"
-    };
-    let device = if has("iPad") || has("Tablet") || (has("Android") && !has("Mobile")) {
-        "Tablet"
-    } else if has("Mobi") || has("iPhone") {
-        "Mobile"
-    } else {
-        "Desktop"
-    };
-    (first(&BROWSERS), first(&SYSTEMS), device)
+    }
+    default
 }
 
 #[cfg(test)]
@@ -114,6 +104,19 @@ mod tests {
                 "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
                 ("Chrome", "Android", "Mobile"),
             ),
+            (
+                "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 OPR/106.0",
+                ("Opera", "Chrome OS", "Desktop"),
+            ),
+            (
+                "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148 Safari/604.1",
+                ("Chrome", "iOS", "Tablet"),
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+                ("Chrome", "Android", "Tablet"),
+            ),
+            ("curl/8.5.0", ("Other", "Other", "Desktop")),
         ];
         for (ua, want) in cases {
             assert_eq!(describe_user_agent(ua), want, "{ua}");

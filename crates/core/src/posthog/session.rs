@@ -1,5 +1,6 @@
 //! Session and window ids, rotated after inactivity or a maximum length.
 
+use super::client::Entropy;
 use crate::uuid7::hyphenated;
 use crate::{UnixMs, uuid_v7};
 
@@ -18,8 +19,8 @@ pub const SESSION_MAX_MS: u64 = 24 * UnixMs::HOUR;
 /// use ff_telemetry_core::posthog::Session;
 /// let mut s = Session::new(UnixMs(0), [1; 10], [2; 10]);
 /// let first = s.session_id().to_owned();
-/// assert!(!s.handle_activity(UnixMs(29 * 60_000), [3; 10], [4; 10]));
-/// assert!(s.handle_activity(UnixMs(60 * 60_000), [3; 10], [4; 10]), "30 min idle");
+/// assert!(!s.handle_activity(UnixMs(29 * 60_000), &mut || [3; 10]));
+/// assert!(s.handle_activity(UnixMs(60 * 60_000), &mut || [3; 10]), "30 min idle");
 /// assert_ne!(s.session_id(), first);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,16 +44,12 @@ impl Session {
     }
 
     /// Records activity (an event) at `now`; rotates both ids first when the
-    /// session expired. Returns whether it rotated.
-    pub fn handle_activity(
-        &mut self,
-        now: UnixMs,
-        session_random: [u8; 10],
-        window_random: [u8; 10],
-    ) -> bool {
+    /// session expired, with random bytes drawn from `rng` only then. Returns
+    /// whether it rotated.
+    pub fn handle_activity(&mut self, now: UnixMs, rng: &mut impl Entropy) -> bool {
         let expired = self.is_expired(now);
         if expired {
-            *self = Session::new(now, session_random, window_random);
+            *self = Session::new(now, rng.draw(), rng.draw());
         }
         self.last_activity = self.last_activity.max(now);
         expired
@@ -89,14 +86,19 @@ mod tests {
     fn rotates_after_30_minutes_idle() {
         let mut s = Session::new(UnixMs(0), [1; 10], [2; 10]);
         let id = s.session_id().to_owned();
-        assert!(!s.handle_activity(UnixMs(SESSION_IDLE_MS - 1), [3; 10], [4; 10]));
+        assert!(!s.handle_activity(UnixMs(SESSION_IDLE_MS - 1), &mut || [3; 10]));
         assert_eq!(s.session_id(), id);
         let later = UnixMs(2 * SESSION_IDLE_MS - 2);
         assert!(
-            !s.handle_activity(later, [3; 10], [4; 10]),
+            !s.handle_activity(later, &mut || [3; 10]),
             "idle counts from the last activity"
         );
-        assert!(s.handle_activity(later + SESSION_IDLE_MS, [3; 10], [4; 10]));
+        let mut n = 2;
+        let mut counter = || {
+            n += 1;
+            [n; 10]
+        };
+        assert!(s.handle_activity(later + SESSION_IDLE_MS, &mut counter));
         assert_ne!(s.session_id(), id);
         assert_ne!(s.window_id(), s.session_id());
     }
@@ -108,9 +110,9 @@ mod tests {
         let mut now = UnixMs(0);
         while now.0 < SESSION_MAX_MS - 10 * UnixMs::MINUTE {
             now = now + 10 * UnixMs::MINUTE;
-            assert!(!s.handle_activity(now, [3; 10], [4; 10]));
+            assert!(!s.handle_activity(now, &mut || [3; 10]));
         }
-        assert!(s.handle_activity(UnixMs(SESSION_MAX_MS), [3; 10], [4; 10]));
+        assert!(s.handle_activity(UnixMs(SESSION_MAX_MS), &mut || [3; 10]));
         assert_ne!(s.session_id(), id);
     }
 

@@ -2,49 +2,30 @@
 
 use crate::text;
 
-/// Query parameters whose values are replaced by [`MASK`], compared without case.
+/// Query parameters whose values are replaced by [`MASK`], compared without
+/// case, separated by spaces: credentials and OAuth round-trip values,
+/// personal data, and the click ids ad networks append (which identify a
+/// person across sites).
 ///
-/// Credentials and OAuth round-trip values, personal data, and the click ids
-/// ad networks append (which identify a person across sites).
-pub const MASKED_PARAMS: &[&str] = &[
-    // Credentials and OAuth.
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "state",
-    "password",
-    "passwd",
-    "secret",
-    "api_key",
-    "apikey",
-    "key",
-    // Personal data.
-    "email",
-    "e-mail",
-    "mail",
-    // Click ids.
-    "gclid",
-    "gclsrc",
-    "gbraid",
-    "wbraid",
-    "dclid",
-    "fbclid",
-    "msclkid",
-    "twclid",
-    "ttclid",
-    "li_fat_id",
-    "igshid",
-    "mc_cid",
-    "mc_eid",
-    "yclid",
-    "rdt_cid",
-    "epik",
-    "qclid",
-    "sccid",
-    "irclid",
-];
+/// One string scanned rather than a list of strings: the list's table of
+/// pointers and lengths costs the browser build more than the scan.
+pub const MASKED_PARAMS: &str = "token access_token refresh_token id_token code state \
+    password passwd secret api_key apikey key \
+    email e-mail mail \
+    gclid gclsrc gbraid wbraid dclid fbclid msclkid twclid ttclid li_fat_id igshid \
+    mc_cid mc_eid yclid rdt_cid epik qclid sccid irclid";
+
+/// Whether the values of query parameter `name` are masked (see [`MASKED_PARAMS`]).
+///
+/// ```
+/// use ff_telemetry_core::posthog::is_masked_param;
+/// assert!(is_masked_param("Access_Token"));
+/// assert!(!is_masked_param("team"));
+/// assert!(!is_masked_param(""));
+/// ```
+pub fn is_masked_param(name: &str) -> bool {
+    text::split_ascii(MASKED_PARAMS, b' ').any(|p| p.eq_ignore_ascii_case(name))
+}
 
 /// What a masked value becomes.
 pub const MASK: &str = "<masked>";
@@ -81,9 +62,9 @@ pub fn sanitize_url(url: &str) -> String {
             let (authority, path) = text::split_before(after_scheme, b"/");
             // Without user info.
             let host = text::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
-            for part in [scheme, "://", host] {
-                out.push_str(part);
-            }
+            out.push_str(scheme);
+            out.push_str("://");
+            out.push_str(host);
             path
         }
         None => before_query,
@@ -128,7 +109,7 @@ fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
         };
         let mut secret = false;
         if let Some(name) = name {
-            secret = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
+            secret = is_masked_param(name);
             out.push_str(name);
             out.push('=');
         }
@@ -143,8 +124,7 @@ fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
 /// Whether `value` (possibly percent-encoded) looks like an email address:
 /// something, an `@`, and a dotted domain.
 pub fn looks_like_email(value: &str) -> bool {
-    let decoded = text::replace(&text::replace(value, "%40", "@"), "%2540", "@");
-    let Some((local, domain)) = text::rsplit_once_ascii(&decoded, b'@') else {
+    let Some((local, domain)) = split_at_last_at(value) else {
         return false;
     };
     // What follows the last `/`, `:`, `=`, `&` or `?`; scanned as bytes because
@@ -158,6 +138,28 @@ pub fn looks_like_email(value: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !local.chars().any(char::is_whitespace)
+}
+
+/// An `@`, plainly and percent-encoded once and twice.
+const ENCODED_ATS: &[&str] = &["@", "%40", "%2540"];
+
+/// `value` around its last `@`, written plainly or percent-encoded once
+/// (`%40`) or twice (`%2540`): what splitting the decoded text at its last
+/// `@` gives, without decoding into a new string.
+fn split_at_last_at(value: &str) -> Option<(&str, &str)> {
+    let bytes = value.as_bytes();
+    let mut at = bytes.len();
+    while at > 0 {
+        at -= 1;
+        let rest = bytes.get(at..).unwrap_or_default();
+        for marker in ENCODED_ATS {
+            if rest.starts_with(marker.as_bytes()) {
+                // `at` starts an ASCII marker: both ends are character boundaries.
+                return Some((value.get(..at)?, value.get(at + marker.len()..)?));
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -232,7 +234,7 @@ mod tests {
                 .split('&')
                 .map(|pair| match pair.split_once('=') {
                     Some((name, value)) => {
-                        let secret = MASKED_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name));
+                        let secret = is_masked_param(name);
                         let value = if secret || looks_like_email(value) {
                             MASK
                         } else {
@@ -280,9 +282,49 @@ mod tests {
     }
 
     #[test]
+    fn masked_params_are_single_spaced_lowercase_names() {
+        let names: Vec<&str> = MASKED_PARAMS.split(' ').collect();
+        assert_eq!(names.len(), 34);
+        for name in names {
+            assert!(!name.is_empty(), "no empty name, or `?=x` would be masked");
+            assert_eq!(name, name.to_ascii_lowercase().trim());
+        }
+        assert!(is_masked_param("ttclid") && is_masked_param("irclid"));
+    }
+
+    /// `looks_like_email` as it was, decoding `%40` and `%2540` into a new
+    /// string first: finding the markers in place must decide the same.
+    fn looks_like_email_by_decoding(value: &str) -> bool {
+        let decoded = value.replace("%40", "@").replace("%2540", "@");
+        let Some((local, domain)) = decoded.rsplit_once('@') else {
+            return false;
+        };
+        let local = local
+            .rsplit(['/', ':', '=', '&', '?'])
+            .next()
+            .unwrap_or(local);
+        let domain = domain.split(['/', '?', '&', '#']).next().unwrap_or(domain);
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !local.chars().any(char::is_whitespace)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finding_the_last_at_in_place_is_decoding(
+            value in "(a|é|[.]|@|%40|%2540| |/){0,8}"
+        ) {
+            proptest::prop_assert_eq!(looks_like_email(&value), looks_like_email_by_decoding(&value));
+        }
+    }
+
+    #[test]
     fn email_detection_needs_a_dotted_domain() {
         assert!(looks_like_email("a@b.co"));
         assert!(looks_like_email("a%40b.co"));
+        assert!(looks_like_email("a%2540b.co"), "encoded twice");
         assert!(!looks_like_email("@scoped"));
         assert!(!looks_like_email("a@localhost"));
         assert!(!looks_like_email("v1.2@"));
