@@ -43,6 +43,8 @@ pub fn run() -> Result<()> {
     let with_debug_files = upload.is_some();
     let out_dir = project_root().join(PKG_DIR);
     wasm_package(&out_dir, with_debug_files, &[])?;
+    // Before the PostHog part's build replaces rustc's artefact.
+    report_avoided_code()?;
     minify_glue(&out_dir)?;
     spa(with_debug_files)?;
     // The same build without the `sentry` feature: what a PostHog-only user
@@ -53,7 +55,6 @@ pub fn run() -> Result<()> {
     step("size");
     report_sizes("whole SDK", &out_dir, BUDGET_GZIP_BYTES)?;
     report_sizes("PostHog part", &posthog_part_dir, POSTHOG_BUDGET_GZIP_BYTES)?;
-    report_avoided_code()?;
     if let Some(upload) = upload {
         let root = project_root();
         upload.check_no_leak(&[root.join(SPA_DIST), out_dir, root.join(WASM_DEBUG_FILE)])?;
