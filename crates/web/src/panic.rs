@@ -44,16 +44,20 @@ fn guarded_dyn(f: &mut dyn FnMut()) {
 /// Switches the SDK off after `thrown` escaped SDK code, warns with it (its
 /// stack has the wasm frames) and reports it to Sentry. Once: a guarded call
 /// inside another (a getter of the app's that calls the SDK, say) can only
-/// crash first. The report is SDK code too, so it runs guarded as well (a
-/// crash in it is dropped).
+/// crash first. The warning and the report run guarded as well: the report
+/// is SDK code, and the console is the page's (a `console.warn` that throws,
+/// the first crash's likely cause then, must not reach the caller either); a
+/// throw in either ends both.
 fn crashed(thrown: &JsValue) {
     if DISABLED.swap(true, Ordering::Relaxed) {
         return;
     }
-    crate::js::warn_error("internal error, telemetry is off for this page:", thrown);
-    if cfg!(feature = "sentry") {
-        crate::js::guard(&mut || crate::sentry::report_crash(thrown));
-    }
+    crate::js::guard(&mut || {
+        crate::js::warn_error("internal error, telemetry is off for this page:", thrown);
+        if cfg!(feature = "sentry") {
+            crate::sentry::report_crash(thrown);
+        }
+    });
 }
 
 /// `cell.borrow_mut()`, for the clients' state, panicking (a crash like any

@@ -54,11 +54,15 @@ pub struct PosthogClient {
     timer: Cell<Option<i32>>,
     /// Calls [`PosthogClient::pump`] when the timer fires: one closure for
     /// every timer rather than a new one each time it is armed.
-    on_timer: Closure<dyn FnMut(JsValue)>,
+    /// Owned by JavaScript's garbage collector (as the listeners are), not
+    /// dropped with the client: an armed timer, or a queued save, may call
+    /// it after the handle is freed, and it then finds no client.
+    on_timer: JsValue,
     /// When the armed timer fires; `None` once it has (or when none is armed).
     timer_due: Cell<Option<UnixMs>>,
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
-    saver: Closure<dyn FnMut(JsValue)>,
+    /// Owned by the garbage collector, as `on_timer` is.
+    saver: JsValue,
     save_pending: Cell<bool>,
 }
 
@@ -156,7 +160,7 @@ impl PosthogClient {
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
             persist,
-            saver: callback(me, PosthogClient::save_if_pending),
+            saver: callback(me, PosthogClient::save_if_pending).into_js_value(),
             save_pending: Cell::new(false),
             timer_due: Cell::new(None),
             on_timer: callback(me, |c| {
@@ -165,7 +169,8 @@ impl PosthogClient {
                 if let Some(this) = c.me.upgrade() {
                     PosthogClient::pump(this);
                 }
-            }),
+            })
+            .into_js_value(),
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -482,7 +487,7 @@ impl PosthogClient {
             return;
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
-        let id = js::set_timeout(self.on_timer.as_ref(), delay);
+        let id = js::set_timeout(&self.on_timer, delay);
         self.timer.set(Some(id));
         self.timer_due.set(due);
     }
@@ -494,7 +499,7 @@ impl PosthogClient {
         if !self.persist || self.save_pending.replace(true) {
             return;
         }
-        js::queue_microtask(self.saver.as_ref());
+        js::queue_microtask(&self.saver);
     }
 
     fn save_if_pending(&self) {

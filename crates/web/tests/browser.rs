@@ -52,6 +52,12 @@ export function setConfigScript(json) {
   el.textContent = json;
 }
 export function loneSurrogateProps() { return { x: "\ud800", y: "ok" }; }
+export function countPageErrors() {
+  let errors = 0;
+  const count = () => errors++;
+  addEventListener("error", count);
+  return () => { removeEventListener("error", count); return errors; };
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = pushState)]
@@ -71,6 +77,10 @@ extern "C" {
     /// the function that stops counting.
     #[wasm_bindgen(js_name = countWarningsAndWrites)]
     fn count_warnings_and_writes(warning_text: &str, key_text: &str) -> js_sys::Function;
+    /// Counts the page's `error` events (exceptions nothing caught) until
+    /// the returned function is called, which returns the count.
+    #[wasm_bindgen(js_name = countPageErrors)]
+    fn count_page_errors() -> js_sys::Function;
     #[wasm_bindgen(js_name = countedWarnings)]
     fn counted_warnings() -> u32;
     #[wasm_bindgen(js_name = countedWrites)]
@@ -531,4 +541,20 @@ async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
     assert_eq!(names(&events), ["surrogate", "after"]);
     assert!(events[0]["properties"]["x"].is_string());
     assert_eq!(events[0]["properties"]["y"], "ok");
+}
+
+#[wasm_bindgen_test]
+async fn freeing_the_handle_right_after_a_call_leaves_nothing_to_throw_later() {
+    let Some(rx) = receiver() else { return };
+    let token = token("freenow");
+    let stop_counting = count_page_errors();
+    let t = start(&config(rx, &token, false));
+    // Queues the event and a deferred save (a microtask), then `free()`s
+    // the handle in the same task, as a component unmounting would.
+    t.capture(s("last words"), None, None);
+    drop(t);
+    // The microtask and anything else queued by the browser run now.
+    common::sleep(0).await;
+    let errors = stop_counting.call0(&JsValue::NULL).unwrap();
+    assert_eq!(errors.as_f64(), Some(0.0), "the page saw an error");
 }
