@@ -118,17 +118,17 @@ impl PosthogClient {
             return Err("posthog.apikey is empty".to_owned());
         }
         let token = &options.config.apikey;
-        // Without `localStorage` (missing, blocked by privacy settings, or
-        // full) nothing is kept, as with `persistence: "memory"`: what would
-        // be kept in memory could only be read by a later page load.
-        let persist = !options.cookieless
-            && options.persistence == Persistence::LocalStorage
-            && js::storage_works();
+        let may_store = !options.cookieless && options.persistence == Persistence::LocalStorage;
         let storage_key = concat(&["ff_telemetry_", token]);
-        let stored = persist
-            .then(|| js::storage_get(&storage_key))
-            .flatten()
-            .unwrap_or_default();
+        // Read even when `localStorage` refuses writes (full): a stored
+        // opt-out must hold.
+        let stored = may_store.then(|| js::storage_get(&storage_key)).flatten();
+        // Without `localStorage` (missing, blocked by privacy settings, or
+        // full with nothing of ours to write over) nothing is kept, as with
+        // `persistence: "memory"`: what would be kept in memory could only be
+        // read by a later page load.
+        let persist = may_store && (stored.is_some() || js::storage_works());
+        let stored = stored.unwrap_or_default();
         // The state's line, then the unsent events (see `save`).
         let (state_line, unsent) = split_once_ascii(&stored, b'\n').unwrap_or((&stored, ""));
         let now = js::now();

@@ -52,6 +52,20 @@ export function setConfigScript(json) {
   el.textContent = json;
 }
 export function loneSurrogateProps() { return { x: "\ud800", y: "ok" }; }
+export function fillStorage(room) {
+  if (room > 0) localStorage.setItem("ff_filler_room", "x".repeat(room));
+  let i = 0;
+  for (let size = 1 << 23; size >= 1;) {
+    try { localStorage.setItem("ff_filler_" + i, "x".repeat(size)); i++; }
+    catch (e) { size >>= 1; }
+  }
+  localStorage.removeItem("ff_filler_room");
+}
+export function clearFiller() {
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith("ff_filler_")) localStorage.removeItem(key);
+  }
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = pushState)]
@@ -79,6 +93,13 @@ extern "C" {
     /// may hold and JSON text for a strict parser may not.
     #[wasm_bindgen(js_name = loneSurrogateProps)]
     fn lone_surrogate_props() -> JsValue;
+    /// Fills `localStorage` until it refuses even one more character, but
+    /// for about `room` characters left free.
+    #[wasm_bindgen(js_name = fillStorage)]
+    fn fill_storage(room: u32);
+    /// Removes what [`fill_storage`] wrote.
+    #[wasm_bindgen(js_name = clearFiller)]
+    fn clear_filler();
 }
 
 fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
@@ -531,4 +552,24 @@ async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
     assert_eq!(names(&events), ["surrogate", "after"]);
     assert!(events[0]["properties"]["x"].is_string());
     assert_eq!(events[0]["properties"]["y"], "ok");
+}
+
+// A full `localStorage` (the app's own data) refuses writes, but what it
+// holds is still there: a stored opt-out must hold.
+#[wasm_bindgen_test]
+async fn a_stored_opt_out_holds_when_storage_is_full() {
+    let Some(rx) = receiver() else { return };
+    let token = token("full-optout");
+    let t = start(&config(rx, &token, false));
+    t.opt_out();
+    drop(t);
+    fill_storage(0);
+    let again = start(&config(rx, &token, true));
+    let opted_out = again.has_opted_out();
+    again.capture(s("after opting out"), None, None);
+    flush(&again).await;
+    drop(again);
+    clear_filler();
+    assert!(opted_out);
+    assert!(requests(rx, &token).await.is_empty());
 }
