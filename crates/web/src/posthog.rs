@@ -514,12 +514,22 @@ impl PosthogClient {
         let state = self.state();
         // Written directly rather than joined (which would bring its own code).
         let mut text = state.client.encode_persisted();
+        let state_len = text.len();
         for event in state.outbox.queued() {
             text.push('\n');
             text.push_str(event);
         }
         if let Some(e) = js::storage_set(&state.storage_key, &text) {
-            warn_with("could not save state:", &e);
+            // Over the quota: the state (identity, opt-out) at least; the
+            // unsent events stay in memory only.
+            text.truncate(state_len);
+            let state_saved = js::storage_set(&state.storage_key, &text).is_none();
+            let what = if state_saved {
+                "could not save unsent events:"
+            } else {
+                "could not save state:"
+            };
+            warn_with(what, &e);
         }
     }
 }

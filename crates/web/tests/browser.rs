@@ -52,6 +52,7 @@ export function setConfigScript(json) {
   el.textContent = json;
 }
 export function loneSurrogateProps() { return { x: "\ud800", y: "ok" }; }
+export function bigProps(n) { return { pad: "x".repeat(n) }; }
 export function fillStorage(room) {
   if (room > 0) localStorage.setItem("ff_filler_room", "x".repeat(room));
   let i = 0;
@@ -93,6 +94,9 @@ extern "C" {
     /// may hold and JSON text for a strict parser may not.
     #[wasm_bindgen(js_name = loneSurrogateProps)]
     fn lone_surrogate_props() -> JsValue;
+    /// `{pad: "xxx…"}`, `n` characters.
+    #[wasm_bindgen(js_name = bigProps)]
+    fn big_props(n: u32) -> JsValue;
     /// Fills `localStorage` until it refuses even one more character, but
     /// for about `room` characters left free.
     #[wasm_bindgen(js_name = fillStorage)]
@@ -552,6 +556,28 @@ async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
     assert_eq!(names(&events), ["surrogate", "after"]);
     assert!(events[0]["properties"]["x"].is_string());
     assert_eq!(events[0]["properties"]["y"], "ok");
+}
+
+// Storage with room for the state but not for the unsent queue: the state
+// (here the identified user) must still be saved.
+#[wasm_bindgen_test]
+async fn a_queue_too_big_for_storage_does_not_lose_the_saved_identity() {
+    let Some(rx) = receiver() else { return };
+    let token = token("quota-identity");
+    fill_storage(4_000);
+    let t = start(&config(rx, &token, false));
+    t.capture(s("big"), Some(big_props(8_000)), None);
+    t.identify(s("user-42"), None, None);
+    // The page dies before its 3 s flush.
+    drop(t);
+    let again = start(&config(rx, &token, false));
+    again.capture(s("after reload"), None, None);
+    flush(&again).await;
+    drop(again);
+    clear_filler();
+    let events = delivered(rx, &token).await;
+    assert_eq!(names(&events), ["after reload"]);
+    assert_eq!(events[0]["properties"]["distinct_id"], "user-42");
 }
 
 // A full `localStorage` (the app's own data) refuses writes, but what it
