@@ -35,8 +35,9 @@ pub const MASK: &str = "<masked>";
 /// - Values of the [`MASKED_PARAMS`] query parameters, in the query and in a
 ///   fragment written as parameters (`#access_token=…`) or as a hash router's
 ///   route with a query (`#/reset?token=…`), become [`MASK`].
-/// - Any other query value, path segment or fragment that looks like an email
-///   address becomes [`MASK`], so an email never travels as `$current_url`.
+/// - Any other query value or name, path segment or fragment that looks like
+///   an email address becomes [`MASK`], so an email never travels as
+///   `$current_url`.
 /// - User info (`https://user:password@host`) is removed.
 ///
 /// ```
@@ -122,7 +123,7 @@ fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
         let mut secret = false;
         if let Some(name) = name {
             secret = is_masked_param(name);
-            out.push_str(name);
+            out.push_str(if looks_like_email(name) { MASK } else { name });
             out.push('=');
         }
         out.push_str(if secret || looks_like_email(value) {
@@ -230,6 +231,8 @@ mod tests {
                 "https://h/#/callback?state=<masked>&code=<masked>",
             ),
             ("https://h/#?email=e", "https://h/#?email=<masked>"),
+            // An email as a parameter's name.
+            ("https://h/?ann@corp.example=1", "https://h/?<masked>=1"),
             ("https://user:pw@h/a", "https://h/a"),
             ("https://h/?flag", "https://h/?flag"),
             ("https://h/?ann@corp.example", "https://h/?<masked>"),
@@ -262,6 +265,7 @@ mod tests {
                         } else {
                             value
                         };
+                        let name = if looks_like_email(name) { MASK } else { name };
                         format!("{name}={value}")
                     }
                     None if looks_like_email(pair) => MASK.to_owned(),
