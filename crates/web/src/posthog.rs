@@ -60,6 +60,9 @@ pub struct PosthogClient {
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
     saver: Closure<dyn FnMut(JsValue)>,
     save_pending: Cell<bool>,
+    /// Whether a failed save was warned about: a full `localStorage` fails
+    /// every save, and warns once.
+    warned_storage: Cell<bool>,
 }
 
 impl std::fmt::Debug for PosthogClient {
@@ -158,6 +161,7 @@ impl PosthogClient {
             persist,
             saver: callback(me, PosthogClient::save_if_pending),
             save_pending: Cell::new(false),
+            warned_storage: Cell::new(false),
             timer_due: Cell::new(None),
             on_timer: callback(me, |c| {
                 c.timer.set(None);
@@ -529,7 +533,9 @@ impl PosthogClient {
             } else {
                 "could not save state:"
             };
-            warn_with(what, &e);
+            if !self.warned_storage.replace(true) {
+                warn_with(what, &e);
+            }
         }
     }
 }

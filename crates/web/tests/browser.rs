@@ -566,8 +566,14 @@ async fn a_queue_too_big_for_storage_does_not_lose_the_saved_identity() {
     let token = token("quota-identity");
     fill_storage(4_000);
     let t = start(&config(rx, &token, false));
+    let stop_counting = count_warnings_and_writes("could not save", "-");
     t.capture(s("big"), Some(big_props(8_000)), None);
     t.identify(s("user-42"), None, None);
+    // Each saves at once.
+    for _ in 0..3 {
+        t.opt_in();
+    }
+    let _ = stop_counting.call0(&JsValue::NULL);
     // The page dies before its 3 s flush.
     drop(t);
     let again = start(&config(rx, &token, false));
@@ -575,6 +581,11 @@ async fn a_queue_too_big_for_storage_does_not_lose_the_saved_identity() {
     flush(&again).await;
     drop(again);
     clear_filler();
+    assert_eq!(
+        counted_warnings(),
+        1,
+        "a full storage warns once, not per save"
+    );
     let events = delivered(rx, &token).await;
     assert_eq!(names(&events), ["after reload"]);
     assert_eq!(events[0]["properties"]["distinct_id"], "user-42");
