@@ -231,6 +231,11 @@ mod tests {
                 "https://h/#/callback?state=<masked>&code=<masked>",
             ),
             ("https://h/#?email=e", "https://h/#?email=<masked>"),
+            // Names are matched whole: look-alikes keep their values.
+            (
+                "https://h/?xtoken=1&token2=2&Token=3",
+                "https://h/?xtoken=1&token2=2&Token=<masked>",
+            ),
             // An email as a parameter's name.
             ("https://h/?ann@corp.example=1", "https://h/?<masked>=1"),
             ("https://user:pw@h/a", "https://h/a"),
