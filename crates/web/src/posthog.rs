@@ -64,6 +64,9 @@ pub struct PosthogClient {
     /// Owned by the garbage collector, as `on_timer` is.
     saver: JsValue,
     save_pending: Cell<bool>,
+    /// Whether a failed save was warned about: a full `localStorage` fails
+    /// every save, and warns once.
+    warned_storage: Cell<bool>,
 }
 
 impl std::fmt::Debug for PosthogClient {
@@ -122,17 +125,17 @@ impl PosthogClient {
             return Err("posthog.apikey is empty".to_owned());
         }
         let token = &options.config.apikey;
-        // Without `localStorage` (missing, blocked by privacy settings, or
-        // full) nothing is kept, as with `persistence: "memory"`: what would
-        // be kept in memory could only be read by a later page load.
-        let persist = !options.cookieless
-            && options.persistence == Persistence::LocalStorage
-            && js::storage_works();
+        let may_store = !options.cookieless && options.persistence == Persistence::LocalStorage;
         let storage_key = concat(&["ff_telemetry_", token]);
-        let stored = persist
-            .then(|| js::storage_get(&storage_key))
-            .flatten()
-            .unwrap_or_default();
+        // Read even when `localStorage` refuses writes (full): a stored
+        // opt-out must hold.
+        let stored = may_store.then(|| js::storage_get(&storage_key)).flatten();
+        // Without `localStorage` (missing, blocked by privacy settings, or
+        // full with nothing of ours to write over) nothing is kept, as with
+        // `persistence: "memory"`: what would be kept in memory could only be
+        // read by a later page load.
+        let persist = may_store && (stored.is_some() || js::storage_works());
+        let stored = stored.unwrap_or_default();
         // The state's line, then the unsent events (see `save`).
         let (state_line, unsent) = split_once_ascii(&stored, b'\n').unwrap_or((&stored, ""));
         let now = js::now();
@@ -162,6 +165,7 @@ impl PosthogClient {
             persist,
             saver: callback(me, PosthogClient::save_if_pending).into_js_value(),
             save_pending: Cell::new(false),
+            warned_storage: Cell::new(false),
             timer_due: Cell::new(None),
             on_timer: callback(me, |c| {
                 c.timer.set(None);
@@ -519,12 +523,24 @@ impl PosthogClient {
         let state = self.state();
         // Written directly rather than joined (which would bring its own code).
         let mut text = state.client.encode_persisted();
+        let state_len = text.len();
         for event in state.outbox.queued() {
             text.push('\n');
             text.push_str(event);
         }
         if let Some(e) = js::storage_set(&state.storage_key, &text) {
-            warn_with("could not save state:", &e);
+            // Over the quota: the state (identity, opt-out) at least; the
+            // unsent events stay in memory only.
+            text.truncate(state_len);
+            let state_saved = js::storage_set(&state.storage_key, &text).is_none();
+            let what = if state_saved {
+                "could not save unsent events:"
+            } else {
+                "could not save state:"
+            };
+            if !self.warned_storage.replace(true) {
+                warn_with(what, &e);
+            }
         }
     }
 }

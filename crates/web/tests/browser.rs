@@ -58,6 +58,21 @@ export function countPageErrors() {
   addEventListener("error", count);
   return () => { removeEventListener("error", count); return errors; };
 }
+export function bigProps(n) { return { pad: "x".repeat(n) }; }
+export function fillStorage(room) {
+  if (room > 0) localStorage.setItem("ff_filler_room", "x".repeat(room));
+  let i = 0;
+  for (let size = 1 << 23; size >= 1;) {
+    try { localStorage.setItem("ff_filler_" + i, "x".repeat(size)); i++; }
+    catch (e) { size >>= 1; }
+  }
+  localStorage.removeItem("ff_filler_room");
+}
+export function clearFiller() {
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith("ff_filler_")) localStorage.removeItem(key);
+  }
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = pushState)]
@@ -89,6 +104,16 @@ extern "C" {
     /// may hold and JSON text for a strict parser may not.
     #[wasm_bindgen(js_name = loneSurrogateProps)]
     fn lone_surrogate_props() -> JsValue;
+    /// `{pad: "xxx…"}`, `n` characters.
+    #[wasm_bindgen(js_name = bigProps)]
+    fn big_props(n: u32) -> JsValue;
+    /// Fills `localStorage` until it refuses even one more character, but
+    /// for about `room` characters left free.
+    #[wasm_bindgen(js_name = fillStorage)]
+    fn fill_storage(room: u32);
+    /// Removes what [`fill_storage`] wrote.
+    #[wasm_bindgen(js_name = clearFiller)]
+    fn clear_filler();
 }
 
 fn config(receiver: &str, token: &str, capture_pageview: bool) -> String {
@@ -557,4 +582,57 @@ async fn freeing_the_handle_right_after_a_call_leaves_nothing_to_throw_later() {
     common::sleep(0).await;
     let errors = stop_counting.call0(&JsValue::NULL).unwrap();
     assert_eq!(errors.as_f64(), Some(0.0), "the page saw an error");
+}
+
+// Storage with room for the state but not for the unsent queue: the state
+// (here the identified user) must still be saved.
+#[wasm_bindgen_test]
+async fn a_queue_too_big_for_storage_does_not_lose_the_saved_identity() {
+    let Some(rx) = receiver() else { return };
+    let token = token("quota-identity");
+    fill_storage(4_000);
+    let t = start(&config(rx, &token, false));
+    let stop_counting = count_warnings_and_writes("could not save", "-");
+    t.capture(s("big"), Some(big_props(8_000)), None);
+    t.identify(s("user-42"), None, None);
+    // Each saves at once.
+    for _ in 0..3 {
+        t.opt_in();
+    }
+    let _ = stop_counting.call0(&JsValue::NULL);
+    // The page dies before its 3 s flush.
+    drop(t);
+    let again = start(&config(rx, &token, false));
+    again.capture(s("after reload"), None, None);
+    flush(&again).await;
+    drop(again);
+    clear_filler();
+    assert_eq!(
+        counted_warnings(),
+        1,
+        "a full storage warns once, not per save"
+    );
+    let events = delivered(rx, &token).await;
+    assert_eq!(names(&events), ["after reload"]);
+    assert_eq!(events[0]["properties"]["distinct_id"], "user-42");
+}
+
+// A full `localStorage` (the app's own data) refuses writes, but what it
+// holds is still there: a stored opt-out must hold.
+#[wasm_bindgen_test]
+async fn a_stored_opt_out_holds_when_storage_is_full() {
+    let Some(rx) = receiver() else { return };
+    let token = token("full-optout");
+    let t = start(&config(rx, &token, false));
+    t.opt_out();
+    drop(t);
+    fill_storage(0);
+    let again = start(&config(rx, &token, true));
+    let opted_out = again.has_opted_out();
+    again.capture(s("after opting out"), None, None);
+    flush(&again).await;
+    drop(again);
+    clear_filler();
+    assert!(opted_out);
+    assert!(requests(rx, &token).await.is_empty());
 }

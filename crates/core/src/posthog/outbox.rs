@@ -101,6 +101,10 @@ pub struct Outbox<T> {
     /// When the next batch is due; `None` when empty.
     next_send_at: Option<UnixMs>,
     n_failures: u32,
+    /// A batch was in flight when [`Outbox::take_all`] took its events: its
+    /// answer is still to come, and must neither drop nor retry what was
+    /// queued since, nor overlap a new request.
+    taken_in_flight: bool,
 }
 
 impl<T: Queued> Outbox<T> {
@@ -114,6 +118,7 @@ impl<T: Queued> Outbox<T> {
             n_in_flight_bytes: 0,
             next_send_at: None,
             n_failures: 0,
+            taken_in_flight: false,
         }
     }
 
@@ -155,7 +160,7 @@ impl<T: Queued> Outbox<T> {
     /// Answer it with [`Outbox::handle_response`] before polling again.
     #[must_use]
     pub fn poll_batch(&mut self, now: UnixMs) -> Option<&[T]> {
-        if self.n_in_flight > 0 || self.next_send_at.is_none_or(|at| now < at) {
+        if self.is_in_flight() || self.next_send_at.is_none_or(|at| now < at) {
             return None;
         }
         let (n, n_bytes) = self.batch_len();
@@ -172,6 +177,10 @@ impl<T: Queued> Outbox<T> {
     /// are retried `backoff.max_retries` times; no answer at all is retried for
     /// as long as it takes, every `backoff.max_ms` after the retries run out.
     pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
+        if std::mem::take(&mut self.taken_in_flight) {
+            // The batch left with `take_all`: nothing here was in it.
+            return BatchOutcome::Delivered(0);
+        }
         let (n, n_bytes) = (self.n_in_flight, self.n_in_flight_bytes);
         self.n_in_flight = 0;
         self.n_in_flight_bytes = 0;
@@ -210,6 +219,7 @@ impl<T: Queued> Outbox<T> {
     /// queue: for leaving the page, when no answer can be awaited. (The
     /// sender splits them as the browser's beacon limit requires.)
     pub fn take_all(&mut self) -> Vec<T> {
+        self.taken_in_flight |= self.n_in_flight > 0;
         self.n_bytes = 0;
         self.n_in_flight = 0;
         self.n_in_flight_bytes = 0;
@@ -222,7 +232,7 @@ impl<T: Queued> Outbox<T> {
     /// `handle_*` call.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<UnixMs> {
-        if self.n_in_flight > 0 {
+        if self.is_in_flight() {
             None
         } else {
             self.next_send_at
@@ -244,9 +254,9 @@ impl<T: Queued> Outbox<T> {
         self.events.is_empty()
     }
 
-    /// Whether a batch is in flight.
+    /// Whether a batch is in flight (taken by [`Outbox::take_all`] or not).
     pub fn is_in_flight(&self) -> bool {
-        self.n_in_flight > 0
+        self.n_in_flight > 0 || self.taken_in_flight
     }
 
     /// How many of the first events fit in one request, and their bytes.
@@ -465,6 +475,45 @@ mod tests {
     }
 
     #[test]
+    fn the_answer_to_a_batch_taken_away_touches_nothing_queued_since() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
+        assert!(o.poll_batch(UnixMs(3_000)).is_some());
+        // Opted out (or left the page) while the batch was in flight.
+        assert_eq!(ids(Some(&o.take_all())), Some(vec![1]));
+        o.handle_response(UnixMs(3_100), 503, 0);
+        assert_eq!(
+            o.poll_timeout(),
+            None,
+            "nothing queued, so nothing due: a due time with no batch would spin the timer"
+        );
+        // Again in flight when taken; opted in again (or back from the
+        // back-forward cache) before the answer came.
+        o.handle_enqueue(UnixMs(3_200), Ev(2, 10));
+        assert!(o.poll_batch(UnixMs(6_200)).is_some());
+        assert_eq!(ids(Some(&o.take_all())), Some(vec![2]));
+        o.handle_enqueue(UnixMs(6_300), Ev(3, 10));
+        assert_eq!(
+            o.poll_batch(UnixMs(9_300)),
+            None,
+            "one request at a time: the taken batch is still unanswered"
+        );
+        assert_eq!(o.poll_timeout(), None);
+        o.handle_response(UnixMs(9_400), 200, 0);
+        assert_eq!(
+            ids(Some(o.queued())),
+            Some(vec![3]),
+            "not dropped by that answer"
+        );
+        assert_eq!(ids(o.poll_batch(UnixMs(9_400))), Some(vec![3]));
+        assert_eq!(
+            o.handle_response(UnixMs(9_500), 200, 0),
+            BatchOutcome::Delivered(1)
+        );
+        assert!(o.is_empty());
+    }
+
+    #[test]
     fn take_all_takes_everything_in_order() {
         let mut o = Outbox::new(limits());
         for (e, bytes) in [(1, 40), (2, 40), (3, 30), (4, 90), (5, 10)] {
@@ -475,8 +524,10 @@ mod tests {
             "in-flight events leave too"
         );
         assert_eq!(ids(Some(&o.take_all())), Some(vec![1, 2, 3, 4, 5]));
-        assert!(o.is_empty() && !o.is_in_flight());
+        assert!(o.is_empty() && o.is_in_flight(), "its answer is still owed");
         assert_eq!(o.poll_timeout(), None);
+        o.handle_response(UnixMs(5), 0, 0);
+        assert!(!o.is_in_flight());
         o.handle_enqueue(UnixMs(9), Ev(6, 10));
         assert_eq!(o.poll_timeout(), Some(UnixMs(3_009)), "a fresh start");
     }

@@ -33,9 +33,11 @@ pub const MASK: &str = "<masked>";
 /// `url` with secrets and personal data masked.
 ///
 /// - Values of the [`MASKED_PARAMS`] query parameters, in the query and in a
-///   fragment written as parameters (`#access_token=…`), become [`MASK`].
-/// - Any other query value, path segment or fragment that looks like an email
-///   address becomes [`MASK`], so an email never travels as `$current_url`.
+///   fragment written as parameters (`#access_token=…`) or as a hash router's
+///   route with a query (`#/reset?token=…`), become [`MASK`].
+/// - Any other query value or name, path segment or fragment that looks like
+///   an email address becomes [`MASK`], so an email never travels as
+///   `$current_url`.
 /// - User info (`https://user:password@host`) is removed.
 ///
 /// ```
@@ -69,21 +71,32 @@ pub fn sanitize_url(url: &str) -> String {
         }
         None => before_query,
     };
-    push_masked(&mut out, path, Pieces::PathSegments);
-    if let Some(query) = query {
-        out.push('?');
-        push_masked(&mut out, query, Pieces::Params);
-    }
+    push_path_and_query(&mut out, path, query);
     if let Some(fragment) = fragment {
         out.push('#');
-        let pieces = if text::contains(fragment, "=") {
-            Pieces::Params
-        } else {
-            Pieces::PathSegments
-        };
-        push_masked(&mut out, fragment, pieces);
+        match text::split_once(fragment, "?") {
+            // A hash router's route and query (`#/reset?token=…`).
+            Some((route, query)) => push_path_and_query(&mut out, route, Some(query)),
+            None => {
+                let pieces = if text::contains(fragment, "=") {
+                    Pieces::Params
+                } else {
+                    Pieces::PathSegments
+                };
+                push_masked(&mut out, fragment, pieces);
+            }
+        }
     }
     out
+}
+
+/// `path` and `?query` (if any), masked.
+fn push_path_and_query(out: &mut String, path: &str, query: Option<&str>) {
+    push_masked(out, path, Pieces::PathSegments);
+    if let Some(query) = query {
+        out.push('?');
+        push_masked(out, query, Pieces::Params);
+    }
 }
 
 /// What a part of a URL is made of.
@@ -110,7 +123,7 @@ fn push_masked(out: &mut String, part: &str, pieces: Pieces) {
         let mut secret = false;
         if let Some(name) = name {
             secret = is_masked_param(name);
-            out.push_str(name);
+            out.push_str(if looks_like_email(name) { MASK } else { name });
             out.push('=');
         }
         out.push_str(if secret || looks_like_email(value) {
@@ -208,6 +221,23 @@ mod tests {
                 "https://h/app#/users/ann@corp.example",
                 "https://h/app#/users/<masked>",
             ),
+            // A hash router's route with a query.
+            (
+                "https://h/#/reset?token=t&team=7",
+                "https://h/#/reset?token=<masked>&team=7",
+            ),
+            (
+                "https://h/#/callback?state=s&code=c",
+                "https://h/#/callback?state=<masked>&code=<masked>",
+            ),
+            ("https://h/#?email=e", "https://h/#?email=<masked>"),
+            // Names are matched whole: look-alikes keep their values.
+            (
+                "https://h/?xtoken=1&token2=2&Token=3",
+                "https://h/?xtoken=1&token2=2&Token=<masked>",
+            ),
+            // An email as a parameter's name.
+            ("https://h/?ann@corp.example=1", "https://h/?<masked>=1"),
             ("https://user:pw@h/a", "https://h/a"),
             ("https://h/?flag", "https://h/?flag"),
             ("https://h/?ann@corp.example", "https://h/?<masked>"),
@@ -240,6 +270,7 @@ mod tests {
                         } else {
                             value
                         };
+                        let name = if looks_like_email(name) { MASK } else { name };
                         format!("{name}={value}")
                     }
                     None if looks_like_email(pair) => MASK.to_owned(),
@@ -266,7 +297,11 @@ mod tests {
             out = format!("{out}?{}", params(query));
         }
         if let Some(f) = fragment {
-            let f = if f.contains('=') { params(f) } else { path(f) };
+            let f = match f.split_once('?') {
+                Some((route, query)) => format!("{}?{}", path(route), params(query)),
+                None if f.contains('=') => params(f),
+                None => path(f),
+            };
             out = format!("{out}#{f}");
         }
         out
