@@ -4,7 +4,8 @@
 //! warning, internal errors become warnings, and a Rust panic switches the SDK
 //! off for the page.
 
-use std::rc::Rc;
+use std::cell::Cell;
+use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
 use ff_telemetry_core::sentry::Level;
@@ -30,12 +31,34 @@ pub const CONFIG_ELEMENT_ID: &str = config_element_id!();
 
 /// The telemetry handle of one page: PostHog and browser Sentry.
 ///
-/// Dropping it (`free()` in JavaScript) removes its listeners and timers.
+/// Every handle of a page shares the same clients: `init` while a handle is
+/// alive returns another handle to them. Dropping the last one (`free()` in
+/// JavaScript) removes their listeners and timers.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Telemetry {
+    clients: Rc<Clients>,
+}
+
+/// The page's running clients.
+#[derive(Debug, Default)]
+struct Clients {
     posthog: Option<Rc<PosthogClient>>,
     sentry: Option<Rc<SentryClient>>,
+}
+
+thread_local! {
+    /// The clients the page's live handles share: a second set would capture
+    /// every navigation twice and overwrite the first one's stored queue.
+    static RUNNING: Cell<Weak<Clients>> = const { Cell::new(Weak::new()) };
+}
+
+/// The clients of a live handle, when one runs at least one client.
+fn running_clients() -> Option<Rc<Clients>> {
+    let weak = RUNNING.take();
+    let clients = weak.upgrade();
+    RUNNING.set(weak);
+    clients.filter(|c| c.posthog.is_some() || c.sentry.is_some())
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -70,10 +93,11 @@ pub fn init(config: Option<JsValue>) -> Telemetry {
 
 /// [`init`] with the config borrowed (`undefined` when not given).
 fn start(config: &JsValue) -> Telemetry {
-    let mut telemetry = Telemetry {
-        posthog: None,
-        sentry: None,
-    };
+    if let Some(clients) = running_clients() {
+        warn("telemetry already runs: init() returns it again, config ignored");
+        return Telemetry { clients };
+    }
+    let mut clients = Clients::default();
     guarded(|| {
         // Borrowed rather than cloned when given: a clone of a `JsValue` is a
         // call into JavaScript and a table slot.
@@ -90,10 +114,12 @@ fn start(config: &JsValue) -> Telemetry {
             Err(e) => return warn_with("telemetry is off:", &e),
         };
         // Sentry first, so that it reports a panic while PostHog starts.
-        telemetry.sentry = start_sentry(config, &options);
-        telemetry.posthog = start_posthog(config, options);
+        clients.sentry = start_sentry(config, &options);
+        clients.posthog = start_posthog(config, options);
     });
-    telemetry
+    let clients = Rc::new(clients);
+    RUNNING.set(Rc::downgrade(&clients));
+    Telemetry { clients }
 }
 
 /// Starts telemetry for this page and returns its handle.
@@ -105,7 +131,9 @@ fn start(config: &JsValue) -> Telemetry {
 /// `cookieless`. Without it, the JSON in `<script type="application/json"
 /// id="ff-telemetry-config">` is read. Without PostHog settings the PostHog
 /// methods are no-ops (one warning); without a Sentry DSN, Sentry is off
-/// (silently), and with an invalid one too (one warning).
+/// (silently), and with an invalid one too (one warning). Called again while
+/// a handle is alive, it returns another handle to the running telemetry
+/// (one warning; the new config is not read).
 ///
 /// ```js
 /// import initWasm, { init } from "ff-telemetry-web";
@@ -436,7 +464,7 @@ impl Telemetry {
     /// brings its JSPI task machinery (about 0.4 KB gzipped) into the build.
     /// Rust callers can convert it with `js_sys::Promise::from`.
     pub fn flush(&self) -> JsValue {
-        let (posthog, sentry) = (self.posthog.clone(), self.sentry().cloned());
+        let (posthog, sentry) = (self.clients.posthog.clone(), self.clients.sentry().cloned());
         let mut posthog_started = false;
         let step = move |still_busy: JsValue| {
             guarded(|| {
@@ -472,16 +500,10 @@ impl Telemetry {
         result
     }
 
-    /// The Sentry client, `None` when Sentry is not configured or not in this
-    /// build (then no call reaches Sentry's code, and the build leaves it out).
-    fn sentry(&self) -> Option<&Rc<SentryClient>> {
-        self.sentry.as_ref().filter(|_| cfg!(feature = "sentry"))
-    }
-
     /// What each method does (see the Rust methods above); `b` and `c` are
     /// `undefined` for a method with fewer arguments.
     fn run(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-        let (posthog, sentry) = (self.posthog.as_ref(), self.sentry());
+        let (posthog, sentry) = (self.clients.posthog.as_ref(), self.clients.sentry());
         match method {
             Method::RouteChanged => {
                 if let Some(p) = posthog {
@@ -577,7 +599,16 @@ fn or_undefined(arg: Option<JsValue>) -> JsValue {
 /// A missing argument.
 const UNDEFINED: JsValue = JsValue::UNDEFINED;
 
-impl Drop for Telemetry {
+impl Clients {
+    /// The Sentry client, `None` when Sentry is not configured or not in this
+    /// build (then no call reaches Sentry's code, and the build leaves it out).
+    fn sentry(&self) -> Option<&Rc<SentryClient>> {
+        self.sentry.as_ref().filter(|_| cfg!(feature = "sentry"))
+    }
+}
+
+/// The last handle of the page is gone.
+impl Drop for Clients {
     fn drop(&mut self) {
         // One guard for both: after a panic in the first, the SDK is off and
         // the second would be skipped anyway.

@@ -245,6 +245,31 @@ async fn capture_pageview_on_tracks_history_once_per_navigation() {
 }
 
 #[wasm_bindgen_test]
+async fn a_second_init_shares_the_running_telemetry() {
+    let Some(rx) = receiver() else { return };
+    let (first_token, other_token) = (token("twice"), token("twice-other"));
+    let original = current_path();
+    let first = start(&config(rx, &first_token, true));
+    // A second init on the page (another config even) gets the running
+    // clients, not a second set that would capture each navigation again.
+    let second = start(&config(rx, &other_token, true));
+    push_state("/twice/one");
+    // Dropping one handle keeps the clients of the other running.
+    drop(first);
+    second.capture(s("still running"), None, None);
+    flush(&second).await;
+    drop(second);
+    replace_state(&original);
+
+    let events = delivered(rx, &first_token).await;
+    assert_eq!(
+        names(&events),
+        ["$pageview", "$pageleave", "$pageview", "still running"]
+    );
+    assert!(requests(rx, &other_token).await.is_empty());
+}
+
+#[wasm_bindgen_test]
 async fn capture_pageview_off_only_counts_router_changes() {
     let Some(rx) = receiver() else { return };
     let token = token("nohistory");
