@@ -85,8 +85,8 @@ export interface TelemetryConfig {
 "#;
 
 /// Starts telemetry for this page and returns its handle, for Rust callers:
-/// what `init` (see [`init_for_js`]) does for JavaScript, with the same
-/// `config`.
+/// what the JavaScript `init` export does, with the same `config` (typed as
+/// `TelemetryConfig` in the package's `.d.ts`).
 pub fn init(config: Option<JsValue>) -> Telemetry {
     start(&config.unwrap_or(JsValue::UNDEFINED))
 }
