@@ -40,7 +40,9 @@ impl DsnError {
     /// ```
     pub fn message(&self) -> String {
         // Fixed texts (the DSN is in the config next to them): no text is
-        // put together at run time, which costs the browser build code.
+        // put together at run time, which costs the browser build code. A
+        // `String` still, like `UrlError::message` it may return: measured,
+        // `&'static str` made the browser build larger, not smaller.
         let reason = match self {
             DsnError::Url(e) => return e.message(),
             DsnError::Empty => "DSN is empty",

@@ -36,6 +36,7 @@ impl UrlError {
     /// assert_eq!(UrlError::BadPort.message(), "port is not a number from 1 to 65535");
     /// ```
     pub fn message(&self) -> String {
+        // A `String` though every text is fixed: see `DsnError::message`.
         let reason = match self {
             UrlError::BadScheme => "scheme must be http or https",
             UrlError::MissingHost => "host is missing",
