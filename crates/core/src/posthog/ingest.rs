@@ -2,10 +2,22 @@
 //! shapes are accepted, where the token and the distinct id may be, and which status
 //! each refusal gets. The collector decodes the bytes (gzip, base64, lz64, form) and
 //! hands the JSON here.
+//!
+//! Bounds: PostHog's capture takes request bodies up to 20 MB (the collector's
+//! batch body limit) and refuses an event over 1 MB ([`MAX_EVENT_BYTES`]) with 413.
+//! It sets no count per batch; this sink also refuses more than
+//! [`MAX_EVENTS_PER_REQUEST`] events in one request (413), so a request of tiny
+//! events cannot become hundreds of thousands of rows.
 
 use serde_json::{Map, Value};
 
 use super::{BatchBody, CaptureEvent};
+
+/// Events one request may hold (this sink's bound; posthog-js sends what queued up
+/// in 3 s, far fewer).
+pub const MAX_EVENTS_PER_REQUEST: usize = 10_000;
+/// Bytes of one event as JSON (PostHog's capture refuses larger events).
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 /// Which project tokens a sink accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -67,13 +79,29 @@ pub enum IngestError {
     /// The policy does not accept this token.
     #[error("unknown project token")]
     UnknownToken,
+    /// More events than [`MAX_EVENTS_PER_REQUEST`].
+    #[error("request holds {n} events, at most {MAX_EVENTS_PER_REQUEST} are accepted")]
+    TooManyEvents {
+        /// How many it holds.
+        n: usize,
+    },
+    /// An event over [`MAX_EVENT_BYTES`].
+    #[error("{path}: event is {bytes} bytes, at most {MAX_EVENT_BYTES} are accepted")]
+    EventTooLarge {
+        /// JSON path of the event, e.g. `batch[0]`.
+        path: String,
+        /// Its size as JSON.
+        bytes: usize,
+    },
 }
 
 impl IngestError {
-    /// The HTTP status PostHog answers with: 401 for token problems, else 400.
+    /// The HTTP status PostHog answers with: 401 for token problems, 413 for sizes,
+    /// else 400.
     pub fn status(&self) -> u16 {
         match self {
             IngestError::MissingToken | IngestError::UnknownToken => 401,
+            IngestError::TooManyEvents { .. } | IngestError::EventTooLarge { .. } => 413,
             _ => 400,
         }
     }
@@ -99,6 +127,9 @@ pub fn ingest(body: &Value, policy: &TokenPolicy) -> Result<Vec<IngestedEvent>, 
     if events.is_empty() {
         return Err(IngestError::NoEvents);
     }
+    if events.len() > MAX_EVENTS_PER_REQUEST {
+        return Err(IngestError::TooManyEvents { n: events.len() });
+    }
     let mut token = body_token;
     let mut out = Vec::with_capacity(events.len());
     for (idx, raw) in events.iter().enumerate() {
@@ -106,6 +137,13 @@ pub fn ingest(body: &Value, policy: &TokenPolicy) -> Result<Vec<IngestedEvent>, 
             Some(prefix) => format!("{prefix}[{idx}]"),
             None => String::new(),
         };
+        let bytes = json_len(raw);
+        if bytes > MAX_EVENT_BYTES {
+            return Err(IngestError::EventTooLarge {
+                path: path_or_root(&path),
+                bytes,
+            });
+        }
         let event = parse_event(raw, &path)?;
         let event_token = non_empty(event.api_key.as_deref())
             .or_else(|| non_empty(event.properties.get("token").and_then(Value::as_str)));
@@ -210,6 +248,24 @@ fn parse_event(raw: &Value, path: &str) -> Result<CaptureEvent<Map<String, Value
         });
     }
     Ok(event)
+}
+
+/// The length of `value` written as JSON, without keeping the text.
+fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` into a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 fn typed<T: serde::de::DeserializeOwned>(value: &Value, path: &str) -> Result<T, IngestError> {
@@ -407,6 +463,33 @@ mod tests {
             let err = any(body.clone()).unwrap_err();
             assert_eq!((&err, err.status()), (&want, status), "{body}");
         }
+    }
+
+    #[test]
+    fn requests_and_events_are_bounded() {
+        let event = json!({"event": "e", "distinct_id": "d", "token": "t"});
+        let many = Value::Array(vec![event.clone(); MAX_EVENTS_PER_REQUEST]);
+        assert_eq!(any(many).unwrap().len(), MAX_EVENTS_PER_REQUEST);
+        let too_many = Value::Array(vec![event.clone(); MAX_EVENTS_PER_REQUEST + 1]);
+        let err = any(too_many).unwrap_err();
+        assert_eq!(
+            (err.status(), err),
+            (
+                413,
+                IngestError::TooManyEvents {
+                    n: MAX_EVENTS_PER_REQUEST + 1
+                }
+            )
+        );
+        let big = json!({"event": "e", "distinct_id": "d", "token": "t",
+            "properties": {"pad": "x".repeat(MAX_EVENT_BYTES)}});
+        let err = any(json!({"batch": [event, big]})).unwrap_err();
+        assert_eq!(err.status(), 413);
+        assert!(
+            err.to_string()
+                .starts_with("batch[1]: event is 1048643 bytes, at most 1048576"),
+            "{err}"
+        );
     }
 
     #[test]

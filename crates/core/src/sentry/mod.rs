@@ -20,11 +20,14 @@
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
 //!   [`Deduplicator`]), release health ([`SessionTracker`]) and what waits
 //!   for the next page load ([`Outgoing::add_to_stored`], [`BrowserSentry::restore`]).
+//! - [`ingest`]: what Sentry's ingestion accepts of an envelope (limits, and the fields
+//!   each item must have), which the collector applies.
 
 mod browser;
 mod datetime;
 mod envelope;
 mod filter;
+pub mod ingest;
 mod protocol;
 mod ratelimit;
 mod sampling;

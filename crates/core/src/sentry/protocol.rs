@@ -38,6 +38,18 @@ impl EventId {
 }
 
 impl EventId {
+    /// An id written as 32 hex digits or as a hyphenated UUID; `None` for anything else.
+    ///
+    /// ```
+    /// use ff_telemetry_core::sentry::EventId;
+    /// let id = EventId::parse("9ec79c33-ec99-42ab-8353-589fcb2e04dc").unwrap();
+    /// assert_eq!(id.to_string(), "9ec79c33ec9942ab8353589fcb2e04dc");
+    /// assert_eq!(EventId::parse("x"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        Uuid::try_parse(text).ok().map(EventId)
+    }
+
     /// The 32 hex digits, what `to_string` gives, without going through `core::fmt`.
     pub(crate) fn hex(&self) -> String {
         hex_string(self.0.as_bytes())
