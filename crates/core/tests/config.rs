@@ -40,7 +40,7 @@ fn defaults_when_the_section_is_missing_or_empty() {
     ] {
         let c = parse_flowforge_yml(yml).unwrap().config;
         assert!(c.enabled, "{yml:?}");
-        assert_eq!(c.url.to_string(), "https://ping.flowfuse.com/ping");
+        assert_eq!(c.url.to_string(), "https://ping.flowforge.com");
         assert_eq!(c.startup_delay_ms, 30_000);
         assert!(c.frontend.posthog.is_none() && c.frontend.sentry.is_none());
         assert!(c.backend.sentry.is_none() && !c.backend.prometheus.enabled);
@@ -59,7 +59,7 @@ fn posthog_defaults_and_empty_values_mean_unset() {
         .unwrap()
         .config;
     assert!(c.frontend.posthog.is_none() && c.frontend.sentry.is_none());
-    assert_eq!(c.url.to_string(), "https://ping.flowfuse.com/ping");
+    assert_eq!(c.url.to_string(), "https://ping.flowforge.com");
 }
 
 #[test]

@@ -14,8 +14,9 @@ pub use parse::{LoadedConfig, parse_flowforge_yml};
 
 use crate::{Dsn, HttpUrl};
 
-/// Where usage pings go when `telemetry.url` is not set.
-pub const DEFAULT_PING_URL: &str = "https://ping.flowfuse.com/ping";
+/// Where usage pings go when `telemetry.url` is not set: the endpoint FlowFuse's
+/// documentation names (a collector answers a ping POSTed to `/` as to `/ping`).
+pub const DEFAULT_PING_URL: &str = "https://ping.flowforge.com";
 /// The PostHog host when `telemetry.frontend.posthog.apiurl` is not set.
 pub const DEFAULT_POSTHOG_URL: &str = "https://app.posthog.com";
 /// Seconds from start to the first usage ping, as FlowFuse's documentation promises.
@@ -29,7 +30,7 @@ pub const DEFAULT_STARTUP_DELAY_SECONDS: f64 = 30.0;
 /// use ff_telemetry_core::config::TelemetryConfig;
 /// let config = TelemetryConfig::default();
 /// assert!(config.enabled);
-/// assert_eq!(config.url.to_string(), "https://ping.flowfuse.com/ping");
+/// assert_eq!(config.url.to_string(), "https://ping.flowforge.com");
 /// assert!(config.frontend.posthog.is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
