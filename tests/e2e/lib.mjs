@@ -13,6 +13,10 @@ export const BIN = process.env.FF_TELEMETRY_BIN || join(ROOT, 'target/debug/ff-t
 export const SPA_DIR = join(ROOT, 'www/dist')
 export const ARTIFACTS = join(ROOT, 'target/artifacts')
 export const ADMIN_TOKEN = 'e2e-admin-token'
+// The collector's dashboard and query API need this token (given to the demo through
+// FF_TELEMETRY_READ_TOKEN).
+export const READ_TOKEN = 'e2e-read-token'
+const READ = { headers: { Authorization: `Bearer ${READ_TOKEN}` } }
 
 export async function freePort () {
   return new Promise((resolve, reject) => {
@@ -68,7 +72,7 @@ export async function startDemo (options = {}, extraArgs = [], env = {}) {
   const child = spawn(BIN, ['demo', '--config', config, '--data-dir', join(dir, 'data'),
     '--collector-listen', `127.0.0.1:${collectorPort}`, '--spa-dir', SPA_DIR, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', ...env }
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', FF_TELEMETRY_READ_TOKEN: READ_TOKEN, ...env }
   })
   let out = ''
   child.stdout.on('data', d => { out += d })
@@ -78,7 +82,7 @@ export async function startDemo (options = {}, extraArgs = [], env = {}) {
   const collector = `http://127.0.0.1:${collectorPort}`
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${out}`)
-    return (await fetchOk(`${platform}/`)) && (await fetchOk(`${collector}/api/pings?limit=1`))
+    return (await fetchOk(`${platform}/`)) && (await fetchOk(`${collector}/api/pings?limit=1`, READ))
   }, { timeoutMs: 60_000, what: 'the demo to answer' })
   return {
     platform,
@@ -93,8 +97,8 @@ export async function startDemo (options = {}, extraArgs = [], env = {}) {
   }
 }
 
-async function fetchOk (url) {
-  try { return (await fetch(url)).ok } catch { return false }
+async function fetchOk (url, init) {
+  try { return (await fetch(url, init)).ok } catch { return false }
 }
 
 export function sleep (ms) { return new Promise(resolve => setTimeout(resolve, ms)) }
@@ -120,13 +124,13 @@ export async function waitFor (check, { timeoutMs = 20_000, intervalMs = 200, wh
 export async function events (collector, source, name) {
   const q = new URLSearchParams({ source, limit: '1000' })
   if (name) q.set('name', name)
-  const res = await fetch(`${collector}/api/events?${q}`)
+  const res = await fetch(`${collector}/api/events?${q}`, READ)
   if (!res.ok) throw new Error(`GET /api/events: ${res.status}`)
   return (await res.json()).events.reverse()
 }
 
 export async function pings (collector) {
-  const res = await fetch(`${collector}/api/pings?limit=100`)
+  const res = await fetch(`${collector}/api/pings?limit=100`, READ)
   if (!res.ok) throw new Error(`GET /api/pings: ${res.status}`)
   return (await res.json()).pings.reverse()
 }

@@ -4,9 +4,9 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDemo, launchBrowser, pings, admin, waitFor, sleep, artifact } from './lib.mjs'
+import { startDemo, launchBrowser, pings, admin, waitFor, sleep, artifact, READ_TOKEN } from './lib.mjs'
 
-test('the startup ping arrives hashed, and the dashboard shows it', async () => {
+test('the startup ping arrives hashed, and the dashboard shows it to the read token only', async () => {
   const demo = await startDemo({ startupDelay: 1 })
   const browser = await launchBrowser()
   try {
@@ -18,8 +18,21 @@ test('the startup ping arrives hashed, and the dashboard shows it', async () => 
     assert.equal(ping.payload.platform.license.type, 'CE')
     assert.ok(ping.payload.platform.counts.users > 0, 'counts from the seeded database')
 
+    // The demo prints the token and the dashboard link carrying it.
+    assert.ok(demo.output().includes(`/#token=${READ_TOKEN}`), 'the banner gives the dashboard link')
+    for (const path of ['/', '/api/pings', '/api/events']) {
+      assert.equal((await fetch(`${demo.collector}${path}`)).status, 401, `${path} without the token`)
+    }
+    const login = await browser.newPage()
+    const refused = await login.goto(`${demo.collector}/`)
+    assert.equal(refused.status(), 401)
+    await login.fill('#token', 'not-the-token')
+    await login.click('button[type=submit]')
+    await login.waitForSelector('text=This token is not accepted.')
     const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } })
-    await page.goto(`${demo.collector}/`)
+    await page.goto(`${demo.collector}/#token=${READ_TOKEN}`)
+    await page.waitForSelector('text=Latest pings')
+    assert.ok(!page.url().includes(READ_TOKEN), 'the token leaves the address bar')
     const text = await page.textContent('body')
     assert.ok(text.includes(ping.payload.instanceId.slice(0, 8)) || text.includes('0.1.0'), 'the ping is on the dashboard')
     await page.screenshot({ path: artifact('e2e-dashboard.png'), fullPage: true })

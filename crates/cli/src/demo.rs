@@ -37,6 +37,10 @@ pub struct DemoOptions {
     /// Users of demo data added on the first start (the rest in proportion).
     #[arg(long = "seed", default_value_t = 25)]
     pub seed_users: u64,
+    /// The collector's read token (else $FF_TELEMETRY_READ_TOKEN, else a new one,
+    /// printed at start).
+    #[arg(long, value_name = "TOKEN")]
+    pub read_token: Option<String>,
 }
 
 /// The PostHog key and Sentry keys of the generated config.
@@ -78,6 +82,12 @@ async fn serve(file: LoadedFile, options: DemoOptions, collector_addr: SocketAdd
     let mut collector_config = CollectorConfig::new(options.data_dir.join("collector"));
     collector_config.listen = collector_addr;
     collector_config.sentry_keys = sentry_keys(&file);
+    let read_token = options
+        .read_token
+        .clone()
+        .or_else(crate::read_token_from_env)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    collector_config.read_token = Some(read_token.clone());
     let collector = Collector::bind(&collector_config)
         .await
         .context("starting the collector")?;
@@ -111,7 +121,13 @@ async fn serve(file: LoadedFile, options: DemoOptions, collector_addr: SocketAdd
     let platform_addr = listener.local_addr()?;
     let scheduler = platform.telemetry().spawn_scheduler()?;
 
-    print_banner(&file, platform_addr, collector.local_addr(), &options);
+    print_banner(
+        &file,
+        platform_addr,
+        collector.local_addr(),
+        &read_token,
+        &options,
+    );
 
     let (stop, stopped) = watch::channel(false);
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -209,6 +225,7 @@ fn print_banner(
     file: &LoadedFile,
     platform: SocketAddr,
     collector: SocketAddr,
+    read_token: &str,
     options: &DemoOptions,
 ) {
     let delay_s = file.telemetry.startup_delay_ms as f64 / 1000.0;
@@ -224,7 +241,8 @@ fn print_banner(
     crate::say(&format!(
         "\nff-telemetry demo is running
   app (SPA)       http://{platform}/        [{spa}]
-  dashboard       http://{collector}/
+  dashboard       http://{collector}/#token={read_token}
+  read token      {read_token}   (the dashboard and /api/*: Authorization: Bearer …)
   admin token     {token}
   data            {data}
   {setup}; Ctrl-C stops everything\n",

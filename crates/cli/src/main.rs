@@ -79,6 +79,11 @@ enum Command {
         /// A Sentry PROJECT_ID:PUBLIC_KEY to accept (repeatable).
         #[arg(long = "sentry-key", value_name = "PROJECT_ID:PUBLIC_KEY")]
         sentry_keys: Vec<ff_telemetry_collector::SentryKey>,
+        /// The bearer token the dashboard and query API need (else
+        /// $FF_TELEMETRY_READ_TOKEN). Without one they are open, which is allowed only
+        /// on a loopback address: on any other the collector refuses to start.
+        #[arg(long, value_name = "TOKEN")]
+        read_token: Option<String>,
     },
     /// Check a flowforge.yml: print every problem with its YAML path.
     CheckConfig {
@@ -110,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             trusted_proxies,
             posthog_tokens,
             sentry_keys,
+            read_token,
         } => {
             init_logging();
             let mut config = ff_telemetry_collector::CollectorConfig::new(data_dir);
@@ -119,6 +125,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config.trusted_proxies = trusted_proxies;
             config.posthog_tokens = posthog_tokens;
             config.sentry_keys = sentry_keys;
+            config.read_token = read_token.or_else(read_token_from_env);
             runtime()?.block_on(ff_telemetry_collector::serve(config))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -183,6 +190,13 @@ fn load_or_report(path: &Path, text: &str) -> Option<LoadedFile> {
             None
         }
     }
+}
+
+/// The read token from `$FF_TELEMETRY_READ_TOKEN`, when set and not empty.
+fn read_token_from_env() -> Option<String> {
+    std::env::var(ff_telemetry_collector::READ_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
 }
 
 /// A line for the person at the terminal.

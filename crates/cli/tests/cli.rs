@@ -21,8 +21,9 @@ fn ff_telemetry(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ff-telemetry"))
         .args(args)
         .current_dir(dir)
-        // The admin token is not needed for these commands.
+        // The admin token is not needed for these commands, nor a read token.
         .env_remove("FF_ADMIN_TOKEN")
+        .env_remove("FF_TELEMETRY_READ_TOKEN")
         .output()
         .unwrap()
 }
@@ -112,6 +113,30 @@ fn a_broken_config_stops_the_demo_before_anything_starts() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches(": error: ").count(), 5, "{stderr}");
+    assert!(!data.exists(), "nothing was created");
+}
+
+#[test]
+fn the_collector_will_not_open_its_read_side_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("collector-data");
+    let out = ff_telemetry(
+        &[
+            "collector",
+            "--listen",
+            "0.0.0.0:0",
+            "--data-dir",
+            &data.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refusing to start: 0.0.0.0:0 is not a loopback address")
+            && stderr.contains("--read-token TOKEN (or $FF_TELEMETRY_READ_TOKEN)"),
+        "{stderr}"
+    );
     assert!(!data.exists(), "nothing was created");
 }
 

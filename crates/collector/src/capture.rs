@@ -49,6 +49,7 @@ pub(crate) async fn capture(
     let rows = events
         .into_iter()
         .map(|e| {
+            let key = e.uuid.as_deref().map(|uuid| posthog_key(&e.token, uuid));
             NewRow::Event(NewEvent {
                 source: Source::Posthog,
                 received_at,
@@ -58,6 +59,7 @@ pub(crate) async fn capture(
                 project_id: None,
                 message: None,
                 body: serde_json::Value::Object(e.properties).to_string(),
+                key,
             })
         })
         .collect();
@@ -66,6 +68,13 @@ pub(crate) async fn capture(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     Ok(Json(json!({"status": 1})).into_response())
+}
+
+/// The exactly-once key of a PostHog event: its project token and its uuid in one
+/// spelling (PostHog keeps an event once per project and uuid).
+fn posthog_key(token: &str, uuid: &str) -> String {
+    let uuid = uuid::Uuid::try_parse(uuid).map_or_else(|_| uuid.to_owned(), |u| u.to_string());
+    format!("{token}/{uuid}")
 }
 
 /// `/flags/` and `/decide/`: no feature flags, no remote config. Lets an unmodified

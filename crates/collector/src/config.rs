@@ -21,6 +21,7 @@ pub const IP_KEY_ENV: &str = "FF_TELEMETRY_IP_KEY";
 /// | `--trusted-proxy CIDR` (repeatable) | [`trusted_proxies`](Self::trusted_proxies) |
 /// | `--posthog-token TOKEN` (repeatable; none = accept any token) | [`posthog_tokens`](Self::posthog_tokens) |
 /// | `--sentry-key PROJECT_ID:PUBLIC_KEY` (repeatable) | [`sentry_keys`](Self::sentry_keys) |
+/// | `--read-token TOKEN` (else `$FF_TELEMETRY_READ_TOKEN`) | [`read_token`](Self::read_token) |
 ///
 /// ```
 /// use ff_telemetry_collector::{CollectorConfig, SentryKey};
@@ -49,6 +50,10 @@ pub struct CollectorConfig {
     pub sentry_keys: Vec<SentryKey>,
     /// The longest a request may take, body upload included, before a 408.
     pub request_timeout: Duration,
+    /// The bearer token the dashboard and the query API need. `None` (or empty) is
+    /// allowed only while [`listen`](Self::listen) is a loopback address: the
+    /// collector refuses to start on any other without one.
+    pub read_token: Option<String>,
 }
 
 /// A Sentry project id and the public key that may send to it.
@@ -84,6 +89,7 @@ impl CollectorConfig {
             posthog_tokens: Vec::new(),
             sentry_keys: Vec::new(),
             request_timeout: Duration::from_secs(30),
+            read_token: None,
         }
     }
 

@@ -64,6 +64,57 @@ fn render(d: &DashboardData, now: UnixMs) -> String {
     page
 }
 
+/// The dashboard's answer to a browser without the read token: a form for the token.
+///
+/// Its script takes the token from the URL fragment (`/#token=…`, what the demo
+/// prints; a fragment never reaches a server or its logs) or from the form, keeps
+/// it in `sessionStorage` for this tab, asks for the page again with
+/// `Authorization: Bearer <token>` and shows the answer in place.
+pub(crate) fn login_page() -> String {
+    let mut page = String::with_capacity(HEAD.len() + LOGIN.len());
+    page.push_str(HEAD);
+    page.push_str(LOGIN);
+    page
+}
+
+const LOGIN: &str = r#"<header><h1>ff-telemetry collector</h1><p>The dashboard needs the collector's read token</p></header>
+<main><section class="card"><form id="login">
+<p><label>Read token <input id="token" type="password" autocomplete="current-password" required size="40"></label>
+<button type="submit">Open the dashboard</button></p>
+<p class="empty">Started with <code>--read-token</code> or <code>$FF_TELEMETRY_READ_TOKEN</code>; the demo prints it. A link of the form <code>/#token=…</code> opens the dashboard directly.</p>
+<p id="problem" class="msg" role="alert"></p></form></section></main>
+<script>
+(() => {
+  const KEY = 'ff-telemetry-read-token'
+  const problem = document.getElementById('problem')
+  async function open (token) {
+    let res
+    try {
+      res = await fetch(location.pathname + location.search, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })
+    } catch (e) {
+      problem.textContent = 'The collector cannot be reached: ' + e.message
+      return
+    }
+    if (!res.ok) {
+      sessionStorage.removeItem(KEY)
+      problem.textContent = res.status === 401 ? 'This token is not accepted.' : 'The collector answered ' + res.status + '.'
+      return
+    }
+    sessionStorage.setItem(KEY, token)
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html')
+    document.replaceChild(document.adoptNode(doc.documentElement), document.documentElement)
+  }
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get('token')
+  if (fromLink) history.replaceState(null, '', location.pathname + location.search)
+  const token = fromLink || sessionStorage.getItem(KEY)
+  if (token) open(token)
+  document.getElementById('login').addEventListener('submit', event => {
+    event.preventDefault()
+    open(document.getElementById('token').value.trim())
+  })
+})()
+</script></body></html>"#;
+
 const HEAD: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ff-telemetry collector</title>

@@ -1,4 +1,7 @@
-//! Sentry: `POST /api/{project_id}/envelope/`, every item stored.
+//! Sentry: `POST /api/{project_id}/envelope/`. An envelope over Sentry's limits is
+//! refused whole; of the rest, every item Sentry's ingestion would accept is stored
+//! (an event or transaction once per `event_id`), the others are dropped and listed
+//! in the answer. The rules are core's [`ff_telemetry_core::sentry::ingest`].
 
 use axum::Json;
 use axum::body::Bytes;
@@ -6,6 +9,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use ff_telemetry_core::Dsn;
+use ff_telemetry_core::sentry::ingest::{self, ValidItem};
 use ff_telemetry_core::sentry::{Envelope, EnvelopeItem};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -62,14 +66,33 @@ pub(crate) async fn post_envelope(
             })?;
         authorize(&shared.sentry_keys, &project_id, &dsn_key)?;
     }
+    ingest::check_limits(&envelope)?;
     let received_at = now();
-    let rows = envelope
-        .items
-        .iter()
-        .map(|item| NewRow::Event(item_row(item, &project_id, received_at)))
-        .collect();
-    shared.store.write(rows).await?;
-    Ok(Json(json!({"id": envelope.header.event_id})))
+    let mut rows = Vec::with_capacity(envelope.items.len());
+    let mut dropped = Vec::new();
+    for (idx, item) in envelope.items.iter().enumerate() {
+        match ingest::validate_item(item, envelope.header.event_id.as_deref()) {
+            Ok(valid) => rows.push(NewRow::Event(item_row(
+                item,
+                valid,
+                &project_id,
+                received_at,
+            ))),
+            Err(e) => dropped.push(json!({"item": idx, "type": e.kind, "reason": e.reason})),
+        }
+    }
+    if !dropped.is_empty() {
+        tracing::debug!(n_dropped = dropped.len(), "envelope items dropped");
+    }
+    let n_valid = rows.len() as u64;
+    let n_stored = shared.store.write(rows).await?;
+    Ok(Json(json!({
+        "id": envelope.header.event_id,
+        "n_stored": n_stored,
+        "n_repeated": n_valid - n_stored,
+        "n_dropped": dropped.len(),
+        "dropped": dropped,
+    })))
 }
 
 fn authorize(keys: &[crate::SentryKey], project_id: &str, key: &str) -> Result<(), AppError> {
@@ -97,12 +120,15 @@ fn auth_header_key(headers: &HeaderMap) -> Option<String> {
 
 fn item_row(
     item: &EnvelopeItem,
+    valid: ValidItem,
     project_id: &str,
     received_at: ff_telemetry_core::UnixMs,
 ) -> NewEvent {
-    // JSON payloads are stored as JSON; anything else as text when it is UTF-8.
-    let payload: Value = serde_json::from_slice(&item.payload).unwrap_or_else(|_| {
-        std::str::from_utf8(&item.payload).map_or(Value::Null, |s| Value::String(s.to_owned()))
+    // Attachments are stored as JSON when they are, else as text when UTF-8.
+    let payload = valid.json.unwrap_or_else(|| {
+        serde_json::from_slice(&item.payload).unwrap_or_else(|_| {
+            std::str::from_utf8(&item.payload).map_or(Value::Null, |s| Value::String(s.to_owned()))
+        })
     });
     NewEvent {
         source: Source::Sentry,
@@ -113,6 +139,8 @@ fn item_row(
         project_id: Some(project_id.to_owned()),
         message: summary(&payload),
         body: payload.to_string(),
+        // Sentry keeps an event once per project and event id.
+        key: valid.event_id.map(|id| format!("{project_id}/{id}")),
     }
 }
 

@@ -2,13 +2,15 @@
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ff_telemetry_core::ping::PayloadError;
 use ff_telemetry_core::posthog::ingest::IngestError;
 use ff_telemetry_core::sentry::EnvelopeError;
+use ff_telemetry_core::sentry::ingest::LimitError;
 use serde_json::json;
 
+use crate::access::BEARER_CHALLENGE;
 use crate::store::StoreError;
 
 /// Why a request was refused. The body is always `{"status":"error","error":"…"}`.
@@ -26,9 +28,15 @@ pub enum AppError {
     /// A body that is not a Sentry envelope.
     #[error("invalid envelope: {0}")]
     Envelope(#[from] EnvelopeError),
+    /// An envelope over Sentry's limits (too many items, too large).
+    #[error("{0}")]
+    EnvelopeLimit(#[from] LimitError),
     /// Missing or unknown credentials.
     #[error("{0}")]
     Unauthorized(String),
+    /// A read request (dashboard, query API) without the read token, or with another.
+    #[error("{0}")]
+    ReadToken(&'static str),
     /// A body, or what it decompresses to, over the limit.
     #[error("{what} is larger than {limit_bytes} bytes")]
     TooLarge {
@@ -75,10 +83,13 @@ impl AppError {
             AppError::BadRequest(_) | AppError::Ping(_) | AppError::Envelope(_) => {
                 StatusCode::BAD_REQUEST
             }
+            AppError::EnvelopeLimit(e) => {
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE)
+            }
             AppError::Capture(e) => {
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST)
             }
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_) | AppError::ReadToken(_) => StatusCode::UNAUTHORIZED,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Body(e) => e.status(),
             AppError::Query(e) => e.status(),
@@ -103,10 +114,19 @@ impl IntoResponse for AppError {
         };
         let mut response =
             (status, Json(json!({"status": "error", "error": message}))).into_response();
-        if let AppError::Storage(e) = &self {
-            response
-                .extensions_mut()
-                .insert(InternalDetail(e.to_string()));
+        match &self {
+            AppError::Storage(e) => {
+                response
+                    .extensions_mut()
+                    .insert(InternalDetail(e.to_string()));
+            }
+            AppError::ReadToken(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(BEARER_CHALLENGE),
+                );
+            }
+            _ => {}
         }
         response
     }

@@ -20,13 +20,23 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /ping` | usage ping; 200 `{"status":"success"}` once committed, 400 naming the bad field |
+//! | `POST /ping`, `POST /` | usage ping; 200 `{"status":"success"}` once committed, 400 naming the bad field |
 //! | `/e/`, `/i/v0/e/`, `/capture/`, `/track/`, `/batch/` (GET `?data=` or POST, slash optional) | PostHog capture: JSON, gzip (by magic bytes), base64, form `data=`, lz64; 200 `{"status":1}`, 204 with `beacon=1` |
 //! | `/flags/`, `/decide/` | no feature flags, so an unmodified posthog-js can ask |
-//! | `POST /api/{project_id}/envelope/` | Sentry envelopes; key from `sentry_key`, `X-Sentry-Auth` or the envelope's `dsn`; gzip/deflate accepted; 200 `{"id":…}` |
-//! | `GET /api/pings`, `GET /api/events` | the query API (shapes below) |
-//! | `GET /` | the dashboard |
+//! | `POST /api/{project_id}/envelope/` | Sentry envelopes; key from `sentry_key`, `X-Sentry-Auth` or the envelope's `dsn`; gzip/deflate accepted; 200 `{"id":…,"n_stored":…,"n_repeated":…,"n_dropped":…,"dropped":[{"item":…,"type":…,"reason":…}]}` |
+//! | `GET /api/pings`, `GET /api/events` | the query API (shapes below); read token |
+//! | `GET /` | the dashboard; read token (a browser without it gets a form for it) |
 //! | `GET /api/health` | `{"status":"ok"}` |
+//!
+//! The read routes need `Authorization: Bearer <read token>` ([`CollectorConfig::read_token`]);
+//! without a token they are open only on a loopback listener, and [`AppState::open`]
+//! refuses any other ([`ReadTokenRequired`]). CORS is on the write routes only.
+//!
+//! Storage is exactly-once per event: a PostHog event per token and `uuid`, a Sentry
+//! event or transaction per project and `event_id`; a repeat is answered like the
+//! first and stores nothing. Pings are stored per request. Sentry items are checked
+//! with [`ff_telemetry_core::sentry::ingest`] (invalid ones dropped and listed in the
+//! answer; envelopes over Sentry's limits refused whole).
 //!
 //! Every refusal is `{"status":"error","error":"…"}` with a 4xx status (503 when the
 //! database fails). Bodies are capped at 2 MB (`/ping`) and 20 MB (batch endpoints),
@@ -56,6 +66,7 @@
 
 #![warn(missing_docs)]
 
+mod access;
 mod capture;
 mod config;
 mod dashboard;
@@ -69,6 +80,7 @@ mod query;
 mod server;
 mod store;
 
+pub use access::{READ_TOKEN_ENV, ReadTokenRequired};
 pub use config::{CollectorConfig, IP_KEY_ENV, SentryKey, SentryKeyError};
 pub use error::AppError;
 pub use ip::{GENERATED_KEY_FILE, IpKey, IpKeyError};

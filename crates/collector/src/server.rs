@@ -23,6 +23,7 @@ use tower::Layer as _;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 
+use crate::access::{self, ReadAccess, ReadTokenRequired, Refusal};
 use crate::config::{CollectorConfig, IP_KEY_ENV, SentryKey};
 use crate::error::{AppError, InternalDetail};
 use crate::ip::{IpKey, IpKeyError};
@@ -55,6 +56,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The read side would be open beyond loopback.
+    #[error(transparent)]
+    ReadTokenRequired(#[from] ReadTokenRequired),
     /// The listen address could not be bound.
     #[error("{addr}: {source}")]
     Listen {
@@ -77,12 +81,17 @@ pub(crate) struct Shared {
     pub token_policy: TokenPolicy,
     pub sentry_keys: Vec<SentryKey>,
     pub request_timeout: Duration,
+    pub read_access: ReadAccess,
 }
 
 impl AppState {
     /// Creates the data directory, loads (or generates) the IP-hash key, opens and
     /// migrates the database and starts its writer.
+    ///
+    /// Refuses, before creating anything, to open the read side beyond loopback
+    /// without a read token.
     pub async fn open(config: &CollectorConfig) -> Result<Self, StartError> {
+        let read_access = ReadAccess::decide(config.listen, config.read_token.as_deref())?;
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.display().to_string(),
             source,
@@ -101,6 +110,7 @@ impl AppState {
             token_policy: config.token_policy(),
             sentry_keys: config.sentry_keys.clone(),
             request_timeout: config.request_timeout,
+            read_access,
         })))
     }
 
@@ -116,17 +126,35 @@ impl AppState {
 
 /// Every route of the collector.
 ///
-/// `POST /ping`; PostHog capture at `/e/`, `/i/v0/e/`, `/capture/`, `/track/`,
-/// `/batch/` (GET and POST, slash optional); `POST /api/{project_id}/envelope/`;
-/// `GET /api/pings`, `GET /api/events`; the dashboard at `GET /`.
+/// Write side, open to anyone and with CORS for browsers: `POST /ping` (and
+/// `POST /`, the documented ping endpoint being a bare host); PostHog
+/// capture at `/e/`, `/i/v0/e/`, `/capture/`, `/track/`, `/batch/` (GET and POST,
+/// slash optional); `POST /api/{project_id}/envelope/`. Read side, behind the read
+/// token and without CORS: `GET /api/pings`, `GET /api/events`, the dashboard at
+/// `GET /`. `GET /api/health` is open (it tells nothing but that the collector runs).
 ///
 /// Handlers read the sender from [`axum::extract::ConnectInfo`], which [`Collector`]
 /// provides; in tests add `MockConnectInfo`, or serve with
 /// `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(state: AppState) -> Router {
     let timeout = state.shared().request_timeout;
+    let read_guard = |refusal| {
+        middleware::from_fn_with_state((state.clone(), refusal), access::require_read_token)
+    };
+    let read = Router::new()
+        .route("/", get(dashboard::dashboard))
+        .route_layer(read_guard(Refusal::LoginPage))
+        .merge(
+            Router::new()
+                .route("/api/pings", get(query::pings))
+                .route("/api/events", get(query::events))
+                .route_layer(read_guard(Refusal::Json)),
+        );
+    // `/` as well: the documented ping endpoint is a bare host (`telemetry.url`'s
+    // default), so a collector deployed there takes pings at its root.
     let single = Router::new()
         .route("/ping", post(ping::post_ping))
+        .route("/", post(ping::post_ping))
         .layer(DefaultBodyLimit::max(SINGLE_BODY_LIMIT));
     let mut batch = Router::new()
         .route("/api/{project_id}/envelope", post(envelope::post_envelope))
@@ -143,21 +171,28 @@ pub fn router(state: AppState) -> Router {
         batch = batch.route(path, get(capture::no_flags).post(capture::no_flags));
     }
     let batch = batch.layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
-    Router::new()
-        .route("/", get(dashboard::dashboard))
-        .route("/api/pings", get(query::pings))
-        .route("/api/events", get(query::events))
-        .route("/api/health", get(query::health))
-        .merge(single)
+    // The write routes get their 405 answer before CORS wraps them, so that CORS
+    // also wraps it and answers preflights (OPTIONS), and the outer router's 405
+    // answer (set below, for the other routes) leaves theirs alone.
+    let write = single
         .merge(batch)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(cors());
+    Router::new()
+        .route("/api/health", get(query::health))
+        .merge(read)
+        .merge(write)
         .fallback(|uri: Uri| async move { AppError::NotFound(uri.path().to_owned()) })
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(middleware::from_fn_with_state(timeout, guard))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal.into_response()
         }))
-        .layer(cors())
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }
 
 /// A collector bound to its address, not yet serving.
@@ -262,9 +297,10 @@ pub async fn serve(config: CollectorConfig) -> Result<(), StartError> {
         .await
 }
 
-/// CORS for browsers on any origin: the origin is mirrored so credentials may be
-/// sent (posthog-js and @sentry/browser may send with credentials), and preflights
-/// are answered for whatever method and headers they ask for.
+/// CORS for browsers on any origin, on the write routes only: the origin is mirrored
+/// so credentials may be sent (posthog-js and @sentry/browser may send with
+/// credentials), and preflights are answered for whatever method and headers they
+/// ask for. The read routes get none, so no other site's page can read them.
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())

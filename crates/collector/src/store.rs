@@ -101,6 +101,9 @@ pub(crate) struct NewEvent {
     pub message: Option<String>,
     /// PostHog properties or Sentry item payload, JSON text.
     pub body: String,
+    /// What makes this event the same as another, for exactly-once storage
+    /// (`<token>/<uuid>`, `<project>/<event_id>`); `None` is always stored.
+    pub key: Option<String>,
 }
 
 #[derive(Debug)]
@@ -154,7 +157,8 @@ pub(crate) struct DashboardData {
 
 struct WriteJob {
     rows: Vec<NewRow>,
-    done: oneshot::Sender<Result<(), String>>,
+    /// How many of the rows were new (the rest repeated a stored event's key).
+    done: oneshot::Sender<Result<u64, String>>,
 }
 
 /// The database: a read pool and the single writer's queue.
@@ -203,10 +207,11 @@ impl Store {
         Ok(Store { pool, writer })
     }
 
-    /// Stores the rows and returns once they are committed.
-    pub async fn write(&self, rows: Vec<NewRow>) -> Result<(), StoreError> {
+    /// Stores the rows and returns, once they are committed, how many were new: an
+    /// event whose key is already stored is not stored again.
+    pub async fn write(&self, rows: Vec<NewRow>) -> Result<u64, StoreError> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let (done, committed) = oneshot::channel();
         self.writer
@@ -421,54 +426,77 @@ async fn run_writer(pool: AnyPool, mut jobs: mpsc::Receiver<WriteJob>) {
         if let Err(e) = &result {
             tracing::error!(n_rows, error = %e, "commit failed");
         }
-        for job in group {
+        for (idx, job) in group.into_iter().enumerate() {
+            let answer = match &result {
+                Ok(n_new) => Ok(n_new[idx]),
+                Err(e) => Err(e.clone()),
+            };
             // The requester may have timed out and gone; nothing to do then.
-            let _ = job.done.send(result.clone());
+            let _ = job.done.send(answer);
         }
     }
 }
 
-async fn commit(pool: &AnyPool, group: &[WriteJob]) -> Result<(), sqlx::Error> {
+/// Writes every job's rows in one transaction; says per job how many rows were new.
+async fn commit(pool: &AnyPool, group: &[WriteJob]) -> Result<Vec<u64>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    for row in group.iter().flat_map(|job| &job.rows) {
-        match row {
-            NewRow::Ping(p) => {
-                sqlx::query(
-                    "INSERT INTO pings (received_at, instance_id, ip_hash, payload, n_dropped_fields, \
-                     platform_version, os_type, license_type, broker_enabled, file_store_enabled, email_enabled) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(ms_i64(p.received_at))
-                .bind(&p.instance_id)
-                .bind(&p.ip_hash)
-                .bind(&p.payload)
-                .bind(p.n_dropped_fields)
-                .bind(&p.platform_version)
-                .bind(&p.os_type)
-                .bind(&p.license_type)
-                .bind(p.broker_enabled)
-                .bind(p.file_store_enabled)
-                .bind(p.email_enabled)
-                .execute(&mut *tx)
-                .await?;
-            }
-            NewRow::Event(e) => {
-                sqlx::query(
-                    "INSERT INTO events (source, received_at, name, distinct_id, token, project_id, message, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(e.source.as_str())
-                .bind(ms_i64(e.received_at))
-                .bind(&e.name)
-                .bind(&e.distinct_id)
-                .bind(&e.token)
-                .bind(&e.project_id)
-                .bind(&e.message)
-                .bind(&e.body)
-                .execute(&mut *tx)
-                .await?;
-            }
+    let mut n_new = Vec::with_capacity(group.len());
+    for job in group {
+        let mut n = 0;
+        for row in &job.rows {
+            n += insert(&mut tx, row).await?;
         }
+        n_new.push(n);
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(n_new)
+}
+
+/// Inserts one row; 0 when it repeats a stored event's key (the unique index and
+/// `ON CONFLICT DO NOTHING` make that hold also against other writers and
+/// collectors on the same database).
+async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    row: &NewRow,
+) -> Result<u64, sqlx::Error> {
+    let done = match row {
+        NewRow::Ping(p) => {
+            sqlx::query(
+                "INSERT INTO pings (received_at, instance_id, ip_hash, payload, n_dropped_fields, \
+                 platform_version, os_type, license_type, broker_enabled, file_store_enabled, email_enabled) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(ms_i64(p.received_at))
+            .bind(&p.instance_id)
+            .bind(&p.ip_hash)
+            .bind(&p.payload)
+            .bind(p.n_dropped_fields)
+            .bind(&p.platform_version)
+            .bind(&p.os_type)
+            .bind(&p.license_type)
+            .bind(p.broker_enabled)
+            .bind(p.file_store_enabled)
+            .bind(p.email_enabled)
+            .execute(&mut **tx)
+            .await?
+        }
+        NewRow::Event(e) => {
+            sqlx::query(
+                "INSERT INTO events (source, received_at, name, distinct_id, token, project_id, message, body, event_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            )
+            .bind(e.source.as_str())
+            .bind(ms_i64(e.received_at))
+            .bind(&e.name)
+            .bind(&e.distinct_id)
+            .bind(&e.token)
+            .bind(&e.project_id)
+            .bind(&e.message)
+            .bind(&e.body)
+            .bind(&e.key)
+            .execute(&mut **tx)
+            .await?
+        }
+    };
+    Ok(done.rows_affected())
 }

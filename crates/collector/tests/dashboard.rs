@@ -1,4 +1,5 @@
-//! `GET /`: the dashboard shows what was received, escaped, and renders in Chromium.
+//! `GET /`: the dashboard shows what was received, escaped, and renders in Chromium,
+//! which opens it with the read token from the link's fragment.
 
 mod common;
 
@@ -11,6 +12,7 @@ use serde_json::json;
 use sqlx::Connection;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+const READ_TOKEN: &str = "dashboard-read-token";
 
 /// Thirty days of history, written straight into the table (the API stamps pings
 /// with the current time, and a chart of one day shows little).
@@ -53,7 +55,9 @@ async fn seed_history(db: &TestDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_everything_escaped_and_renders_in_chromium() {
     let db = sqlite();
-    let running = Running::start(&db.config()).await;
+    let mut config = db.config();
+    config.read_token = Some(READ_TOKEN.into());
+    let running = Running::start(&config).await;
     seed_history(&db).await;
     let client = http();
     for (i, version) in ["2.11.0", "2.12.0-rc.1"].iter().enumerate() {
@@ -85,7 +89,7 @@ async fn dashboard_shows_everything_escaped_and_renders_in_chromium() {
         .unwrap()
         .status();
     assert_eq!(status, 200);
-    let envelope = "{}\n{\"type\":\"event\"}\n{\"level\":\"error\",\"release\":\"flowfuse@2.11.0\",\"exception\":{\"values\":[{\"type\":\"TypeError\",\"value\":\"Cannot read properties of undefined (reading 'name')\"}]}}\n{\"type\":\"session\"}\n{\"sid\":\"s\",\"status\":\"ok\"}\n";
+    let envelope = "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\"}\n{\"level\":\"error\",\"release\":\"flowfuse@2.11.0\",\"exception\":{\"values\":[{\"type\":\"TypeError\",\"value\":\"Cannot read properties of undefined (reading 'name')\"}]}}\n{\"type\":\"session\"}\n{\"sid\":\"7c6a5f0a3b8e4c1f9e3a2d1b0c9f8e7d\",\"status\":\"ok\",\"started\":\"2026-11-28T07:00:00Z\",\"attrs\":{\"release\":\"flowfuse@2.11.0\"}}\n";
     let status = client
         .post(running.url(&format!(
             "/api/{SENTRY_PROJECT}/envelope/?sentry_key={SENTRY_KEY}"
@@ -97,7 +101,12 @@ async fn dashboard_shows_everything_escaped_and_renders_in_chromium() {
         .status();
     assert_eq!(status, 200);
 
-    let response = client.get(running.url("/")).send().await.unwrap();
+    let response = client
+        .get(running.url("/"))
+        .bearer_auth(READ_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -130,25 +139,55 @@ async fn dashboard_shows_everything_escaped_and_renders_in_chromium() {
         "external asset"
     );
 
-    screenshot(&running.url("/")).await;
+    // The link the demo prints: the page's script sends the fragment's token.
+    let link = running.url(&format!("/#token={READ_TOKEN}"));
+    if let Some(dom) = in_chromium(&link, "--dump-dom").await {
+        let dom = String::from_utf8_lossy(&dom);
+        assert!(
+            dom.contains("Latest pings") && dom.contains("2.12.0-rc.1"),
+            "{dom}"
+        );
+        assert!(!dom.contains(r#"<form id="login">"#), "{dom}");
+    }
+    screenshot(&link).await;
+    // Without the token, the browser gets the form and nothing else.
+    if let Some(dom) = in_chromium(&running.url("/"), "--dump-dom").await {
+        let dom = String::from_utf8_lossy(&dom);
+        assert!(dom.contains(r#"<form id="login">"#), "{dom}");
+        assert!(!dom.contains("Latest pings"), "{dom}");
+    }
     running.stop().await;
 }
 
 /// Saves `target/artifacts/dashboard.png`.
 async fn screenshot(url: &str) {
-    if !std::path::Path::new(CHROMIUM).exists() {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skip: dashboard screenshot ({CHROMIUM} is not installed)"
-        );
-        return;
-    }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("dashboard.png");
     let _ = std::fs::remove_file(&path);
+    if in_chromium(url, &format!("--screenshot={}", path.display()))
+        .await
+        .is_some()
+    {
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    }
+}
+
+/// Runs headless Chromium on `url` with `action` (`--dump-dom`, `--screenshot=…`),
+/// letting the page's scripts and requests finish first; its stdout, or `None`
+/// (and a `skip:` line) when Chromium is not installed.
+async fn in_chromium(url: &str, action: &str) -> Option<Vec<u8>> {
+    if !std::path::Path::new(CHROMIUM).exists() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skip: dashboard in Chromium ({CHROMIUM} is not installed)"
+        );
+        return None;
+    }
     let profile = tempfile::tempdir().unwrap();
+    let out = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(CHROMIUM)
         .args([
             "--headless=new",
@@ -161,11 +200,12 @@ async fn screenshot(url: &str) {
             "--no-first-run",
             "--hide-scrollbars",
             "--window-size=1280,1700",
+            "--virtual-time-budget=10000",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", path.display()))
+        .arg(action)
         .arg(url)
-        .stdout(Stdio::null())
+        .stdout(out.reopen().unwrap())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -181,6 +221,5 @@ async fn screenshot(url: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "chromium failed: {status}");
-    let png = std::fs::read(&path).unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    Some(std::fs::read(out.path()).unwrap())
 }

@@ -1,4 +1,5 @@
-//! `POST /ping` and `GET /api/pings`, on SQLite and Postgres.
+//! `POST /ping` (and `POST /`, the documented endpoint being a bare host) and
+//! `GET /api/pings`, on SQLite and Postgres.
 
 mod common;
 
@@ -17,11 +18,18 @@ async fn valid_ping_is_stored_with_hashed_ip_and_unknown_fields_dropped() {
         let mut body: serde_json::Value = serde_json::from_str(&ping_json(INSTANCE)).unwrap();
         body["hostname"] = json!("secret-host");
         body["os"]["user"] = json!("root");
-        let answer = send(&app, post("/ping", "application/json", body.to_string())).await;
-        assert_eq!(answer.status, 200, "{}: {}", db.name, answer.error());
-        assert_eq!(answer.json(), json!({"status": "success"}));
+        // Both paths take the ping; the root is where `telemetry.url`'s default points.
+        for path in ["/ping", "/"] {
+            let answer = send(&app, post(path, "application/json", body.to_string())).await;
+            assert_eq!(answer.status, 200, "{} {path}: {}", db.name, answer.error());
+            assert_eq!(answer.json(), json!({"status": "success"}));
+        }
+        let bad = send(&app, post("/", "application/json", "{}")).await;
+        assert_eq!(bad.status, 400, "{}", db.name);
+        assert_eq!(bad.error(), "(root): missing field `instanceId`");
 
         let pings = send(&app, get("/api/pings")).await.json();
+        assert_eq!(pings["pings"].as_array().unwrap().len(), 2, "{}", db.name);
         let stored = &pings["pings"][0];
         let key = IpKey::load(Some(&key_file), None, db.dir.path()).unwrap();
         assert_eq!(
