@@ -9,7 +9,7 @@
 mod common;
 
 use common::{dispatch, envelopes, fail_next, flush, receiver, sleep, start, token, wait_for};
-use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate, Transaction};
+use ff_telemetry_wire::sentry::{Envelope, Event, SessionStatus, SessionUpdate, Transaction};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 

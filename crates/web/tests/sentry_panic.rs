@@ -8,7 +8,7 @@
 mod common;
 
 use common::{envelopes, flush, receiver, start, token, wait_for};
-use ff_telemetry_core::sentry::{Envelope, Event, SessionStatus, SessionUpdate};
+use ff_telemetry_wire::sentry::{Envelope, Event, SessionStatus, SessionUpdate};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

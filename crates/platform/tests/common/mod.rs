@@ -15,8 +15,8 @@ use axum::routing::post;
 use ff_platform::config::load_flowforge_yml;
 use ff_platform::{Platform, SeedSpec, StartOptions};
 use ff_telemetry_backend::{Clock, PingScheduler, SchedulerOptions};
-use ff_telemetry_core::ping::{Counts, DevicesByLastSeen, ProjectsByState};
 use ff_telemetry_core::retry::RetryPolicy;
+use ff_telemetry_wire::ping::{Counts, DevicesByLastSeen, ProjectsByState};
 use sqlx::Connection;
 
 pub const POSTGRES_VAR: &str = "FF_TEST_POSTGRES_URL";

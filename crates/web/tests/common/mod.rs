@@ -4,8 +4,8 @@
 
 use std::future::Future;
 
-use ff_telemetry_core::sentry::Envelope;
 use ff_telemetry_web::{Telemetry, init};
+use ff_telemetry_wire::sentry::Envelope;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
