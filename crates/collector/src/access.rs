@@ -7,6 +7,7 @@
 //! endpoints (ping, PostHog capture, Sentry envelopes) never need it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,16 +15,11 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use crate::dashboard::login_page;
-use crate::error::AppError;
-use crate::server::AppState;
+use crate::error::{AppError, BEARER_CHALLENGE};
 
 /// The environment variable `ff-telemetry collector` and `ff-telemetry demo` read the
 /// read token from when `--read-token` is not given.
 pub const READ_TOKEN_ENV: &str = "FF_TELEMETRY_READ_TOKEN";
-
-/// The `WWW-Authenticate` challenge of a refused read request.
-pub(crate) const BEARER_CHALLENGE: &str = "Bearer realm=\"ff-telemetry collector\"";
 
 /// Whether the read side needs a token.
 #[derive(Clone)]
@@ -46,12 +42,12 @@ pub struct ReadTokenRequired {
 }
 
 /// How a refused read request is answered.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Refusal {
     /// `{"status":"error",…}`, for the query API.
     Json,
-    /// A page that asks for the token and sends it (the dashboard in a browser).
-    LoginPage,
+    /// This page, which asks for the token and sends it (the dashboard in a browser).
+    LoginPage(Arc<str>),
 }
 
 impl ReadAccess {
@@ -102,19 +98,19 @@ impl std::fmt::Debug for ReadAccess {
 /// Middleware on every read route: passes requests the access rule allows, answers
 /// the rest 401.
 pub(crate) async fn require_read_token(
-    State((state, refusal)): State<(AppState, Refusal)>,
+    State((access, refusal)): State<(ReadAccess, Refusal)>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(error) = state.shared().read_access.refusal(request.headers()) else {
+    let Some(error) = access.refusal(request.headers()) else {
         return next.run(request).await;
     };
     match refusal {
         Refusal::Json => error.into_response(),
-        Refusal::LoginPage => (
+        Refusal::LoginPage(page) => (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, BEARER_CHALLENGE)],
-            Html(login_page()),
+            Html(page.to_string()),
         )
             .into_response(),
     }

@@ -1,23 +1,23 @@
 //! Sentry: `POST /api/{project_id}/envelope/`. An envelope over Sentry's limits is
 //! refused whole; of the rest, every item Sentry's ingestion would accept is stored
 //! (an event or transaction once per `event_id`), the others are dropped and listed
-//! in the answer. The rules are core's [`ff_telemetry_core::sentry::ingest`].
+//! in the answer. The rules are [`ff_telemetry_wire::sentry::ingest`].
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
-use ff_telemetry_core::Dsn;
-use ff_telemetry_core::sentry::ingest::{self, ValidItem};
-use ff_telemetry_core::sentry::{Envelope, EnvelopeItem};
+use ff_telemetry_wire::Dsn;
+use ff_telemetry_wire::sentry::ingest::{self, ValidItem};
+use ff_telemetry_wire::sentry::{Envelope, EnvelopeItem};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::capture::{decode_error, header_str};
 use crate::decode::envelope_bytes;
 use crate::error::AppError;
-use crate::server::{AppState, BATCH_BODY_LIMIT, now};
+use crate::state::{AppState, BATCH_BODY_LIMIT, now};
 use crate::store::{NewEvent, NewRow, Source};
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,7 +122,7 @@ fn item_row(
     item: &EnvelopeItem,
     valid: ValidItem,
     project_id: &str,
-    received_at: ff_telemetry_core::UnixMs,
+    received_at: ff_telemetry_wire::UnixMs,
 ) -> NewEvent {
     // Attachments are stored as JSON when they are, else as text when UTF-8.
     let payload = valid.json.unwrap_or_else(|| {

@@ -4,14 +4,16 @@ use axum::Json;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ff_telemetry_core::ping::PayloadError;
-use ff_telemetry_core::posthog::ingest::IngestError;
-use ff_telemetry_core::sentry::EnvelopeError;
-use ff_telemetry_core::sentry::ingest::LimitError;
+use ff_telemetry_wire::ping::PayloadError;
+use ff_telemetry_wire::posthog::ingest::IngestError;
+use ff_telemetry_wire::sentry::EnvelopeError;
+use ff_telemetry_wire::sentry::ingest::LimitError;
 use serde_json::json;
 
-use crate::access::BEARER_CHALLENGE;
 use crate::store::StoreError;
+
+/// The `WWW-Authenticate` challenge of a refused read request.
+pub(crate) const BEARER_CHALLENGE: &str = "Bearer realm=\"ff-telemetry collector\"";
 
 /// Why a request was refused. The body is always `{"status":"error","error":"…"}`.
 #[derive(Debug, thiserror::Error)]

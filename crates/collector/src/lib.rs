@@ -1,7 +1,7 @@
 //! The receiving side of ff-telemetry: the usage-ping endpoint FlowFuse-style
 //! platforms send to, and, for development and tests, a local stand-in for
 //! PostHog's capture API and Sentry's envelope endpoint, with a query API and a
-//! dashboard. For the wire types and policies see `ff-telemetry-core`; this crate
+//! dashboard. For the wire types see `ff-telemetry-wire`; this crate
 //! only does HTTP, storage and wiring.
 //!
 //! # Concepts
@@ -35,7 +35,7 @@
 //! Storage is exactly-once per event: a PostHog event per token and `uuid`, a Sentry
 //! event or transaction per project and `event_id`; a repeat is answered like the
 //! first and stores nothing. Pings are stored per request. Sentry items are checked
-//! with [`ff_telemetry_core::sentry::ingest`] (invalid ones dropped and listed in the
+//! with [`ff_telemetry_wire::sentry::ingest`] (invalid ones dropped and listed in the
 //! answer; envelopes over Sentry's limits refused whole).
 //!
 //! Every refusal is `{"status":"error","error":"…"}` with a 4xx status (503 when the
@@ -78,6 +78,7 @@ pub mod loadgen;
 mod ping;
 mod query;
 mod server;
+mod state;
 mod store;
 
 pub use access::{READ_TOKEN_ENV, ReadTokenRequired};
@@ -85,7 +86,6 @@ pub use config::{CollectorConfig, IP_KEY_ENV, SentryKey, SentryKeyError};
 pub use error::AppError;
 pub use ip::{GENERATED_KEY_FILE, IpKey, IpKeyError};
 pub use ipnet::IpNet;
-pub use server::{
-    AppState, BATCH_BODY_LIMIT, Collector, SINGLE_BODY_LIMIT, StartError, router, serve,
-};
+pub use server::{Collector, router, serve};
+pub use state::{AppState, BATCH_BODY_LIMIT, SINGLE_BODY_LIMIT, StartError};
 pub use store::{Source, StoreError};

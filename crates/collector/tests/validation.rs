@@ -6,7 +6,7 @@ mod common;
 
 use axum::Router;
 use common::*;
-use ff_telemetry_core::posthog::ingest::MAX_EVENTS_PER_REQUEST;
+use ff_telemetry_wire::posthog::ingest::MAX_EVENTS_PER_REQUEST;
 use serde_json::json;
 
 const SID: &str = "7c6a5f0a-3b8e-4c1f-9e3a-2d1b0c9f8e7d";
