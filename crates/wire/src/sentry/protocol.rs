@@ -42,7 +42,7 @@ impl EventId {
     /// An id written as 32 hex digits or as a hyphenated UUID; `None` for anything else.
     ///
     /// ```
-    /// use ff_telemetry_core::sentry::EventId;
+    /// use ff_telemetry_wire::sentry::EventId;
     /// let id = EventId::parse("9ec79c33-ec99-42ab-8353-589fcb2e04dc").unwrap();
     /// assert_eq!(id.to_string(), "9ec79c33ec9942ab8353589fcb2e04dc");
     /// assert_eq!(EventId::parse("x"), None);
