@@ -25,6 +25,12 @@ fn sessions(n: usize, payload: &str) -> String {
     body
 }
 
+/// Sends one envelope of `n` session items whose payload is `{"sid":"x"}`.
+async fn send_bogus_sessions(app: &Router, n: usize) -> Answer {
+    let body = sessions(n, r#"{"sid":"x"}"#);
+    send(app, post(&envelope_uri(), "text/plain", body)).await
+}
+
 async fn n_stored(app: &Router) -> usize {
     let answer = send(app, get("/api/events?limit=1000")).await;
     answer.json()["events"].as_array().unwrap().len()
@@ -34,30 +40,14 @@ async fn n_stored(app: &Router) -> usize {
 async fn ten_thousand_bogus_sessions_store_nothing_and_say_so() {
     for db in databases("validation_bogus_sessions").await {
         let (app, _) = app(&db.config(), "127.0.0.1:1").await;
-        let answer = send(
-            &app,
-            post(
-                &envelope_uri(),
-                "text/plain",
-                sessions(10_000, r#"{"sid":"x"}"#),
-            ),
-        )
-        .await;
+        let answer = send_bogus_sessions(&app, 10_000).await;
         assert_eq!(answer.status, 413, "{}", db.name);
         assert_eq!(
             answer.error(),
             "envelope holds 10000 session items, at most 100 are accepted"
         );
         // Within the limit, each bogus item is dropped and listed.
-        let answer = send(
-            &app,
-            post(
-                &envelope_uri(),
-                "text/plain",
-                sessions(100, r#"{"sid":"x"}"#),
-            ),
-        )
-        .await;
+        let answer = send_bogus_sessions(&app, 100).await;
         assert_eq!(answer.status, 200, "{}: {}", db.name, answer.error());
         let body = answer.json();
         assert_eq!(body["n_stored"], 0);
