@@ -337,9 +337,10 @@ fn route_changes(b: &Value) -> String {
         "### 2. Main-thread cost per route change ({} in a row per page load, page loads: {}, headless Chromium)\n\n\
          Each step is `history.pushState` plus the library's captures, timed one by one in chunks of {} \
          with an untimed {} ms pause between chunks (sending happens there). posthog-js-lite pauses \
-         every {} steps instead: it sends once 20 events are queued and re-serialises its whole \
-         queue on every capture, so longer chunks would measure it with a longer queue than it \
-         holds between real navigations. The no-library page \
+         every {} steps instead, after its `flush()` has finished: it sends once 20 events are \
+         queued and re-serialises its whole queue on every capture, so longer chunks or \
+         unfinished sends would measure it with a longer queue than it holds between real \
+         navigations. The no-library page \
          (pushState only) runs in the same run; \"net\" subtracts its median. Steps during which the \
          library logged a console warning (ff-telemetry: its bounded queue dropping events in this \
          burst) are also shown apart.\n\n\
