@@ -16,6 +16,7 @@ use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::list;
+use ff_telemetry_core::retry::{Verdict, classify};
 use ff_telemetry_wire::json::Obj;
 use ff_telemetry_wire::sentry::{
     DataCategory, DiscardReason, DiscardedEvents, EventId, Level, PLATFORM_JAVASCRIPT,
@@ -415,17 +416,26 @@ impl BrowserSentry {
         self.page_hidden = false;
     }
 
-    /// A response from the envelope endpoint: its status and its `Retry-After`
-    /// and `X-Sentry-Rate-Limits` headers, if present.
+    /// The answer to an envelope of `category` (see [`Outgoing::category`]): its
+    /// HTTP status (0 for no answer) and its `Retry-After` and
+    /// `X-Sentry-Rate-Limits` headers, if present. A 5xx or a refusal loses the
+    /// envelope (counted in the next client report; Sentry's SDKs do not retry);
+    /// [`Verdict::NoAnswer`] tells the caller to keep it for the next page load.
     pub fn handle_response(
         &mut self,
         now: UnixMs,
+        category: DataCategory,
         status: u16,
         retry_after: Option<&str>,
         rate_limits: Option<&str>,
-    ) {
+    ) -> Verdict {
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
+        let verdict = classify(status);
+        if matches!(verdict, Verdict::ServerError | Verdict::Refused) {
+            self.handle_send_failure(category);
+        }
+        verdict
     }
 
     /// An envelope of `category` (see [`Outgoing::category`]) could not be
@@ -1002,7 +1012,13 @@ mod tests {
     fn rate_limited_categories_stop_for_the_stated_time() {
         let mut sentry = start(serde_json::json!({"traces_sample_rate": 1.0}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
-        sentry.handle_response(UnixMs(1_000), 429, None, Some("30:transaction:project"));
+        sentry.handle_response(
+            UnixMs(1_000),
+            DataCategory::Error,
+            429,
+            None,
+            Some("30:transaction:project"),
+        );
         let mut step = |at: u64, value: &str| {
             let now = UnixMs(at);
             sentry.handle_route_change(now, "/a", &with_draw(0));
@@ -1017,7 +1033,13 @@ mod tests {
     fn rate_limits_drop_only_their_category_and_never_the_client_report() {
         let mut sentry = start(serde_json::json!({}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
-        sentry.handle_response(UnixMs(1), 200, None, Some("60:session"));
+        sentry.handle_response(
+            UnixMs(1),
+            DataCategory::Error,
+            200,
+            None,
+            Some("60:session"),
+        );
         sentry.handle_error(UnixMs(2), error("a"), &with_draw(0));
         assert_eq!(
             sent(&mut sentry, UnixMs(2)),
@@ -1026,7 +1048,7 @@ mod tests {
         );
         // A 429 without headers limits everything for 60 s, but the report of
         // what was dropped still goes out.
-        sentry.handle_response(UnixMs(3), 429, None, None);
+        sentry.handle_response(UnixMs(3), DataCategory::Error, 429, None, None);
         sentry.handle_error(UnixMs(4), error("b"), &with_draw(0));
         sentry.handle_page_hide(UnixMs(5));
         let out: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(5))).collect();
@@ -1044,7 +1066,7 @@ mod tests {
         assert_eq!(counted(DataCategory::Error), Some(1), "{report:?}");
         // The limit ends: sent again.
         let mut later = start(serde_json::json!({}), PAGE);
-        later.handle_response(UnixMs(0), 429, None, None);
+        later.handle_response(UnixMs(0), DataCategory::Error, 429, None, None);
         later.handle_error(UnixMs(60_000), error("c"), &with_draw(0));
         assert_eq!(
             sent(&mut later, UnixMs(60_000)),
@@ -1137,7 +1159,7 @@ mod tests {
         );
 
         let mut limited = start(serde_json::json!({"release": null}), PAGE);
-        limited.handle_response(UnixMs(2), 429, None, Some("60:error"));
+        limited.handle_response(UnixMs(2), DataCategory::Error, 429, None, Some("60:error"));
         limited.restore(&stored);
         limited.handle_page_hide(UnixMs(3));
         let sent: Vec<_> = std::iter::from_fn(|| limited.poll_transmit(UnixMs(3))).collect();
@@ -1465,6 +1487,35 @@ mod tests {
         let report: ClientReport = payload_of(&payload);
         assert_eq!(report.discarded_events.len(), 2);
         assert_eq!(sentry.poll_transmit(UnixMs(7)), None);
+    }
+
+    #[test]
+    fn a_server_error_or_refusal_loses_the_envelope_and_no_answer_keeps_it() {
+        let table = [
+            (0, Verdict::NoAnswer, 0),
+            (200, Verdict::Delivered, 0),
+            (429, Verdict::RateLimited, 0),
+            (500, Verdict::ServerError, 1),
+            (413, Verdict::Refused, 1),
+        ];
+        for (status, want, n_lost) in table {
+            let mut sentry = start(serde_json::json!({"traces_sample_rate": 0.0}), PAGE);
+            let _ = sent(&mut sentry, UnixMs(0));
+            let verdict =
+                sentry.handle_response(UnixMs(1), DataCategory::Error, status, None, None);
+            assert_eq!(verdict, want, "{status}");
+            sentry.handle_page_hide(UnixMs(2));
+            let lost: u64 = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(2)))
+                .filter(|out| out.category == DataCategory::Internal)
+                .map(|out| payload::<ClientReport>(&out))
+                .flat_map(|report| report.discarded_events)
+                .filter(|d| {
+                    d.reason == DiscardReason::SendError && d.category == DataCategory::Error
+                })
+                .map(|d| d.quantity)
+                .sum();
+            assert_eq!(lost, n_lost, "{status}");
+        }
     }
 
     fn payload_of<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
