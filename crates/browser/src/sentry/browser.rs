@@ -17,12 +17,12 @@ use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::list;
 use ff_telemetry_core::retry::{Verdict, classify};
-use ff_telemetry_wire::json::Obj;
 use ff_telemetry_wire::sentry::{
-    DataCategory, DiscardReason, DiscardedEvents, EventId, Level, PLATFORM_JAVASCRIPT,
-    SessionAttributes, SpanId, Stacktrace, TraceId,
+    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, EnvelopeHeader, Event,
+    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SdkInfo,
+    SessionAttributes, SpanId, Stacktrace, StringMap, TraceContext, TraceHeader, TraceId,
+    Transaction, TransactionContexts, TransactionInfo, User, Values, stamp_sent_at, write_item,
 };
-use ff_telemetry_wire::sentry::{SdkInfo, stamp_sent_at, write_item};
 use ff_telemetry_wire::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
 /// Route changes kept as breadcrumbs on events.
@@ -458,12 +458,10 @@ impl BrowserSentry {
             return Some(out);
         }
         if self.page_hidden && !self.discarded.is_empty() {
-            let mut report = String::new();
-            Obj::new(&mut report)
-                .time("timestamp", now)
-                .list("discarded_events", &self.discarded)
-                .end();
-            self.discarded.clear();
+            let report = to_json(&ClientReport {
+                timestamp: now,
+                discarded_events: std::mem::take(&mut self.discarded),
+            });
             return Some(Outgoing {
                 category: DataCategory::Internal,
                 unsent: self.envelope(None, None, "client_report", &report),
@@ -507,27 +505,18 @@ impl BrowserSentry {
     /// The JSON of an error event: what every event says, and its body.
     fn event_json(&self, now: UnixMs, event_id: &EventId, event: EventParts<'_>) -> String {
         let route = self.route();
-        let mut out = String::new();
-        let mut obj = Obj::new(&mut out);
-        obj.value("event_id", event_id)
-            .time("timestamp", now)
-            .str("level", event.level.as_str())
-            .opt_str("transaction", route);
-        self.write_shared_fields(&mut obj);
-        if route.is_some() || !event.tags.is_empty() {
-            let mut tags = Obj::new(obj.key("tags"));
-            for (key, value) in event.tags {
-                if route.is_none() || key != "route" {
-                    tags.str(key, value);
-                }
+        let context = &self.context;
+        let mut tags = StringMap::default();
+        for (key, value) in event.tags {
+            if route.is_none() || key != "route" {
+                tags.insert(key, value);
             }
-            tags.opt_str("route", route).end();
         }
-        self.write_breadcrumbs(&mut obj);
-        match event.body {
-            EventBody::Message(message) => {
-                obj.str("message", message);
-            }
+        if let Some(route) = route {
+            tags.insert("route", route);
+        }
+        let (exception, message) = match event.body {
+            EventBody::Message(message) => (None, Some(message.to_owned())),
             EventBody::Exception {
                 kind,
                 value,
@@ -535,73 +524,73 @@ impl BrowserSentry {
                 handled,
                 stacktrace,
             } => {
-                let mut values = Obj::new(obj.key("exception"));
-                let list = values.key("values");
-                list.push('[');
-                let mut exception = Obj::new(list);
-                exception.str("type", kind);
-                if !value.is_empty() {
-                    exception.str("value", value);
-                }
-                Obj::new(exception.key("mechanism"))
-                    .str("type", mechanism)
-                    .bool("handled", handled)
-                    .end();
-                exception.opt_value("stacktrace", stacktrace).end();
-                list.push(']');
-                values.end();
+                let exception = Exception {
+                    kind: kind.to_owned(),
+                    value: (!value.is_empty()).then(|| value.to_owned()),
+                    mechanism: Some(Mechanism {
+                        kind: mechanism.to_owned(),
+                        handled: Some(handled),
+                    }),
+                    stacktrace: stacktrace.map(owned_stacktrace),
+                };
+                let values = Values {
+                    values: vec![exception],
+                };
+                (Some(values), None)
             }
-        }
-        Obj::new(obj.key("request"))
-            .str("url", &self.context.page_url)
-            .end();
-        obj.end();
-        out
+        };
+        to_json(&Event {
+            event_id: *event_id,
+            timestamp: now,
+            platform: PLATFORM_JAVASCRIPT.to_owned(),
+            level: event.level,
+            environment: Some(context.environment.clone()),
+            release: context.release.clone(),
+            transaction: route.map(str::to_owned),
+            tags,
+            user: self.user(),
+            breadcrumbs: self.breadcrumbs(),
+            sdk: Some(context.sdk.clone()),
+            exception,
+            message,
+            request: Some(Request {
+                url: Some(context.page_url.clone()),
+            }),
+        })
     }
 
-    /// What events and transactions both carry: platform, environment,
-    /// release, user and SDK.
-    fn write_shared_fields(&self, obj: &mut Obj<'_>) {
-        let context = &self.context;
-        obj.str("platform", PLATFORM_JAVASCRIPT)
-            .str("environment", &context.environment)
-            .opt_str("release", context.release.as_deref());
-        if let Some(id) = &context.user_id {
-            Obj::new(obj.key("user")).str("id", id).end();
-        }
-        obj.value("sdk", &context.sdk);
+    /// The identified user, by id only.
+    fn user(&self) -> Option<User> {
+        let id = self.context.user_id.clone()?;
+        Some(User { id })
     }
 
     /// The route changes as `navigation` breadcrumbs, oldest first.
-    fn write_breadcrumbs(&self, event: &mut Obj<'_>) {
+    fn breadcrumbs(&self) -> Option<Values<Breadcrumb>> {
         if self.routes.is_empty() {
-            return;
+            return None;
         }
         let first = self.routes.len().saturating_sub(MAX_BREADCRUMBS);
-        let mut breadcrumbs = Obj::new(event.key("breadcrumbs"));
-        let list = breadcrumbs.key("values");
-        list.push('[');
+        let mut values = Vec::new();
         let mut from = None;
         for (i, (at, to)) in self.routes.iter().enumerate() {
-            if i > first {
-                list.push(',');
-            }
             if i >= first {
-                let mut crumb = Obj::new(list);
-                crumb
-                    .time("timestamp", *at)
-                    .str("type", "navigation")
-                    .str("category", "navigation");
-                Obj::new(crumb.key("data"))
-                    .opt_str("from", from)
-                    .str("to", to)
-                    .end();
-                crumb.end();
+                let mut data = StringMap::default();
+                if let Some(from) = from {
+                    data.insert("from", from);
+                }
+                data.insert("to", to);
+                values.push(Breadcrumb {
+                    timestamp: *at,
+                    kind: Some("navigation".to_owned()),
+                    category: Some("navigation".to_owned()),
+                    message: None,
+                    data,
+                });
             }
             from = Some(to.as_str());
         }
-        list.push(']');
-        breadcrumbs.end();
+        Some(Values { values })
     }
 
     /// The envelope of a `navigation` transaction for `route`, from `started`
@@ -615,39 +604,40 @@ impl BrowserSentry {
     ) -> String {
         let (event_id, trace_id, span_id) =
             (entropy.event_id(), entropy.trace_id(), entropy.span_id());
-        let mut payload = String::new();
-        let mut tx = Obj::new(&mut payload);
-        tx.str("type", "transaction")
-            .value("event_id", &event_id)
-            .str("transaction", route);
-        Obj::new(tx.key("transaction_info"))
-            .str("source", "route")
-            .end();
-        tx.time("start_timestamp", started).time("timestamp", now);
-        self.write_shared_fields(&mut tx);
-        let mut contexts = Obj::new(tx.key("contexts"));
-        Obj::new(contexts.key("trace"))
-            .str("type", "trace")
-            .value("trace_id", &trace_id)
-            .value("span_id", &span_id)
-            .str("op", "navigation")
-            .str("status", "ok")
-            .end();
-        contexts.end();
-        tx.key("spans").push_str("[]");
-        tx.end();
-
-        let mut trace = String::new();
-        Obj::new(&mut trace)
-            .value("trace_id", &trace_id)
-            .str("public_key", &self.public_key)
-            .str("sample_rate", &self.sample_rate_text)
-            .str("sampled", "true")
-            .opt_str("release", self.context.release.as_deref())
-            .str("environment", &self.context.environment)
-            .str("transaction", route)
-            .end();
-        self.envelope(Some(&event_id), Some(&trace), "transaction", &payload)
+        let context = &self.context;
+        let payload = to_json(&Transaction {
+            event_id,
+            transaction: route.to_owned(),
+            transaction_info: Some(TransactionInfo {
+                source: "route".to_owned(),
+            }),
+            start_timestamp: started,
+            timestamp: now,
+            platform: PLATFORM_JAVASCRIPT.to_owned(),
+            environment: Some(context.environment.clone()),
+            release: context.release.clone(),
+            user: self.user(),
+            sdk: Some(context.sdk.clone()),
+            contexts: TransactionContexts {
+                trace: TraceContext {
+                    trace_id,
+                    span_id,
+                    op: Some("navigation".to_owned()),
+                    status: Some("ok".to_owned()),
+                },
+            },
+            spans: Vec::new(),
+        });
+        let trace = TraceHeader {
+            trace_id: trace_id.to_string(),
+            public_key: self.public_key.clone(),
+            sample_rate: Some(self.sample_rate_text.clone()),
+            sampled: Some("true".to_owned()),
+            release: context.release.clone(),
+            environment: Some(context.environment.clone()),
+            transaction: Some(route.to_owned()),
+        };
+        self.envelope(Some(&event_id), Some(trace), "transaction", &payload)
     }
 
     /// A one-item envelope without `sent_at` (stamped when sending): the
@@ -656,20 +646,18 @@ impl BrowserSentry {
     fn envelope(
         &self,
         event_id: Option<&EventId>,
-        trace: Option<&str>,
+        trace: Option<TraceHeader>,
         kind: &str,
         payload: &str,
     ) -> String {
-        let mut out = String::new();
-        let mut header = Obj::new(&mut out);
-        header
-            .opt_value("event_id", event_id)
-            .str("dsn", &self.dsn_text)
-            .value("sdk", &self.context.sdk);
-        if let Some(trace) = trace {
-            header.key("trace").push_str(trace);
-        }
-        header.end();
+        let header = EnvelopeHeader {
+            sent_at: None,
+            event_id: event_id.map(EventId::hex),
+            dsn: Some(self.dsn_text.clone()),
+            sdk: Some(self.context.sdk.clone()),
+            trace,
+        };
+        let mut out = to_json(&header);
         out.push('\n');
         write_item(&mut out, kind, payload);
         out
@@ -731,6 +719,30 @@ enum EventBody<'a> {
     },
     /// `captureMessage`'s message (already cut).
     Message(&'a str),
+}
+
+/// The JSON text of a payload: plain data always serialises.
+fn to_json<T: serde::Serialize>(payload: &T) -> String {
+    serde_json::to_string(payload).unwrap_or_else(|_| unreachable!("payloads serialise"))
+}
+
+/// The stack as the event carries it (the parsed one borrows from the error's text).
+fn owned_stacktrace(stacktrace: &Stacktrace<&str>) -> Stacktrace {
+    let own = |s: Option<&str>| s.map(str::to_owned);
+    Stacktrace {
+        frames: stacktrace
+            .frames
+            .iter()
+            .map(|f| Frame {
+                filename: own(f.filename),
+                function: own(f.function),
+                lineno: f.lineno,
+                colno: f.colno,
+                instruction_addr: own(f.instruction_addr),
+                in_app: f.in_app,
+            })
+            .collect(),
+    }
 }
 
 /// Counts one discarded item in `discarded` (one entry per reason and category).
