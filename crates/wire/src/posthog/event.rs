@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
-use crate::json::write_str;
+use serde_json::value::RawValue;
+
 use crate::text;
 use crate::{HttpUrl, UnixMs, UrlError};
 
@@ -101,22 +102,26 @@ pub fn batch_url(apiurl: &str) -> Result<String, UrlError> {
 /// assert_eq!(parsed.batch[0].event, "a");
 /// ```
 pub fn raw_batch_body(api_key: &str, sent_at: UnixMs, events: &[String]) -> String {
-    let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
-    let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
-    out.push_str("{\"api_key\":");
-    write_str(&mut out, api_key);
-    // The timestamp written in place, not made into a string first.
-    out.push_str(",\"sent_at\":\"");
-    sent_at.write_rfc3339(&mut out);
-    out.push_str("\",\"batch\":[");
-    for (i, event) in events.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(event);
-    }
-    out.push_str("]}");
-    out
+    // An event that is not JSON (it cannot be: the client wrote it) is left out
+    // rather than breaking the whole body.
+    let body = RawBatchBody {
+        api_key,
+        sent_at: sent_at.to_rfc3339(),
+        batch: events
+            .iter()
+            .filter_map(|e| serde_json::from_str(e).ok())
+            .collect(),
+    };
+    serde_json::to_string(&body).unwrap_or_else(|_| unreachable!("a batch serialises"))
+}
+
+/// [`BatchBody`]'s wire shape with its events kept as the JSON text they were
+/// queued as.
+#[derive(Serialize)]
+struct RawBatchBody<'a> {
+    api_key: &'a str,
+    sent_at: String,
+    batch: Vec<&'a RawValue>,
 }
 
 #[cfg(test)]
