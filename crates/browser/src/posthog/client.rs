@@ -190,8 +190,8 @@ pub struct PageEnv {
 ///
 /// Each `handle_*` call takes the time, the page environment and an entropy
 /// source, and returns the events to queue as their JSON text (a
-/// [`CaptureEvent`](super::CaptureEvent) with the standard properties, written
-/// straight from the client's state); nothing comes out while the user opted
+/// `ff_telemetry_wire::posthog::CaptureEvent` with the standard properties,
+/// written with serde); nothing comes out while the user opted
 /// out (or Do Not Track is on and respected). The caller persists
 /// [`Client::encode_persisted`] after each call unless it runs cookieless.
 ///
@@ -412,9 +412,8 @@ impl Client {
         }
     }
 
-    /// The JSON text of event `name`: the standard properties, written from
-    /// the client's state and `env` without building a property list first,
-    /// and what is `specific` to the event.
+    /// The JSON text of event `name`: the standard properties from the
+    /// client's state and `env`, and what is `specific` to the event.
     fn event(
         &mut self,
         now: UnixMs,

@@ -1,11 +1,9 @@
 //! Browser Sentry as a sans-IO state machine: the browser crate reports what
 //! happened (with the time and fresh random bytes) and sends what comes out.
 //!
-//! Every payload is written as JSON straight from this state into the bytes of
-//! its envelope, never built as an owned [`Event`](super::Event) or
-//! [`Envelope`](super::Envelope) first: building, cloning and dropping those
-//! cost the browser build kilobytes. The payload types are the read side: the
-//! tests parse what is written with them (and with the `sentry-types` crate).
+//! Every payload is one of `ff_telemetry_wire::sentry`'s types, built from this
+//! state and written with serde into the text of its envelope; the tests read it
+//! back with the same types (and with the `sentry-types` crate).
 
 use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,

@@ -7,9 +7,9 @@ use crate::{HttpUrl, UnixMs, UrlError};
 
 /// One captured event as PostHog's capture API takes it.
 ///
-/// `P` is the property bag, a JSON map where the collector and the tests read
-/// events (the browser SDK writes its events as JSON text straight from its
-/// state, see [`Client`](super::Client)). The distinct id and the project token travel inside the
+/// `P` is the property bag: the browser SDK writes its properties as a
+/// [`Value`](crate::Value) object, the collector and the tests read them as a JSON
+/// map. The distinct id and the project token travel inside the
 /// properties (as posthog-js sends them) or at the top level (as server SDKs do);
 /// person properties go in `properties.$set` / `properties.$set_once`.
 ///

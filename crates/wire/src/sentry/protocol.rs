@@ -1,10 +1,9 @@
 //! The Sentry payloads the browser SDK sends: error events, session updates,
 //! navigation transactions and client reports.
 //!
-//! Only the fields we send are modelled. These types are the read side (tests
-//! and the collector parse with them, tolerating missing optional fields); the
-//! browser writes its payloads straight from its state, without building them
-//! (see [`BrowserSentry`](super::BrowserSentry)).
+//! Only the fields we send are modelled. Browser Sentry writes these types with
+//! serde and the collector and the tests read them back (tolerating missing
+//! optional fields, as other SDKs leave them out).
 
 use std::fmt;
 
@@ -239,7 +238,7 @@ impl<'de> Deserialize<'de> for StringMap {
 /// WebAssembly frames carry an `instruction_addr` (the code offset) instead of
 /// line and column.
 ///
-/// Its text is `String` when read back, and `&str` when [`parse_stack`](super::parse_stack)
+/// Its text is `String` when read back, and `&str` when the browser crate's `parse_stack`
 /// makes it: the parsed frames borrow from the stack string instead of
 /// copying every name.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -335,8 +334,7 @@ pub struct Request {
     pub url: Option<String>,
 }
 
-/// An error event (exception or message), as read back (browser Sentry writes
-/// its events straight from its state, see [`BrowserSentry`](super::BrowserSentry)).
+/// An error event (exception or message).
 ///
 /// ```
 /// use ff_telemetry_wire::sentry::{Event, Level};
