@@ -271,12 +271,21 @@ impl Envelope {
 /// assert_eq!(stamp_sent_at(&stored, UnixMs(0)).into_bytes(), envelope.to_bytes_sent_at(UnixMs(0)));
 /// ```
 pub fn stamp_sent_at(unsent: &str, now: UnixMs) -> String {
-    let (line, rest) = unsent.split_at(unsent.find('\n').unwrap_or(unsent.len()));
-    let Ok(mut header) = serde_json::from_str::<EnvelopeHeader>(line) else {
+    let Some(rest) = unsent.strip_prefix('{') else {
         return unsent.to_owned();
     };
-    header.sent_at = Some(now.to_rfc3339());
-    let mut out = to_json(&header);
+    // `{"sent_at":"…"}` written by serde, opened up to take the stored header's
+    // fields after its own: the stored text is not parsed (a JSON parser would
+    // cost the browser build kilobytes) and its fields stay as they were.
+    let stamp = EnvelopeHeader {
+        sent_at: Some(now.to_rfc3339()),
+        ..EnvelopeHeader::default()
+    };
+    let mut out = to_json(&stamp);
+    out.pop();
+    if !rest.starts_with('}') {
+        out.push(',');
+    }
     out.push_str(rest);
     out
 }
