@@ -49,6 +49,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod api;
+mod config;
 mod js;
 mod listeners;
 mod panic;
@@ -56,7 +57,8 @@ mod posthog;
 mod sentry;
 mod transport;
 
-pub use api::{CONFIG_ELEMENT_ID, Telemetry, init};
+pub use api::{Telemetry, init};
+pub use config::CONFIG_ELEMENT_ID;
 
 // Locked rather than `AssumeSingleThreaded`, which needs `unsafe` to build;
 // the lock costs a few bytes in a single-threaded page.

@@ -10,23 +10,16 @@ use ff_telemetry_core::posthog::{
 };
 use ff_telemetry_core::text::{concat, split_ascii, split_once_ascii};
 use ff_telemetry_core::{FrontendPosthog, UnixMs};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, warn, warn_numbers, warn_with};
+use crate::config::Persistence;
+use crate::js::{self, Callback, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
 use crate::transport;
 
 /// `$lib` on every event.
 const LIB: &str = "ff-telemetry-web";
-
-/// Where the client keeps its state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persistence {
-    /// `localStorage` (falling back to memory when the browser refuses it).
-    LocalStorage,
-    /// Memory only: a reload starts afresh.
-    Memory,
-}
 
 /// Everything the PostHog client starts with.
 #[derive(Debug, Clone)]
@@ -57,12 +50,12 @@ pub struct PosthogClient {
     /// Owned by JavaScript's garbage collector (as the listeners are), not
     /// dropped with the client: an armed timer, or a queued save, may call
     /// it after the handle is freed, and it then finds no client.
-    on_timer: JsValue,
+    on_timer: Function,
     /// When the armed timer fires; `None` once it has (or when none is armed).
     timer_due: Cell<Option<UnixMs>>,
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
     /// Owned by the garbage collector, as `on_timer` is.
-    saver: JsValue,
+    saver: Function,
     save_pending: Cell<bool>,
     /// Whether a failed save was warned about: a full `localStorage` fails
     /// every save, and warns once.
@@ -87,6 +80,71 @@ pub enum AppCall<'a> {
     Group(&'a str, &'a str),
 }
 
+/// Free-form properties the app gives (`capture`'s `properties`, …).
+pub type Properties = serde_json::Map<String, serde_json::Value>;
+
+/// What the app adds to an event, each `None` when not given.
+#[derive(Debug, Default)]
+pub struct UserProperties {
+    /// Event properties (the SDK's own win on a clash).
+    pub properties: Option<Properties>,
+    /// Extra `$groups` for this event.
+    pub groups: Option<Properties>,
+    /// `$set` person properties.
+    pub set: Option<Properties>,
+    /// `$set_once` person properties.
+    pub set_once: Option<Properties>,
+    /// `$group_set` group properties.
+    pub group_set: Option<Properties>,
+}
+
+impl UserProperties {
+    fn is_empty(&self) -> bool {
+        [
+            &self.properties,
+            &self.groups,
+            &self.set,
+            &self.set_once,
+            &self.group_set,
+        ]
+        .iter()
+        .all(|p| p.is_none())
+    }
+
+    /// `event` (the JSON text core wrote) with these properties merged in.
+    fn merged_into(&self, event: &str) -> Result<String, String> {
+        let mut event: serde_json::Value =
+            serde_json::from_str(event).map_err(|e| e.to_string())?;
+        let Some(core) = event.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+            return Err("event without properties".to_owned());
+        };
+        let mut out = self.properties.clone().unwrap_or_default();
+        let core_groups = core.remove("$groups");
+        out.append(core);
+        if let Some(groups) = &self.groups {
+            let mut all = match core_groups {
+                Some(serde_json::Value::Object(all)) => all,
+                _ => Properties::new(),
+            };
+            all.extend(groups.clone());
+            out.insert("$groups".to_owned(), all.into());
+        } else if let Some(core_groups) = core_groups {
+            out.insert("$groups".to_owned(), core_groups);
+        }
+        for (name, value) in [
+            ("$set", &self.set),
+            ("$set_once", &self.set_once),
+            ("$group_set", &self.group_set),
+        ] {
+            if let Some(value) = value {
+                out.insert(name.to_owned(), value.clone().into());
+            }
+        }
+        event["properties"] = out.into();
+        serde_json::to_string(&event).map_err(|e| e.to_string())
+    }
+}
+
 /// What a browser callback (page event, timer, deferred save) does to the client.
 type Handler = fn(&PosthogClient);
 
@@ -106,9 +164,9 @@ struct State {
 /// lives. The argument JavaScript passes is ignored: that is the closure type
 /// the listeners have, and one closure type for every callback of the client
 /// (listeners, timer, deferred save) costs its glue once.
-fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Closure<dyn FnMut(JsValue)> {
+fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Callback {
     let weak = me.clone();
-    Closure::new(move |_| {
+    Callback::new(move |_| {
         if let Some(this) = weak.upgrade() {
             crate::panic::guarded(|| handler(&this));
         }
@@ -142,7 +200,7 @@ impl PosthogClient {
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
         let persisted = js::parse_json(state_line)
             .ok()
-            .and_then(|value| js::strings(&value))
+            .and_then(|value| serde_wasm_bindgen::from_value::<Vec<String>>(value).ok())
             .and_then(|fields| PersistedState::from_fields(&fields));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
@@ -163,7 +221,9 @@ impl PosthogClient {
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
             persist,
-            saver: callback(me, PosthogClient::save_if_pending).into_js_value(),
+            saver: callback(me, PosthogClient::save_if_pending)
+                .into_js_value()
+                .unchecked_into(),
             save_pending: Cell::new(false),
             warned_storage: Cell::new(false),
             timer_due: Cell::new(None),
@@ -174,7 +234,8 @@ impl PosthogClient {
                     PosthogClient::pump(this);
                 }
             })
-            .into_js_value(),
+            .into_js_value()
+            .unchecked_into(),
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -182,7 +243,7 @@ impl PosthogClient {
                 storage_key,
                 warned_queue_full: false,
             }),
-            listeners: Listeners::new(),
+            listeners: Listeners::default(),
             timer: Cell::new(None),
         });
         this.save();
@@ -208,44 +269,20 @@ impl PosthogClient {
         self.navigate(&url, NavigationSource::Router);
     }
 
-    /// `capture`, `identify` or `group` (see [`AppCall`]), with the call's
-    /// optional objects: `first` and `second` are `properties` and `groups`
-    /// for `capture`, `set` and `setOnce` for `identify`, `properties` (and
-    /// `undefined`) for `group`. One method for the three: each would repeat
-    /// the page read, the borrow and the queueing.
-    pub fn app_event(&self, call: AppCall<'_>, first: &JsValue, second: &JsValue) {
-        let (first_name, second_name) = match call {
-            AppCall::Capture(_) => ("capture properties", "capture groups"),
-            AppCall::Identify(_) => ("identify set", "identify setOnce"),
-            AppCall::Group(..) => ("group properties", "group"),
-        };
-        if !js::object_arg_ok(first, first_name) || !js::object_arg_ok(second, second_name) {
-            return;
-        }
-        // Each is an object, or missing (`undefined` or `null`).
-        let adds_properties = js::is_object(first) || js::is_object(second);
+    /// `capture`, `identify` or `group` (see [`AppCall`]), with the
+    /// caller's properties (see [`UserProperties`]). One method for the
+    /// three: each would repeat the page read, the borrow and the queueing.
+    pub fn app_event(&self, call: AppCall<'_>, user: UserProperties) {
+        let adds_properties = !user.is_empty();
         let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
-        let undefined = &JsValue::UNDEFINED;
-        let mut user = UserProperties {
-            properties: undefined,
-            groups: undefined,
-            set: undefined,
-            set_once: undefined,
-            group_set: undefined,
-        };
         let event = {
             let client = &mut self.state().client;
             match call {
-                AppCall::Capture(name) => {
-                    (user.properties, user.groups) = (first, second);
-                    client.handle_capture(now, name, &env, rng)
-                }
+                AppCall::Capture(name) => client.handle_capture(now, name, &env, rng),
                 AppCall::Identify(distinct_id) => {
-                    (user.set, user.set_once) = (first, second);
                     client.handle_identify(now, distinct_id, adds_properties, &env, rng)
                 }
                 AppCall::Group(group_type, group_key) => {
-                    user.group_set = first;
                     client.handle_group(now, group_type, group_key, &env, rng)
                 }
             }
@@ -397,17 +434,16 @@ impl PosthogClient {
 
     /// Queues `event` (if the client made one; its JSON text) with the
     /// caller's properties, if any, persists, and arms the timer.
-    fn enqueue(&self, event: Option<String>, user: Option<&UserProperties<'_>>) {
+    fn enqueue(&self, event: Option<String>, user: Option<&UserProperties>) {
         let Some(mut json) = event else {
             // Identity or consent may still have changed.
             return self.save();
         };
-        // Route changes, mostly, add nothing: no JSON round trip through
-        // JavaScript for them.
+        // Route changes, mostly, add nothing: no JSON round trip for them.
         if let Some(user) = user {
-            json = match js::event_json(&json, user) {
+            json = match user.merged_into(&json) {
                 Ok(merged) => merged,
-                Err(e) => return warn_with("event dropped:", e.message()),
+                Err(e) => return warn_with("event dropped:", &e),
             };
         }
         let warn_queue_full = {
@@ -426,23 +462,23 @@ impl PosthogClient {
     /// timer.
     fn pump(this: Rc<Self>) {
         let client = this.clone();
-        let on_answer = move |answer: &JsValue| {
-            if client.handle_answer(transport::Answer::status_of(answer)) {
+        let on_answer = move |answer: transport::Answer| {
+            if client.handle_answer(answer.status) {
                 Self::pump(client.clone());
             } else {
                 client.schedule();
             }
         };
         let sent = {
-            // Borrowed while posting: the `post` snippet awaits before it
-            // calls back, so the answer never borrows the state during the call.
+            // Borrowed while posting: the answer comes in a later task, so
+            // it never borrows the state during the call.
             let state = &mut *this.state();
             let batch = state.outbox.poll_batch(js::now());
             if let Some(batch) = batch {
                 let body = batch_body(&state.client.config().token, batch);
-                let url = &state.batch_url;
+                let url = state.batch_url.clone();
                 let gzip_url = url.clone() + "?compression=gzip-js";
-                transport::post_text(url, &body, Some(&gzip_url), on_answer);
+                transport::post_text(url, body, Some(gzip_url), on_answer);
             }
             batch.is_some()
         };
@@ -492,7 +528,7 @@ impl PosthogClient {
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
         let id = js::set_timeout(&self.on_timer, delay);
-        self.timer.set(Some(id));
+        self.timer.set(id);
         self.timer_due.set(due);
     }
 
@@ -528,11 +564,11 @@ impl PosthogClient {
             text.push('\n');
             text.push_str(event);
         }
-        if let Some(e) = js::storage_set(&state.storage_key, &text) {
+        if let Err(e) = js::storage_set(&state.storage_key, &text) {
             // Over the quota: the state (identity, opt-out) at least; the
             // unsent events stay in memory only.
             text.truncate(state_len);
-            let state_saved = js::storage_set(&state.storage_key, &text).is_none();
+            let state_saved = js::storage_set(&state.storage_key, &text).is_ok();
             let what = if state_saved {
                 "could not save unsent events:"
             } else {
