@@ -389,6 +389,7 @@ impl Telemetry {
     /// Sends what is queued now, and returns a `Promise` that always
     /// resolves: once the queue is empty and no Sentry envelope is in flight,
     /// or a send failed (it is retried later), or after 10 s.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise {
         let (posthog, sentry) = (self.posthog().cloned(), self.sentry().cloned());
         wasm_bindgen_futures::future_to_promise(async move {

@@ -190,8 +190,12 @@ pub fn page_env() -> PageEnv {
         v.filter(|v| (0.0..=u32::MAX as f64).contains(v))
             .map(|v| v as u32)
     };
-    let dnt = navigator.do_not_track();
-    let window_dnt = string_field(&w, "doNotTrack");
+    // Read by name: web-sys types `navigator.doNotTrack` as a string, and
+    // browsers answer null when the user has not chosen.
+    let dnt = [
+        string_field(&navigator, "doNotTrack"),
+        string_field(&w, "doNotTrack"),
+    ];
     PageEnv {
         location_href: w.location().href().unwrap_or_default(),
         title: document.as_ref().map(web_sys::Document::title),
@@ -203,10 +207,7 @@ pub fn page_env() -> PageEnv {
         language: navigator.language(),
         timezone: TIME_ZONE.with(|tz| tz.get_or_init(time_zone).clone()),
         user_agent: navigator.user_agent().ok(),
-        do_not_track: [Some(dnt), window_dnt]
-            .iter()
-            .flatten()
-            .any(|v| v == "1" || v == "yes"),
+        do_not_track: dnt.iter().flatten().any(|v| v == "1" || v == "yes"),
     }
 }
 
