@@ -9,6 +9,8 @@ use wasm_bindgen::JsValue;
 
 use crate::js::{self, warn, warn_with};
 
+mod field;
+
 /// [`CONFIG_ELEMENT_ID`] as a literal, so warnings that name it are built by
 /// `concat!` at compile time.
 macro_rules! config_element_id {
@@ -103,17 +105,15 @@ fn read<T: DeserializeOwned>(part: &str, value: JsValue) -> Result<Option<T>, St
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let deserializer = serde_wasm_bindgen::Deserializer::from(value);
-    serde_path_to_error::deserialize(deserializer)
+    field::deserialize_struct(value)
         .map(Some)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            let field = match (part, path.as_str()) {
-                ("", ".") => "config".to_owned(),
-                (part, ".") => part.to_owned(),
-                ("", path) => path.to_owned(),
-                (part, path) => format!("{part}.{path}"),
+        .map_err(|(field, e)| {
+            let name = match (part, field.as_str()) {
+                ("", "") => "config".to_owned(),
+                (part, "") => part.to_owned(),
+                ("", field) => field.to_owned(),
+                (part, field) => format!("{part}.{field}"),
             };
-            format!("{field}: {}", e.into_inner())
+            format!("{name}: {e}")
         })
 }
