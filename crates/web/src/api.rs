@@ -5,7 +5,7 @@
 //! warning, internal errors become warnings, and a Rust panic switches the SDK
 //! off for the page.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_core::sentry::Level;
@@ -26,7 +26,8 @@ use crate::sentry::SentryClient;
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Telemetry {
-    clients: Rc<Clients>,
+    /// `None` once the handle is freed.
+    clients: RefCell<Option<Rc<Clients>>>,
 }
 
 /// The page's running clients.
@@ -110,7 +111,7 @@ pub fn init(
 ) -> Telemetry {
     if let Some(clients) = running_clients() {
         warn("telemetry already runs: init() returns it again, config ignored");
-        return Telemetry { clients };
+        return Telemetry::new(clients);
     }
     let mut clients = Clients::default();
     let mut config = Some(config);
@@ -128,7 +129,7 @@ pub fn init(
     });
     let clients = Rc::new(clients);
     RUNNING.set(Rc::downgrade(&clients));
-    Telemetry { clients }
+    Telemetry::new(clients)
 }
 
 fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogClient>> {
@@ -192,11 +193,12 @@ impl Telemetry {
         #[wasm_bindgen(unchecked_optional_param_type = "string")] from: Option<JsValue>,
     ) {
         let _ = from;
+        let c = self.clients();
         guarded(|| {
-            if let Some(p) = self.posthog() {
+            if let Some(p) = c.posthog() {
                 p.route_changed(&to);
             }
-            if let (Some(s), Some(to)) = (self.sentry(), to.as_string()) {
+            if let (Some(s), Some(to)) = (c.sentry(), to.as_string()) {
                 s.route_changed(&to);
             }
         });
@@ -206,8 +208,9 @@ impl Telemetry {
     /// transaction of the next `routeChanged` lasts from here. Optional.
     #[wasm_bindgen(js_name = navigationStarted)]
     pub fn navigation_started(&self) {
+        let c = self.clients();
         guarded(|| {
-            if let Some(s) = self.sentry() {
+            if let Some(s) = c.sentry() {
                 s.navigation_started();
             }
         });
@@ -222,11 +225,12 @@ impl Telemetry {
             JsValue,
         >,
     ) {
+        let c = self.clients();
         guarded(|| {
             let Some(name) = event.as_string() else {
                 return warn("capture(event): event must be a string; ignored");
             };
-            let Some(p) = self.posthog() else { return };
+            let Some(p) = c.posthog() else { return };
             let (Ok(properties), Ok(groups)) = (
                 properties_arg(&properties, "capture properties"),
                 properties_arg(&groups, "capture groups"),
@@ -252,11 +256,12 @@ impl Telemetry {
         #[wasm_bindgen(js_name = setOnce, unchecked_optional_param_type = "Properties")]
         set_once: Option<JsValue>,
     ) {
+        let c = self.clients();
         guarded(|| {
             let Some(id) = distinct_id.as_string() else {
                 return warn("identify(distinctId): distinctId must be a string; ignored");
             };
-            if let Some(p) = self.posthog() {
+            if let Some(p) = c.posthog() {
                 let (Ok(set), Ok(set_once)) = (
                     properties_arg(&set, "identify set"),
                     properties_arg(&set_once, "identify setOnce"),
@@ -270,7 +275,7 @@ impl Telemetry {
                 };
                 p.app_event(AppCall::Identify(&id), user);
             }
-            if let Some(s) = self.sentry() {
+            if let Some(s) = c.sentry() {
                 s.set_user(Some(&id));
             }
         });
@@ -284,11 +289,12 @@ impl Telemetry {
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Properties")] properties: Option<JsValue>,
     ) {
+        let c = self.clients();
         guarded(|| {
             let (Some(group_type), Some(key)) = (group_type.as_string(), key.as_string()) else {
                 return warn("group(type, key): type and key must be strings; ignored");
             };
-            let Some(p) = self.posthog() else { return };
+            let Some(p) = c.posthog() else { return };
             let Ok(group_set) = properties_arg(&properties, "group properties") else {
                 return;
             };
@@ -302,11 +308,12 @@ impl Telemetry {
 
     /// Forgets the user (on logout): new anonymous id, new session, no groups.
     pub fn reset(&self) {
+        let c = self.clients();
         guarded(|| {
-            if let Some(p) = self.posthog() {
+            if let Some(p) = c.posthog() {
                 p.reset();
             }
-            if let Some(s) = self.sentry() {
+            if let Some(s) = c.sentry() {
                 s.set_user(None);
             }
         });
@@ -324,8 +331,9 @@ impl Telemetry {
         )]
         context: Option<JsValue>,
     ) {
+        let c = self.clients();
         guarded(|| {
-            if let Some(s) = self.sentry() {
+            if let Some(s) = c.sentry() {
                 let context = context.clone().unwrap_or(JsValue::UNDEFINED);
                 s.capture_exception(&error, &context);
             }
@@ -343,6 +351,7 @@ impl Telemetry {
         )]
         level: Option<JsValue>,
     ) {
+        let c = self.clients();
         guarded(|| {
             let Some(message) = message.as_string() else {
                 return warn("captureMessage(message): message must be a string; ignored");
@@ -352,7 +361,7 @@ impl Telemetry {
                 .and_then(JsValue::as_string)
                 .and_then(|l| Level::from_name(&l))
                 .unwrap_or_default();
-            if let Some(s) = self.sentry() {
+            if let Some(s) = c.sentry() {
                 s.capture_message(&message, level);
             }
         });
@@ -361,8 +370,9 @@ impl Telemetry {
     /// Resumes capturing after `optOut()`.
     #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
+        let c = self.clients();
         guarded(|| {
-            if let Some(p) = self.posthog() {
+            if let Some(p) = c.posthog() {
                 p.opt_in();
             }
         });
@@ -371,8 +381,9 @@ impl Telemetry {
     /// Stops capturing and drops unsent events; remembered across page loads.
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
+        let c = self.clients();
         guarded(|| {
-            if let Some(p) = self.posthog() {
+            if let Some(p) = c.posthog() {
                 p.opt_out();
             }
         });
@@ -381,8 +392,8 @@ impl Telemetry {
     /// Whether the user opted out (false when PostHog is off).
     #[wasm_bindgen(js_name = hasOptedOut)]
     pub fn has_opted_out(&self) -> bool {
-        let mut opted_out = false;
-        guarded(|| opted_out = self.posthog().is_some_and(|p| p.has_opted_out()));
+        let (c, mut opted_out) = (self.clients(), false);
+        guarded(|| opted_out = c.posthog().is_some_and(|p| p.has_opted_out()));
         opted_out
     }
 
@@ -391,7 +402,8 @@ impl Telemetry {
     /// or a send failed (it is retried later), or after 10 s.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise {
-        let (posthog, sentry) = (self.posthog().cloned(), self.sentry().cloned());
+        let c = self.clients();
+        let (posthog, sentry) = (c.posthog().cloned(), c.sentry().cloned());
         wasm_bindgen_futures::future_to_promise(async move {
             let deadline = js_sys::Date::now() + FLUSH_TIMEOUT_MS;
             let mut posthog_started = false;
@@ -411,9 +423,31 @@ impl Telemetry {
             }
         })
     }
+
+    /// Stops using this handle: the clients' listeners and timers are
+    /// removed once no other handle of the page uses them. Safe to call
+    /// twice, and from inside one of the handle's own calls (a listener of
+    /// the page's that the call triggered): the clients then stop when that
+    /// call returns. The handle's methods do nothing afterwards.
+    #[wasm_bindgen(js_name = free)]
+    pub fn release(&self) {
+        drop(self.clients.take());
+    }
 }
 
 impl Telemetry {
+    fn new(clients: Rc<Clients>) -> Self {
+        Telemetry {
+            clients: RefCell::new(Some(clients)),
+        }
+    }
+
+    /// The page's running clients; none once the handle is freed. A clone,
+    /// so that `free()` inside a call leaves them running to its end.
+    fn clients(&self) -> Rc<Clients> {
+        self.clients.borrow().clone().unwrap_or_default()
+    }
+
     /// Adds a `window` listener for the event `name` that panics, to test
     /// that a panic where the browser calls the SDK is caught, reported, and
     /// switches the SDK off. Only in builds with the `test-hooks` feature.
@@ -421,17 +455,6 @@ impl Telemetry {
     #[doc(hidden)]
     pub fn panic_on_event_for_test(&self, name: &'static str) {
         crate::listeners::Listeners::default().add(name, |_| panic!("test panic"));
-    }
-
-    /// The PostHog client, `None` when PostHog is not configured.
-    fn posthog(&self) -> Option<&Rc<PosthogClient>> {
-        self.clients.posthog.as_ref()
-    }
-
-    /// The Sentry client, `None` when Sentry is not configured or not in this
-    /// build (then no call reaches Sentry's code, and the build leaves it out).
-    fn sentry(&self) -> Option<&Rc<SentryClient>> {
-        self.clients.sentry()
     }
 }
 
@@ -452,6 +475,11 @@ fn properties_arg(value: &Option<JsValue>, name: &str) -> Result<Option<Properti
 }
 
 impl Clients {
+    /// The PostHog client, `None` when PostHog is not configured.
+    fn posthog(&self) -> Option<&Rc<PosthogClient>> {
+        self.posthog.as_ref()
+    }
+
     /// The Sentry client, `None` when Sentry is not configured or not in this
     /// build.
     fn sentry(&self) -> Option<&Rc<SentryClient>> {
