@@ -57,7 +57,7 @@ const TELEMETRY_CONFIG_TS: &str = r#"
 export interface TelemetryConfig {
   posthog?: {
     apikey: string
-    /** The PostHog host. Default "https://app.posthog.com". */
+    /** The PostHog host URL; by default PostHog's US cloud, app.posthog.com. */
     apiurl?: string
     /** The SDK also captures pageviews by itself (History API). Default true. */
     capture_pageview?: boolean
@@ -460,7 +460,12 @@ impl Telemetry {
 
 /// An optional object argument as properties: `Ok(None)` when missing
 /// (`undefined` or `null`), `Err` (after a warning naming the argument) when
-/// it is not an object or not JSON-like.
+/// it is not an object or cannot be written as JSON.
+///
+/// The object goes through `JSON.parse(JSON.stringify(…))` first: what
+/// PostHog receives is JSON, so properties follow JSON's rules (`toJSON`,
+/// functions and `undefined` left out), and a circular object or a `BigInt`
+/// is refused there with an exception rather than recursing in the module.
 fn properties_arg(value: &Option<JsValue>, name: &str) -> Result<Option<Properties>, ()> {
     let Some(value) = value.as_ref().filter(|v| !v.is_undefined() && !v.is_null()) else {
         return Ok(None);
@@ -469,9 +474,10 @@ fn properties_arg(value: &Option<JsValue>, name: &str) -> Result<Option<Properti
         warn_with(name, "must be an object; ignored");
         return Err(());
     }
-    serde_wasm_bindgen::from_value(value.clone())
+    let plain = js::json_copy(value).map_err(|e| warn_with(name, &e))?;
+    serde_wasm_bindgen::from_value(plain)
         .map(Some)
-        .map_err(|e| warn_with(name, &e.to_string()))
+        .map_err(|e| warn_with(name, &js::error_message(&e.into())))
 }
 
 impl Clients {

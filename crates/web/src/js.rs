@@ -146,7 +146,7 @@ pub fn storage_works() -> bool {
 }
 
 /// An exception's `message`, or the value itself when it is a string.
-fn error_message(e: &JsValue) -> String {
+pub fn error_message(e: &JsValue) -> String {
     string_field(e, "message")
         .or_else(|| e.as_string())
         .unwrap_or_else(|| "unknown JavaScript error".to_owned())
@@ -292,6 +292,14 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
 /// when it is not JSON.
 pub fn parse_json(text: &str) -> Result<JsValue, String> {
     js_sys::JSON::parse(text).map_err(|e| error_message(&e))
+}
+
+/// `JSON.parse(JSON.stringify(value))`: a plain, acyclic copy; the
+/// exception's message when `value` cannot be written as JSON (circular,
+/// a `BigInt`).
+pub fn json_copy(value: &JsValue) -> Result<JsValue, String> {
+    let text = js_sys::JSON::stringify(value).map_err(|e| error_message(&e))?;
+    js_sys::JSON::parse(&String::from(text)).map_err(|e| error_message(&e))
 }
 
 /// `setTimeout(callback, ms)`: the timer's id (`None` without a window).

@@ -114,6 +114,6 @@ fn read<T: DeserializeOwned>(part: &str, value: JsValue) -> Result<Option<T>, St
                 ("", field) => field.to_owned(),
                 (part, field) => format!("{part}.{field}"),
             };
-            format!("{name}: {e}")
+            format!("{name}: {}", js::error_message(&e.into()))
         })
 }
