@@ -11,6 +11,8 @@ use crate::shell::{is_root, read};
 
 /// The environment variable test suites read the server URL from.
 pub const URL_VAR: &str = "FF_TEST_POSTGRES_URL";
+/// Set (never by CI) to run the suites without their Postgres half.
+pub const SKIP_VAR: &str = "FF_TELEMETRY_SKIP_POSTGRES";
 
 /// A running cluster in a temporary folder, stopped and removed on drop.
 pub struct Throwaway {
@@ -24,7 +26,7 @@ impl Throwaway {
     /// Starts a cluster on a free loopback port, or says why not and returns `None`.
     pub fn start() -> Option<Self> {
         let Some(bin) = server_bin_dir() else {
-            println!("skip: Postgres suites (no PostgreSQL server; apt-get install postgresql)");
+            println!("no PostgreSQL server (apt-get install postgresql)");
             return None;
         };
         let port = TcpListener::bind("127.0.0.1:0")
@@ -60,7 +62,7 @@ impl Throwaway {
             .arg(&data);
         });
         if !initdb {
-            println!("skip: Postgres suites (initdb failed)");
+            println!("PostgreSQL: initdb failed");
             return None;
         }
         let options = format!(
@@ -77,7 +79,7 @@ impl Throwaway {
         });
         if !started {
             println!(
-                "skip: Postgres suites (server did not start; see {})",
+                "PostgreSQL: the server did not start; see {}",
                 log.display()
             );
             return None;

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use ff_telemetry_core::HttpUrl;
 use ff_telemetry_core::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
+use ff_telemetry_wire::HttpUrl;
 
 use crate::clock::Clock;
 

@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_core::sentry::Level;
+use ff_telemetry_wire::sentry::Level;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 

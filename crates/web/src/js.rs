@@ -11,8 +11,8 @@
 
 use std::cell::OnceCell;
 
-use ff_telemetry_core::UnixMs;
-use ff_telemetry_core::posthog::{PageEnv, ScrollSample};
+use ff_telemetry_browser::posthog::{PageEnv, ScrollSample};
+use ff_telemetry_wire::UnixMs;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 

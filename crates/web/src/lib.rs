@@ -3,8 +3,8 @@
 //! health, navigation transactions), with one transport and storage for both.
 //!
 //! It decides nothing itself: identity, sessions, page events, batching and
-//! retries are `ff_telemetry_core::posthog` state machines, and all of Sentry
-//! is `ff_telemetry_core::sentry::BrowserSentry`; this crate is the thin edge
+//! retries are `ff_telemetry_browser::posthog` state machines, and all of Sentry
+//! is `ff_telemetry_browser::sentry::BrowserSentry`; this crate is the thin edge
 //! that feeds them the time, random bytes and browser events, and does their
 //! I/O, on the crates a Rust/WebAssembly engineer expects: web-sys and js-sys
 //! for the browser APIs, gloo-net (with wasm-bindgen-futures) for HTTP, and

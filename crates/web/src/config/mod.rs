@@ -2,7 +2,7 @@
 //! frontend-config types, part by part: a field of the wrong type switches
 //! off its own integration with one warning naming it, never the page.
 
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry};
+use ff_telemetry_wire::{FrontendPosthog, FrontendSentry};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
