@@ -5,11 +5,11 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::posthog::{
-    BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
-    PersistedState,
+    BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits, PersistedState,
+    Saved, restore, save, send_halving,
 };
 use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
-use ff_telemetry_wire::text::{concat, split_ascii, split_once_ascii};
+use ff_telemetry_wire::text::concat;
 use ff_telemetry_wire::{FrontendPosthog, UnixMs};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
@@ -196,7 +196,7 @@ impl PosthogClient {
         let persist = may_store && (stored.is_some() || js::storage_works());
         let stored = stored.unwrap_or_default();
         // The state's line, then the unsent events (see `save`).
-        let (state_line, unsent) = split_once_ascii(&stored, b'\n').unwrap_or((&stored, ""));
+        let (state_line, unsent) = restore(&stored);
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
         let persisted = js::parse_json(state_line)
@@ -210,11 +210,8 @@ impl PosthogClient {
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
-            // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in split_ascii(unsent, b'\n') {
-                if event.starts_with('{') {
-                    outbox.handle_enqueue(now, event.to_owned());
-                }
+            for event in unsent {
+                outbox.handle_enqueue(now, event.to_owned());
             }
             // Events from an earlier page load have waited long enough.
             outbox.handle_flush(now);
@@ -394,28 +391,23 @@ impl PosthogClient {
     }
 
     /// Beacon for `events`, halved until each part fits in a beacon and the
-    /// browser accepts it; single events it refuses are queued again.
+    /// browser accepts it (see [`send_halving`]); single events it refuses
+    /// are queued again.
     fn send_while_leaving(&self, events: &[String]) {
-        let sent = {
-            // Borrowed while the browser takes the beacon: it calls nothing back.
+        let refused = {
+            // Borrowed while the browser takes the beacons: it calls nothing back.
             let state = self.state();
-            let body = batch_body(&state.client.config().token, events);
-            body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&state.batch_url, &body)
+            let token = &state.client.config().token;
+            send_halving(
+                events,
+                &|part: &[String]| batch_body(token, part),
+                &mut |body: &str| transport::beacon_text(&state.batch_url, body),
+            )
         };
-        if sent {
-            return;
-        }
-        match events {
-            [] => {}
-            [event] => {
-                let outbox = &mut self.state().outbox;
-                outbox.handle_enqueue(js::now(), event.clone());
-            }
-            _ => {
-                let (first, second) = events.split_at(events.len() / 2);
-                self.send_while_leaving(first);
-                self.send_while_leaving(second);
-            }
+        let now = js::now();
+        let outbox = &mut self.state().outbox;
+        for event in refused {
+            outbox.handle_enqueue(now, event.clone());
         }
     }
 
@@ -550,27 +542,19 @@ impl PosthogClient {
     }
 
     /// Persists the client state and the unsent events (unless storing
-    /// nothing): under one key, the state's JSON on the first line, then one
-    /// event a line (JSON text has no raw line breaks).
+    /// nothing), as [`save`] lays them out and falls back over the quota.
     fn save(&self) {
         self.save_pending.set(false);
         if !self.persist {
             return;
         }
         let state = self.state();
-        // Written directly rather than joined (which would bring its own code).
-        let mut text = state.client.encode_persisted();
-        let state_len = text.len();
-        for event in state.outbox.queued() {
-            text.push('\n');
-            text.push_str(event);
-        }
-        if let Err(e) = js::storage_set(&state.storage_key, &text) {
-            // Over the quota: the state (identity, opt-out) at least; the
-            // unsent events stay in memory only.
-            text.truncate(state_len);
-            let state_saved = js::storage_set(&state.storage_key, &text).is_ok();
-            let what = if state_saved {
+        let persisted = state.client.encode_persisted();
+        let (saved, error) = save(&persisted, state.outbox.queued(), |text| {
+            js::storage_set(&state.storage_key, text)
+        });
+        if let Some(e) = error {
+            let what = if saved == Saved::StateOnly {
                 "could not save unsent events:"
             } else {
                 "could not save state:"

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::sentry::{
-    BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
+    AfterAnswer, BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
 use ff_telemetry_wire::sentry::{Level, SdkInfo};
@@ -230,24 +230,19 @@ impl SentryClient {
         transport::post_text(url.clone(), body, None, on_answer);
     }
 
-    /// Feeds the answer back to core, then sends what is next; no answer at
-    /// all (offline) keeps the envelope for the next page load.
+    /// Feeds the answer back to the state machine (see
+    /// [`BrowserSentry::handle_answer`]), then sends what is next.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
-        if answer.status == 0 {
+        let after = self.state().handle_answer(
+            js::now(),
+            out,
+            answer.status,
+            answer.retry_after.as_deref(),
+            answer.rate_limits.as_deref(),
+        );
+        if after == AfterAnswer::Keep {
             self.store(out);
-        } else {
-            let mut sentry = self.state();
-            sentry.handle_response(
-                js::now(),
-                answer.status,
-                answer.retry_after.as_deref(),
-                answer.rate_limits.as_deref(),
-            );
-            let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-            if refused {
-                sentry.handle_send_failure(out.category);
-            }
         }
         self.drain();
     }

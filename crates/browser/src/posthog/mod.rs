@@ -9,15 +9,18 @@
 //!   [`verdict`] are its retry policy, usable by any sender.
 //! - [`sanitize_url`]: what a URL may reveal.
 
+mod beacon;
 mod client;
 mod entropy;
 mod outbox;
 mod pageview;
 mod properties;
 mod session;
+mod storage;
 mod transport;
 mod url;
 
+pub use beacon::send_halving;
 pub use client::{Client, ClientConfig, PageEnv, PersistedState};
 pub use entropy::Entropy;
 pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits, Queued};
@@ -26,5 +29,6 @@ pub use pageview::{
 };
 pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
+pub use storage::{Saved, restore, save};
 pub use transport::{Backoff, Verdict, verdict};
 pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};

@@ -18,6 +18,7 @@
 //!   [`Deduplicator`]), release health ([`SessionTracker`]) and what waits
 //!   for the next page load ([`Outgoing::add_to_stored`], [`BrowserSentry::restore`]).
 
+mod answer;
 mod browser;
 mod filter;
 mod ratelimit;
@@ -25,6 +26,7 @@ mod sampling;
 mod session;
 mod stacktrace;
 
+pub use answer::AfterAnswer;
 pub use browser::{
     BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS,
     MAX_STORED_ENVELOPES, MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION,
