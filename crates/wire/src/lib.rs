@@ -13,6 +13,7 @@
 //! - [`ping`]: the anonymous usage ping ([`ping::PingPayload`]).
 //! - [`FrontendConfig`]: the runtime config the platform hands the browser SDK.
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint; [`HttpUrl`]: checked URLs.
+//! - [`Value`]: free-form JSON (event properties), members in order.
 //! - [`UnixMs`] and [`uuid_v7`]: the instants and ids the payloads carry.
 //! - [`json`] and [`text`]: the small JSON writer and text helpers of the browser build.
 //!
@@ -34,6 +35,7 @@ pub mod text;
 mod time;
 mod url;
 mod uuid7;
+mod value;
 
 pub use dsn::{Dsn, DsnError};
 pub use frontend::{
@@ -42,3 +44,4 @@ pub use frontend::{
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError, parse_authority, scheme_of, split_authority};
 pub use uuid7::{hyphenated, uuid_v7};
+pub use value::Value;
