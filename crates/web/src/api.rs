@@ -8,6 +8,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use ff_telemetry_browser::posthog::{AppProperties, Members};
+use ff_telemetry_wire::Value;
 use ff_telemetry_wire::sentry::Level;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -15,7 +17,7 @@ use wasm_bindgen::prelude::*;
 use crate::config::{self, ClientOptions};
 use crate::js::{self, warn, warn_with};
 use crate::panic::guarded;
-use crate::posthog::{AppCall, PosthogClient, PosthogOptions, Properties, UserProperties};
+use crate::posthog::{AppCall, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
 
 /// The telemetry handle of one page: PostHog and browser Sentry.
@@ -237,10 +239,10 @@ impl Telemetry {
             ) else {
                 return;
             };
-            let user = UserProperties {
+            let user = AppProperties {
                 properties,
                 groups,
-                ..UserProperties::default()
+                ..AppProperties::default()
             };
             p.app_event(AppCall::Capture(&name), user);
         });
@@ -268,10 +270,10 @@ impl Telemetry {
                 ) else {
                     return;
                 };
-                let user = UserProperties {
+                let user = AppProperties {
                     set,
                     set_once,
-                    ..UserProperties::default()
+                    ..AppProperties::default()
                 };
                 p.app_event(AppCall::Identify(&id), user);
             }
@@ -298,9 +300,9 @@ impl Telemetry {
             let Ok(group_set) = properties_arg(&properties, "group properties") else {
                 return;
             };
-            let user = UserProperties {
+            let user = AppProperties {
                 group_set,
-                ..UserProperties::default()
+                ..AppProperties::default()
             };
             p.app_event(AppCall::Group(&group_type, &key), user);
         });
@@ -466,18 +468,26 @@ impl Telemetry {
 /// PostHog receives is JSON, so properties follow JSON's rules (`toJSON`,
 /// functions and `undefined` left out), and a circular object or a `BigInt`
 /// is refused there with an exception rather than recursing in the module.
-fn properties_arg(value: &Option<JsValue>, name: &str) -> Result<Option<Properties>, ()> {
+fn properties_arg(value: &Option<JsValue>, name: &str) -> Result<Option<Members>, ()> {
     let Some(value) = value.as_ref().filter(|v| !v.is_undefined() && !v.is_null()) else {
         return Ok(None);
     };
-    if !js::is_object(value) {
-        warn_with(name, "must be an object; ignored");
-        return Err(());
+    let mut members = None;
+    // An array is an object to JavaScript, not to PostHog.
+    if js::is_object(value) {
+        let plain = js::json_copy(value).map_err(|e| warn_with(name, &e))?;
+        match serde_wasm_bindgen::from_value(plain) {
+            Ok(Value::Object(object)) => members = Some(object),
+            Ok(_) => {}
+            Err(e) => {
+                warn_with(name, &js::error_message(&e.into()));
+                return Err(());
+            }
+        }
     }
-    let plain = js::json_copy(value).map_err(|e| warn_with(name, &e))?;
-    serde_wasm_bindgen::from_value(plain)
+    members
         .map(Some)
-        .map_err(|e| warn_with(name, &js::error_message(&e.into())))
+        .ok_or_else(|| warn_with(name, "must be an object; ignored"))
 }
 
 impl Clients {

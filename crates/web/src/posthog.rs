@@ -5,12 +5,12 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::posthog::{
-    BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits, PersistedState,
-    Saved, restore, save, send_halving,
+    AppProperties, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
+    PersistedState, Saved, restore, save, send_halving,
 };
 use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
 use ff_telemetry_wire::text::concat;
-use ff_telemetry_wire::{FrontendPosthog, UnixMs};
+use ff_telemetry_wire::{FrontendPosthog, UnixMs, Value};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
@@ -81,71 +81,6 @@ pub enum AppCall<'a> {
     Group(&'a str, &'a str),
 }
 
-/// Free-form properties the app gives (`capture`'s `properties`, …).
-pub type Properties = serde_json::Map<String, serde_json::Value>;
-
-/// What the app adds to an event, each `None` when not given.
-#[derive(Debug, Default)]
-pub struct UserProperties {
-    /// Event properties (the SDK's own win on a clash).
-    pub properties: Option<Properties>,
-    /// Extra `$groups` for this event.
-    pub groups: Option<Properties>,
-    /// `$set` person properties.
-    pub set: Option<Properties>,
-    /// `$set_once` person properties.
-    pub set_once: Option<Properties>,
-    /// `$group_set` group properties.
-    pub group_set: Option<Properties>,
-}
-
-impl UserProperties {
-    fn is_empty(&self) -> bool {
-        [
-            &self.properties,
-            &self.groups,
-            &self.set,
-            &self.set_once,
-            &self.group_set,
-        ]
-        .iter()
-        .all(|p| p.is_none())
-    }
-
-    /// `event` (the JSON text core wrote) with these properties merged in.
-    fn merged_into(&self, event: &str) -> Result<String, String> {
-        let mut event: serde_json::Value =
-            serde_json::from_str(event).map_err(|e| e.to_string())?;
-        let Some(core) = event.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-            return Err("event without properties".to_owned());
-        };
-        let mut out = self.properties.clone().unwrap_or_default();
-        let core_groups = core.remove("$groups");
-        out.append(core);
-        if let Some(groups) = &self.groups {
-            let mut all = match core_groups {
-                Some(serde_json::Value::Object(all)) => all,
-                _ => Properties::new(),
-            };
-            all.extend(groups.clone());
-            out.insert("$groups".to_owned(), all.into());
-        } else if let Some(core_groups) = core_groups {
-            out.insert("$groups".to_owned(), core_groups);
-        }
-        for (name, value) in [
-            ("$set", &self.set),
-            ("$set_once", &self.set_once),
-            ("$group_set", &self.group_set),
-        ] {
-            if let Some(value) = value {
-                out.insert(name.to_owned(), value.clone().into());
-            }
-        }
-        event["properties"] = out.into();
-        serde_json::to_string(&event).map_err(|e| e.to_string())
-    }
-}
-
 /// What a browser callback (page event, timer, deferred save) does to the client.
 type Handler = fn(&PosthogClient);
 
@@ -201,8 +136,8 @@ impl PosthogClient {
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
         let persisted = js::parse_json(state_line)
             .ok()
-            .and_then(|value| serde_wasm_bindgen::from_value::<Vec<String>>(value).ok())
-            .and_then(|fields| PersistedState::from_fields(&fields));
+            .and_then(|value| serde_wasm_bindgen::from_value::<Value>(value).ok())
+            .and_then(|fields| PersistedState::from_fields(&strings(fields)?));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
         config.respect_dnt = options.respect_dnt;
@@ -268,9 +203,9 @@ impl PosthogClient {
     }
 
     /// `capture`, `identify` or `group` (see [`AppCall`]), with the
-    /// caller's properties (see [`UserProperties`]). One method for the
+    /// caller's properties (see [`AppProperties`]). One method for the
     /// three: each would repeat the page read, the borrow and the queueing.
-    pub fn app_event(&self, call: AppCall<'_>, user: UserProperties) {
+    pub fn app_event(&self, call: AppCall<'_>, user: AppProperties) {
         let adds_properties = !user.is_empty();
         let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
         let event = {
@@ -427,16 +362,16 @@ impl PosthogClient {
 
     /// Queues `event` (if the client made one; its JSON text) with the
     /// caller's properties, if any, persists, and arms the timer.
-    fn enqueue(&self, event: Option<String>, user: Option<&UserProperties>) {
+    fn enqueue(&self, event: Option<String>, user: Option<&AppProperties>) {
         let Some(mut json) = event else {
             // Identity or consent may still have changed.
             return self.save();
         };
         // Route changes, mostly, add nothing: no JSON round trip for them.
         if let Some(user) = user {
-            json = match user.merged_into(&json) {
-                Ok(merged) => merged,
-                Err(e) => return warn_with("event dropped:", &e),
+            json = match merged(&json, user) {
+                Some(merged) => merged,
+                None => return warn("event dropped: the app's properties could not be added"),
             };
         }
         let warn_queue_full = {
@@ -564,6 +499,31 @@ impl PosthogClient {
             }
         }
     }
+}
+
+/// The strings of a JSON array of strings (`None` for anything else).
+fn strings(value: Value) -> Option<Vec<String>> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `event` (the JSON text the client wrote) with the app's properties merged
+/// in. Read by the browser's `JSON.parse` and serde-wasm-bindgen, as the
+/// app's properties are: no JSON parser in the module.
+fn merged(event: &str, app: &AppProperties) -> Option<String> {
+    let parsed = js::parse_json(event).ok()?;
+    let mut event: Value = serde_wasm_bindgen::from_value(parsed).ok()?;
+    app.merge_into(&mut event)
+        .then(|| serde_json::to_string(&event).ok())
+        .flatten()
 }
 
 /// The `/batch/` body for `events`, sent now.

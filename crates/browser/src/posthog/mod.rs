@@ -9,6 +9,7 @@
 //!   [`verdict`] are its retry policy, usable by any sender.
 //! - [`sanitize_url`]: what a URL may reveal.
 
+mod app_properties;
 mod beacon;
 mod client;
 mod entropy;
@@ -20,6 +21,7 @@ mod storage;
 mod transport;
 mod url;
 
+pub use app_properties::{AppProperties, Members};
 pub use beacon::send_halving;
 pub use client::{Client, ClientConfig, PageEnv, PersistedState};
 pub use entropy::Entropy;
