@@ -5,8 +5,9 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
+use ff_telemetry_browser::Verdict;
 use ff_telemetry_browser::sentry::{
-    AfterAnswer, BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
+    BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
 use ff_telemetry_wire::sentry::{Level, SdkInfo};
@@ -231,17 +232,18 @@ impl SentryClient {
     }
 
     /// Feeds the answer back to the state machine (see
-    /// [`BrowserSentry::handle_answer`]), then sends what is next.
+    /// [`BrowserSentry::handle_response`]), then sends what is next; no
+    /// answer at all (offline) keeps the envelope for the next page load.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
-        let after = self.state().handle_answer(
+        let verdict = self.state().handle_response(
             js::now(),
-            out,
+            out.category,
             answer.status,
             answer.retry_after.as_deref(),
             answer.rate_limits.as_deref(),
         );
-        if after == AfterAnswer::Keep {
+        if verdict == Verdict::NoAnswer {
             self.store(out);
         }
         self.drain();

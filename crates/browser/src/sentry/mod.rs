@@ -10,15 +10,14 @@
 //!   browser crate feeds it page events with the time and random bytes
 //!   ([`Entropy`]) and sends what [`BrowserSentry::poll_transmit`] returns.
 //! - [`BrowserSentry`] writes the wire crate's payloads (event, session update,
-//!   transaction, client report) with its small hand-made JSON writer straight
-//!   from its state; a test has the `sentry-types` crate parse what we write.
+//!   transaction, client report) with serde; a test has the `sentry-types` crate
+//!   parse what we write.
 //! - Policies, each a pure function or small state machine: stack parsing
 //!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
 //!   [`Deduplicator`]), release health ([`SessionTracker`]) and what waits
 //!   for the next page load ([`Outgoing::add_to_stored`], [`BrowserSentry::restore`]).
 
-mod answer;
 mod browser;
 mod filter;
 mod ratelimit;
@@ -26,7 +25,6 @@ mod sampling;
 mod session;
 mod stacktrace;
 
-pub use answer::AfterAnswer;
 pub use browser::{
     BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS,
     MAX_STORED_ENVELOPES, MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION,

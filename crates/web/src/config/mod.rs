@@ -2,6 +2,7 @@
 //! frontend-config types, part by part: a field of the wrong type switches
 //! off its own integration with one warning naming it, never the page.
 
+pub use ff_telemetry_wire::Persistence;
 use ff_telemetry_wire::{FrontendPosthog, FrontendSentry};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -22,18 +23,6 @@ macro_rules! config_element_id {
 /// The `id` of the `<script type="application/json">` element `init()` reads
 /// when given no config.
 pub const CONFIG_ELEMENT_ID: &str = config_element_id!();
-
-/// Where the clients keep their state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum Persistence {
-    /// `localStorage` (falling back to memory when the browser refuses it).
-    #[default]
-    #[serde(rename = "localStorage")]
-    LocalStorage,
-    /// Memory only: a reload starts afresh.
-    #[serde(rename = "memory")]
-    Memory,
-}
 
 /// The top-level options every integration follows.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
