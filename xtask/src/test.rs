@@ -63,7 +63,7 @@ pub fn run(args: &[String]) -> Result<()> {
     ))?;
 
     step("native tests");
-    let pg = postgres::Throwaway::start();
+    let pg = postgres::start();
     let mut native = cmd("cargo", &["test", "--workspace"]);
     if let Some(pg) = &pg {
         native.env(postgres::URL_VAR, pg.url());

@@ -19,6 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::Layer as _;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
@@ -26,7 +27,7 @@ use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 use crate::config::{CollectorConfig, IP_KEY_ENV, SentryKey};
 use crate::error::{AppError, InternalDetail};
 use crate::ip::{IpKey, IpKeyError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 use crate::{capture, dashboard, envelope, ping, query};
 
 /// Largest body of a single-item endpoint (`/ping`).
@@ -77,6 +78,8 @@ pub(crate) struct Shared {
     pub token_policy: TokenPolicy,
     pub sentry_keys: Vec<SentryKey>,
     pub request_timeout: Duration,
+    pub header_timeout: Duration,
+    pub max_connections: usize,
 }
 
 impl AppState {
@@ -93,7 +96,13 @@ impl AppState {
             env_key.as_deref(),
             &config.data_dir,
         )?;
-        let store = Store::open(&config.database_url()).await?;
+        let store_options = StoreOptions {
+            // A third of the request time: a request whose rows cannot be committed
+            // gets its 503 well before the request timeout could answer 408.
+            db_wait: config.request_timeout / 3,
+            sqlite_max_bytes: config.sqlite_max_bytes,
+        };
+        let store = Store::open(&config.database_url(), &store_options).await?;
         Ok(AppState(Arc::new(Shared {
             store,
             ip_key,
@@ -101,12 +110,19 @@ impl AppState {
             token_policy: config.token_policy(),
             sentry_keys: config.sentry_keys.clone(),
             request_timeout: config.request_timeout,
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections,
         })))
     }
 
     /// How many pings are stored (for load checks: stored must equal accepted).
     pub async fn n_pings(&self) -> Result<i64, StoreError> {
         self.0.store.n_pings().await
+    }
+
+    /// How many events (PostHog events and Sentry items) are stored.
+    pub async fn n_events(&self) -> Result<i64, StoreError> {
+        self.0.store.n_events().await
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -200,23 +216,37 @@ impl Collector {
     /// Serves until `shutdown` completes, finishes the requests in flight, then
     /// closes the database.
     ///
-    /// Each connection gets the same timeout for its request headers as requests get
-    /// as a whole, so a client that never finishes its headers cannot hold a
-    /// connection open (the request timeout itself starts once headers are in).
+    /// A connection has [`CollectorConfig::header_timeout`] to send each request's
+    /// headers (from when it opens, or from its previous answer), else it is closed:
+    /// idle and slow-loris connections cannot pile up. At most
+    /// [`CollectorConfig::max_connections`] are served at once; more wait in the
+    /// listen backlog.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         tracing::info!(addr = %self.addr, "collector listening");
+        let shared = self.state.shared();
         let app = router(self.state.clone());
         let mut builder = ConnectionBuilder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(self.state.shared().request_timeout);
+            .header_read_timeout(shared.header_timeout);
+        let slots = Arc::new(Semaphore::new(shared.max_connections.max(1)));
+        let header_timeout = shared.header_timeout;
         let graceful = GracefulShutdown::new();
+        // Tells connections still waiting for their first byte to give up at shutdown.
+        let (closing, closing_rx) = tokio::sync::watch::channel(false);
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break, // never closed
+                },
+                () = &mut shutdown => break,
+            };
             let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -231,16 +261,34 @@ impl Collector {
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app.clone()));
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
+            let builder = builder.clone();
+            // Made before shutdown can be signalled, so a connection that starts
+            // after it is still told.
+            let watcher = graceful.watcher();
+            let mut closing = closing_rx.clone();
             tokio::spawn(async move {
-                if let Err(e) = connection.await {
+                let _slot = slot;
+                // hyper starts its header timer once it has read which HTTP version
+                // the client speaks, which takes a first byte: until that byte comes,
+                // this wait holds the same limit.
+                let mut first_byte = [0u8; 1];
+                tokio::select! {
+                    first = tokio::time::timeout(header_timeout, stream.peek(&mut first_byte)) => {
+                        if !matches!(first, Ok(Ok(1))) {
+                            return; // timed out, closed by the client, or failed
+                        }
+                    }
+                    _ = closing.changed() => return,
+                }
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                if let Err(e) = watcher.watch(connection).await {
                     tracing::debug!(error = %e, "connection closed with an error");
                 }
             });
         }
+        let _ = closing.send(true);
         drop(self.listener);
         graceful.shutdown().await;
         // Every request has been answered, so every accepted row is committed.

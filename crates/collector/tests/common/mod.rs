@@ -43,11 +43,7 @@ pub fn sqlite() -> TestDb {
 pub async fn databases(test: &str) -> Vec<TestDb> {
     let mut dbs = vec![sqlite()];
     match std::env::var(PG_VAR) {
-        Ok(url) if !url.is_empty() => dbs.push(TestDb {
-            name: "postgres",
-            url: Some(fresh_postgres_db(&url).await),
-            dir: tempfile::tempdir().unwrap(),
-        }),
+        Ok(url) if !url.is_empty() => dbs.push(postgres_on(&url).await),
         _ => {
             use std::io::Write;
             let _ = writeln!(
@@ -57,6 +53,15 @@ pub async fn databases(test: &str) -> Vec<TestDb> {
         }
     }
     dbs
+}
+
+/// A new database of its own on the Postgres server at `server_url`.
+pub async fn postgres_on(server_url: &str) -> TestDb {
+    TestDb {
+        name: "postgres",
+        url: Some(fresh_postgres_db(server_url).await),
+        dir: tempfile::tempdir().unwrap(),
+    }
 }
 
 /// Creates a uniquely named database on the server and returns its URL.
