@@ -416,7 +416,7 @@ async fn a_receiver_that_never_answers_gets_bounded_timed_out_attempts_and_block
         std::io::stderr(),
         "figures: hanging receiver: {} attempts of {attempt_timeout:?} each, gave up after \
          {gave_up_after:?}; the platform answered {n_answered} requests meanwhile \
-         ({n_answered_while_waiting} while an attempt was pending), slowest {slowest:?}",
+         ({n_answered_while_waiting} before it gave up), slowest {slowest:?}",
         receiver.connections()
     );
 }
