@@ -442,23 +442,23 @@ impl SlowClient {
 }
 
 /// Connects to `target` as `client` and holds the connection until the collector
-/// closes it; returns how long after connecting that was, or `None` when it was
-/// still open after `patience` (or could not be opened).
+/// closes it; returns how long after connecting that was, `Ok(None)` when it was
+/// still open after `patience`, or why it could not be opened.
 ///
 /// ```no_run
 /// # async fn check(addr: std::net::SocketAddr) {
 /// use std::time::Duration;
 /// use ff_telemetry_collector::loadgen::{SlowClient, hold_connection};
-/// let closed_after = hold_connection(addr, SlowClient::Trickling, Duration::from_secs(30)).await;
-/// assert!(closed_after.is_some(), "the slow loris was never cut off");
+/// let held = hold_connection(addr, SlowClient::Trickling, Duration::from_secs(30)).await;
+/// assert!(held.unwrap().is_some(), "the slow loris was never cut off");
 /// # }
 /// ```
 pub async fn hold_connection(
     target: SocketAddr,
     client: SlowClient,
     patience: Duration,
-) -> Option<Duration> {
-    let stream = TcpStream::connect(target).await.ok()?;
+) -> std::io::Result<Option<Duration>> {
+    let stream = TcpStream::connect(target).await?;
     let connected = Instant::now();
     let (mut reader, mut writer) = stream.into_split();
     let talker = tokio::spawn(async move {
@@ -496,7 +496,7 @@ pub async fn hold_connection(
     })
     .await;
     talker.abort();
-    closed.ok().map(|()| connected.elapsed())
+    Ok(closed.ok().map(|()| connected.elapsed()))
 }
 
 /// A PostHog batch of `$pageview` events, one per id.

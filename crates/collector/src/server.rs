@@ -18,7 +18,7 @@ use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tower::Layer as _;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -192,9 +192,7 @@ impl Collector {
             addr: config.listen,
             source,
         };
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(listen_error)?;
+        let listener = listen(config.listen).map_err(listen_error)?;
         let addr = listener.local_addr().map_err(listen_error)?;
         Ok(Collector {
             listener,
@@ -295,6 +293,23 @@ impl Collector {
         self.state.shared().store.close().await;
         Ok(())
     }
+}
+
+/// Connections the kernel may hold for the collector before it accepts them. A
+/// burst beyond it is dropped by the kernel and those clients hang (tokio's default
+/// is 1,024; Linux caps it at `net.core.somaxconn`, 4,096 by default).
+const LISTEN_BACKLOG: u32 = 4_096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std's and tokio's `bind` do: a restarted collector may bind at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Runs the collector until Ctrl-C: the entry point behind `ff-telemetry collector`.

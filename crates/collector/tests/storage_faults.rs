@@ -57,7 +57,6 @@ async fn under_load(
     tokio::time::sleep(DURING).await;
     lift().await;
     let lifted = Instant::now();
-    let client = http();
     let mut n_probes = 0;
     let mut probes_stored = 0;
     while probes_stored == 0 {
@@ -65,15 +64,8 @@ async fn under_load(
             lifted.elapsed() < Duration::from_secs(30),
             "{name}: the collector stored nothing in 30 s after storage came back"
         );
-        let answer = client
-            .post(running.url("/ping"))
-            .header("content-type", "application/json")
-            .body(ping_json(INSTANCE))
-            .send()
-            .await
-            .unwrap();
         n_probes += 1;
-        match answer.status().as_u16() {
+        match running.post_ping().await {
             200 => probes_stored += 1,
             500..600 => tokio::time::sleep(Duration::from_millis(50)).await,
             other => panic!("{name}: a probe got {other}"),

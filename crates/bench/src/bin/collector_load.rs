@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use ff_telemetry_bench::{Flags, fresh_postgres_database, millis};
+use ff_telemetry_bench::{Flags, bench_database, millis};
 use ff_telemetry_collector::loadgen::{
     MixedLoad, MixedReport, SlowClient, hold_connection, run_mixed,
 };
@@ -36,19 +36,8 @@ async fn main() -> Result<()> {
     let connections = usize::try_from(flags.number("connections", 64)?)?;
     let n_slow = usize::try_from(flags.number("slow", 1_000)?)?;
     let dir = tempfile::tempdir()?;
-    let (engine, database) = match flags.get("postgres") {
-        Some(server) => (
-            "postgres",
-            fresh_postgres_database(server, "ff_bench_load").await?,
-        ),
-        None => (
-            "sqlite",
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("collector.db").display()
-            ),
-        ),
-    };
+    let (engine, database) =
+        bench_database(&flags, dir.path(), "ff_bench_load", "collector.db").await?;
     let child = CollectorProcess::spawn(dir.path(), &database)?;
     let header_timeout = CollectorConfig::new(dir.path()).header_timeout;
 
@@ -67,9 +56,16 @@ async fn main() -> Result<()> {
     load.duration = header_timeout + Duration::from_secs(3);
     let beside_slow = run_mixed(&load, std::future::pending()).await;
     let mut closed_after = Vec::new();
+    let (mut n_still_open, mut n_refused) = (0, 0);
+    let mut first_refusal = None;
     for task in slow {
-        if let Some(after) = task.await? {
-            closed_after.push(after);
+        match task.await? {
+            Ok(Some(after)) => closed_after.push(after),
+            Ok(None) => n_still_open += 1,
+            Err(e) => {
+                n_refused += 1;
+                first_refusal.get_or_insert(e.to_string());
+            }
         }
     }
     closed_after.sort_unstable();
@@ -86,6 +82,9 @@ async fn main() -> Result<()> {
         "slow": {
             "opened": n_slow,
             "closed_by_collector": closed_after.len(),
+            "still_open": n_still_open,
+            "could_not_connect": n_refused,
+            "first_connect_error": first_refusal,
             "closed_after_min_s": closed_after.first().map(Duration::as_secs_f64),
             "closed_after_max_s": closed_after.last().map(Duration::as_secs_f64),
             "header_timeout_s": header_timeout.as_secs_f64(),

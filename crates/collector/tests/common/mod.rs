@@ -191,6 +191,19 @@ impl Running {
         format!("http://{}{path}", self.addr)
     }
 
+    /// POSTs a valid ping over a real connection and returns the answer's status.
+    pub async fn post_ping(&self) -> u16 {
+        http()
+            .post(self.url("/ping"))
+            .header("content-type", "application/json")
+            .body(ping_json(INSTANCE))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
