@@ -6,12 +6,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
-use crate::short_names::{self, Renaming};
 
 /// Where the wasm-bindgen output goes (gitignored; the npm package imports it).
 pub const PKG_DIR: &str = "npm/pkg";
@@ -23,10 +22,12 @@ pub const SPA_DIST: &str = "www/dist";
 pub const WASM_DEBUG_FILE: &str = "target/wasm-debug/ff_telemetry_web.debug.wasm";
 /// Where the PostHog part alone is built (Sentry left out), only to report its size.
 const POSTHOG_PART_DIR: &str = "target/posthog-part-pkg";
-/// Gzipped bytes the whole SDK (PostHog and Sentry) may take, `.wasm` and JS together.
-const BUDGET_GZIP_BYTES: usize = 35 * 1024;
-/// Gzipped bytes the PostHog part may take by itself, `.wasm` and JS together.
-const POSTHOG_BUDGET_GZIP_BYTES: usize = 25 * 1024;
+/// Gzipped bytes the whole SDK (PostHog and Sentry) may take, `.wasm` and JS
+/// together: the build fails over it.
+pub const BUDGET_GZIP_BYTES: usize = 64 * 1024;
+/// Gzipped bytes the PostHog part may take by itself, `.wasm` and JS together:
+/// the build fails over it.
+const POSTHOG_BUDGET_GZIP_BYTES: usize = 48 * 1024;
 /// wasm-opt must accept what rustc and wasm-bindgen emit.
 const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
@@ -43,8 +44,6 @@ pub fn run() -> Result<()> {
     let with_debug_files = upload.is_some();
     let out_dir = project_root().join(PKG_DIR);
     wasm_package(&out_dir, with_debug_files, &[])?;
-    // Before the PostHog part's build replaces rustc's artefact.
-    report_avoided_code()?;
     minify_glue(&out_dir)?;
     spa(with_debug_files)?;
     // The same build without the `sentry` feature: what a PostHog-only user
@@ -53,8 +52,11 @@ pub fn run() -> Result<()> {
     wasm_package(&posthog_part_dir, false, &["--no-default-features"])?;
     minify_glue(&posthog_part_dir)?;
     step("size");
-    report_sizes("whole SDK", &out_dir, BUDGET_GZIP_BYTES)?;
-    report_sizes("PostHog part", &posthog_part_dir, POSTHOG_BUDGET_GZIP_BYTES)?;
+    let whole = report_sizes("whole SDK", &out_dir, BUDGET_GZIP_BYTES)?;
+    let posthog = report_sizes("PostHog part", &posthog_part_dir, POSTHOG_BUDGET_GZIP_BYTES)?;
+    if !(whole && posthog) {
+        bail!("the SDK is over its size budget (see above)");
+    }
     if let Some(upload) = upload {
         let root = project_root();
         upload.check_no_leak(&[root.join(SPA_DIST), out_dir, root.join(WASM_DEBUG_FILE)])?;
@@ -85,26 +87,12 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
             "--profile",
             "wasm-release",
             "--no-opt",
-            // Cargo's own arguments from here.
-            "--",
-            "-Zbuild-std=std,panic_abort",
         ],
     );
-    wasm_pack.args(cargo_args);
-    // std rebuilt so that a panic aborts at once: no panic machinery, panic hook,
-    // `core::fmt` or panic locations in the download (with the SDK's own panic
-    // hook gone, 39,631 → 37,634 B gzipped). A panic still traps, and
-    // `crates/web/src/panic.rs` reports the trap. `-Zbuild-std` and
-    // `panic=immediate-abort` are unstable:
-    // `RUSTC_BOOTSTRAP` unlocks them on the stable toolchain for this one build
-    // only, as the Linux kernel and Firefox do for theirs. RUSTFLAGS (the caller's
-    // kept) make Cargo ignore any `[target]` rustflags of a Cargo config (the
-    // repository has none).
-    let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-    rustflags.push_str(" -Zunstable-options -Cpanic=immediate-abort");
-    wasm_pack
-        .env("RUSTC_BOOTSTRAP", "1")
-        .env("RUSTFLAGS", rustflags.trim_start());
+    if !cargo_args.is_empty() {
+        // Cargo's own arguments from here.
+        wasm_pack.arg("--").args(cargo_args);
+    }
     if with_debug_file {
         wasm_pack.env("CARGO_PROFILE_WASM_RELEASE_DEBUG", "line-tables-only");
     }
@@ -132,8 +120,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
     // -Os, not -Oz: on this module -Os output is larger raw but 172 bytes
     // smaller gzipped, which is what the browser downloads (measured with
     // binaryen 132). The target_features section only matters to linkers.
-    // Imports and exports get short names in the same run (see short_names).
-    step("wasm-opt -Os, short import and export names");
+    step("wasm-opt -Os");
     let wasm = out_dir.join(format!("{GLUE_NAME}_bg.wasm"));
     let wasm_arg = wasm.to_string_lossy().into_owned();
     if with_debug_file {
@@ -143,8 +130,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
         let debug_file = project_root().join(WASM_DEBUG_FILE);
         let debug_arg = debug_file.to_string_lossy().into_owned();
         std::fs::create_dir_all(debug_file.parent().unwrap_or(Path::new(".")))?;
-        let renaming = wasm_opt_renaming(&["-Os", "-g", "-o", &debug_arg, &wasm_arg])?;
-        renaming.apply(out_dir, GLUE_NAME)?;
+        wasm_opt(&["-Os", "-g", "-o", &debug_arg, &wasm_arg])?;
         wasm_opt(&[
             "--strip-debug",
             "--strip-producers",
@@ -154,7 +140,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
             &debug_arg,
         ])
     } else {
-        let renaming = wasm_opt_renaming(&[
+        wasm_opt(&[
             "-Os",
             "--strip-debug",
             "--strip-producers",
@@ -162,8 +148,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
             "-o",
             &wasm_arg,
             &wasm_arg,
-        ])?;
-        renaming.apply(out_dir, GLUE_NAME)
+        ])
     }
 }
 
@@ -174,25 +159,6 @@ fn rustc_artefact() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| project_root().join("target"));
     target_dir.join("wasm32-unknown-unknown/wasm-release/ff_telemetry_web.wasm")
-}
-
-/// `wasm_opt` that also shortens import and export names, and the renaming.
-fn wasm_opt_renaming(args: &[&str]) -> Result<Renaming> {
-    let mut all: Vec<&str> = WASM_FEATURES.to_vec();
-    all.push(short_names::WASM_OPT_FLAG);
-    all.extend_from_slice(args);
-    let bin = project_root().join("www/node_modules/.bin/wasm-opt");
-    let mut wasm_opt = cmd(&bin.to_string_lossy(), &all);
-    println!("$ {} {}", bin.display(), all.join(" "));
-    let out = wasm_opt.output().context("could not start wasm-opt")?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "wasm-opt failed with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Renaming::parse(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// npm's binaryen: Debian's wasm-opt (108) turns wasm-bindgen's externref table into
@@ -281,8 +247,9 @@ fn workspace_version() -> Result<String> {
         .context("workspace.package.version is not set in Cargo.toml")
 }
 
-/// Prints the gzipped size of the module and glue in `out_dir` against `budget`.
-fn report_sizes(what: &str, out_dir: &Path, budget: usize) -> Result<()> {
+/// Prints the gzipped size of the module and glue in `out_dir` against `budget`,
+/// and whether it is within.
+fn report_sizes(what: &str, out_dir: &Path, budget: usize) -> Result<bool> {
     let wasm = gzipped_len(&[out_dir.join(format!("{GLUE_NAME}_bg.wasm"))])?;
     let mut js_files = vec![out_dir.join(format!("{GLUE_NAME}.js"))];
     js_files.extend(snippet_files(out_dir)?);
@@ -295,54 +262,7 @@ fn report_sizes(what: &str, out_dir: &Path, budget: usize) -> Result<()> {
     println!(
         "  total                       {total:>7} bytes gzipped (budget {budget} bytes: {verdict})"
     );
-    Ok(())
-}
-
-/// Code the browser path replaces with smaller code of its own, by a name
-/// that appears in the linked module when it is back, and what brings it.
-const AVOIDED_CODE: &[(&str, &str)] = &[
-    (
-        "CharSearcher",
-        "str::split/split_once/contains/trim_*_matches with a char: use \
-         ff_telemetry_core::text (split_ascii, split_once_ascii, find, contains)",
-    ),
-    (
-        "CharPredicateSearcher",
-        "str::trim/trim_start/trim_end (Unicode whitespace): use trim_ascii and friends",
-    ),
-    (
-        "memchr",
-        "a char pattern the compiler inlined (split, contains, find with a char) \
-         or <[u8]>::contains: use ff_telemetry_core::text",
-    ),
-    (
-        "StrSearcher",
-        "str::find/split/contains/replace with a &str: use ff_telemetry_core::text",
-    ),
-    (
-        "join_generic_copy",
-        "[..].concat() or .join(..) on strings: use ff_telemetry_core::text::concat",
-    ),
-    (
-        "js_sys",
-        "the js-sys crate (its JSPI task code comes with it): import the global \
-         in crates/web/src/js.rs instead",
-    ),
-];
-
-/// Warns (without failing the build) about [`AVOIDED_CODE`] found in the
-/// linked module: each costs a few hundred bytes gzipped, and a merge or a
-/// new call brings one back silently.
-fn report_avoided_code() -> Result<()> {
-    let artefact = rustc_artefact();
-    let module =
-        std::fs::read(&artefact).with_context(|| format!("reading {}", artefact.display()))?;
-    for (name, cause) in AVOIDED_CODE {
-        if module.windows(name.len()).any(|w| w == name.as_bytes()) {
-            println!("warning: {name} is in the wasm again, from {cause}");
-        }
-    }
-    Ok(())
+    Ok(total <= budget)
 }
 
 /// Size of the files concatenated and gzipped at the best level.

@@ -14,7 +14,6 @@ mod postgres;
 mod sentry_upload;
 mod setup;
 mod shell;
-mod short_names;
 mod test;
 
 use anyhow::{Result, bail};

@@ -7,6 +7,8 @@ pub use ff_throwaway_postgres::Throwaway;
 
 /// The environment variable test suites read the server URL from.
 pub const URL_VAR: &str = "FF_TEST_POSTGRES_URL";
+/// Set (never by CI) to run the suites without their Postgres half.
+pub const SKIP_VAR: &str = "FF_TELEMETRY_SKIP_POSTGRES";
 
 /// Starts a cluster, or says why not and returns `None`.
 pub fn start() -> Option<Throwaway> {
@@ -16,7 +18,7 @@ pub fn start() -> Option<Throwaway> {
             Some(pg)
         }
         Err(e) => {
-            println!("skip: Postgres suites ({e})");
+            println!("PostgreSQL: {e}");
             None
         }
     }

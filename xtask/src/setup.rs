@@ -22,9 +22,6 @@ pub fn run() -> Result<()> {
     step("setup");
     let mut missing_by_hand = Vec::new();
     rustup_add("target", "wasm32-unknown-unknown")?;
-    // std's source: the npm build compiles std with the SDK (see
-    // `build::wasm_package`).
-    rustup_add("component", "rust-src")?;
     wasm_bindgen_cli()?;
     wasm_pack()?;
     apt_packages(&mut missing_by_hand)?;

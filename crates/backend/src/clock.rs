@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use ff_telemetry_core::UnixMs;
+use ff_telemetry_wire::UnixMs;
 
 /// The wall clock and a way to wait for it.
 #[async_trait]
@@ -48,7 +48,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use ff_telemetry_backend::{Clock, VirtualClock};
-/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_wire::UnixMs;
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let clock = VirtualClock::new(UnixMs(0), UnixMs(10_000));
 /// clock.sleep_until(UnixMs(5_000)).await;

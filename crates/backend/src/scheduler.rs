@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ff_telemetry_core::UnixMs;
 use ff_telemetry_core::ping::{PingSchedule, ScheduleDraw, should_send};
 use ff_telemetry_core::ping_lease::{ClaimDecision, PingLease, SlotKind, decide_claim};
 use ff_telemetry_core::retry::RetryPolicy;
+use ff_telemetry_wire::UnixMs;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use ff_telemetry_core::HttpUrl;
 use ff_telemetry_core::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
+use ff_telemetry_wire::HttpUrl;
 
 use crate::clock::Clock;
 
@@ -47,7 +47,7 @@ impl PingSender {
     ///
     /// ```
     /// use ff_telemetry_backend::{ATTEMPT_TIMEOUT, PingSender};
-    /// use ff_telemetry_core::HttpUrl;
+    /// use ff_telemetry_wire::HttpUrl;
     /// use ff_telemetry_core::retry::RetryPolicy;
     /// let url: HttpUrl = "https://ping.example.com/ping".parse().unwrap();
     /// let sender = PingSender::new(&url, RetryPolicy::default(), ATTEMPT_TIMEOUT);

@@ -2,7 +2,7 @@
 //! `index.html`, and the Content-Security-Policy that lets the browser SDK reach its
 //! hosts.
 
-use ff_telemetry_core::{Dsn, FrontendConfig, HttpUrl};
+use ff_telemetry_wire::{Dsn, FrontendConfig, HttpUrl};
 
 /// The `id` of the injected `<script type="application/json">` element.
 pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
@@ -17,7 +17,7 @@ pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
 ///
 /// ```
 /// use ff_telemetry_backend::inject_runtime_config;
-/// use ff_telemetry_core::{FrontendConfig, FrontendPosthog};
+/// use ff_telemetry_wire::{FrontendConfig, FrontendPosthog};
 /// let config = FrontendConfig {
 ///     posthog: Some(FrontendPosthog {
 ///         apikey: "</script><script>alert(1)</script>".into(),
@@ -73,7 +73,7 @@ fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
 ///
 /// ```
 /// use ff_telemetry_backend::content_security_policy;
-/// use ff_telemetry_core::{FrontendConfig, FrontendSentry};
+/// use ff_telemetry_wire::{FrontendConfig, FrontendSentry};
 /// let config = FrontendConfig {
 ///     posthog: None,
 ///     sentry: Some(FrontendSentry {
@@ -117,7 +117,7 @@ pub fn content_security_policy(config: &FrontendConfig) -> String {
 
 #[cfg(test)]
 mod tests {
-    use ff_telemetry_core::{FrontendPosthog, FrontendSentry};
+    use ff_telemetry_wire::{FrontendPosthog, FrontendSentry};
 
     use super::*;
 

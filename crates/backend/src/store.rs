@@ -1,8 +1,8 @@
 //! The two seams a platform implements: its settings store and its statistics.
 
 use async_trait::async_trait;
-use ff_telemetry_core::UnixMs;
-use ff_telemetry_core::ping::Counts;
+use ff_telemetry_wire::UnixMs;
+use ff_telemetry_wire::ping::Counts;
 
 /// Settings keys this crate reads and writes in the platform's key/value store.
 ///

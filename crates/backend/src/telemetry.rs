@@ -3,11 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use ff_telemetry_core::UnixMs;
 use ff_telemetry_core::config::TelemetryConfig;
-use ff_telemetry_core::ping::{
-    EnvInfo, LicenseInfo, OsInfo, PingInputs, PingPayload, PlatformConfigInfo, PlatformInfo,
-    effective_admin_setting, should_send,
+use ff_telemetry_core::ping::{PingInputs, effective_admin_setting, should_send};
+use ff_telemetry_wire::UnixMs;
+use ff_telemetry_wire::ping::{
+    EnvInfo, LicenseInfo, OsInfo, PingPayload, PlatformConfigInfo, PlatformInfo,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -58,7 +58,7 @@ pub struct LastPing {
 /// # ) {
 /// use ff_telemetry_backend::Telemetry;
 /// use ff_telemetry_core::config::TelemetryConfig;
-/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_wire::UnixMs;
 /// let telemetry = Telemetry::new(TelemetryConfig::default(), host, stats, settings);
 /// let payload = telemetry.payload(UnixMs(1_700_000_000_000)).await.unwrap();
 /// println!("{}", payload.to_json());

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use ff_telemetry_core::UnixMs;
+use ff_telemetry_wire::UnixMs;
 use sqlx::Connection;
 
 /// `--name value` flags, looked up by name.

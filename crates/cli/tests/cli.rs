@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use ff_telemetry_core::ping::PingPayload;
+use ff_telemetry_wire::ping::PingPayload;
 
 const BROKEN: &str = "\
 port: web

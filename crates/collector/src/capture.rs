@@ -1,7 +1,7 @@
 //! PostHog capture: `/e/`, `/i/v0/e/`, `/capture/`, `/track/`, `/batch/`.
 //!
 //! The body is decoded here (gzip, base64, form, lz64); the capture rules (shapes,
-//! token, distinct id, statuses) are core's [`ff_telemetry_core::posthog::ingest`].
+//! token, distinct id, statuses) are the wire crate's [`ff_telemetry_wire::posthog::ingest`].
 
 use axum::Json;
 use axum::body::Bytes;
@@ -9,13 +9,13 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ff_telemetry_core::posthog::ingest::ingest;
+use ff_telemetry_wire::posthog::ingest::ingest;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::decode::{CaptureInput, DecodeError, capture_json};
 use crate::error::AppError;
-use crate::server::{AppState, BATCH_BODY_LIMIT, now};
+use crate::state::{AppState, BATCH_BODY_LIMIT, now};
 use crate::store::{NewEvent, NewRow, Source};
 
 #[derive(Debug, Default, Deserialize)]

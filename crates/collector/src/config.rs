@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ff_telemetry_core::posthog::ingest::TokenPolicy;
+use ff_telemetry_wire::posthog::ingest::TokenPolicy;
 use ipnet::IpNet;
 
 /// The environment variable that may hold the IP-hash key when no key file is given.

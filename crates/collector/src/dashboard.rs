@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 
 use axum::extract::State;
 use axum::response::Html;
-use ff_telemetry_core::UnixMs;
+use ff_telemetry_wire::UnixMs;
 
 use crate::error::AppError;
-use crate::server::{AppState, now};
+use crate::state::{AppState, now};
 use crate::store::{DashboardData, Tally};
 
 const N_DAYS: i64 = 30;

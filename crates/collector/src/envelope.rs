@@ -5,15 +5,15 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
-use ff_telemetry_core::Dsn;
-use ff_telemetry_core::sentry::{Envelope, EnvelopeItem};
+use ff_telemetry_wire::Dsn;
+use ff_telemetry_wire::sentry::{Envelope, EnvelopeItem};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::capture::{decode_error, header_str};
 use crate::decode::envelope_bytes;
 use crate::error::AppError;
-use crate::server::{AppState, BATCH_BODY_LIMIT, now};
+use crate::state::{AppState, BATCH_BODY_LIMIT, now};
 use crate::store::{NewEvent, NewRow, Source};
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,7 +98,7 @@ fn auth_header_key(headers: &HeaderMap) -> Option<String> {
 fn item_row(
     item: &EnvelopeItem,
     project_id: &str,
-    received_at: ff_telemetry_core::UnixMs,
+    received_at: ff_telemetry_wire::UnixMs,
 ) -> NewEvent {
     // JSON payloads are stored as JSON; anything else as text when it is UTF-8.
     let payload: Value = serde_json::from_slice(&item.payload).unwrap_or_else(|_| {

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ff_telemetry_core::ping::PayloadError;
-use ff_telemetry_core::posthog::ingest::IngestError;
-use ff_telemetry_core::sentry::EnvelopeError;
+use ff_telemetry_wire::ping::PayloadError;
+use ff_telemetry_wire::posthog::ingest::IngestError;
+use ff_telemetry_wire::sentry::EnvelopeError;
 use serde_json::json;
 
 use crate::store::StoreError;

@@ -1,7 +1,7 @@
 //! The receiving side of ff-telemetry: the usage-ping endpoint FlowFuse-style
 //! platforms send to, and, for development and tests, a local stand-in for
 //! PostHog's capture API and Sentry's envelope endpoint, with a query API and a
-//! dashboard. For the wire types and policies see `ff-telemetry-core`; this crate
+//! dashboard. For the wire types see `ff-telemetry-wire`; this crate
 //! only does HTTP, storage and wiring.
 //!
 //! # Concepts
@@ -73,13 +73,13 @@ pub mod loadgen;
 mod ping;
 mod query;
 mod server;
+mod state;
 mod store;
 
 pub use config::{CollectorConfig, IP_KEY_ENV, SentryKey, SentryKeyError};
 pub use error::AppError;
 pub use ip::{GENERATED_KEY_FILE, IpKey, IpKeyError};
 pub use ipnet::IpNet;
-pub use server::{
-    AppState, BATCH_BODY_LIMIT, Collector, SINGLE_BODY_LIMIT, StartError, router, serve,
-};
+pub use server::{Collector, router, serve};
+pub use state::{AppState, BATCH_BODY_LIMIT, SINGLE_BODY_LIMIT, StartError};
 pub use store::{Source, StoreError};

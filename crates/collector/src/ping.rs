@@ -7,12 +7,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use ff_telemetry_core::ping::{FeatureFlag, PingPayload};
+use ff_telemetry_wire::ping::{FeatureFlag, PingPayload};
 use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::ip::client_ip;
-use crate::server::{AppState, now};
+use crate::state::{AppState, now};
 use crate::store::{NewPing, NewRow};
 
 /// Validates the ping (unknown fields dropped and counted), hashes the sender IP and

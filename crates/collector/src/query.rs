@@ -11,12 +11,12 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use ff_telemetry_core::UnixMs;
+use ff_telemetry_wire::UnixMs;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{EventRow, Source};
 
 const DEFAULT_LIMIT: i64 = 100;

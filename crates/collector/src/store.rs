@@ -10,7 +10,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use ff_telemetry_core::UnixMs;
+use ff_telemetry_wire::UnixMs;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, Connection as _, Executor, Row as _};

@@ -4,7 +4,8 @@
 //! fixture and replayed through `oneshot`, so the wire formats stay covered on
 //! machines without Node.
 //!
-//! Needs `npm ci` in `tests/browser` (a skip line says so when it has not run).
+//! Needs `npm ci` in `tests/browser` and Debian's Chromium (`cargo xtask setup` installs
+//! both); without them the tests fail saying so, unless `FF_TELEMETRY_SKIP_BROWSER=1`.
 //! `FF_UPDATE_FIXTURES=1` rewrites the fixtures from the live run.
 
 mod common;
@@ -33,20 +34,27 @@ fn browser_dir() -> PathBuf {
     manifest_dir().join("tests/browser")
 }
 
-/// Why the live browser test cannot run here, if it cannot.
-fn missing_tools() -> Option<&'static str> {
-    if !browser_dir().join("node_modules/playwright-core").exists() {
-        Some("run `npm ci` in crates/collector/tests/browser")
+/// Fails the test, saying how to run it, when its tools are missing: npm's
+/// packages in `tests/browser` and Debian's Chromium. `FF_TELEMETRY_SKIP_BROWSER=1`
+/// (never set by CI) skips it instead, for a machine that cannot have them.
+fn require_tools(test: &str) -> bool {
+    let missing = if !browser_dir().join("node_modules/playwright-core").exists() {
+        Some("run `npm ci` in crates/collector/tests/browser (`cargo xtask setup` does)")
     } else if !Path::new("/usr/bin/chromium").exists() {
-        Some("/usr/bin/chromium is not installed")
+        Some("install Chromium: `apt-get install chromium` (`cargo xtask setup` does, as root)")
     } else {
         None
+    };
+    let Some(why) = missing else { return true };
+    if std::env::var_os(SKIP_BROWSER_VAR).is_some() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skip: {test} ({SKIP_BROWSER_VAR} is set)"
+        );
+        return false;
     }
-}
-
-fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skip: {test} ({why})");
+    panic!("{test} cannot run: {why}; or set {SKIP_BROWSER_VAR}=1 to skip it");
 }
 
 /// Serves `page` at `/` and `script` at `/lib.js` on an origin of its own.
@@ -158,8 +166,8 @@ fn names(events: &[Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_posthog_js_in_chromium_is_accepted() {
-    if let Some(why) = missing_tools() {
-        return skip("posthog-js in Chromium", why);
+    if !require_tools("posthog-js in Chromium") {
+        return;
     }
     let db = sqlite();
     let running = Running::start(&db.config()).await;
@@ -213,8 +221,8 @@ posthog.capture('ff_test_event', {{ answer: 42 }});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_sentry_browser_in_chromium_is_accepted() {
-    if let Some(why) = missing_tools() {
-        return skip("@sentry/browser in Chromium", why);
+    if !require_tools("@sentry/browser in Chromium") {
+        return;
     }
     let db = sqlite();
     let running = Running::start(&db.config()).await;

@@ -7,7 +7,7 @@ use std::io::Write;
 use axum::body::Body;
 use axum::http::Request;
 use common::*;
-use ff_telemetry_core::sentry::{Envelope, EnvelopeHeader, EnvelopeItem};
+use ff_telemetry_wire::sentry::{Envelope, EnvelopeHeader, EnvelopeItem};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::json;

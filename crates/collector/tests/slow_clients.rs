@@ -74,7 +74,7 @@ async fn a_connection_beyond_the_bound_waits_and_is_served_once_one_closes() {
     let waited = asked.elapsed();
     for task in idle {
         assert!(
-            task.await.unwrap().is_some(),
+            task.await.unwrap().unwrap().is_some(),
             "an idle connection stayed open"
         );
     }

@@ -1,7 +1,6 @@
 //! The Sentry environment name, shared by the backend and the browser.
 
-/// The environment reported when none is set.
-pub const UNKNOWN_ENVIRONMENT: &str = "unknown";
+use ff_telemetry_wire::UNKNOWN_ENVIRONMENT;
 
 /// The environment both Sentry sides report: `SENTRY_ENV`, else `NODE_ENV`, else
 /// `unknown`. Empty (or all-blank) values count as unset.

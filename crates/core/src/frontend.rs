@@ -1,84 +1,25 @@
 //! The public frontend config: what the browser may see, and nothing more.
 
-use serde::{Deserialize, Serialize};
+use ff_telemetry_wire::{FrontendConfig, FrontendPosthog, FrontendSentry};
 
 use crate::config::TelemetryConfig;
 
-/// The runtime config the platform injects into `index.html` for the browser SDK.
-///
-/// It is built only from the frontend part of the resolved config plus the
-/// environment and release, so backend secrets (the backend DSN, the licence,
-/// the ping URL, the Prometheus token) cannot reach it.
-///
-/// DSN and URL stay strings here: the browser SDK validates them itself, so that a
-/// bad value disables one integration with a warning instead of failing the page.
-///
-/// ```
-/// use ff_telemetry_core::config::TelemetryConfig;
-/// use ff_telemetry_core::FrontendConfig;
-/// let public = FrontendConfig::from_config(&TelemetryConfig::default(), "production", "flowfuse@1.0.0");
-/// assert_eq!(serde_json::to_string(&public).unwrap(), "{}");
-/// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FrontendConfig {
-    /// PostHog, when an API key is configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub posthog: Option<FrontendPosthog>,
-    /// Browser Sentry, when a frontend DSN is configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sentry: Option<FrontendSentry>,
-}
-
-/// PostHog settings the browser needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FrontendPosthog {
-    /// Project API key (public by design in PostHog).
-    pub apikey: String,
-    /// PostHog host.
-    pub apiurl: String,
-    /// Whether the SDK captures pageviews by itself.
-    #[serde(default = "yes")]
-    pub capture_pageview: bool,
-}
-
-/// Browser Sentry settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FrontendSentry {
-    /// The frontend DSN (its key is public by design in Sentry).
-    pub dsn: String,
-    /// Lower sampled volume.
-    #[serde(default)]
-    pub production_mode: bool,
-    /// `SENTRY_ENV` → `NODE_ENV` → `unknown`.
-    #[serde(default = "unknown")]
-    pub environment: String,
-    /// `flowfuse@<version>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub release: Option<String>,
-    /// Keep events from pages on localhost.
-    #[serde(default)]
-    pub report_localhost: bool,
-    /// Overrides the navigation-transaction sample rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traces_sample_rate: Option<f64>,
-    /// Substrings of error messages never reported.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ignore_errors: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn unknown() -> String {
-    crate::UNKNOWN_ENVIRONMENT.to_owned()
-}
-
-impl FrontendConfig {
-    /// The public part of `config`, with the environment and release both Sentry
-    /// sides report.
-    pub fn from_config(config: &TelemetryConfig, environment: &str, release: &str) -> Self {
-        let frontend = &config.frontend;
+impl TelemetryConfig {
+    /// The runtime config the platform injects into `index.html` for the browser
+    /// SDK: the public part of this config, with the environment and release both
+    /// Sentry sides report.
+    ///
+    /// It is built only from the frontend part plus the environment and release, so
+    /// backend secrets (the backend DSN, the licence, the ping URL, the Prometheus
+    /// token) cannot reach it.
+    ///
+    /// ```
+    /// use ff_telemetry_core::config::TelemetryConfig;
+    /// let public = TelemetryConfig::default().frontend_config("production", "flowfuse@1.0.0");
+    /// assert_eq!(serde_json::to_string(&public).unwrap(), "{}");
+    /// ```
+    pub fn frontend_config(&self, environment: &str, release: &str) -> FrontendConfig {
+        let frontend = &self.frontend;
         FrontendConfig {
             posthog: frontend.posthog.as_ref().map(|p| FrontendPosthog {
                 apikey: p.apikey.clone(),
@@ -117,7 +58,7 @@ telemetry:
     #[test]
     fn only_public_fields_reach_the_browser() {
         let config = parse_flowforge_yml(FULL).unwrap().config;
-        let public = FrontendConfig::from_config(&config, "production", "flowfuse@2.0.0");
+        let public = config.frontend_config("production", "flowfuse@2.0.0");
         let json = serde_json::to_string(&public).unwrap();
         for secret in [
             "BACKENDKEY",
@@ -145,14 +86,14 @@ telemetry:
         // file cannot appear.
         let yml = format!("license: LICENCE-ID-123\n{FULL}");
         let config = parse_flowforge_yml(&yml).unwrap().config;
-        let json = serde_json::to_string(&FrontendConfig::from_config(&config, "e", "r")).unwrap();
+        let json = serde_json::to_string(&config.frontend_config("e", "r")).unwrap();
         assert!(!json.contains("LICENCE-ID-123"));
     }
 
     #[test]
     fn round_trips_through_json() {
         let config = parse_flowforge_yml(FULL).unwrap().config;
-        let public = FrontendConfig::from_config(&config, "dev", "flowfuse@1");
+        let public = config.frontend_config("dev", "flowfuse@1");
         let back: FrontendConfig =
             serde_json::from_str(&serde_json::to_string(&public).unwrap()).unwrap();
         assert_eq!(back, public);

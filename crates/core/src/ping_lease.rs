@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::UnixMs;
+use ff_telemetry_wire::UnixMs;
 
 /// A restarted platform sends no startup ping if a ping was claimed this recently.
 pub const STARTUP_QUIET_MS: u64 = UnixMs::HOUR;
@@ -54,7 +54,7 @@ pub enum ClaimDecision {
 /// it just read (`None` when no ping was ever claimed).
 ///
 /// ```
-/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_wire::UnixMs;
 /// use ff_telemetry_core::ping_lease::{decide_claim, ClaimDecision, PingLease, SlotKind};
 /// let noon = UnixMs(12 * UnixMs::HOUR);
 /// let sent_at_noon = PingLease {

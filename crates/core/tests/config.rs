@@ -287,7 +287,8 @@ fn all_problems_are_reported_at_once() {
 }
 
 mod no_panic {
-    use ff_telemetry_core::{Dsn, HttpUrl, config::parse_flowforge_yml};
+    use ff_telemetry_core::config::parse_flowforge_yml;
+    use ff_telemetry_wire::{Dsn, HttpUrl};
     use proptest::prelude::*;
 
     proptest! {

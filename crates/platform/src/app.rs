@@ -3,27 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
-use axum::{Json, Router};
 use ff_telemetry_backend::{
-    Clock, HostInfo, SettingsStore, StatsProvider, StoreError, SystemClock, Telemetry,
-    admin_router, bearer_matches, content_security_policy, inject_runtime_config, metrics_router,
-    report_server_errors, track_http_metrics,
+    HostInfo, SettingsStore, StatsProvider, StoreError, Telemetry, content_security_policy,
+    inject_runtime_config,
 };
 use ff_telemetry_core::config::TelemetryConfig;
-use ff_telemetry_core::{FrontendConfig, release_name, sentry_environment};
-use serde_json::json;
-use tower_http::services::ServeDir;
+use ff_telemetry_core::{release_name, sentry_environment};
+use ff_telemetry_wire::FrontendConfig;
 
 use crate::config::{ADMIN_TOKEN_ENV, LoadedFile};
 use crate::db::{Db, DbError};
-use crate::setup::{
-    SETUP_PATH, SETUP_PREVIEW_PATH, SetupError, get_setup, get_setup_preview, post_setup,
-};
 
 /// The platform version, reported in the ping and as the Sentry release.
 pub const PLATFORM_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -169,53 +158,20 @@ impl Platform {
         Ok(marked)
     }
 
-    /// Every route of the platform: the app, `/api/v1/…`, the admin API behind the
-    /// admin token, and `/metrics`.
-    pub fn router(&self) -> Router {
-        let telemetry = self.inner.telemetry.clone();
-        let admin = admin_router(telemetry.clone())
-            .merge(
-                Router::new()
-                    .route("/api/v1/admin/setup", post(setup))
-                    .route("/api/v1/admin/stats", get(stats))
-                    .with_state(self.clone()),
-            )
-            .route_layer(from_fn_with_state(self.clone(), require_admin));
-        let index = get(serve_index).with_state(self.clone());
-        let setup = Router::new()
-            .route(SETUP_PATH, get(get_setup).post(post_setup))
-            .route(SETUP_PREVIEW_PATH, get(get_setup_preview))
-            .with_state(self.clone());
-        let app = Router::new()
-            .route("/api/v1/health", get(health))
-            .merge(setup)
-            .route("/api/{*rest}", any(api_not_found))
-            .route("/", index.clone())
-            .route("/index.html", index.clone())
-            .merge(admin)
-            .merge(metrics_router(telemetry.clone()));
-        let app = match &self.inner.spa_dir {
-            // Files of the app as they are; any other path is a client-side route.
-            Some(dir) => app.fallback_service(
-                ServeDir::new(dir)
-                    .append_index_html_on_directories(false)
-                    .fallback(index),
-            ),
-            None => app.fallback_service(index),
-        };
-        app.layer(from_fn(report_server_errors))
-            .layer(from_fn_with_state(telemetry, track_http_metrics))
+    pub(crate) fn admin_token(&self) -> Option<&str> {
+        self.inner.admin_token.as_deref()
     }
 
-    /// Serves [`router`](Self::router) on `listener` until `shutdown` completes.
-    pub async fn serve(
-        &self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub(crate) fn index_html(&self) -> &str {
+        &self.inner.index_html
+    }
+
+    pub(crate) fn csp(&self) -> &str {
+        &self.inner.csp
+    }
+
+    pub(crate) fn spa_dir(&self) -> Option<&Path> {
+        self.inner.spa_dir.as_deref()
     }
 }
 
@@ -223,7 +179,7 @@ impl Platform {
 /// environment and release both Sentry sides use.
 fn frontend_config(telemetry: &TelemetryConfig) -> FrontendConfig {
     let environment = sentry_environment(|key| std::env::var(key).ok());
-    FrontendConfig::from_config(telemetry, &environment, &release_name(PLATFORM_VERSION))
+    telemetry.frontend_config(&environment, &release_name(PLATFORM_VERSION))
 }
 
 fn read_index(dir: &Path) -> Result<String, PlatformError> {
@@ -232,68 +188,4 @@ fn read_index(dir: &Path) -> Result<String, PlatformError> {
         path: path.display().to_string(),
         source,
     })
-}
-
-async fn serve_index(State(platform): State<Platform>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::CONTENT_SECURITY_POLICY, platform.inner.csp.as_str()),
-        ],
-        platform.inner.index_html.clone(),
-    )
-        .into_response()
-}
-
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
-}
-
-async fn api_not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({ "error": "not found" }))).into_response()
-}
-
-async fn require_admin(State(platform): State<Platform>, request: Request, next: Next) -> Response {
-    let Some(token) = platform.inner.admin_token.as_deref() else {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "error": "the admin API is off: no admin token is configured" })),
-        )
-            .into_response();
-    };
-    if !bearer_matches(request.headers(), token) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(json!({ "error": "admin bearer token required" })),
-        )
-            .into_response();
-    }
-    next.run(request).await
-}
-
-async fn setup(State(platform): State<Platform>) -> Response {
-    match platform.setup().await {
-        Ok(true) => Json(json!({ "initialised": true })).into_response(),
-        Ok(false) => SetupError::AlreadyDone.into_response(),
-        Err(e) => internal_error(&e),
-    }
-}
-
-async fn stats(State(platform): State<Platform>) -> Response {
-    let now = SystemClock.now();
-    match platform.db().counts(now).await {
-        Ok(counts) => Json(counts).into_response(),
-        Err(e) => internal_error(&e),
-    }
-}
-
-fn internal_error(e: &StoreError) -> Response {
-    tracing::error!("platform: {e}");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Json(json!({ "error": "internal error" })),
-    )
-        .into_response()
 }

@@ -27,7 +27,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use ff_telemetry_core::config::{ConfigWarning, TelemetryConfig, parse_flowforge_yml};
-use ff_telemetry_core::ping::{FeatureFlag, LicenseInfo, LicenseType, PlatformConfigInfo};
+use ff_telemetry_wire::ping::{FeatureFlag, LicenseInfo, LicenseType, PlatformConfigInfo};
 use serde_yaml_ng::{Mapping, Value};
 
 /// The environment variable that overrides `admin.token`.

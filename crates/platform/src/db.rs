@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ff_telemetry_backend::{SettingsStore, StatsProvider, StoreError, keys};
-use ff_telemetry_core::UnixMs;
-use ff_telemetry_core::ping::{Counts, DevicesByLastSeen, ProjectsByState};
+use ff_telemetry_wire::UnixMs;
+use ff_telemetry_wire::ping::{Counts, DevicesByLastSeen, ProjectsByState};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Row};

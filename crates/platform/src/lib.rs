@@ -31,6 +31,7 @@ mod app;
 pub mod config;
 mod db;
 pub mod password;
+mod routes;
 mod seed;
 pub mod setup;
 

@@ -2,7 +2,7 @@
 //! number series per table (a recursive CTE in SQLite, `generate_series` in
 //! Postgres), so a million users take seconds, not hours.
 
-use ff_telemetry_core::UnixMs;
+use ff_telemetry_wire::UnixMs;
 use sqlx::Row;
 
 use crate::db::{Db, DbError, Engine};

@@ -17,9 +17,9 @@ use ff_telemetry_backend::{
     Clock, SchedulerOptions, SettingsStore, SkipReason, SlotOutcome, SystemClock, VirtualClock,
     keys,
 };
-use ff_telemetry_core::UnixMs;
-use ff_telemetry_core::ping::PingPayload;
 use ff_telemetry_core::ping_lease::SlotKind;
+use ff_telemetry_wire::UnixMs;
+use ff_telemetry_wire::ping::PingPayload;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;

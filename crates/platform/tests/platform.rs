@@ -70,7 +70,7 @@ async fn counts_come_from_the_database_on_every_engine() {
         let counts = platform.db().counts(SystemClock.now()).await.unwrap();
         assert_eq!(counts.users, Some(14), "{}", db.url);
         // A day later, nobody was seen in the last 24 hours.
-        let later = SystemClock.now() + 2 * ff_telemetry_core::UnixMs::DAY;
+        let later = SystemClock.now() + 2 * ff_telemetry_wire::UnixMs::DAY;
         let counts = platform.db().counts(later).await.unwrap();
         assert_eq!(counts.devices_by_last_seen.unwrap().day, Some(0));
     }

@@ -12,8 +12,8 @@ use common::{ADMIN_TOKEN, Receiver, TestDb, counter, every_engine, open, schedul
 use ff_platform::password::verify_password;
 use ff_platform::{Db, Engine, Platform};
 use ff_telemetry_backend::{SettingsStore, StatsProvider, SystemClock, VirtualClock, keys};
-use ff_telemetry_core::UnixMs;
-use ff_telemetry_core::ping::PingPayload;
+use ff_telemetry_wire::UnixMs;
+use ff_telemetry_wire::ping::PingPayload;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::Row;

@@ -36,7 +36,7 @@ use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use ff_telemetry_core::posthog::{BatchBody, CaptureEvent};
+use ff_telemetry_wire::posthog::{BatchBody, CaptureEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 

@@ -7,9 +7,9 @@
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_core::config::DEFAULT_POSTHOG_URL;
-use ff_telemetry_core::sentry::Level;
-use ff_telemetry_core::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
+use ff_telemetry_wire::DEFAULT_POSTHOG_URL;
+use ff_telemetry_wire::sentry::Level;
+use ff_telemetry_wire::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, ConfigFields, warn, warn_with};
@@ -245,7 +245,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
     })
 }
 
-/// `posthog` as `ff_telemetry_core::FrontendPosthog` serialises.
+/// `posthog` as `ff_telemetry_wire::FrontendPosthog` serialises.
 fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
     let Some(mut posthog) = ConfigFields::part(config, "posthog")? else {
         return Ok(None);
@@ -279,7 +279,7 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
         .ok()
 }
 
-/// `sentry` as `ff_telemetry_core::FrontendSentry` serialises; `None` without
+/// `sentry` as `ff_telemetry_wire::FrontendSentry` serialises; `None` without
 /// a DSN.
 fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
     let Some(mut sentry) = ConfigFields::part(config, "sentry")? else {

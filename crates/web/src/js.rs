@@ -11,8 +11,8 @@
 //! signature, costs conversion glue of its own), and no import uses `catch`
 //! (its exception glue costs more than a `try` in a snippet).
 
-use ff_telemetry_core::posthog::PageEnv;
-use ff_telemetry_core::text::concat;
+use ff_telemetry_browser::posthog::PageEnv;
+use ff_telemetry_wire::text::concat;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -450,8 +450,8 @@ fn as_strings(array: &JsValue) -> Vec<String> {
 }
 
 /// The current time from `Date.now()`.
-pub fn now() -> ff_telemetry_core::UnixMs {
-    ff_telemetry_core::UnixMs(date_now().max(0.0) as u64)
+pub fn now() -> ff_telemetry_wire::UnixMs {
+    ff_telemetry_wire::UnixMs(date_now().max(0.0) as u64)
 }
 
 /// The page as the PostHog client needs it.
@@ -479,8 +479,8 @@ pub fn page_env() -> PageEnv {
 
 /// Where the reader is scrolled to, for scroll depth: two numbers, each
 /// from an import of its own (an array would need unpacking).
-pub fn scroll_sample() -> ff_telemetry_core::posthog::ScrollSample {
-    ff_telemetry_core::posthog::ScrollSample {
+pub fn scroll_sample() -> ff_telemetry_browser::posthog::ScrollSample {
+    ff_telemetry_browser::posthog::ScrollSample {
         viewport_bottom: viewport_bottom(),
         content_height: content_height(),
     }

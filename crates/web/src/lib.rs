@@ -3,8 +3,8 @@
 //! health, navigation transactions), with one transport and storage for both.
 //!
 //! It decides nothing itself: identity, sessions, page events, batching and
-//! retries are `ff_telemetry_core::posthog` state machines, and all of Sentry
-//! is `ff_telemetry_core::sentry::BrowserSentry`; this crate feeds them the
+//! retries are `ff_telemetry_browser::posthog` state machines, and all of Sentry
+//! is `ff_telemetry_browser::sentry::BrowserSentry`; this crate feeds them the
 //! time, random bytes and browser events, and does their I/O (`fetch`,
 //! `sendBeacon`, `localStorage`, timers). No exported function throws.
 //!

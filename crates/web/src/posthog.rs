@@ -4,12 +4,13 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_core::posthog::{
+use ff_telemetry_browser::posthog::{
     BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
-    PersistedState, batch_url, raw_batch_body,
+    PersistedState,
 };
-use ff_telemetry_core::text::{concat, split_ascii, split_once_ascii};
-use ff_telemetry_core::{FrontendPosthog, UnixMs};
+use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
+use ff_telemetry_wire::text::{concat, split_ascii, split_once_ascii};
+use ff_telemetry_wire::{FrontendPosthog, UnixMs};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{self, UserProperties, warn, warn_numbers, warn_with};

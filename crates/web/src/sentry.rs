@@ -1,16 +1,17 @@
-//! Browser Sentry in the page: feeds core's [`BrowserSentry`] the page's
+//! Browser Sentry in the page: feeds ff-telemetry-browser's [`BrowserSentry`] the page's
 //! errors, route changes and lifecycle, and sends the envelopes it makes.
-//! Every decision (filtering, sampling, sessions, rate limits) is core's.
+//! Every decision (filtering, sampling, sessions, rate limits) is ff-telemetry-browser's.
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_core::sentry::{
-    BrowserSentry, CapturedError, Entropy, Level, MECHANISM_GENERIC, MECHANISM_ONERROR,
-    MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SdkInfo, SentrySetupError,
+use ff_telemetry_browser::sentry::{
+    BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
+    MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
-use ff_telemetry_core::text::concat;
-use ff_telemetry_core::{FrontendSentry, UnixMs};
+use ff_telemetry_wire::sentry::{Level, SdkInfo};
+use ff_telemetry_wire::text::concat;
+use ff_telemetry_wire::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
 
 use crate::js;

@@ -162,7 +162,7 @@ async fn statuses(receiver: &str, token: &str) -> Vec<Value> {
 
 #[wasm_bindgen_test]
 async fn route_sequence_yields_exactly_the_expected_events_in_order() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("routes");
     let t = start(&config(rx, &token, false));
     t.route_changed(s("/app/a"), Some(s("/")));
@@ -226,7 +226,7 @@ async fn route_sequence_yields_exactly_the_expected_events_in_order() {
 
 #[wasm_bindgen_test]
 async fn capture_pageview_on_tracks_history_once_per_navigation() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("history");
     let original = current_path();
     let t = start(&config(rx, &token, true));
@@ -246,7 +246,7 @@ async fn capture_pageview_on_tracks_history_once_per_navigation() {
 
 #[wasm_bindgen_test]
 async fn a_second_init_shares_the_running_telemetry() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let (first_token, other_token) = (token("twice"), token("twice-other"));
     let original = current_path();
     let first = start(&config(rx, &first_token, true));
@@ -271,7 +271,7 @@ async fn a_second_init_shares_the_running_telemetry() {
 
 #[wasm_bindgen_test]
 async fn capture_pageview_off_only_counts_router_changes() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("nohistory");
     let original = current_path();
     let t = start(&config(rx, &token, false));
@@ -293,7 +293,7 @@ async fn capture_pageview_off_only_counts_router_changes() {
 
 #[wasm_bindgen_test]
 async fn opt_out_sends_nothing_and_is_remembered() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("optout");
     let t = start(&config(rx, &token, false));
     t.route_changed(s("/before-opt-out"), None);
@@ -314,7 +314,7 @@ async fn opt_out_sends_nothing_and_is_remembered() {
 
 #[wasm_bindgen_test]
 async fn server_errors_are_retried_until_every_event_is_delivered_once() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("retry");
     fail_next(rx, &token, "/batch/", 503, 2, "{}").await;
     let t = start(&config(rx, &token, false));
@@ -332,7 +332,7 @@ async fn server_errors_are_retried_until_every_event_is_delivered_once() {
 
 #[wasm_bindgen_test]
 async fn a_reload_delivers_events_left_unsent() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("reload");
     let before = start(&config(rx, &token, false));
     before.route_changed(s("/reload/a"), None);
@@ -352,7 +352,7 @@ async fn a_reload_delivers_events_left_unsent() {
 
 #[wasm_bindgen_test]
 async fn pagehide_delivers_the_final_pageleave_by_beacon() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("pagehide");
     let t = start(&config(rx, &token, false));
     t.route_changed(s("/leaving/page"), None);
@@ -378,7 +378,7 @@ async fn pagehide_delivers_the_final_pageleave_by_beacon() {
 
 #[wasm_bindgen_test]
 async fn init_without_arguments_reads_the_config_element() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("element");
     set_config_script(&config(rx, &token, false));
     let t = init(None);
@@ -411,7 +411,7 @@ async fn without_posthog_config_every_call_is_a_quiet_no_op() {
 
 #[wasm_bindgen_test]
 async fn bad_arguments_are_ignored_without_throwing() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("badargs");
     let t = start(&config(rx, &token, false));
     t.route_changed(JsValue::from(5), None);
@@ -439,7 +439,7 @@ async fn bad_arguments_are_ignored_without_throwing() {
 
 #[wasm_bindgen_test]
 async fn cookieless_and_memory_persistence_store_nothing() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     for (mode, option) in [
         ("cookieless", r#""cookieless": true"#),
         ("memory", r#""persistence": "memory""#),
@@ -463,7 +463,7 @@ async fn cookieless_and_memory_persistence_store_nothing() {
 
 #[wasm_bindgen_test]
 async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next_load() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("bigunload");
     let big = js_sys::JSON::parse(&format!(r#"{{"blob": "{}"}}"#, "x".repeat(3_000))).unwrap();
     let t = start(&config(rx, &token, false));
@@ -489,7 +489,7 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
 
 #[wasm_bindgen_test]
 async fn a_refused_batch_is_dropped_not_retried() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("refused");
     fail_next(rx, &token, "/batch/", 400, 1, "{}").await;
     let t = start(&config(rx, &token, false));
@@ -509,7 +509,7 @@ async fn a_refused_batch_is_dropped_not_retried() {
 
 #[wasm_bindgen_test]
 async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("burst");
     let t = start(&config(rx, &token, false));
     let stop_counting = count_warnings_and_writes("queue full", &format!("ff_telemetry_{token}"));
@@ -541,7 +541,7 @@ async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
 
 #[wasm_bindgen_test]
 async fn unreadable_stored_state_starts_a_fresh_identity_and_keeps_the_queue() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     // A state line in a format this version does not read (an older tag),
     // then a queued event.
     let token = token("unreadable-state");
@@ -574,7 +574,7 @@ async fn unreadable_stored_state_starts_a_fresh_identity_and_keeps_the_queue() {
 // "after" included, would be lost. mergeProps writes U+FFFD instead.
 #[wasm_bindgen_test]
 async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("surrogate");
     let t = start(&config(rx, &token, false));
     t.capture(s("surrogate"), Some(lone_surrogate_props()), None);
@@ -595,7 +595,7 @@ async fn a_lone_surrogate_in_caller_properties_does_not_lose_the_batch() {
 
 #[wasm_bindgen_test]
 async fn freeing_the_handle_right_after_a_call_leaves_nothing_to_throw_later() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("freenow");
     let stop_counting = count_page_errors();
     let t = start(&config(rx, &token, false));
@@ -613,7 +613,7 @@ async fn freeing_the_handle_right_after_a_call_leaves_nothing_to_throw_later() {
 // (here the identified user) must still be saved.
 #[wasm_bindgen_test]
 async fn a_queue_too_big_for_storage_does_not_lose_the_saved_identity() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("quota-identity");
     fill_storage(4_000);
     let t = start(&config(rx, &token, false));
@@ -646,7 +646,7 @@ async fn a_queue_too_big_for_storage_does_not_lose_the_saved_identity() {
 // holds is still there: a stored opt-out must hold.
 #[wasm_bindgen_test]
 async fn a_stored_opt_out_holds_when_storage_is_full() {
-    let Some(rx) = receiver() else { return };
+    let rx = receiver();
     let token = token("full-optout");
     let t = start(&config(rx, &token, false));
     t.opt_out();

@@ -19,6 +19,10 @@ use tokio::sync::oneshot;
 use tower::ServiceExt;
 
 pub const PG_VAR: &str = "FF_TEST_POSTGRES_URL";
+/// Set (never by CI) to skip the Chromium tests on a machine that cannot have Chromium.
+/// Set (never by CI) to skip the Postgres half of the tests that run on both databases.
+pub const SKIP_POSTGRES_VAR: &str = "FF_TELEMETRY_SKIP_POSTGRES";
+pub const SKIP_BROWSER_VAR: &str = "FF_TELEMETRY_SKIP_BROWSER";
 pub const SENTRY_PROJECT: &str = "42";
 pub const SENTRY_KEY: &str = "publickey42";
 
@@ -38,17 +42,24 @@ pub fn sqlite() -> TestDb {
     }
 }
 
-/// SQLite always; Postgres when the variable is set, else a `skip:` line (written
-/// past the test harness's capture, so it is seen).
+/// SQLite always, and Postgres on the server `FF_TEST_POSTGRES_URL` names. Without
+/// that variable the test fails saying how to run it, unless
+/// `FF_TELEMETRY_SKIP_POSTGRES=1` (never set by CI) asks to skip the Postgres half.
 pub async fn databases(test: &str) -> Vec<TestDb> {
     let mut dbs = vec![sqlite()];
     match std::env::var(PG_VAR) {
         Ok(url) if !url.is_empty() => dbs.push(postgres_on(&url).await),
         _ => {
+            assert!(
+                std::env::var_os(SKIP_POSTGRES_VAR).is_some(),
+                "{test} also runs on Postgres: set {PG_VAR} to a server's URL \
+                 (`cargo xtask test` starts a throwaway cluster and sets it), \
+                 or {SKIP_POSTGRES_VAR}=1 to skip the Postgres half"
+            );
             use std::io::Write;
             let _ = writeln!(
                 std::io::stderr(),
-                "skip: {test} on Postgres ({PG_VAR} is not set)"
+                "skip: {test} on Postgres ({SKIP_POSTGRES_VAR} is set)"
             );
         }
     }

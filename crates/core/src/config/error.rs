@@ -1,6 +1,6 @@
 use std::fmt;
 
-use crate::{DsnError, UrlError};
+use ff_telemetry_wire::{DsnError, UrlError};
 
 /// A dotted path into `flowforge.yml`, such as `telemetry.frontend.sentry.dsn`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]

@@ -12,12 +12,10 @@ pub use error::{ConfigError, ConfigErrors, ConfigWarning, Problem, WarningKind, 
 #[cfg(feature = "yaml")]
 pub use parse::{LoadedConfig, parse_flowforge_yml};
 
-use crate::{Dsn, HttpUrl};
+use ff_telemetry_wire::{Dsn, HttpUrl};
 
 /// Where usage pings go when `telemetry.url` is not set.
 pub const DEFAULT_PING_URL: &str = "https://ping.flowfuse.com/ping";
-/// The PostHog host when `telemetry.frontend.posthog.apiurl` is not set.
-pub const DEFAULT_POSTHOG_URL: &str = "https://app.posthog.com";
 /// Seconds from start to the first usage ping, as FlowFuse's documentation promises.
 pub const DEFAULT_STARTUP_DELAY_SECONDS: f64 = 30.0;
 
@@ -131,7 +129,7 @@ fn default_ping_url() -> HttpUrl {
 
 #[cfg(feature = "yaml")]
 pub(crate) fn default_posthog_url() -> HttpUrl {
-    DEFAULT_POSTHOG_URL
+    ff_telemetry_wire::DEFAULT_POSTHOG_URL
         .parse()
         .unwrap_or_else(|_| unreachable!("the default PostHog URL is valid"))
 }

@@ -11,7 +11,7 @@ use super::{
     ConfigWarning, DEFAULT_STARTUP_DELAY_SECONDS, FrontendSettings, PosthogSettings, Problem,
     PrometheusSettings, TelemetryConfig, WarningKind, YamlPath, default_posthog_url,
 };
-use crate::{Dsn, HttpUrl};
+use ff_telemetry_wire::{Dsn, HttpUrl};
 
 /// A valid config and what was worth a warning while reading it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,8 @@
-//! The core usage ping: when it is allowed, when it is due, and what it says.
+//! The core usage ping: when it is allowed and when it is due. What it says is
+//! `ff_telemetry_wire::ping::PingPayload`.
 
-mod payload;
 mod rule;
 mod schedule;
 
-pub use payload::{
-    Counts, DevicesByLastSeen, EnvInfo, FeatureFlag, LicenseInfo, LicenseType, OsInfo,
-    PayloadError, PingPayload, PlatformConfigInfo, PlatformInfo, ProjectsByState,
-};
 pub use rule::{PingInputs, effective_admin_setting, should_send};
 pub use schedule::{PingSchedule, ScheduleDraw};

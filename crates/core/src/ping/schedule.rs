@@ -1,4 +1,4 @@
-use crate::UnixMs;
+use ff_telemetry_wire::UnixMs;
 
 /// Two random draws, taken once at start, that pick the daily send time.
 ///
@@ -20,7 +20,7 @@ pub struct ScheduleDraw {
 /// send after any instant.
 ///
 /// ```
-/// use ff_telemetry_core::UnixMs;
+/// use ff_telemetry_wire::UnixMs;
 /// use ff_telemetry_core::ping::{PingSchedule, ScheduleDraw};
 /// let start = UnixMs(0); // midnight UTC
 /// let s = PingSchedule::new(start, true, ScheduleDraw { hour: 3, minute: 70 }, 30_000, 0);
@@ -61,7 +61,7 @@ impl PingSchedule {
     /// already has a startup ping keeps it.
     ///
     /// ```
-    /// use ff_telemetry_core::UnixMs;
+    /// use ff_telemetry_wire::UnixMs;
     /// use ff_telemetry_core::ping::{PingSchedule, ScheduleDraw};
     /// let mut s = PingSchedule::new(UnixMs(0), false, ScheduleDraw { hour: 3, minute: 0 }, 30_000, 0);
     /// s.handle_setup_done(UnixMs(60_000), 30_000);

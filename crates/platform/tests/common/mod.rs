@@ -15,11 +15,13 @@ use axum::routing::post;
 use ff_platform::config::load_flowforge_yml;
 use ff_platform::{Platform, SeedSpec, StartOptions};
 use ff_telemetry_backend::{Clock, PingScheduler, SchedulerOptions};
-use ff_telemetry_core::ping::{Counts, DevicesByLastSeen, ProjectsByState};
 use ff_telemetry_core::retry::RetryPolicy;
+use ff_telemetry_wire::ping::{Counts, DevicesByLastSeen, ProjectsByState};
 use sqlx::Connection;
 
 pub const POSTGRES_VAR: &str = "FF_TEST_POSTGRES_URL";
+/// Set (never by CI) to skip the Postgres half of the tests that run on both databases.
+pub const SKIP_POSTGRES_VAR: &str = "FF_TELEMETRY_SKIP_POSTGRES";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// Small, all-different numbers, so a count read from the wrong table shows.
@@ -81,14 +83,21 @@ pub fn sqlite() -> TestDb {
     }
 }
 
-/// A uniquely named database on `FF_TEST_POSTGRES_URL`, or `None` (with a skip
-/// line) when the variable is unset.
+/// A uniquely named database on `FF_TEST_POSTGRES_URL`. Without that variable the
+/// test fails saying how to run it, unless `FF_TELEMETRY_SKIP_POSTGRES=1` (never set
+/// by CI) asks to skip the Postgres half (`None`, with a skip line).
 pub async fn postgres(test: &str) -> Option<TestDb> {
     let Ok(server) = std::env::var(POSTGRES_VAR) else {
+        assert!(
+            std::env::var_os(SKIP_POSTGRES_VAR).is_some(),
+            "{test} also runs on Postgres: set {POSTGRES_VAR} to a server's URL \
+             (`cargo xtask test` starts a throwaway cluster and sets it), \
+             or {SKIP_POSTGRES_VAR}=1 to skip the Postgres half"
+        );
         // Straight to the stream: the test harness captures eprintln! output.
         let _ = writeln!(
             std::io::stderr(),
-            "skip: {test} on Postgres ({POSTGRES_VAR} is not set)"
+            "skip: {test} on Postgres ({SKIP_POSTGRES_VAR} is set)"
         );
         return None;
     };

@@ -4,8 +4,8 @@
 
 use std::future::Future;
 
-use ff_telemetry_core::sentry::Envelope;
 use ff_telemetry_web::{Telemetry, init};
+use ff_telemetry_wire::sentry::Envelope;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -29,14 +29,16 @@ extern "C" {
     pub async fn sleep(ms: u32);
 }
 
-/// The receiver's base URL, or `None` (and a skip line) when the suite runs
-/// without one.
-pub fn receiver() -> Option<&'static str> {
-    let url = option_env!("FF_TEST_RECEIVER_URL");
-    if url.is_none() {
-        web_sys::console::log_1(&"skip: FF_TEST_RECEIVER_URL is not set".into());
+/// The receiver's base URL. The suite cannot run without one, so a build
+/// without it fails every test that needs it, saying how to run the suite.
+pub fn receiver() -> &'static str {
+    match option_env!("FF_TEST_RECEIVER_URL") {
+        Some(url) => url,
+        None => panic!(
+            "FF_TEST_RECEIVER_URL is not set: run the browser suite with \
+             `cargo xtask test browser`, which starts the test receiver and sets it"
+        ),
     }
-    url
 }
 
 /// A token (PostHog project key or Sentry public key) no other test uses.

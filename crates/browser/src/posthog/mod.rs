@@ -1,0 +1,30 @@
+//! PostHog for the browser: the sans-IO client the browser SDK drives. The
+//! capture events it writes are `ff_telemetry_wire::posthog`'s.
+//!
+//! # Concepts
+//!
+//! - [`Client`]: identity, consent, sessions and page events; returns the
+//!   JSON text of the capture events to send. [`PageviewTracker`] is its route-change part.
+//! - [`Outbox`]: the bounded, batched, retried send queue; [`Backoff`] and
+//!   [`verdict`] are its retry policy, usable by any sender.
+//! - [`sanitize_url`]: what a URL may reveal.
+
+mod client;
+mod entropy;
+mod outbox;
+mod pageview;
+mod properties;
+mod session;
+mod transport;
+mod url;
+
+pub use client::{Client, ClientConfig, PageEnv, PersistedState};
+pub use entropy::Entropy;
+pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits, Queued};
+pub use pageview::{
+    NavigationSource, Page, PageEvent, PageEventKind, PageviewTracker, ScrollDepth, ScrollSample,
+};
+pub use properties::describe_user_agent;
+pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
+pub use transport::{Backoff, Verdict, verdict};
+pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};
