@@ -590,7 +590,7 @@ fn load(scale: &Scale, servers: &[Value]) -> String {
          header byte every 50 ms, a third idle after one request) until the collector closes \
          them. A row is counted accepted when its request was answered 2xx; stored rows are \
          counted in the database afterwards.\n\n\
-         | database | requests | rows/s | req/s | p50 ms | p99 ms | answers | stored = accepted | peak RSS MB |\n\
+         | database | requests | rows/s | req/s | p50 ms | p99 ms | answers | stored = accepted (both runs) | peak RSS MB |\n\
          |---|---:|---:|---:|---:|---:|---|---|---:|\n",
         thousands(SLOW_CONNECTIONS),
         scale.load_seconds,
