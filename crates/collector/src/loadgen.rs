@@ -505,7 +505,7 @@ fn posthog_batch(conn_idx: usize, ids: &[uuid::Uuid]) -> String {
         .iter()
         .map(|id| {
             format!(
-                r#"{{"event":"$pageview","distinct_id":"load-{conn_idx}","uuid":"{id}","properties":{{"$current_url":"http://127.0.0.1/instances/{conn_idx}","$pathname":"/instances/{conn_idx}","$session_id":"{id}","$lib":"ff-telemetry-loadgen"}}}}"#
+                r#"{{"event":"$pageview","distinct_id":"load-{conn_idx}","uuid":"{id}","timestamp":"2026-12-07T00:00:00.000Z","properties":{{"$current_url":"http://127.0.0.1/instances/{conn_idx}","$pathname":"/instances/{conn_idx}","$session_id":"{id}","$lib":"ff-telemetry-loadgen"}}}}"#
             )
         })
         .collect();
