@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use crate::access::{ReadAccess, ReadTokenRequired};
 use crate::config::{CollectorConfig, IP_KEY_ENV, SentryKey};
 use crate::ip::{IpKey, IpKeyError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 
 /// Largest body of a single-item endpoint (`/ping`, `POST /`).
 pub const SINGLE_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -63,6 +63,8 @@ pub(crate) struct Shared {
     pub sentry_keys: Vec<SentryKey>,
     pub request_timeout: Duration,
     pub read_access: ReadAccess,
+    pub header_timeout: Duration,
+    pub max_connections: usize,
 }
 
 impl AppState {
@@ -83,7 +85,13 @@ impl AppState {
             env_key.as_deref(),
             &config.data_dir,
         )?;
-        let store = Store::open(&config.database_url()).await?;
+        let store_options = StoreOptions {
+            // A third of the request time: a request whose rows cannot be committed
+            // gets its 503 well before the request timeout could answer 408.
+            db_wait: config.request_timeout / 3,
+            sqlite_max_bytes: config.sqlite_max_bytes,
+        };
+        let store = Store::open(&config.database_url(), &store_options).await?;
         Ok(AppState(Arc::new(Shared {
             store,
             ip_key,
@@ -92,12 +100,19 @@ impl AppState {
             sentry_keys: config.sentry_keys.clone(),
             request_timeout: config.request_timeout,
             read_access,
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections,
         })))
     }
 
     /// How many pings are stored (for load checks: stored must equal accepted).
     pub async fn n_pings(&self) -> Result<i64, StoreError> {
         self.0.store.n_pings().await
+    }
+
+    /// How many events (PostHog events and Sentry items) are stored.
+    pub async fn n_events(&self) -> Result<i64, StoreError> {
+        self.0.store.n_events().await
     }
 
     pub(crate) fn shared(&self) -> &Shared {
