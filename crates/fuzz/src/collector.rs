@@ -8,7 +8,10 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::Request;
 use ff_telemetry_collector::{AppState, CollectorConfig, SentryKey, router};
+use http_body_util::BodyExt;
 use tower::ServiceExt;
+
+use crate::engine::shape;
 
 /// The project and key the collector accepts envelopes for.
 pub const SENTRY_PROJECT: &str = "42";
@@ -67,6 +70,12 @@ impl Collector {
 
     /// Sends `req`; its status, or why it has none.
     pub fn send(&self, req: Req<'_>) -> Result<u16, String> {
+        self.answer(req).map(|(status, _)| status)
+    }
+
+    /// Sends `req`; its status and the shape of its error message (feedback:
+    /// a new refusal reason is a new behaviour).
+    pub fn answer(&self, req: Req<'_>) -> Result<(u16, String), String> {
         let mut builder = Request::builder()
             .method(if req.get { "GET" } else { "POST" })
             .uri(req.uri);
@@ -79,22 +88,43 @@ impl Collector {
         let request = builder
             .body(Body::from(req.body))
             .map_err(|e| format!("request to {}: {e}", req.uri))?;
-        let answer = self
-            .runtime
-            .block_on(self.app.clone().oneshot(request))
-            .map_err(|e| format!("{}: {e}", req.uri))?;
-        Ok(answer.status().as_u16())
+        let uri = req.uri;
+        self.runtime.block_on(async {
+            let answer = self
+                .app
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(|e| format!("{uri}: {e}"))?;
+            let status = answer.status().as_u16();
+            let body = answer
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("{uri}: body: {e}"))?
+                .to_bytes();
+            let error = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(shape))
+                .unwrap_or_default();
+            Ok((status, error))
+        })
     }
 
     /// Sends `req` and fails on a 5xx: bad input is the client's fault.
     pub fn send_expecting_no_5xx(&self, req: Req<'_>) -> Result<u16, String> {
+        self.answer_expecting_no_5xx(req).map(|(status, _)| status)
+    }
+
+    /// [`Collector::answer`], failing on a 5xx.
+    pub fn answer_expecting_no_5xx(&self, req: Req<'_>) -> Result<(u16, String), String> {
         let uri = req.uri.to_owned();
         let head = String::from_utf8_lossy(&req.body[..req.body.len().min(200)]).into_owned();
-        let status = self.send(req)?;
+        let (status, error) = self.answer(req)?;
         if status >= 500 {
-            return Err(format!("{uri} answered {status} to {head:?}"));
+            return Err(format!("{uri} answered {status} ({error}) to {head:?}"));
         }
-        Ok(status)
+        Ok((status, error))
     }
 
     /// The collector still answers its health check and stores a ping, a

@@ -129,7 +129,7 @@ fn run_caught(target: &mut dyn Target, input: &[u8]) -> Result<String, String> {
     }
 }
 
-/// An error message as a feedback signature: digits and quoted text vary with
+/// An error message as a feedback signature: numbers and quoted text vary with
 /// the input, so they are blanked, and the length is capped.
 pub fn shape(message: &str) -> String {
     let mut out = String::new();
@@ -139,7 +139,10 @@ pub fn shape(message: &str) -> String {
             quoted = !quoted;
             out.push(c);
         } else if !quoted {
-            out.push(if c.is_ascii_digit() { '#' } else { c });
+            let digit = c.is_ascii_digit();
+            if !(digit && out.ends_with('#')) {
+                out.push(if digit { '#' } else { c });
+            }
         }
         if out.len() >= 96 {
             break;

@@ -189,19 +189,19 @@ impl Target for Base64Target {
     fn run(&mut self, input: &[u8]) -> Result<String, String> {
         let c = &self.0;
         // Garbage said to be base64.
-        let garbage = c.send_expecting_no_5xx(Req {
+        let (garbage, error) = c.answer_expecting_no_5xx(Req {
             uri: "/e/?compression=base64",
             body: input.to_vec(),
             ..Req::default()
         })?;
         if !is_plain_json(input) {
-            return Ok(format!("raw {garbage}"));
+            return Ok(format!("raw {garbage} {error}"));
         }
         let mut encoded = base64::engine::general_purpose::STANDARD.encode(input);
-        if input.len() % 2 == 0 {
+        if input.len().is_multiple_of(2) {
             encoded = encoded.replace('+', " ");
         }
-        let uri = if input.len() % 3 == 0 {
+        let uri = if input.len().is_multiple_of(3) {
             "/e/?compression=base64"
         } else {
             "/e/"
@@ -249,7 +249,7 @@ impl Target for Lz64Target {
 
     fn run(&mut self, input: &[u8]) -> Result<String, String> {
         let c = &self.0;
-        let raw = c.send_expecting_no_5xx(Req {
+        let (raw, error) = c.answer_expecting_no_5xx(Req {
             uri: "/e/?compression=lz64",
             body: input.to_vec(),
             ..Req::default()
@@ -274,7 +274,7 @@ impl Target for Lz64Target {
                 "{text:?}: raw body {raw}, form {form_status}, query {query}"
             ));
         }
-        Ok(format!("lz64 {raw}"))
+        Ok(format!("lz64 {raw} {error}"))
     }
 
     fn still_working(&mut self) -> Result<(), String> {
@@ -322,13 +322,13 @@ impl Target for FormTarget {
     }
 
     fn run(&mut self, input: &[u8]) -> Result<String, String> {
-        let status = self.0.send_expecting_no_5xx(Req {
+        let (status, error) = self.0.answer_expecting_no_5xx(Req {
             uri: "/e/",
             content_type: Some("application/x-www-form-urlencoded"),
             body: input.to_vec(),
             ..Req::default()
         })?;
-        Ok(format!("form {status}"))
+        Ok(format!("form {status} {error}"))
     }
 
     fn still_working(&mut self) -> Result<(), String> {
@@ -355,14 +355,14 @@ impl Target for CaptureTarget {
     }
 
     fn run(&mut self, input: &[u8]) -> Result<String, String> {
-        let status = self.0.send_expecting_no_5xx(Req {
+        let (status, error) = self.0.answer_expecting_no_5xx(Req {
             uri: "/batch/",
             content_type: Some("application/json"),
             body: input.to_vec(),
             ..Req::default()
         })?;
         if !is_plain_json(input) {
-            return Ok(format!("not json {status}"));
+            return Ok(format!("not json {status} {error}"));
         }
         let verdict = match serde_json::from_slice(input) {
             Err(_) => 400,
@@ -377,7 +377,7 @@ impl Target for CaptureTarget {
                 String::from_utf8_lossy(&input[..input.len().min(300)])
             ));
         }
-        Ok(format!("json {status}"))
+        Ok(format!("json {status} {error}"))
     }
 
     fn still_working(&mut self) -> Result<(), String> {
@@ -413,7 +413,7 @@ impl Target for EnvelopeTarget {
                 return Err("an envelope written back reads differently".to_owned());
             }
         }
-        let status = self.0.send_expecting_no_5xx(Req {
+        let (status, error) = self.0.answer_expecting_no_5xx(Req {
             uri: &envelope_uri(),
             body: input.to_vec(),
             ..Req::default()
@@ -424,7 +424,7 @@ impl Target for EnvelopeTarget {
             )),
             Err(e) => Ok(format!("{status} {}", crate::engine::shape(&e.to_string()))),
             Ok(envelope) => Ok(format!(
-                "{status} parsed, {} items",
+                "{status} {error} parsed, {} items",
                 envelope.items.len().min(4)
             )),
         }
