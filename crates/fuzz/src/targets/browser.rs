@@ -5,7 +5,9 @@
 use ff_telemetry_browser::posthog::{
     Client, ClientConfig, NavigationSource, Outbox, OutboxLimits, PageEnv, PersistedState,
 };
-use ff_telemetry_browser::sentry::{self, BrowserSentry, MAX_FRAMES, MAX_STORED_ENVELOPES};
+use ff_telemetry_browser::sentry::{
+    self, BrowserSentry, MAX_FRAMES, MAX_STORED_ENVELOPES, parse_rate_limits, parse_retry_after,
+};
 use ff_telemetry_wire::UnixMs;
 use ff_telemetry_wire::sentry::SdkInfo;
 use serde_json::{Map, Value};
@@ -309,6 +311,68 @@ impl Target for StacktraceTarget {
             first.function.is_some(),
             first.lineno.is_some(),
             first.instruction_addr.is_some()
+        ))
+    }
+}
+
+/// A Sentry server's `X-Sentry-Rate-Limits` and `Retry-After` answers, which
+/// the browser obeys: one limit per comma-separated entry at most, category
+/// names trimmed and free of separators.
+#[derive(Debug, Default)]
+pub struct RateLimitsTarget;
+
+impl Target for RateLimitsTarget {
+    fn name(&self) -> &'static str {
+        "sentry-rate-limits"
+    }
+
+    fn seeds(&self) -> Vec<Vec<u8>> {
+        [
+            "60:error;transaction:organization, 10::key:usage_exceeded",
+            "2700:default;error;security:organization:quota_exceeded",
+            "120",
+            "Thu, 01 Jan 1970 00:00:30 GMT",
+        ]
+        .map(|s| s.as_bytes().to_vec())
+        .into()
+    }
+
+    fn dictionary(&self) -> &'static [&'static str] {
+        &[
+            ",",
+            ";",
+            ":",
+            "error",
+            "transaction",
+            "session",
+            "GMT",
+            "Jan",
+            "1970",
+        ]
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<String, String> {
+        let text = String::from_utf8_lossy(input);
+        let limits = parse_rate_limits(&text);
+        let n_entries = text.split(',').count();
+        if limits.len() > n_entries {
+            return Err(format!(
+                "{} limits from {n_entries} entries of {text:?}",
+                limits.len()
+            ));
+        }
+        for name in limits.iter().flat_map(|l| &l.categories) {
+            let bad =
+                name.is_empty() || name.trim_ascii() != name || name.contains([',', ';', ':']);
+            if bad {
+                return Err(format!("category {name:?} from {text:?}"));
+            }
+        }
+        let retry = parse_retry_after(&text, NOW);
+        Ok(format!(
+            "{} limits, retry {}",
+            limits.len().min(4),
+            retry.is_some()
         ))
     }
 }

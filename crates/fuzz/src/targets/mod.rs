@@ -25,5 +25,6 @@ pub fn all() -> Result<Vec<Box<dyn Target>>, String> {
         Box::new(browser::PosthogRestoreTarget),
         Box::new(browser::SentryRestoreTarget),
         Box::new(browser::StacktraceTarget),
+        Box::new(browser::RateLimitsTarget),
     ])
 }
