@@ -64,9 +64,27 @@ const MAX_CORPUS: usize = 2_048;
 /// Distinct failures kept per target.
 const MAX_FAILURES: usize = 20;
 
+/// How long a run lasts (the seeds always run, whatever the budget).
+#[derive(Debug, Clone, Copy)]
+pub enum Budget {
+    /// Wall-clock time.
+    Time(Duration),
+    /// A number of inputs: the same seed then gives the same run.
+    Execs(u64),
+}
+
+impl Budget {
+    fn spent(self, started: Instant, execs: u64) -> bool {
+        match self {
+            Budget::Time(limit) => started.elapsed() >= limit,
+            Budget::Execs(limit) => execs >= limit,
+        }
+    }
+}
+
 /// Runs `target` for `budget` from `seed` (the same seed replays the same
 /// inputs, as far as the target is deterministic).
-pub fn fuzz(target: &mut dyn Target, budget: Duration, seed: u64) -> Report {
+pub fn fuzz(target: &mut dyn Target, budget: Budget, seed: u64) -> Report {
     let started = Instant::now();
     let mut rng = Rng::new(seed);
     let mutator = Mutator::new(target.dictionary());
@@ -76,7 +94,7 @@ pub fn fuzz(target: &mut dyn Target, budget: Duration, seed: u64) -> Report {
     let mut execs = 0u64;
     let mut pending_seeds = target.seeds();
     pending_seeds.reverse();
-    while started.elapsed() < budget || !pending_seeds.is_empty() {
+    while !budget.spent(started, execs) || !pending_seeds.is_empty() {
         let input = match pending_seeds.pop() {
             Some(seed) => seed,
             None if corpus.is_empty() => Vec::new(),
@@ -181,7 +199,7 @@ mod tests {
         let mut target = Buggy;
         let previous = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
-        let report = fuzz(&mut target, Duration::from_secs(2), 7);
+        let report = fuzz(&mut target, Budget::Execs(20_000), 7);
         panic::set_hook(previous);
         let failure = report.failures.first().expect("the fuzzer found no panic");
         assert_eq!(failure.message, "panicked: a is a string");

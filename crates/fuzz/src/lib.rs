@@ -9,9 +9,9 @@
 //! @sentry/browser and the `sentry` crate ([`seeds`]).
 //!
 //! ```no_run
-//! use std::time::Duration;
+//! use ff_telemetry_fuzz::engine::{Budget, fuzz};
 //! for mut target in ff_telemetry_fuzz::targets::all().unwrap() {
-//!     let report = ff_telemetry_fuzz::engine::fuzz(target.as_mut(), Duration::from_secs(1), 1);
+//!     let report = fuzz(target.as_mut(), Budget::Execs(1_000), 1);
 //!     assert!(report.passed(), "{report:?}");
 //! }
 //! ```

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ff_telemetry_fuzz::engine::{Report, fuzz};
+use ff_telemetry_fuzz::engine::{Budget, Report, fuzz};
 use ff_telemetry_fuzz::targets;
 
 struct Args {
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     // Panics are caught and reported with their input; the default hook's
     // message for each would flood the terminal.
     std::panic::set_hook(Box::new(|_| {}));
-    let budget = Duration::from_secs_f64(args.seconds);
+    let budget = Budget::Time(Duration::from_secs_f64(args.seconds));
     println!(
         "{:<26} {:>10} {:>8} {:>11}  result",
         "target", "execs", "execs/s", "behaviours"
