@@ -61,6 +61,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(unknown) = args
+        .only
+        .iter()
+        .find(|n| all.iter().all(|t| t.name() != *n))
+    {
+        let names: Vec<&str> = all.iter().map(|t| t.name()).collect();
+        eprintln!(
+            "ff-telemetry-fuzz: no target {unknown:?}; the targets are {}",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    }
     all.retain(|t| args.only.is_empty() || args.only.iter().any(|n| n == t.name()));
     // Panics are caught and reported with their input; the default hook's
     // message for each would flood the terminal.
