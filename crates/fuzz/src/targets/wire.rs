@@ -1,7 +1,7 @@
 //! The wire crate's parsers of configured text: the Sentry DSN and HTTP URLs.
 //! Each value parsed is written back and must parse to itself.
 
-use ff_telemetry_wire::{Dsn, HttpUrl};
+use ff_telemetry_wire::{Authority, Dsn, HttpUrl};
 
 use crate::engine::{Target, shape};
 
@@ -43,7 +43,11 @@ impl Target for DsnTarget {
                 let url = dsn.envelope_url();
                 url.parse::<HttpUrl>()
                     .map_err(|e| format!("envelope URL {url:?} of {text:?}: {e}"))?;
-                Ok("ok".to_owned())
+                Ok(format!(
+                    "ok {} secret {}",
+                    authority_shape(dsn.origin()),
+                    dsn.secret_key().is_some()
+                ))
             }
             Err(e) => Ok(shape(&e.message())),
         }
@@ -92,9 +96,26 @@ impl Target for UrlTarget {
                 joined
                     .parse::<HttpUrl>()
                     .map_err(|e| format!("{joined:?} (joined to {text:?}): {e}"))?;
-                Ok("ok".to_owned())
+                let rest = url.path_and_query();
+                Ok(format!(
+                    "ok {} path {} query {} fragment {}",
+                    authority_shape(url.origin()),
+                    rest.len().min(2),
+                    rest.contains('?'),
+                    rest.contains('#')
+                ))
             }
             Err(e) => Ok(shape(&e.message())),
         }
     }
+}
+
+/// Which kind of authority was parsed (feedback).
+fn authority_shape(a: &Authority) -> String {
+    format!(
+        "{} ipv6 {} port {}",
+        a.scheme.as_str(),
+        a.host.starts_with('['),
+        a.port.is_some()
+    )
 }
