@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
+use ff_telemetry_browser::Verdict;
 use ff_telemetry_browser::sentry::{
     BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
@@ -232,20 +233,15 @@ impl SentryClient {
     /// all (offline) keeps the envelope for the next page load.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
-        if answer.status == 0 {
+        let verdict = self.state().handle_response(
+            js::now(),
+            out.category,
+            answer.status,
+            answer.retry_after.as_deref(),
+            answer.rate_limits.as_deref(),
+        );
+        if verdict == Verdict::NoAnswer {
             self.store(out);
-        } else {
-            let mut sentry = self.state();
-            sentry.handle_response(
-                js::now(),
-                answer.status,
-                answer.retry_after.as_deref(),
-                answer.rate_limits.as_deref(),
-            );
-            let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-            if refused {
-                sentry.handle_send_failure(out.category);
-            }
         }
         self.drain();
     }
