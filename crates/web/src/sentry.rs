@@ -17,6 +17,7 @@ use wasm_bindgen::JsValue;
 
 use crate::js;
 use crate::listeners::Listeners;
+use crate::panic;
 use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
@@ -83,13 +84,14 @@ impl SentryClient {
             envelope_url,
             persist,
             queue_key,
-            listeners: Listeners::new(),
+            listeners: Listeners::default(),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
         let _ = CRASH_REPORTER.try_with(|r| r.set(this.me.clone()));
+        panic::set_crash_reporter(report_crash);
         this.attach();
         this.drain();
         Ok(this)
@@ -150,7 +152,7 @@ impl SentryClient {
     /// The Sentry state, borrowed for one step. Every step goes through here
     /// so the build has one borrow site for it.
     fn state(&self) -> RefMut<'_, BrowserSentry> {
-        crate::panic::borrow(&self.sentry)
+        panic::borrow(&self.sentry)
     }
 
     fn attach(&self) {
@@ -225,12 +227,13 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        let on_answer = move |answer: &JsValue| this.handle_answer(&out, &Answer::read(answer));
-        transport::post_text(url, &body, None, on_answer);
+        let on_answer = move |answer: Answer| this.handle_answer(&out, &answer);
+        transport::post_text(url.clone(), body, None, on_answer);
     }
 
-    /// Feeds the answer back to core, then sends what is next; no answer at
-    /// all (offline) keeps the envelope for the next page load.
+    /// Feeds the answer back to the state machine (see
+    /// [`BrowserSentry::handle_response`]), then sends what is next; no
+    /// answer at all (offline) keeps the envelope for the next page load.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
         let verdict = self.state().handle_response(
@@ -253,7 +256,7 @@ impl SentryClient {
         }
         let stored = js::storage_get(&self.queue_key).unwrap_or_default();
         let kept = out.add_to_stored(&stored);
-        if let Some(e) = js::storage_set(&self.queue_key, &kept) {
+        if let Err(e) = js::storage_set(&self.queue_key, &kept) {
             js::warn_with("could not keep a Sentry envelope:", &e);
         }
     }
@@ -263,7 +266,7 @@ impl SentryClient {
 /// stack has the wasm frames) as an unhandled error, which crashes the
 /// session, sent at once by beacon: the SDK is off from now on. Nothing is
 /// sent when the crash left Sentry's state borrowed.
-pub fn report_crash(thrown: &JsValue) {
+fn report_crash(thrown: &JsValue) {
     let Some(this) = CRASH_REPORTER
         .try_with(|r| {
             let weak = r.take();
