@@ -87,6 +87,8 @@ pub fn run(args: &[String]) -> Result<()> {
     exec(&mut native)?;
     drop(pg);
 
+    crate::fuzz::short_pass()?;
+
     step("browser tests (headless Chromium)");
     browser::run()?;
 
