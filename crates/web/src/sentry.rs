@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
+use ff_telemetry_browser::posthog::Backoff;
 use ff_telemetry_browser::sentry::{
     BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
@@ -13,6 +14,7 @@ use ff_telemetry_wire::sentry::{Level, SdkInfo};
 use ff_telemetry_wire::text::concat;
 use ff_telemetry_wire::{FrontendSentry, UnixMs};
 use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
 
 use crate::js;
 use crate::listeners::Listeners;
@@ -47,6 +49,8 @@ pub struct SentryClient {
     in_flight: Cell<bool>,
     /// Between `pagehide` and `pageshow`: send by beacon, all at once.
     hidden: Cell<bool>,
+    /// Drains the queue when an envelope's retry is due (`setTimeout`).
+    on_retry: JsValue,
 }
 
 impl std::fmt::Debug for SentryClient {
@@ -85,6 +89,15 @@ impl SentryClient {
             listeners: Listeners::new(),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
+            on_retry: {
+                let weak = me.clone();
+                Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                    if let Some(this) = weak.upgrade() {
+                        crate::panic::guarded(|| this.drain());
+                    }
+                })
+                .into_js_value()
+            },
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
@@ -229,11 +242,28 @@ impl SentryClient {
     }
 
     /// Feeds the answer back to core, then sends what is next; no answer at
-    /// all (offline) keeps the envelope for the next page load.
+    /// all (offline) keeps the envelope for the next page load, and a server
+    /// that cannot take it now (5xx, or 429 without Sentry's rate limits)
+    /// gets it again once its `Retry-After` and the backoff have passed.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
+        let overloaded = (500..600).contains(&answer.status)
+            || (answer.status == 429 && answer.rate_limits.is_none());
         if answer.status == 0 {
             self.store(out);
+        } else if overloaded {
+            let [a, b, c, d, ..] = js::random_bytes();
+            let retry_at = self.state().handle_retry(
+                js::now(),
+                out.clone(),
+                answer.retry_after.as_deref(),
+                Backoff::default(),
+                u32::from_le_bytes([a, b, c, d]),
+            );
+            if let Some(at) = retry_at {
+                let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
+                js::set_timeout(&self.on_retry, delay);
+            }
         } else {
             let mut sentry = self.state();
             sentry.handle_response(

@@ -52,15 +52,10 @@ impl Answer {
     pub fn read(answer: &JsValue) -> Answer {
         let part = |i| js::item(answer, i);
         Answer {
-            status: Answer::status_of(answer),
+            status: part(0).as_f64().map_or(0, |s| s as u16),
             retry_after: part(1).as_string(),
             rate_limits: part(2).as_string(),
         }
-    }
-
-    /// The status alone (all PostHog needs), without copying the headers.
-    pub fn status_of(answer: &JsValue) -> u16 {
-        js::item(answer, 0).as_f64().map_or(0, |s| s as u16)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::transport::{Backoff, Verdict, verdict};
 use crate::list;
+use crate::sentry::parse_retry_after;
 use ff_telemetry_wire::UnixMs;
 
 /// `navigator.sendBeacon`'s payload limit in Chromium and Firefox.
@@ -101,6 +102,9 @@ pub struct Outbox<T> {
     n_in_flight_bytes: usize,
     /// When the next batch is due; `None` when empty.
     next_send_at: Option<UnixMs>,
+    /// No batch before this instant: the server's `Retry-After`, which an
+    /// explicit flush does not override.
+    not_before: UnixMs,
     n_failures: u32,
     /// A batch was in flight when [`Outbox::take_all`] took its events: its
     /// answer is still to come, and must neither drop nor retry what was
@@ -118,6 +122,7 @@ impl<T: Queued> Outbox<T> {
             n_in_flight: 0,
             n_in_flight_bytes: 0,
             next_send_at: None,
+            not_before: UnixMs(0),
             n_failures: 0,
             taken_in_flight: false,
         }
@@ -149,10 +154,36 @@ impl<T: Queued> Outbox<T> {
     }
 
     /// Makes the queued events due now (an explicit flush), even while backing
-    /// off after a failure.
+    /// off after a failure, but not before a server's `Retry-After` elapsed.
     pub fn handle_flush(&mut self, now: UnixMs) {
         if !self.events.is_empty() {
-            self.next_send_at = Some(now);
+            self.next_send_at = Some(now.max(self.not_before));
+        }
+    }
+
+    /// Applies the `Retry-After` header (seconds or an HTTP date) of the answer
+    /// just given to [`Outbox::handle_response`]: when that batch is to be
+    /// retried, it waits at least as long as the server asked, flush or not.
+    /// An answer that delivered or dropped the batch is not delayed.
+    ///
+    /// ```
+    /// use ff_telemetry_wire::UnixMs;
+    /// use ff_telemetry_browser::posthog::{BatchOutcome, Outbox, OutboxLimits};
+    /// let mut outbox = Outbox::new(OutboxLimits::default());
+    /// outbox.handle_enqueue(UnixMs(0), "e1".to_owned());
+    /// assert!(outbox.poll_batch(UnixMs(3_000)).is_some());
+    /// assert!(matches!(outbox.handle_response(UnixMs(3_000), 429, 0), BatchOutcome::RetryAt(_)));
+    /// outbox.handle_retry_after(UnixMs(3_000), "30");
+    /// outbox.handle_flush(UnixMs(4_000));
+    /// assert_eq!(outbox.poll_timeout(), Some(UnixMs(33_000)));
+    /// ```
+    pub fn handle_retry_after(&mut self, now: UnixMs, retry_after: &str) {
+        let (Some(at), true) = (self.next_send_at, self.n_failures > 0) else {
+            return;
+        };
+        if let Some(wait_ms) = parse_retry_after(retry_after, now) {
+            self.not_before = now + wait_ms;
+            self.next_send_at = Some(at.max(self.not_before));
         }
     }
 
@@ -428,6 +459,37 @@ mod tests {
             BatchOutcome::Dropped(2)
         );
         assert_eq!(o.poll_timeout(), None);
+    }
+
+    #[test]
+    fn retry_after_holds_the_retry_and_flushes_but_not_delivered_answers() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
+        assert!(o.poll_batch(UnixMs(3_000)).is_some());
+        // 429 with Retry-After: 7 s: longer than the backoff's 1 s.
+        assert!(matches!(
+            o.handle_response(UnixMs(3_000), 429, 0),
+            BatchOutcome::RetryAt(_)
+        ));
+        o.handle_retry_after(UnixMs(3_000), "7");
+        o.handle_flush(UnixMs(4_000));
+        assert_eq!(o.poll_batch(UnixMs(9_999)), None);
+        assert_eq!(o.poll_timeout(), Some(UnixMs(10_000)));
+        assert!(o.poll_batch(UnixMs(10_000)).is_some());
+        // A Retry-After on an answer that delivered delays nothing.
+        o.handle_enqueue(UnixMs(10_000), Ev(2, 10));
+        assert_eq!(
+            o.handle_response(UnixMs(10_100), 200, 0),
+            BatchOutcome::Delivered(1)
+        );
+        o.handle_retry_after(UnixMs(10_100), "60");
+        assert_eq!(o.poll_timeout(), Some(UnixMs(10_100)));
+        // Nor one the header cannot be read from.
+        assert!(o.poll_batch(UnixMs(10_100)).is_some());
+        o.handle_response(UnixMs(10_200), 503, 0);
+        let backoff = o.poll_timeout();
+        o.handle_retry_after(UnixMs(10_200), "soon");
+        assert_eq!(o.poll_timeout(), backoff);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use ff_telemetry_wire::UnixMs;
 pub enum Verdict {
     /// 2xx: done.
     Delivered,
-    /// Status 0 (network error, CORS, offline) or 5xx: try again later.
+    /// Status 0 (network error, CORS, offline), 429 (too many requests) or
+    /// 5xx: try again later.
     Retry,
     /// Anything else, 4xx above all: the server will never take it, so drop it.
     Drop,
@@ -23,12 +24,13 @@ pub enum Verdict {
 /// assert_eq!(verdict(200), Verdict::Delivered);
 /// assert_eq!(verdict(0), Verdict::Retry);
 /// assert_eq!(verdict(503), Verdict::Retry);
+/// assert_eq!(verdict(429), Verdict::Retry);
 /// assert_eq!(verdict(400), Verdict::Drop);
 /// ```
 pub fn verdict(status: u16) -> Verdict {
     match status {
         200..=299 => Verdict::Delivered,
-        0 | 500..=599 => Verdict::Retry,
+        0 | 429 | 500..=599 => Verdict::Retry,
         _ => Verdict::Drop,
     }
 }
@@ -151,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn only_status_zero_and_5xx_are_retried() {
+    fn only_status_zero_429_and_5xx_are_retried() {
         let table = [
             (0, Verdict::Retry),
             (200, Verdict::Delivered),
@@ -159,7 +161,7 @@ mod tests {
             (301, Verdict::Drop),
             (400, Verdict::Drop),
             (413, Verdict::Drop),
-            (429, Verdict::Drop),
+            (429, Verdict::Retry),
             (500, Verdict::Retry),
             (503, Verdict::Retry),
         ];

@@ -11,11 +11,12 @@ use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url, truncate_chars,
 };
-use super::ratelimit::RateLimits;
+use super::ratelimit::{RateLimits, parse_retry_after};
 use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::list;
+use crate::posthog::Backoff;
 use ff_telemetry_wire::json::Obj;
 use ff_telemetry_wire::sentry::{
     DataCategory, DiscardReason, DiscardedEvents, EventId, Level, PLATFORM_JAVASCRIPT,
@@ -206,6 +207,11 @@ pub struct BrowserSentry {
     n_restored: usize,
     discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
+    /// The envelope at the front of `queue` waits for its retry until then
+    /// (see [`BrowserSentry::handle_retry`]), and everything behind it too.
+    retry_at: Option<UnixMs>,
+    /// Consecutive retries of the envelope at the front.
+    n_failures: u32,
 }
 
 impl BrowserSentry {
@@ -250,6 +256,8 @@ impl BrowserSentry {
             n_restored: 0,
             discarded: Vec::new(),
             page_hidden: false,
+            retry_at: None,
+            n_failures: 0,
             context,
         };
         if let (Some(release), false) = (&config.release, sentry.muted) {
@@ -426,6 +434,39 @@ impl BrowserSentry {
     ) {
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
+        if (200..300).contains(&status) {
+            self.n_failures = 0;
+        }
+    }
+
+    /// The server could not take `out` now but may later: a 5xx, or a 429
+    /// without `X-Sentry-Rate-Limits` (an overloaded server rather than a
+    /// used-up quota, whose categories [`handle_response`](Self::handle_response)
+    /// drops). `out` goes back to the front of the queue and nothing is sent
+    /// before the `Retry-After` the server gave, nor before the backoff's
+    /// wait (`jitter_draw` uniform random); after `backoff.max_retries`
+    /// retries it is dropped and counted. Returns when to poll again.
+    pub fn handle_retry(
+        &mut self,
+        now: UnixMs,
+        out: Outgoing,
+        retry_after: Option<&str>,
+        backoff: Backoff,
+        jitter_draw: u32,
+    ) -> Option<UnixMs> {
+        self.n_failures += 1;
+        let Some(backoff_ms) = backoff.delay_ms(self.n_failures, jitter_draw) else {
+            self.n_failures = 0;
+            self.discard(DiscardReason::SendError, out.category);
+            return None;
+        };
+        let asked_ms = retry_after.and_then(|v| parse_retry_after(v, now));
+        let at = now + backoff_ms.max(asked_ms.unwrap_or(0));
+        self.queue.insert(0, out);
+        // It left the front once already: it takes no room of this page's.
+        self.n_restored += 1;
+        self.retry_at = Some(at);
+        Some(at)
     }
 
     /// An envelope of `category` (see [`Outgoing::category`]) could not be
@@ -438,6 +479,11 @@ impl BrowserSentry {
     /// rate-limited are dropped here (and counted for the client report).
     #[must_use]
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
+        // Leaving the page, there is no later: what waits for a retry goes now.
+        if self.retry_at.is_some_and(|at| now < at) && !self.page_hidden {
+            return None;
+        }
+        self.retry_at = None;
         while let Some(mut out) = list::remove_at(&mut self.queue, 0) {
             self.n_restored = self.n_restored.saturating_sub(1);
             if self.rate_limits.is_limited(now, out.category) {
@@ -1071,6 +1117,52 @@ mod tests {
         assert!(!event.beacon);
         sentry.handle_page_hide(UnixMs(9_900));
         assert_eq!(sentry.poll_transmit(UnixMs(9_900)), None);
+    }
+
+    #[test]
+    fn an_envelope_to_retry_waits_for_retry_after_and_keeps_its_place() {
+        let backoff = Backoff {
+            base_ms: 1_000,
+            max_ms: 60_000,
+            max_retries: 2,
+        };
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        sentry.handle_error(UnixMs(1), error("first"), &with_draw(0));
+        let first = sentry.poll_transmit(UnixMs(1)).unwrap(); // the session start
+        // 429 with Retry-After: 30 s, longer than the backoff's 1 s.
+        let at = sentry.handle_retry(UnixMs(2), first.clone(), Some("30"), backoff, u32::MAX);
+        assert_eq!(at, Some(UnixMs(30_002)));
+        sentry.handle_message(UnixMs(3), "behind it", Level::Info, &with_draw(0));
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(30_001)),
+            None,
+            "nothing before Retry-After"
+        );
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(30_002)),
+            Some(first.clone()),
+            "the same envelope, first"
+        );
+        // 503 without Retry-After: the backoff's second wait (at most 2 s).
+        let at = sentry.handle_retry(UnixMs(30_010), first.clone(), None, backoff, u32::MAX);
+        assert_eq!(at, Some(UnixMs(32_010)));
+        // Leaving the page, nothing waits.
+        sentry.handle_page_hide(UnixMs(30_020));
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(30_020)).map(|o| o.unsent),
+            Some(first.unsent.clone())
+        );
+        // Past `max_retries`, the envelope is dropped and counted.
+        let first = sentry.poll_transmit(UnixMs(30_020)).unwrap();
+        assert_eq!(
+            sentry.handle_retry(UnixMs(30_030), first, None, backoff, 0),
+            None
+        );
+        let rest: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(30_040))).collect();
+        assert!(
+            rest.last().unwrap().unsent.contains("send_error"),
+            "the client report counts it"
+        );
     }
 
     #[test]
