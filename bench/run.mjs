@@ -1,6 +1,7 @@
 // Browser side of `cargo xtask bench`: bundle sizes and main-thread costs of
-// ff-telemetry against posthog-js and @sentry/browser, measured in one run on one
-// machine. Prints one JSON object on stdout; xtask turns it into the report table.
+// ff-telemetry against posthog-js, posthog-js-lite and @sentry/browser, measured in
+// one run on one machine. Prints one JSON object on stdout; xtask turns it into the
+// report table.
 //
 //   node run.mjs --npm ../npm [--quick]      (BENCH_DEBUG=1 logs every request to the sink)
 //
@@ -29,6 +30,14 @@ const LOADS_PER_MEASURE = quick ? 1 : 3
 // timers and sends run as they would between real navigations instead of its
 // queue overflowing in one unbroken loop.
 const CHUNK = 50
+// posthog-js-lite sends once 20 events are queued, and each capture re-serialises
+// its whole storage, queue included (also with `persistence: 'memory'`), so its
+// cost grows with the queue. A chunk of 50 steps (100 events) would measure it
+// with 5× the queue it holds between real navigations; it pauses after every 10
+// steps (20 events), where it sends, and the pause waits for its `flush()`: between
+// real navigations its sends have long finished, while on a busy machine 50 ms
+// may not be enough and its queue (and cost) would grow with the load.
+const CHUNK_POSTHOG_LITE = 10
 const PAUSE_MS = 50
 
 function log (...m) { process.stderr.write(m.join(' ') + '\n') }
@@ -63,6 +72,7 @@ const ours = {
   js: await bundle(join(npmDir, 'index.js'), 'esm')
 }
 const posthogBundle = await bundle(join(here, 'entries', 'posthog.js'))
+const posthogLiteBundle = await bundle(join(here, 'entries', 'posthog-lite.js'))
 const sentryBundle = await bundle(join(here, 'entries', 'sentry.js'))
 const posthogArray = readFileSync(join(here, 'node_modules/posthog-js/dist/array.js'))
 
@@ -72,6 +82,7 @@ const size = {
   ours_total: sizes([ours.wasm, ours.js]),
   posthog_array: sizes([posthogArray]),
   posthog_bundle: sizes([posthogBundle]),
+  posthog_lite_bundle: sizes([posthogLiteBundle]),
   sentry_init_bundle: sizes([sentryBundle])
 }
 
@@ -86,7 +97,11 @@ function oursFile (pathname) {
   const file = normalize(join(npmDir, decodeURIComponent(pathname.slice('/ours/'.length))))
   return file.startsWith(npmDir + sep) && existsSync(file) ? readFileSync(file) : undefined
 }
-const memory = { '/vendor/posthog.js': posthogBundle, '/vendor/sentry.js': sentryBundle }
+const memory = {
+  '/vendor/posthog.js': posthogBundle,
+  '/vendor/posthog-lite.js': posthogLiteBundle,
+  '/vendor/sentry.js': sentryBundle
+}
 let sinkRequests = 0
 
 const server = createServer((req, res) => {
@@ -136,6 +151,10 @@ const posthogOptions = {
   disable_session_recording: true, advanced_disable_flags: true, opt_out_useragent_filter: true,
   persistence: 'memory', rate_limiting: { events_per_second: 1e9, events_burst_limit: 1e9 }
 }
+// posthog-js-lite has no bot filter and no client rate limiter; without
+// `preloadFeatureFlags: false` its constructor POSTs to `/flags/`. It queues in its
+// storage and POSTs gzipped JSON batches to `/batch/` every 20 events (or 10 s).
+const posthogLiteOptions = { host: `${origin}/sink`, persistence: 'memory', preloadFeatureFlags: false }
 
 // Library set-up code, run in the page; each resolves to the library's API once it
 // is ready to capture. Sentry is initialised as an app would (default integrations).
@@ -143,6 +162,7 @@ const setups = {
   none: `async () => ({})`,
   ours: `async () => { const m = await import('/ours/index.js'); if (!(await m.start(${JSON.stringify(oursConfig)}))) throw new Error('ff-telemetry did not start (its console warning says why)'); return m }`,
   posthog: `async () => { await import('/vendor/posthog.js'); window.posthog.init('phc_bench', ${JSON.stringify(posthogOptions)}); return window.posthog }`,
+  posthog_lite: `async () => { await import('/vendor/posthog-lite.js'); return new window.PostHogLite('phc_bench', ${JSON.stringify(posthogLiteOptions)}) }`,
   sentry: `async () => { await import('/vendor/sentry.js'); window.Sentry.init({ dsn: ${JSON.stringify(oursConfig.sentry.dsn)}, environment: 'bench', release: 'bench@1' }); return window.Sentry }`
 }
 
@@ -166,14 +186,19 @@ async function routeChanges (lib) {
   for (let load = 0; load < LOADS_PER_MEASURE; load++) {
     perLoad.push(await inPage(async ({ setup, lib, n, chunk, pauseMs }) => {
       const api = await (0, eval)(setup)()
+      // posthog-js and posthog-js-lite get the same two calls.
+      const posthogStep = (to, from) => {
+        history.pushState(null, '', to)
+        api.capture('$pageleave', { to, $current_url: location.origin + from })
+        api.capture('$pageview', { from, $current_url: location.href })
+      }
+      // Untimed, before each pause: see CHUNK_POSTHOG_LITE.
+      const settle = lib === 'posthog_lite' ? () => api.flush().catch(() => {}) : () => {}
       const step = {
         none: (to) => history.pushState(null, '', to),
         ours: (to, from) => { history.pushState(null, '', to); api.routeChanged(to, from) },
-        posthog: (to, from) => {
-          history.pushState(null, '', to)
-          api.capture('$pageleave', { to, $current_url: location.origin + from })
-          api.capture('$pageview', { from, $current_url: location.href })
-        }
+        posthog: posthogStep,
+        posthog_lite: posthogStep
       }[lib]
       for (let i = 0; i < 200; i++) step(`/warm/${i}`, `/warm/${i - 1}`)
       // Steps during which the library warned (e.g. its queue overflowed) are
@@ -184,7 +209,10 @@ async function routeChanges (lib) {
       const times = new Float64Array(n)
       const warned = new Uint8Array(n)
       for (let i = 0; i < n; i++) {
-        if (i % chunk === 0) await new Promise(resolve => setTimeout(resolve, pauseMs))
+        if (i % chunk === 0) {
+          await settle()
+          await new Promise(resolve => setTimeout(resolve, pauseMs))
+        }
         const before = warnings
         const t0 = performance.now()
         step(`/r/${i}`, `/r/${i - 1}`)
@@ -192,7 +220,7 @@ async function routeChanges (lib) {
         warned[i] = warnings !== before ? 1 : 0
       }
       return { times: Array.from(times), warned: Array.from(warned) }
-    }, { setup: setups[lib], lib, n: ROUTE_CHANGES, chunk: CHUNK, pauseMs: PAUSE_MS }))
+    }, { setup: setups[lib], lib, n: ROUTE_CHANGES, chunk: lib === 'posthog_lite' ? CHUNK_POSTHOG_LITE : CHUNK, pauseMs: PAUSE_MS }))
   }
   const all = perLoad.flatMap(l => l.times)
   const quiet = perLoad.flatMap(l => l.times.filter((_, i) => !l.warned[i]))
@@ -248,20 +276,24 @@ async function measured (measure) {
 
 const result = {
   quick,
-  counts: { route_change_chunk: CHUNK, route_change_pause_ms: PAUSE_MS, route_changes: ROUTE_CHANGES, loads_per_measure: LOADS_PER_MEASURE, startup_loads: STARTUP_LOADS, error_captures: ERROR_CAPTURES },
+  counts: { route_change_chunk: CHUNK, route_change_chunk_posthog_lite: CHUNK_POSTHOG_LITE, route_change_pause_ms: PAUSE_MS, route_changes: ROUTE_CHANGES, loads_per_measure: LOADS_PER_MEASURE, startup_loads: STARTUP_LOADS, error_captures: ERROR_CAPTURES },
   size,
   route_change: {},
   startup: {},
   error_capture: {}
 }
 try {
-  for (const lib of ['none', 'ours', 'posthog']) {
+  for (const lib of ['none', 'ours', 'posthog', 'posthog_lite']) {
     log(`route changes: ${lib}`)
     const before = consoleProblems
+    const requestsBefore = sinkRequests
     result.route_change[lib] = await measured(() => routeChanges(lib))
     result.route_change[lib].console_problems = consoleProblems - before
+    // Shows that the library really sent (a library that drops events is cheap).
+    result.route_change[lib].sink_requests = sinkRequests - requestsBefore
+    log(`  ${sinkRequests - requestsBefore} requests reached the sink`)
   }
-  for (const lib of ['none', 'ours', 'posthog', 'sentry']) {
+  for (const lib of ['none', 'ours', 'posthog', 'posthog_lite', 'sentry']) {
     log(`start-up: ${lib}`)
     result.startup[lib] = await measured(() => startup(lib))
   }

@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--quick] [--update-readme]`: ff-telemetry side by side with
-//! posthog-js and @sentry/browser, and the collector and ping gathering on SQLite
-//! and Postgres. Every comparison is measured in the same run and shown as a ratio
-//! next to the absolute figures, because shared machines are noisy.
+//! posthog-js, posthog-js-lite and @sentry/browser, and the collector and ping
+//! gathering on SQLite and Postgres. Every comparison is measured in the same run
+//! and shown as a ratio next to the absolute figures, because shared machines are
+//! noisy.
 //!
 //! The browser half is `bench/run.mjs` (headless Chromium); the server half is the
 //! `ff-telemetry-bench` binaries, built in release. Each prints JSON; this module
@@ -261,14 +262,11 @@ fn sizes(b: &Value) -> String {
     let gz = |k: &str| num(b, &format!("/size/{k}/gzip"));
     let br = |k: &str| num(b, &format!("/size/{k}/brotli"));
     let ours = gz("ours_total");
-    let anchors = match (gz("posthog_bundle"), gz("sentry_init_bundle")) {
-        (Some(p), Some(s)) => Some(p + s),
-        _ => None,
+    // A PostHog bundle next to @sentry/browser's, as an app using both ships them.
+    let with_sentry = |size: &dyn Fn(&str) -> Option<f64>, posthog: &str| {
+        Some(size(posthog)? + size("sentry_init_bundle")?)
     };
-    let anchors_br = match (br("posthog_bundle"), br("sentry_init_bundle")) {
-        (Some(p), Some(s)) => Some(p + s),
-        _ => None,
-    };
+    let anchors = with_sentry(&gz, "posthog_bundle");
     let row = |name: &str, g: Option<f64>, r: Option<f64>| {
         format!("| {name} | {} | {} | {} |\n", kb(g), kb(r), ratio(g, ours))
     };
@@ -296,6 +294,11 @@ fn sizes(b: &Value) -> String {
         br("posthog_bundle"),
     );
     md += &row(
+        "posthog-js-lite `new PostHog` + `capture` (esbuild-minified)",
+        gz("posthog_lite_bundle"),
+        br("posthog_lite_bundle"),
+    );
+    md += &row(
         "@sentry/browser `init` (esbuild-minified)",
         gz("sentry_init_bundle"),
         br("sentry_init_bundle"),
@@ -303,7 +306,12 @@ fn sizes(b: &Value) -> String {
     md += &row(
         "**posthog-js + @sentry/browser** (the two bundles)",
         anchors,
-        anchors_br,
+        with_sentry(&br, "posthog_bundle"),
+    );
+    md += &row(
+        "posthog-js-lite + @sentry/browser (the two bundles)",
+        with_sentry(&gz, "posthog_lite_bundle"),
+        with_sentry(&br, "posthog_lite_bundle"),
     );
     let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
     if let (Some(ours), Some(anchors)) = (ours, anchors) {
@@ -328,16 +336,21 @@ fn route_changes(b: &Value) -> String {
     let mut md = format!(
         "### 2. Main-thread cost per route change ({} in a row per page load, page loads: {}, headless Chromium)\n\n\
          Each step is `history.pushState` plus the library's captures, timed one by one in chunks of {} \
-         with an untimed {} ms pause between chunks (sending happens there). The no-library page \
+         with an untimed {} ms pause between chunks (sending happens there). posthog-js-lite pauses \
+         every {} steps instead, after its `flush()` has finished: it sends once 20 events are \
+         queued and re-serialises its whole queue on every capture, so longer chunks or \
+         unfinished sends would measure it with a longer queue than it holds between real \
+         navigations. The no-library page \
          (pushState only) runs in the same run; \"net\" subtracts its median. Steps during which the \
          library logged a console warning (ff-telemetry: its bounded queue dropping events in this \
          burst) are also shown apart.\n\n\
-         | library | median µs | p99 µs | net median µs | × posthog-js | steps that warned | net median µs, other steps | × posthog-js |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+         | library | median µs | p99 µs | net median µs | × posthog-js | × posthog-js-lite | steps that warned | net median µs, other steps | × posthog-js |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         count(b, "route_changes"),
         count(b, "loads_per_measure"),
         count(b, "route_change_chunk"),
         count(b, "route_change_pause_ms"),
+        count(b, "route_change_chunk_posthog_lite"),
     );
     for (lib, name) in [
         ("none", "no library (pushState only)"),
@@ -349,30 +362,30 @@ fn route_changes(b: &Value) -> String {
             "posthog",
             "posthog-js `capture('$pageleave')` + `capture('$pageview')`",
         ),
+        (
+            "posthog_lite",
+            "posthog-js-lite `capture('$pageleave')` + `capture('$pageview')`",
+        ),
     ] {
         if let Some(error) = failure(b, &format!("/route_change/{lib}")) {
-            md += &format!("| {name} | failed: {error} | | | | | | |\n");
+            md += &format!("| {name} | failed: {error} | | | | | | | |\n");
             continue;
         }
         let quiet = "median_us_without_warnings";
         let cells = if lib == "none" {
-            [
-                "—".to_owned(),
-                "—".to_owned(),
-                "—".to_owned(),
-                "—".to_owned(),
-            ]
+            ["—"; 5].map(str::to_owned)
         } else {
             [
                 fixed(net(lib, "median_us"), 1),
                 ratio(net(lib, "median_us"), net("posthog", "median_us")),
+                ratio(net(lib, "median_us"), net("posthog_lite", "median_us")),
                 fixed(net(lib, quiet), 1),
                 ratio(net(lib, quiet), net("posthog", quiet)),
             ]
         };
-        let [net_all, ratio_all, net_quiet, ratio_quiet] = cells;
+        let [net_all, ratio_all, ratio_lite, net_quiet, ratio_quiet] = cells;
         md += &format!(
-            "| {name} | {} | {} | {net_all} | {ratio_all} | {} | {net_quiet} | {ratio_quiet} |\n",
+            "| {name} | {} | {} | {net_all} | {ratio_all} | {ratio_lite} | {} | {net_quiet} | {ratio_quiet} |\n",
             fixed(fig(lib, "median_us"), 1),
             fixed(fig(lib, "p99_us"), 1),
             fixed(fig(lib, "steps_with_warnings"), 0),
@@ -386,23 +399,25 @@ fn startup(b: &Value) -> String {
     let ms = |lib: &str| num(b, &format!("/startup/{lib}/median_ms"));
     let mut md = format!(
         "### 3. Start-up: import to ready to capture (median of {} fresh page loads)\n\n\
-         | library | median ms | × posthog-js |\n|---|---:|---:|\n",
+         | library | median ms | × posthog-js | × posthog-js-lite |\n|---|---:|---:|---:|\n",
         count(b, "startup_loads"),
     );
     for (lib, name) in [
         ("none", "no library (empty evaluate)"),
         ("ours", "ff-telemetry (`start`: fetch + instantiate wasm)"),
         ("posthog", "posthog-js (`import` + `init`)"),
+        ("posthog_lite", "posthog-js-lite (`import` + `new PostHog`)"),
         ("sentry", "@sentry/browser (`import` + `init`)"),
     ] {
         if let Some(error) = failure(b, &format!("/startup/{lib}")) {
-            md += &format!("| {name} | failed: {error} | |\n");
+            md += &format!("| {name} | failed: {error} | | |\n");
             continue;
         }
         md += &format!(
-            "| {name} | {} | {} |\n",
+            "| {name} | {} | {} | {} |\n",
             fixed(ms(lib), 2),
-            ratio(ms(lib), ms("posthog"))
+            ratio(ms(lib), ms("posthog")),
+            ratio(ms(lib), ms("posthog_lite"))
         );
     }
     md + "\n"
@@ -552,8 +567,8 @@ fn update_readme_section(report: &str) -> Result<()> {
             &readme[end + README_END.len()..]
         ),
         (None, None) => format!(
-            "{}\n\n## Performance\n\n`cargo xtask bench` measures ff-telemetry against posthog-js and \
-             @sentry/browser, and the collector and ping gathering; `--update-readme` rewrites \
+            "{}\n\n## Performance\n\n`cargo xtask bench` measures ff-telemetry against posthog-js, \
+             posthog-js-lite and @sentry/browser, and the collector and ping gathering; `--update-readme` rewrites \
              this section.\n\n{block}\n",
             readme.trim_end()
         ),

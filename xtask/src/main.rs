@@ -29,9 +29,10 @@ cargo xtask <task>
   test    setup, then fmt, clippy, every native test, the wasm32 build of core,
           and the browser and end-to-end suites
           (`test browser` or `test e2e`: that suite alone, after setup)
-  bench   [--quick] [--update-readme] ff-telemetry against posthog-js and
-          @sentry/browser, collector ingest, ping gathering: a table on stdout
-          and in target/bench/report.md (--update-readme: README Performance)
+  bench   [--quick] [--update-readme] ff-telemetry against posthog-js,
+          posthog-js-lite and @sentry/browser, collector ingest, ping gathering:
+          a table on stdout and in target/bench/report.md (--update-readme:
+          README Performance)
   help    this text
 ";
 
