@@ -133,7 +133,12 @@ function installHostileKit () {
 
 /** Runs in the page (as `__sabotage()`): makes `localStorage`, `fetch` and `sendBeacon` throw on every use; `__undoSabotage()` undoes it. */
 function sabotage () {
-  const thrower = (what) => function () { throw new Error(`hostile ${what}`) }
+  // Each counts its uses, so the test knows the SDK met it.
+  const hits = window.__sabotageHits = {}
+  const thrower = (what) => function () {
+    hits[what] = (hits[what] ?? 0) + 1
+    throw new Error(`hostile ${what}`)
+  }
   const undo = []
   const replace = (object, key, descriptor) => {
     const original = Object.getOwnPropertyDescriptor(object, key)
@@ -143,9 +148,11 @@ function sabotage () {
   for (const method of ['getItem', 'setItem', 'removeItem', 'key', 'clear']) {
     replace(Storage.prototype, method, { value: thrower(`localStorage.${method}`), writable: true })
   }
-  replace(window, 'localStorage', { get: thrower('localStorage getter') })
   replace(window, 'fetch', { value: thrower('fetch'), writable: true })
   replace(Navigator.prototype, 'sendBeacon', { value: thrower('sendBeacon'), writable: true })
+  // Last, so that it can be undone alone: then the Storage methods throw.
+  replace(window, 'localStorage', { get: thrower('localStorage getter') })
+  window.__restoreStorageGetter = undo.pop()
   window.__undoSabotage = () => { for (const f of undo.reverse()) f() }
 }
 
@@ -219,15 +226,19 @@ test('every export called with hostile values, also while localStorage, fetch an
     dispatchEvent(new Event('pagehide'))
     dispatchEvent(new Event('pageshow'))
     const flushedSabotaged = await window.__settles(pkg.flush(), 30_000)
+    window.__restoreStorageGetter()
+    await run('sabotaged', 'pkg', pkg, wrapper)
     window.__undoSabotage()
+    const sabotageHits = window.__sabotageHits
 
     pkg.optIn()
     pkg.capture('after sabotage', { phase: 'sabotage' })
     pkg.captureException(new Error('error after sabotage'))
     const flushedAfterSabotage = await window.__settles(pkg.flush(), 30_000)
-    return { wrapper, methods, started, phases, sabotagedInit, flushedAfterHostile, flushedSabotaged, flushedAfterSabotage, pageErrors: window.__pageErrors, ticks: window.__ticks }
+    return { wrapper, methods, started, phases, sabotagedInit, flushedAfterHostile, flushedSabotaged, flushedAfterSabotage, sabotageHits, pageErrors: window.__pageErrors, ticks: window.__ticks }
   }, { good })
 
+  console.log(`# sabotaged uses: ${JSON.stringify(out.sabotageHits)}`)
   console.log(`# hostile calls: ${['before start', 'after start', 'sabotaged'].map(p => `${p} ${out.phases[`${p} calls`]}`).join(', ')}; ` +
     `wrapper exports: ${out.wrapper.join(' ')}; handle methods: ${out.methods.join(' ')}`)
   assert.ok(out.wrapper.length >= 16, `the wrapper's exports were found (${out.wrapper})`)
@@ -243,6 +254,9 @@ test('every export called with hostile values, also while localStorage, fetch an
   }
   assert.deepEqual(summary, {}, 'calls that threw, hung or stopped the page')
   assert.equal(out.sabotagedInit, null, 'init() while storage and network throw')
+  for (const what of ['fetch', 'sendBeacon', 'localStorage getter', 'localStorage.setItem']) {
+    assert.ok(out.sabotageHits[what] > 0, `the SDK met the throwing ${what} (${JSON.stringify(out.sabotageHits)})`)
+  }
   assert.deepEqual([out.flushedAfterHostile, out.flushedSabotaged, out.flushedAfterSabotage], [true, true, true], 'every flush() resolves')
   assert.deepEqual(out.pageErrors, [], 'errors and rejections that reached the page (listeners)')
   assert.deepEqual(pageErrors, [], 'errors and rejections that reached the page (Playwright)')
