@@ -73,7 +73,7 @@ pub fn init_backend_sentry(
 /// # }
 /// ```
 pub async fn report_server_errors(request: Request, next: Next) -> Response {
-    let (method, route) = crate::metrics::method_and_route(&request);
+    let (method, route) = crate::metrics_http::method_and_route(&request);
     let parent = Hub::current();
     let hub = parent.client().is_some().then(|| {
         let hub = Arc::new(Hub::new_from_top(parent));

@@ -42,6 +42,7 @@ mod admin;
 mod clock;
 mod error_reporting;
 mod metrics;
+mod metrics_http;
 mod scheduler;
 mod sender;
 mod spa;
@@ -54,7 +55,8 @@ pub use admin::{
 };
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use error_reporting::{init_backend_sentry, report_server_errors};
-pub use metrics::{Metrics, UNMATCHED_ROUTE, bearer_matches, metrics_router, track_http_metrics};
+pub use metrics::Metrics;
+pub use metrics_http::{UNMATCHED_ROUTE, bearer_matches, metrics_router, track_http_metrics};
 pub use scheduler::{PingScheduler, SchedulerOptions, SkipReason, SlotOutcome};
 pub use sender::{ATTEMPT_TIMEOUT, ClientError, PingSender, SendReport};
 pub use spa::{CONFIG_ELEMENT_ID, content_security_policy, inject_runtime_config};

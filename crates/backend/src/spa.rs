@@ -24,7 +24,7 @@ pub const CONFIG_ELEMENT_ID: &str = "ff-telemetry-config";
 ///         apiurl: "https://eu.posthog.com".into(),
 ///         capture_pageview: false,
 ///     }),
-///     sentry: None,
+///     ..FrontendConfig::default()
 /// };
 /// let html = inject_runtime_config("<html><head></head><body></body></html>", &config);
 /// assert_eq!(html.matches("</script>").count(), 1);
@@ -85,6 +85,7 @@ fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
 ///         traces_sample_rate: None,
 ///         ignore_errors: vec![],
 ///     }),
+///     ..FrontendConfig::default()
 /// };
 /// let csp = content_security_policy(&config);
 /// assert!(csp.contains("connect-src 'self' https://o1.ingest.sentry.io;"));
@@ -137,6 +138,7 @@ mod tests {
                 traces_sample_rate: None,
                 ignore_errors: vec![value.to_owned()],
             }),
+            ..FrontendConfig::default()
         }
     }
 

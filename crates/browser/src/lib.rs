@@ -12,6 +12,8 @@
 //!   masking and the bounded, retried send queue ([`posthog::Client`], [`posthog::Outbox`]).
 //! - [`sentry`]: browser Sentry as one state machine ([`sentry::BrowserSentry`]):
 //!   sampling, rate limits, release-health session, filters, stack parsing.
+//! - [`classify`] and [`Verdict`]: what an HTTP answer means, core's one
+//!   classifier, re-exported for the edge.
 //!
 //! ```
 //! use ff_telemetry_browser::posthog::sanitize_url;
@@ -23,3 +25,5 @@
 mod list;
 pub mod posthog;
 pub mod sentry;
+
+pub use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};

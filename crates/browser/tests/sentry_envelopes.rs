@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use ff_telemetry_browser::sentry::{
     BrowserSentry, CapturedError, Entropy, MECHANISM_ONERROR, Outgoing,
 };
-use ff_telemetry_wire::sentry::{Level, SdkInfo};
+use ff_telemetry_wire::sentry::{DataCategory, Level, SdkInfo};
 use ff_telemetry_wire::{FrontendSentry, UnixMs};
 use sentry_types::protocol::v7::{
     Addr, Context, Envelope, EnvelopeItem, Level as TheirLevel, SessionStatus,
@@ -230,7 +230,13 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
 
     // A message while errors are rate-limited, then the page goes away: the
     // dropped message shows up in a client report, sent by beacon.
-    sentry.handle_response(START + 2_000, 429, None, Some("60:error:key"));
+    sentry.handle_response(
+        START + 2_000,
+        DataCategory::Error,
+        429,
+        None,
+        Some("60:error:key"),
+    );
     sentry.handle_message(START + 2_001, "quota reached", Level::Warning, &entropy(4));
     sentry.handle_page_hide(START + 3_000);
     let sent = drain(&mut sentry, START + 3_000);

@@ -35,6 +35,7 @@ impl TelemetryConfig {
                 traces_sample_rate: s.traces_sample_rate,
                 ignore_errors: s.ignore_errors.clone(),
             }),
+            ..FrontendConfig::default()
         }
     }
 }

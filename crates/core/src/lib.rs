@@ -1,5 +1,5 @@
 //! Server-side policy of ff-telemetry: the `telemetry:` config model, the usage
-//! ping's rule, schedule and lease, and the retry policy.
+//! ping's rule, schedule and lease, and the retry policy every sender shares.
 //!
 //! The payloads themselves are in `ff-telemetry-wire`; the browser SDK's policy is in
 //! `ff-telemetry-browser`.
@@ -16,7 +16,9 @@
 //! - [`ping`]: the usage ping's rule ([`ping::should_send`]) and schedule
 //!   ([`ping::PingSchedule`]).
 //! - [`ping_lease`]: which replica sends a ping slot, decided through the database.
-//! - [`retry`]: bounded retry with exponential backoff and jitter.
+//! - [`retry`]: the one HTTP status classifier ([`retry::classify`]) and retry
+//!   policy ([`retry::RetryPolicy`]) of every sender: the backend's usage ping, the
+//!   browser's PostHog batches and Sentry envelopes.
 //! - [`sentry_environment`] and [`release_name`]: the names both Sentry sides report.
 //!
 //! # Features

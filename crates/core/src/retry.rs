@@ -1,17 +1,73 @@
-//! Bounded retry with exponential backoff and jitter, decided without a clock.
+//! What an HTTP answer means, and when to try again: the one status classifier and
+//! the one retry policy of every sender (the backend's usage ping, the browser's
+//! PostHog batches and Sentry envelopes), decided without a clock.
 //!
-//! The sender says how an attempt ended and hands in a random draw; the policy says
-//! whether the job is done, should be retried after a delay, or is given up. Network
-//! errors and 5xx responses are worth retrying; 4xx responses never are, because the
-//! same request would be refused again.
+//! The sender says how an attempt ended ([`classify`]) and hands in a random draw;
+//! the policy says whether to try again and after how long ([`RetryPolicy`]).
+//! What each sender does with a verdict is its own: the browser retries a 5xx and
+//! a 429 after its `Retry-After`, for PostHog and Sentry alike (a Sentry 429
+//! with `X-Sentry-Rate-Limits`, a used-up quota, drops its categories).
 
-/// How one attempt to deliver a request ended.
+/// What an HTTP answer means for the request that got it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// 2xx: the server took it.
+    Delivered,
+    /// No answer at all (status 0 in the browser): offline, CORS, DNS, timeout.
+    NoAnswer,
+    /// 5xx: the server failed; the same request may succeed later.
+    ServerError,
+    /// 429: the server asks the sender to slow down.
+    RateLimited,
+    /// Anything else (3xx, 4xx but 429, nonsense): the server will never take it.
+    Refused,
+}
+
+impl Verdict {
+    /// Whether the same request could succeed if sent again: no answer or a 5xx.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Verdict::NoAnswer | Verdict::ServerError)
+    }
+}
+
+/// Classifies an HTTP status, 0 when the request never got an answer.
+///
+/// ```
+/// use ff_telemetry_core::retry::{Verdict, classify};
+/// assert_eq!(classify(204), Verdict::Delivered);
+/// assert_eq!(classify(0), Verdict::NoAnswer);
+/// assert_eq!(classify(503), Verdict::ServerError);
+/// assert_eq!(classify(429), Verdict::RateLimited);
+/// assert_eq!(classify(400), Verdict::Refused);
+/// ```
+pub fn classify(status: u16) -> Verdict {
+    match status {
+        0 => Verdict::NoAnswer,
+        200..=299 => Verdict::Delivered,
+        429 => Verdict::RateLimited,
+        500..=599 => Verdict::ServerError,
+        _ => Verdict::Refused,
+    }
+}
+
+/// How one attempt to deliver a request ended, where the sender can tell a
+/// network error from an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
     /// The server answered with this HTTP status.
     Status(u16),
     /// No answer: connection refused, reset, DNS failure or timeout.
     NetworkError,
+}
+
+impl AttemptOutcome {
+    /// What the outcome means.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            AttemptOutcome::Status(status) => classify(status),
+            AttemptOutcome::NetworkError => Verdict::NoAnswer,
+        }
+    }
 }
 
 /// What to do after an attempt.
@@ -21,15 +77,14 @@ pub enum RetryDecision {
     Delivered,
     /// Try again after this many milliseconds.
     RetryAfterMs(u64),
-    /// Stop: the server refused the request for good (3xx/4xx), or every retry
-    /// was used up on retryable failures.
+    /// Stop: the server refused the request for good, or every retry was used up
+    /// on retryable failures.
     GiveUp,
 }
 
-/// How many times and how far apart a failed request is retried.
-///
-/// Delays double from `base_delay_ms` up to `max_delay_ms`; each is then drawn in its
-/// upper half ("equal jitter") so that replicas failing together spread out.
+/// Exponential backoff with jitter: the n-th retry waits between half and all of
+/// `min(base_delay_ms · 2ⁿ⁻¹, max_delay_ms)` ("equal jitter", so that senders
+/// failing together spread out), and after `max_retries` the sender gives up.
 ///
 /// ```
 /// use ff_telemetry_core::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
@@ -60,21 +115,6 @@ impl Default for RetryPolicy {
     }
 }
 
-impl AttemptOutcome {
-    /// Whether the same request could succeed if sent again.
-    pub fn is_retryable(self) -> bool {
-        match self {
-            AttemptOutcome::NetworkError => true,
-            AttemptOutcome::Status(status) => (500..600).contains(&status),
-        }
-    }
-
-    /// Whether the server accepted the request.
-    pub fn is_success(self) -> bool {
-        matches!(self, AttemptOutcome::Status(200..=299))
-    }
-}
-
 impl RetryPolicy {
     /// The decision after attempt number `attempt_idx` (0 for the first) ended with
     /// `outcome`. `jitter_draw` is any random `u32`.
@@ -85,30 +125,82 @@ impl RetryPolicy {
         outcome: AttemptOutcome,
         jitter_draw: u32,
     ) -> RetryDecision {
-        if outcome.is_success() {
-            RetryDecision::Delivered
-        } else if outcome.is_retryable() && attempt_idx < self.max_retries {
-            RetryDecision::RetryAfterMs(self.backoff_ms(attempt_idx, jitter_draw))
-        } else {
-            RetryDecision::GiveUp
+        match outcome.verdict() {
+            Verdict::Delivered => RetryDecision::Delivered,
+            v if v.is_retryable() => self
+                .delay_ms(attempt_idx.saturating_add(1), jitter_draw)
+                .map_or(RetryDecision::GiveUp, RetryDecision::RetryAfterMs),
+            _ => RetryDecision::GiveUp,
         }
     }
 
-    /// The delay before retry number `retry_idx` (0 for the first retry): the capped
-    /// exponential ceiling, then a draw between half of it and all of it.
-    pub fn backoff_ms(&self, retry_idx: u32, jitter_draw: u32) -> u64 {
-        let ceiling = self
-            .base_delay_ms
-            .saturating_mul(1u64.checked_shl(retry_idx).unwrap_or(u64::MAX))
-            .min(self.max_delay_ms);
+    /// How long to wait after `n_failures` consecutive failures (1 for the first),
+    /// given a uniform random `jitter_draw`; `None` means give up.
+    ///
+    /// ```
+    /// use ff_telemetry_core::retry::RetryPolicy;
+    /// let p = RetryPolicy { base_delay_ms: 1_000, max_delay_ms: 60_000, max_retries: 3 };
+    /// assert_eq!(p.delay_ms(1, 0), Some(500));
+    /// assert_eq!(p.delay_ms(2, u32::MAX), Some(2_000));
+    /// assert_eq!(p.delay_ms(4, 0), None);
+    /// ```
+    pub fn delay_ms(&self, n_failures: u32, jitter_draw: u32) -> Option<u64> {
+        if n_failures == 0 || n_failures > self.max_retries {
+            return None;
+        }
+        // `base_delay_ms × 2^(n_failures - 1)`, saturating: by shifting when no
+        // bit falls off, as `saturating_mul`'s overflow check is a 128-bit
+        // multiplication on wasm32.
+        let shift = n_failures - 1;
+        let base = self.base_delay_ms;
+        let ceiling = if base == 0 {
+            0
+        } else if base.leading_zeros() >= shift {
+            base << shift
+        } else {
+            u64::MAX
+        }
+        .min(self.max_delay_ms);
         let half = ceiling / 2;
-        half + u64::from(jitter_draw) % (ceiling - half + 1)
+        Some(ceiling - half + scale_draw(half, jitter_draw))
     }
+}
+
+/// `⌊half × draw / u32::MAX⌋`, the draw scaled onto `0..=half`, exactly and in
+/// u64: with `half = q × MAX + r`, that is `q × draw + ⌊r × draw / MAX⌋`, and
+/// `r × draw < MAX²` fits. (u128 arithmetic would add compiler_builtins' 128-bit
+/// division, about 1 KB, to the browser build.)
+fn scale_draw(half: u64, draw: u32) -> u64 {
+    let max = u64::from(u32::MAX);
+    let draw = u64::from(draw);
+    half / max * draw + half % max * draw / max
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_by_verdict() {
+        use Verdict::*;
+        let table = [
+            (0, NoAnswer),
+            (200, Delivered),
+            (204, Delivered),
+            (301, Refused),
+            (400, Refused),
+            (413, Refused),
+            (429, RateLimited),
+            (500, ServerError),
+            (503, ServerError),
+            (600, Refused),
+        ];
+        for (status, want) in table {
+            assert_eq!(classify(status), want, "{status}");
+        }
+        assert!(NoAnswer.is_retryable() && ServerError.is_retryable());
+        assert!(!RateLimited.is_retryable() && !Refused.is_retryable());
+    }
 
     #[test]
     fn decisions_by_outcome_and_attempt() {
@@ -141,27 +233,18 @@ mod tests {
     }
 
     #[test]
-    fn backoff_stays_in_the_upper_half_of_a_capped_doubling() {
-        let policy = RetryPolicy {
-            max_retries: 40,
+    fn waits_double_within_jitter_bounds_and_cap() {
+        let p = RetryPolicy {
             base_delay_ms: 1_000,
-            max_delay_ms: 30_000,
+            max_delay_ms: 10_000,
+            max_retries: 6,
         };
-        let draws = [0, 1, 499, 500, 501, 7_919, u32::MAX / 2, u32::MAX];
-        for retry_idx in 0..40 {
-            let ceiling = (1_000u64 << retry_idx.min(20)).min(30_000);
-            for draw in draws {
-                let delay = policy.backoff_ms(retry_idx, draw);
-                assert!(
-                    delay >= ceiling / 2 && delay <= ceiling,
-                    "{retry_idx} {draw}: {delay}"
-                );
-            }
-        }
-        // The draw reaches both ends of the range.
-        assert_eq!(policy.backoff_ms(0, 0), 500);
-        assert_eq!(policy.backoff_ms(0, 500), 1_000);
-        assert_eq!(policy.backoff_ms(0, 501), 500);
+        let lows: Vec<_> = (1..=6).map(|n| p.delay_ms(n, 0).unwrap()).collect();
+        let highs: Vec<_> = (1..=6).map(|n| p.delay_ms(n, u32::MAX).unwrap()).collect();
+        assert_eq!(lows, [500, 1_000, 2_000, 4_000, 5_000, 5_000]);
+        assert_eq!(highs, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+        assert_eq!(p.delay_ms(7, 0), None);
+        assert_eq!(p.delay_ms(0, 0), None);
     }
 
     #[test]
@@ -174,5 +257,37 @@ mod tests {
             attempts += 1;
         }
         assert_eq!(attempts, 4);
+    }
+
+    #[test]
+    fn huge_failure_counts_do_not_overflow() {
+        let p = RetryPolicy {
+            base_delay_ms: u64::MAX,
+            max_delay_ms: u64::MAX,
+            max_retries: u32::MAX,
+        };
+        assert_eq!(p.delay_ms(200, u32::MAX), Some(u64::MAX));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scaling_the_draw_is_exact(half: u64, draw: u32) {
+            let exact = u128::from(half) * u128::from(draw) / u128::from(u32::MAX);
+            proptest::prop_assert_eq!(u128::from(scale_draw(half, draw)), exact);
+        }
+
+        #[test]
+        fn the_ceiling_is_the_saturating_product(
+            base_delay_ms in proptest::prop_oneof![0u64..5, proptest::num::u64::ANY],
+            max_delay_ms: u64,
+            n_failures in 1u32..200,
+        ) {
+            let p = RetryPolicy { base_delay_ms, max_delay_ms, max_retries: u32::MAX };
+            let doubling = 1u64.checked_shl(n_failures - 1).unwrap_or(u64::MAX);
+            let ceiling = base_delay_ms.saturating_mul(doubling).min(max_delay_ms);
+            // The highest draw waits the whole ceiling, the lowest half of it.
+            proptest::prop_assert_eq!(p.delay_ms(n_failures, u32::MAX), Some(ceiling));
+            proptest::prop_assert_eq!(p.delay_ms(n_failures, 0), Some(ceiling - ceiling / 2));
+        }
     }
 }

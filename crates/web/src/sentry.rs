@@ -5,11 +5,11 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_browser::posthog::Backoff;
 use ff_telemetry_browser::sentry::{
     BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
+use ff_telemetry_browser::{RetryPolicy, Verdict};
 use ff_telemetry_wire::sentry::{Level, SdkInfo};
 use ff_telemetry_wire::text::concat;
 use ff_telemetry_wire::{FrontendSentry, UnixMs};
@@ -247,34 +247,30 @@ impl SentryClient {
     /// gets it again once its `Retry-After` and the backoff have passed.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
-        let overloaded = (500..600).contains(&answer.status)
-            || (answer.status == 429 && answer.rate_limits.is_none());
-        if answer.status == 0 {
+        let verdict = self.state().handle_response(
+            js::now(),
+            out.category,
+            answer.status,
+            answer.retry_after.as_deref(),
+            answer.rate_limits.as_deref(),
+        );
+        let overloaded = verdict == Verdict::ServerError
+            || (verdict == Verdict::RateLimited && answer.rate_limits.is_none());
+        if verdict == Verdict::NoAnswer {
             self.store(out);
         } else if overloaded {
             let [a, b, c, d, ..] = js::random_bytes();
             let retry_at = self.state().handle_retry(
                 js::now(),
                 out.clone(),
+                answer.status,
                 answer.retry_after.as_deref(),
-                Backoff::default(),
+                RetryPolicy::default(),
                 u32::from_le_bytes([a, b, c, d]),
             );
             if let Some(at) = retry_at {
                 let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
                 js::set_timeout(&self.on_retry, delay);
-            }
-        } else {
-            let mut sentry = self.state();
-            sentry.handle_response(
-                js::now(),
-                answer.status,
-                answer.retry_after.as_deref(),
-                answer.rate_limits.as_deref(),
-            );
-            let refused = !(200..300).contains(&answer.status) && answer.status != 429;
-            if refused {
-                sentry.handle_send_failure(out.category);
             }
         }
         self.drain();

@@ -4,8 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::json::write_u64;
 use crate::text;
+use crate::text::write_decimal;
 use crate::url::{Authority, UrlError, parse_authority, scheme_of, split_authority};
 
 /// Why a string is not a usable Sentry DSN.
@@ -179,7 +179,7 @@ impl Dsn {
         text.push_str(&self.authority.host);
         if let Some(port) = self.authority.port {
             text.push(':');
-            write_u64(text, u64::from(port));
+            write_decimal(text, u64::from(port), 1);
         }
         text.push_str(&self.path_prefix);
     }

@@ -13,8 +13,9 @@
 //! - [`ping`]: the anonymous usage ping ([`ping::PingPayload`]).
 //! - [`FrontendConfig`]: the runtime config the platform hands the browser SDK.
 //! - [`Dsn`]: Sentry DSNs and their envelope endpoint; [`HttpUrl`]: checked URLs.
+//! - [`Value`]: free-form JSON (event properties), members in order.
 //! - [`UnixMs`] and [`uuid_v7`]: the instants and ids the payloads carry.
-//! - [`json`] and [`text`]: the small JSON writer and text helpers of the browser build.
+//! - [`text`]: byte-level text helpers of the browser build.
 //!
 //! ```
 //! use ff_telemetry_wire::ping::PingPayload;
@@ -26,7 +27,6 @@
 
 mod dsn;
 mod frontend;
-pub mod json;
 pub mod ping;
 pub mod posthog;
 pub mod sentry;
@@ -34,11 +34,14 @@ pub mod text;
 mod time;
 mod url;
 mod uuid7;
+mod value;
 
 pub use dsn::{Dsn, DsnError};
 pub use frontend::{
-    DEFAULT_POSTHOG_URL, FrontendConfig, FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT,
+    DEFAULT_POSTHOG_URL, FrontendConfig, FrontendPosthog, FrontendSentry, Persistence,
+    UNKNOWN_ENVIRONMENT,
 };
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError, parse_authority, scheme_of, split_authority};
 pub use uuid7::{hyphenated, uuid_v7};
+pub use value::Value;

@@ -48,9 +48,8 @@ impl UnixMs {
         text
     }
 
-    /// Appends [`UnixMs::to_rfc3339`]'s text to `out`: payloads write their
-    /// timestamps in place, without a `String` each.
-    pub fn write_rfc3339(self, out: &mut String) {
+    /// Appends [`UnixMs::to_rfc3339`]'s text to `out`.
+    fn write_rfc3339(self, out: &mut String) {
         let ms_of_day = self.0 % Self::DAY;
         let (year, month, day) = civil_from_days(self.0 / Self::DAY);
         let secs = ms_of_day / 1000;

@@ -9,9 +9,9 @@ use super::properties::{describe_user_agent, url_parts};
 use super::session::Session;
 use super::url::sanitize_url;
 use ff_telemetry_wire::hyphenated;
-use ff_telemetry_wire::json::{self, Obj};
+use ff_telemetry_wire::posthog::CaptureEvent;
 use ff_telemetry_wire::text;
-use ff_telemetry_wire::{UnixMs, uuid_v7};
+use ff_telemetry_wire::{UnixMs, Value, uuid_v7};
 
 /// How the client behaves, fixed at start.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,37 +88,31 @@ impl PersistedState {
     /// [`PersistedState::encode`] with `session` in place of the stored one:
     /// the client encodes its state without a copy of it.
     fn encode_with(&self, session: Option<&Session>) -> String {
-        // Written straight into the text, field by field: no list of the
-        // fields first (an array of string slices costs more code).
-        let mut out = String::with_capacity(256);
-        let mut field = |text: &str| {
-            out.push(if out.is_empty() { '[' } else { ',' });
-            json::write_str(&mut out, text);
-        };
-        field(STATE_FORMAT);
-        field(&self.device_id);
-        field(&self.distinct_id);
-        field(if self.opted_out { "1" } else { "0" });
+        let (started, last_activity);
+        let mut fields = vec![
+            STATE_FORMAT,
+            &self.device_id,
+            &self.distinct_id,
+            if self.opted_out { "1" } else { "0" },
+        ];
         match session {
             Some(s) => {
-                field(&s.session_id);
-                field(&s.window_id);
-                field(&text::decimal(s.started.0));
-                field(&text::decimal(s.last_activity.0));
+                started = text::decimal(s.started.0);
+                last_activity = text::decimal(s.last_activity.0);
+                fields.extend([
+                    s.session_id.as_str(),
+                    s.window_id.as_str(),
+                    &started,
+                    &last_activity,
+                ]);
             }
             // The session's four fields, empty.
-            None => {
-                for _ in 0..4 {
-                    field("");
-                }
-            }
+            None => fields.extend(["", "", "", ""]),
         }
         for (ty, key) in &self.groups {
-            field(ty);
-            field(key);
+            fields.extend([ty.as_str(), key.as_str()]);
         }
-        out.push(']');
-        out
+        to_json(&fields)
     }
 
     /// The inverse of [`PersistedState::encode`], from the strings of its JSON
@@ -196,8 +190,8 @@ pub struct PageEnv {
 ///
 /// Each `handle_*` call takes the time, the page environment and an entropy
 /// source, and returns the events to queue as their JSON text (a
-/// [`CaptureEvent`](super::CaptureEvent) with the standard properties, written
-/// straight from the client's state); nothing comes out while the user opted
+/// `ff_telemetry_wire::posthog::CaptureEvent` with the standard properties,
+/// written with serde); nothing comes out while the user opted
 /// out (or Do Not Track is on and respected). The caller persists
 /// [`Client::encode_persisted`] after each call unless it runs cookieless.
 ///
@@ -418,9 +412,8 @@ impl Client {
         }
     }
 
-    /// The JSON text of event `name`: the standard properties, written from
-    /// the client's state and `env` without building a property list first,
-    /// and what is `specific` to the event.
+    /// The JSON text of event `name`: the standard properties from the
+    /// client's state and `env`, and what is `specific` to the event.
     fn event(
         &mut self,
         now: UnixMs,
@@ -449,22 +442,16 @@ impl Client {
             .map(sanitize_url);
         let referring_domain = referrer.as_deref().map_or(DIRECT, |r| url_parts(r).host);
         let page = url_parts(url);
-        let mut out = String::with_capacity(1024);
-        let mut event = Obj::new(&mut out);
-        event
-            .str("event", name)
-            .str("uuid", &hyphenated(&uuid_v7(now, rng.draw())))
-            .time("timestamp", now);
-        let mut props = Obj::new(event.key("properties"));
+        let mut props = Properties::default();
         props
             .str("token", &self.config.token)
             .str("distinct_id", &self.state.distinct_id)
             .str("$lib", self.config.lib)
-            .str("$lib_version", self.config.lib_version)
-            .opt_str(
-                "$device_id",
-                (!self.config.cookieless).then_some(self.state.device_id.as_str()),
-            )
+            .str("$lib_version", self.config.lib_version);
+        if !self.config.cookieless {
+            props.str("$device_id", &self.state.device_id);
+        }
+        props
             .str("$session_id", self.session.session_id())
             .str("$window_id", self.session.window_id())
             .str("$current_url", url)
@@ -472,10 +459,10 @@ impl Client {
             .str("$pathname", page.pathname)
             .str("$referrer", referrer.as_deref().unwrap_or(DIRECT))
             .str("$referring_domain", referring_domain)
-            .opt_u64("$screen_width", env.screen_width.map(u64::from))
-            .opt_u64("$screen_height", env.screen_height.map(u64::from))
-            .opt_u64("$viewport_width", env.viewport_width.map(u64::from))
-            .opt_u64("$viewport_height", env.viewport_height.map(u64::from))
+            .opt_number("$screen_width", env.screen_width.map(f64::from))
+            .opt_number("$screen_height", env.screen_height.map(f64::from))
+            .opt_number("$viewport_width", env.viewport_width.map(f64::from))
+            .opt_number("$viewport_height", env.viewport_height.map(f64::from))
             .opt_str("$browser_language", env.language.as_deref())
             .opt_str("$timezone", env.timezone.as_deref());
         if let Some(ua) = &env.user_agent {
@@ -493,7 +480,7 @@ impl Client {
         props.opt_str("$pageview_id", pageview_id);
         match specific {
             Specific::None => {}
-            Specific::Page(event) => write_page_properties(&mut props, now, event, env),
+            Specific::Page(event) => page_properties(&mut props, now, event, env),
             Specific::Identify(anon) => {
                 props.str("$anon_distinct_id", anon);
             }
@@ -502,11 +489,20 @@ impl Client {
             }
         }
         if !self.state.groups.is_empty() {
-            props.pairs("$groups", &self.state.groups);
+            let groups = self.state.groups.iter();
+            let groups = groups.map(|(ty, key)| (ty.clone(), Value::from(key.as_str())));
+            props
+                .0
+                .push(("$groups".to_owned(), Value::Object(groups.collect())));
         }
-        props.end();
-        event.end();
-        out
+        to_json(&CaptureEvent {
+            event: name.to_owned(),
+            uuid: Some(hyphenated(&uuid_v7(now, rng.draw()))),
+            timestamp: Some(now.to_rfc3339()),
+            distinct_id: None,
+            api_key: None,
+            properties: Value::Object(props.0),
+        })
     }
 }
 
@@ -514,7 +510,7 @@ impl Client {
 const DIRECT: &str = "$direct";
 
 /// `title`, `to`/`from` and the `$prev_pageview_*` fields of a page event.
-fn write_page_properties(props: &mut Obj<'_>, now: UnixMs, event: &PageEvent, env: &PageEnv) {
+fn page_properties(props: &mut Properties, now: UnixMs, event: &PageEvent, env: &PageEnv) {
     let is_view = event.kind == PageEventKind::Pageview;
     if is_view {
         props.opt_str("title", env.title.as_deref());
@@ -527,31 +523,70 @@ fn write_page_properties(props: &mut Obj<'_>, now: UnixMs, event: &PageEvent, en
     let Some(previous) = event.previous() else {
         return;
     };
-    props.str("$prev_pageview_id", previous.pageview_id()).str(
-        "$prev_pageview_pathname",
-        url_parts(previous.url()).pathname,
-    );
-    let duration = props.key("$prev_pageview_duration");
-    json::write_millis_as_secs(duration, previous.viewed_ms(now));
+    props
+        .str("$prev_pageview_id", previous.pageview_id())
+        .str(
+            "$prev_pageview_pathname",
+            url_parts(previous.url()).pathname,
+        )
+        // Seconds, to the millisecond `UnixMs` has.
+        .number(
+            "$prev_pageview_duration",
+            previous.viewed_ms(now) as f64 / 1000.0,
+        );
     if let Some(depth) = previous.scroll_depth() {
-        props.u64("$prev_pageview_last_scroll", depth.last_px.into());
-        write_fraction(
-            props.key("$prev_pageview_last_scroll_percentage"),
-            depth.last_fraction,
-        );
-        props.u64("$prev_pageview_max_scroll", depth.max_px.into());
-        write_fraction(
-            props.key("$prev_pageview_max_scroll_percentage"),
-            depth.max_fraction,
-        );
+        props
+            .number("$prev_pageview_last_scroll", depth.last_px.into())
+            .number(
+                "$prev_pageview_last_scroll_percentage",
+                thousandths(depth.last_fraction),
+            )
+            .number("$prev_pageview_max_scroll", depth.max_px.into())
+            .number(
+                "$prev_pageview_max_scroll_percentage",
+                thousandths(depth.max_fraction),
+            );
     }
 }
 
-/// A fraction from 0 to 1 with three decimals (`0.750`): thousandths written
-/// as milliseconds are as seconds, which the browser build has anyway (no
-/// float formatting).
-fn write_fraction(out: &mut String, fraction: f64) {
-    json::write_millis_as_secs(out, (fraction * 1000.0 + 0.5) as u64);
+/// A fraction from 0 to 1, rounded to three decimals (`0.75`).
+fn thousandths(fraction: f64) -> f64 {
+    ((fraction * 1000.0 + 0.5) as u64) as f64 / 1000.0
+}
+
+/// An event's properties in the order they are added.
+#[derive(Default)]
+struct Properties(Vec<(String, Value)>);
+
+impl Properties {
+    fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        self.0.push((key.to_owned(), Value::from(value)));
+        self
+    }
+
+    fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.str(key, value);
+        }
+        self
+    }
+
+    fn number(&mut self, key: &str, value: f64) -> &mut Self {
+        self.0.push((key.to_owned(), Value::Number(value)));
+        self
+    }
+
+    fn opt_number(&mut self, key: &str, value: Option<f64>) -> &mut Self {
+        if let Some(value) = value {
+            self.number(key, value);
+        }
+        self
+    }
+}
+
+/// The JSON text of plain data, which always serialises.
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| unreachable!("plain data serialises"))
 }
 
 fn fresh_identity(now: UnixMs, rng: &mut impl Entropy) -> PersistedState {
@@ -887,15 +922,11 @@ mod tests {
 
     #[test]
     fn scroll_fractions_have_three_decimals() {
-        for (fraction, want) in [
-            (0.0, "0.000"),
-            (1.0 / 3.0, "0.333"),
-            (0.9996, "1.000"),
-            (1.0, "1.000"),
-        ] {
-            let mut out = String::new();
-            write_fraction(&mut out, fraction);
-            assert_eq!(out, want);
+        for (fraction, want) in [(0.0, "0"), (1.0 / 3.0, "0.333"), (0.9996, "1"), (1.0, "1")] {
+            assert_eq!(
+                to_json(&ff_telemetry_wire::Value::Number(thousandths(fraction))),
+                want
+            );
         }
     }
 

@@ -5,8 +5,8 @@
 //!
 //! - [`Client`]: identity, consent, sessions and page events; returns the
 //!   JSON text of the capture events to send. [`PageviewTracker`] is its route-change part.
-//! - [`Outbox`]: the bounded, batched, retried send queue; [`Backoff`] and
-//!   [`verdict`] are its retry policy, usable by any sender.
+//! - [`Outbox`]: the bounded, batched, retried send queue, on core's one retry
+//!   policy and status classifier (`ff_telemetry_core::retry`).
 //! - [`sanitize_url`]: what a URL may reveal.
 
 mod client;
@@ -15,7 +15,6 @@ mod outbox;
 mod pageview;
 mod properties;
 mod session;
-mod transport;
 mod url;
 
 pub use client::{Client, ClientConfig, PageEnv, PersistedState};
@@ -26,5 +25,4 @@ pub use pageview::{
 };
 pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
-pub use transport::{Backoff, Verdict, verdict};
 pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};

@@ -1,8 +1,8 @@
 //! The unsent-event queue: bounded, batched, retried; emptied whole when the page goes away.
 
-use super::transport::{Backoff, Verdict, verdict};
 use crate::list;
 use crate::sentry::parse_retry_after;
+use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};
 use ff_telemetry_wire::UnixMs;
 
 /// `navigator.sendBeacon`'s payload limit in Chromium and Firefox.
@@ -26,8 +26,8 @@ pub struct OutboxLimits {
     pub send_at_once_events: usize,
     /// How long an event may wait for companions before a send.
     pub flush_interval_ms: u64,
-    /// When to retry a failed send.
-    pub backoff: Backoff,
+    /// When to retry a failed send (no answer or a 5xx).
+    pub retry: RetryPolicy,
 }
 
 impl Default for OutboxLimits {
@@ -42,7 +42,12 @@ impl Default for OutboxLimits {
             batch_max_bytes: 512 * 1024,
             send_at_once_events: 100,
             flush_interval_ms: 3 * UnixMs::SECOND,
-            backoff: Backoff::default(),
+            // 1 s, 2 s, 4 s … capped at 5 minutes, 10 retries (about 20 minutes in all).
+            retry: RetryPolicy {
+                base_delay_ms: UnixMs::SECOND,
+                max_delay_ms: 5 * UnixMs::MINUTE,
+                max_retries: 10,
+            },
         }
     }
 }
@@ -205,9 +210,10 @@ impl<T: Queued> Outbox<T> {
     }
 
     /// Records the answer to the batch in flight: HTTP `status` (0 for a network
-    /// error) and a uniform random `jitter_draw` for the backoff. 5xx answers
-    /// are retried `backoff.max_retries` times; no answer at all is retried for
-    /// as long as it takes, every `backoff.max_ms` after the retries run out.
+    /// error) and a uniform random `jitter_draw` for the backoff. 5xx and 429
+    /// answers are retried `retry.max_retries` times (after a `Retry-After`
+    /// given to [`Outbox::handle_retry_after`]); no answer at all is retried for
+    /// as long as it takes, every `retry.max_delay_ms` after the retries run out.
     pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
         if std::mem::take(&mut self.taken_in_flight) {
             // The batch left with `take_all`: nothing here was in it.
@@ -216,20 +222,21 @@ impl<T: Queued> Outbox<T> {
         let (n, n_bytes) = (self.n_in_flight, self.n_in_flight_bytes);
         self.n_in_flight = 0;
         self.n_in_flight_bytes = 0;
-        let retry_at = match verdict(status) {
-            Verdict::Delivered => None,
-            Verdict::Drop => None,
-            Verdict::Retry => {
-                self.n_failures += 1;
-                let backoff = self.limits.backoff;
-                backoff
-                    .delay_ms(self.n_failures, jitter_draw)
-                    // No answer at all (offline): keep trying at the longest
-                    // wait, as the queue is bounded anyway; a server that keeps
-                    // failing gets given up on.
-                    .or_else(|| (status == 0).then_some(backoff.max_ms))
-                    .map(|delay| now + delay)
-            }
+        // A 429 asks to slow down (issue 19: back off as told, lose
+        // nothing): retried like a 5xx, bounded by `retry.max_retries`.
+        let verdict = classify(status);
+        let retry_at = if verdict.is_retryable() || verdict == Verdict::RateLimited {
+            self.n_failures += 1;
+            let retry = self.limits.retry;
+            retry
+                .delay_ms(self.n_failures, jitter_draw)
+                // No answer at all (offline): keep trying at the longest
+                // wait, as the queue is bounded anyway; a server that keeps
+                // failing gets given up on.
+                .or_else(|| (verdict == Verdict::NoAnswer).then_some(retry.max_delay_ms))
+                .map(|delay| now + delay)
+        } else {
+            None
         };
         if let Some(at) = retry_at {
             self.next_send_at = Some(at);
@@ -241,7 +248,7 @@ impl<T: Queued> Outbox<T> {
         self.n_failures = 0;
         // What waited behind the batch has waited long enough.
         self.next_send_at = (!self.events.is_empty()).then_some(now);
-        match verdict(status) {
+        match verdict {
             Verdict::Delivered => BatchOutcome::Delivered(n),
             _ => BatchOutcome::Dropped(n),
         }
@@ -343,9 +350,9 @@ mod tests {
             batch_max_bytes: 300,
             send_at_once_events: 3,
             flush_interval_ms: 3_000,
-            backoff: Backoff {
-                base_ms: 1_000,
-                max_ms: 60_000,
+            retry: RetryPolicy {
+                base_delay_ms: 1_000,
+                max_delay_ms: 60_000,
                 max_retries: 2,
             },
         }

@@ -1,28 +1,26 @@
 //! Browser Sentry as a sans-IO state machine: the browser crate reports what
 //! happened (with the time and fresh random bytes) and sends what comes out.
 //!
-//! Every payload is written as JSON straight from this state into the bytes of
-//! its envelope, never built as an owned [`Event`](super::Event) or
-//! [`Envelope`](super::Envelope) first: building, cloning and dropping those
-//! cost the browser build kilobytes. The payload types are the read side: the
-//! tests parse what is written with them (and with the `sentry-types` crate).
+//! Every payload is one of `ff_telemetry_wire::sentry`'s types, built from this
+//! state and written with serde into the text of its envelope; the tests read it
+//! back with the same types (and with the `sentry-types` crate).
 
 use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url, truncate_chars,
 };
-use super::ratelimit::{RateLimits, parse_retry_after};
+use super::ratelimit::{DEFAULT_RETRY_AFTER_MS, RateLimits, parse_retry_after};
 use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::list;
-use crate::posthog::Backoff;
-use ff_telemetry_wire::json::Obj;
+use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};
 use ff_telemetry_wire::sentry::{
-    DataCategory, DiscardReason, DiscardedEvents, EventId, Level, PLATFORM_JAVASCRIPT,
-    SessionAttributes, SpanId, Stacktrace, TraceId,
+    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, EnvelopeHeader, Event,
+    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SdkInfo,
+    SessionAttributes, SpanId, Stacktrace, StringMap, TraceContext, TraceHeader, TraceId,
+    Transaction, TransactionContexts, TransactionInfo, User, Values, stamp_sent_at, write_item,
 };
-use ff_telemetry_wire::sentry::{SdkInfo, stamp_sent_at, write_item};
 use ff_telemetry_wire::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
 /// Route changes kept as breadcrumbs on events.
@@ -423,44 +421,58 @@ impl BrowserSentry {
         self.page_hidden = false;
     }
 
-    /// A response from the envelope endpoint: its status and its `Retry-After`
-    /// and `X-Sentry-Rate-Limits` headers, if present.
+    /// The answer to an envelope of `category` (see [`Outgoing::category`]): its
+    /// HTTP status (0 for no answer) and its `Retry-After` and
+    /// `X-Sentry-Rate-Limits` headers, if present. A refusal loses the envelope
+    /// (counted in the next client report); [`Verdict::NoAnswer`] tells the
+    /// caller to keep it for the next page load; a 5xx, or a 429 without
+    /// `X-Sentry-Rate-Limits` (an overloaded server, not a used-up quota), to
+    /// hand it back with [`BrowserSentry::handle_retry`] (issue 19: back off as
+    /// told, lose nothing, where Sentry's own SDKs drop it).
     pub fn handle_response(
         &mut self,
         now: UnixMs,
+        category: DataCategory,
         status: u16,
         retry_after: Option<&str>,
         rate_limits: Option<&str>,
-    ) {
+    ) -> Verdict {
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
-        if (200..300).contains(&status) {
+        let verdict = classify(status);
+        if verdict == Verdict::Refused {
+            self.handle_send_failure(category);
+        } else if verdict == Verdict::Delivered {
             self.n_failures = 0;
         }
+        verdict
     }
 
-    /// The server could not take `out` now but may later: a 5xx, or a 429
-    /// without `X-Sentry-Rate-Limits` (an overloaded server rather than a
-    /// used-up quota, whose categories [`handle_response`](Self::handle_response)
-    /// drops). `out` goes back to the front of the queue and nothing is sent
-    /// before the `Retry-After` the server gave, nor before the backoff's
-    /// wait (`jitter_draw` uniform random); after `backoff.max_retries`
-    /// retries it is dropped and counted. Returns when to poll again.
+    /// Puts `out`, answered `status` (a 5xx or a 429, see
+    /// [`handle_response`](Self::handle_response)), back at the front of the
+    /// queue: nothing is sent before the `Retry-After` the server gave (60 s
+    /// for a 429 without one, as its rate limit), nor before `policy`'s backoff
+    /// (`jitter_draw` uniform random), except when the page goes away. After
+    /// `policy.max_retries` retries it is dropped and counted. Returns when to
+    /// poll again.
     pub fn handle_retry(
         &mut self,
         now: UnixMs,
         out: Outgoing,
+        status: u16,
         retry_after: Option<&str>,
-        backoff: Backoff,
+        policy: RetryPolicy,
         jitter_draw: u32,
     ) -> Option<UnixMs> {
         self.n_failures += 1;
-        let Some(backoff_ms) = backoff.delay_ms(self.n_failures, jitter_draw) else {
+        let Some(backoff_ms) = policy.delay_ms(self.n_failures, jitter_draw) else {
             self.n_failures = 0;
-            self.discard(DiscardReason::SendError, out.category);
+            self.handle_send_failure(out.category);
             return None;
         };
-        let asked_ms = retry_after.and_then(|v| parse_retry_after(v, now));
+        let asked_ms = retry_after
+            .and_then(|v| parse_retry_after(v, now))
+            .or((status == 429).then_some(DEFAULT_RETRY_AFTER_MS));
         let at = now + backoff_ms.max(asked_ms.unwrap_or(0));
         self.queue.insert(0, out);
         // It left the front once already: it takes no room of this page's.
@@ -494,12 +506,10 @@ impl BrowserSentry {
             return Some(out);
         }
         if self.page_hidden && !self.discarded.is_empty() {
-            let mut report = String::new();
-            Obj::new(&mut report)
-                .time("timestamp", now)
-                .list("discarded_events", &self.discarded)
-                .end();
-            self.discarded.clear();
+            let report = to_json(&ClientReport {
+                timestamp: now,
+                discarded_events: std::mem::take(&mut self.discarded),
+            });
             return Some(Outgoing {
                 category: DataCategory::Internal,
                 unsent: self.envelope(None, None, "client_report", &report),
@@ -543,27 +553,18 @@ impl BrowserSentry {
     /// The JSON of an error event: what every event says, and its body.
     fn event_json(&self, now: UnixMs, event_id: &EventId, event: EventParts<'_>) -> String {
         let route = self.route();
-        let mut out = String::new();
-        let mut obj = Obj::new(&mut out);
-        obj.value("event_id", event_id)
-            .time("timestamp", now)
-            .str("level", event.level.as_str())
-            .opt_str("transaction", route);
-        self.write_shared_fields(&mut obj);
-        if route.is_some() || !event.tags.is_empty() {
-            let mut tags = Obj::new(obj.key("tags"));
-            for (key, value) in event.tags {
-                if route.is_none() || key != "route" {
-                    tags.str(key, value);
-                }
+        let context = &self.context;
+        let mut tags = StringMap::default();
+        for (key, value) in event.tags {
+            if route.is_none() || key != "route" {
+                tags.insert(key, value);
             }
-            tags.opt_str("route", route).end();
         }
-        self.write_breadcrumbs(&mut obj);
-        match event.body {
-            EventBody::Message(message) => {
-                obj.str("message", message);
-            }
+        if let Some(route) = route {
+            tags.insert("route", route);
+        }
+        let (exception, message) = match event.body {
+            EventBody::Message(message) => (None, Some(message.to_owned())),
             EventBody::Exception {
                 kind,
                 value,
@@ -571,73 +572,73 @@ impl BrowserSentry {
                 handled,
                 stacktrace,
             } => {
-                let mut values = Obj::new(obj.key("exception"));
-                let list = values.key("values");
-                list.push('[');
-                let mut exception = Obj::new(list);
-                exception.str("type", kind);
-                if !value.is_empty() {
-                    exception.str("value", value);
-                }
-                Obj::new(exception.key("mechanism"))
-                    .str("type", mechanism)
-                    .bool("handled", handled)
-                    .end();
-                exception.opt_value("stacktrace", stacktrace).end();
-                list.push(']');
-                values.end();
+                let exception = Exception {
+                    kind: kind.to_owned(),
+                    value: (!value.is_empty()).then(|| value.to_owned()),
+                    mechanism: Some(Mechanism {
+                        kind: mechanism.to_owned(),
+                        handled: Some(handled),
+                    }),
+                    stacktrace: stacktrace.map(owned_stacktrace),
+                };
+                let values = Values {
+                    values: vec![exception],
+                };
+                (Some(values), None)
             }
-        }
-        Obj::new(obj.key("request"))
-            .str("url", &self.context.page_url)
-            .end();
-        obj.end();
-        out
+        };
+        to_json(&Event {
+            event_id: *event_id,
+            timestamp: now,
+            platform: PLATFORM_JAVASCRIPT.to_owned(),
+            level: event.level,
+            environment: Some(context.environment.clone()),
+            release: context.release.clone(),
+            transaction: route.map(str::to_owned),
+            tags,
+            user: self.user(),
+            breadcrumbs: self.breadcrumbs(),
+            sdk: Some(context.sdk.clone()),
+            exception,
+            message,
+            request: Some(Request {
+                url: Some(context.page_url.clone()),
+            }),
+        })
     }
 
-    /// What events and transactions both carry: platform, environment,
-    /// release, user and SDK.
-    fn write_shared_fields(&self, obj: &mut Obj<'_>) {
-        let context = &self.context;
-        obj.str("platform", PLATFORM_JAVASCRIPT)
-            .str("environment", &context.environment)
-            .opt_str("release", context.release.as_deref());
-        if let Some(id) = &context.user_id {
-            Obj::new(obj.key("user")).str("id", id).end();
-        }
-        obj.value("sdk", &context.sdk);
+    /// The identified user, by id only.
+    fn user(&self) -> Option<User> {
+        let id = self.context.user_id.clone()?;
+        Some(User { id })
     }
 
     /// The route changes as `navigation` breadcrumbs, oldest first.
-    fn write_breadcrumbs(&self, event: &mut Obj<'_>) {
+    fn breadcrumbs(&self) -> Option<Values<Breadcrumb>> {
         if self.routes.is_empty() {
-            return;
+            return None;
         }
         let first = self.routes.len().saturating_sub(MAX_BREADCRUMBS);
-        let mut breadcrumbs = Obj::new(event.key("breadcrumbs"));
-        let list = breadcrumbs.key("values");
-        list.push('[');
+        let mut values = Vec::new();
         let mut from = None;
         for (i, (at, to)) in self.routes.iter().enumerate() {
-            if i > first {
-                list.push(',');
-            }
             if i >= first {
-                let mut crumb = Obj::new(list);
-                crumb
-                    .time("timestamp", *at)
-                    .str("type", "navigation")
-                    .str("category", "navigation");
-                Obj::new(crumb.key("data"))
-                    .opt_str("from", from)
-                    .str("to", to)
-                    .end();
-                crumb.end();
+                let mut data = StringMap::default();
+                if let Some(from) = from {
+                    data.insert("from", from);
+                }
+                data.insert("to", to);
+                values.push(Breadcrumb {
+                    timestamp: *at,
+                    kind: Some("navigation".to_owned()),
+                    category: Some("navigation".to_owned()),
+                    message: None,
+                    data,
+                });
             }
             from = Some(to.as_str());
         }
-        list.push(']');
-        breadcrumbs.end();
+        Some(Values { values })
     }
 
     /// The envelope of a `navigation` transaction for `route`, from `started`
@@ -651,39 +652,40 @@ impl BrowserSentry {
     ) -> String {
         let (event_id, trace_id, span_id) =
             (entropy.event_id(), entropy.trace_id(), entropy.span_id());
-        let mut payload = String::new();
-        let mut tx = Obj::new(&mut payload);
-        tx.str("type", "transaction")
-            .value("event_id", &event_id)
-            .str("transaction", route);
-        Obj::new(tx.key("transaction_info"))
-            .str("source", "route")
-            .end();
-        tx.time("start_timestamp", started).time("timestamp", now);
-        self.write_shared_fields(&mut tx);
-        let mut contexts = Obj::new(tx.key("contexts"));
-        Obj::new(contexts.key("trace"))
-            .str("type", "trace")
-            .value("trace_id", &trace_id)
-            .value("span_id", &span_id)
-            .str("op", "navigation")
-            .str("status", "ok")
-            .end();
-        contexts.end();
-        tx.key("spans").push_str("[]");
-        tx.end();
-
-        let mut trace = String::new();
-        Obj::new(&mut trace)
-            .value("trace_id", &trace_id)
-            .str("public_key", &self.public_key)
-            .str("sample_rate", &self.sample_rate_text)
-            .str("sampled", "true")
-            .opt_str("release", self.context.release.as_deref())
-            .str("environment", &self.context.environment)
-            .str("transaction", route)
-            .end();
-        self.envelope(Some(&event_id), Some(&trace), "transaction", &payload)
+        let context = &self.context;
+        let payload = to_json(&Transaction {
+            event_id,
+            transaction: route.to_owned(),
+            transaction_info: Some(TransactionInfo {
+                source: "route".to_owned(),
+            }),
+            start_timestamp: started,
+            timestamp: now,
+            platform: PLATFORM_JAVASCRIPT.to_owned(),
+            environment: Some(context.environment.clone()),
+            release: context.release.clone(),
+            user: self.user(),
+            sdk: Some(context.sdk.clone()),
+            contexts: TransactionContexts {
+                trace: TraceContext {
+                    trace_id,
+                    span_id,
+                    op: Some("navigation".to_owned()),
+                    status: Some("ok".to_owned()),
+                },
+            },
+            spans: Vec::new(),
+        });
+        let trace = TraceHeader {
+            trace_id: trace_id.to_string(),
+            public_key: self.public_key.clone(),
+            sample_rate: Some(self.sample_rate_text.clone()),
+            sampled: Some("true".to_owned()),
+            release: context.release.clone(),
+            environment: Some(context.environment.clone()),
+            transaction: Some(route.to_owned()),
+        };
+        self.envelope(Some(&event_id), Some(trace), "transaction", &payload)
     }
 
     /// A one-item envelope without `sent_at` (stamped when sending): the
@@ -692,20 +694,18 @@ impl BrowserSentry {
     fn envelope(
         &self,
         event_id: Option<&EventId>,
-        trace: Option<&str>,
+        trace: Option<TraceHeader>,
         kind: &str,
         payload: &str,
     ) -> String {
-        let mut out = String::new();
-        let mut header = Obj::new(&mut out);
-        header
-            .opt_value("event_id", event_id)
-            .str("dsn", &self.dsn_text)
-            .value("sdk", &self.context.sdk);
-        if let Some(trace) = trace {
-            header.key("trace").push_str(trace);
-        }
-        header.end();
+        let header = EnvelopeHeader {
+            sent_at: None,
+            event_id: event_id.map(EventId::hex),
+            dsn: Some(self.dsn_text.clone()),
+            sdk: Some(self.context.sdk.clone()),
+            trace,
+        };
+        let mut out = to_json(&header);
         out.push('\n');
         write_item(&mut out, kind, payload);
         out
@@ -767,6 +767,30 @@ enum EventBody<'a> {
     },
     /// `captureMessage`'s message (already cut).
     Message(&'a str),
+}
+
+/// The JSON text of a payload: plain data always serialises.
+fn to_json<T: serde::Serialize>(payload: &T) -> String {
+    serde_json::to_string(payload).unwrap_or_else(|_| unreachable!("payloads serialise"))
+}
+
+/// The stack as the event carries it (the parsed one borrows from the error's text).
+fn owned_stacktrace(stacktrace: &Stacktrace<&str>) -> Stacktrace {
+    let own = |s: Option<&str>| s.map(str::to_owned);
+    Stacktrace {
+        frames: stacktrace
+            .frames
+            .iter()
+            .map(|f| Frame {
+                filename: own(f.filename),
+                function: own(f.function),
+                lineno: f.lineno,
+                colno: f.colno,
+                instruction_addr: own(f.instruction_addr),
+                in_app: f.in_app,
+            })
+            .collect(),
+    }
 }
 
 /// Counts one discarded item in `discarded` (one entry per reason and category).
@@ -1048,7 +1072,13 @@ mod tests {
     fn rate_limited_categories_stop_for_the_stated_time() {
         let mut sentry = start(serde_json::json!({"traces_sample_rate": 1.0}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
-        sentry.handle_response(UnixMs(1_000), 429, None, Some("30:transaction:project"));
+        sentry.handle_response(
+            UnixMs(1_000),
+            DataCategory::Error,
+            429,
+            None,
+            Some("30:transaction:project"),
+        );
         let mut step = |at: u64, value: &str| {
             let now = UnixMs(at);
             sentry.handle_route_change(now, "/a", &with_draw(0));
@@ -1063,7 +1093,13 @@ mod tests {
     fn rate_limits_drop_only_their_category_and_never_the_client_report() {
         let mut sentry = start(serde_json::json!({}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
-        sentry.handle_response(UnixMs(1), 200, None, Some("60:session"));
+        sentry.handle_response(
+            UnixMs(1),
+            DataCategory::Error,
+            200,
+            None,
+            Some("60:session"),
+        );
         sentry.handle_error(UnixMs(2), error("a"), &with_draw(0));
         assert_eq!(
             sent(&mut sentry, UnixMs(2)),
@@ -1072,7 +1108,7 @@ mod tests {
         );
         // A 429 without headers limits everything for 60 s, but the report of
         // what was dropped still goes out.
-        sentry.handle_response(UnixMs(3), 429, None, None);
+        sentry.handle_response(UnixMs(3), DataCategory::Error, 429, None, None);
         sentry.handle_error(UnixMs(4), error("b"), &with_draw(0));
         sentry.handle_page_hide(UnixMs(5));
         let out: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(5))).collect();
@@ -1090,7 +1126,7 @@ mod tests {
         assert_eq!(counted(DataCategory::Error), Some(1), "{report:?}");
         // The limit ends: sent again.
         let mut later = start(serde_json::json!({}), PAGE);
-        later.handle_response(UnixMs(0), 429, None, None);
+        later.handle_response(UnixMs(0), DataCategory::Error, 429, None, None);
         later.handle_error(UnixMs(60_000), error("c"), &with_draw(0));
         assert_eq!(
             sent(&mut later, UnixMs(60_000)),
@@ -1121,16 +1157,16 @@ mod tests {
 
     #[test]
     fn an_envelope_to_retry_waits_for_retry_after_and_keeps_its_place() {
-        let backoff = Backoff {
-            base_ms: 1_000,
-            max_ms: 60_000,
+        let policy = RetryPolicy {
+            base_delay_ms: 1_000,
+            max_delay_ms: 60_000,
             max_retries: 2,
         };
         let mut sentry = start(serde_json::json!({}), PAGE);
         sentry.handle_error(UnixMs(1), error("first"), &with_draw(0));
         let first = sentry.poll_transmit(UnixMs(1)).unwrap(); // the session start
         // 429 with Retry-After: 30 s, longer than the backoff's 1 s.
-        let at = sentry.handle_retry(UnixMs(2), first.clone(), Some("30"), backoff, u32::MAX);
+        let at = sentry.handle_retry(UnixMs(2), first.clone(), 429, Some("30"), policy, u32::MAX);
         assert_eq!(at, Some(UnixMs(30_002)));
         sentry.handle_message(UnixMs(3), "behind it", Level::Info, &with_draw(0));
         assert_eq!(
@@ -1144,7 +1180,7 @@ mod tests {
             "the same envelope, first"
         );
         // 503 without Retry-After: the backoff's second wait (at most 2 s).
-        let at = sentry.handle_retry(UnixMs(30_010), first.clone(), None, backoff, u32::MAX);
+        let at = sentry.handle_retry(UnixMs(30_010), first.clone(), 503, None, policy, u32::MAX);
         assert_eq!(at, Some(UnixMs(32_010)));
         // Leaving the page, nothing waits.
         sentry.handle_page_hide(UnixMs(30_020));
@@ -1155,7 +1191,7 @@ mod tests {
         // Past `max_retries`, the envelope is dropped and counted.
         let first = sentry.poll_transmit(UnixMs(30_020)).unwrap();
         assert_eq!(
-            sentry.handle_retry(UnixMs(30_030), first, None, backoff, 0),
+            sentry.handle_retry(UnixMs(30_030), first, 503, None, policy, 0),
             None
         );
         let rest: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(30_040))).collect();
@@ -1229,7 +1265,7 @@ mod tests {
         );
 
         let mut limited = start(serde_json::json!({"release": null}), PAGE);
-        limited.handle_response(UnixMs(2), 429, None, Some("60:error"));
+        limited.handle_response(UnixMs(2), DataCategory::Error, 429, None, Some("60:error"));
         limited.restore(&stored);
         limited.handle_page_hide(UnixMs(3));
         let sent: Vec<_> = std::iter::from_fn(|| limited.poll_transmit(UnixMs(3))).collect();
@@ -1557,6 +1593,36 @@ mod tests {
         let report: ClientReport = payload_of(&payload);
         assert_eq!(report.discarded_events.len(), 2);
         assert_eq!(sentry.poll_transmit(UnixMs(7)), None);
+    }
+
+    #[test]
+    fn a_refusal_loses_the_envelope_and_no_answer_or_a_server_error_keeps_it() {
+        let table = [
+            (0, Verdict::NoAnswer, 0),
+            (200, Verdict::Delivered, 0),
+            (429, Verdict::RateLimited, 0),
+            // Retried (handle_retry), not lost.
+            (500, Verdict::ServerError, 0),
+            (413, Verdict::Refused, 1),
+        ];
+        for (status, want, n_lost) in table {
+            let mut sentry = start(serde_json::json!({"traces_sample_rate": 0.0}), PAGE);
+            let _ = sent(&mut sentry, UnixMs(0));
+            let verdict =
+                sentry.handle_response(UnixMs(1), DataCategory::Error, status, None, None);
+            assert_eq!(verdict, want, "{status}");
+            sentry.handle_page_hide(UnixMs(2));
+            let lost: u64 = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(2)))
+                .filter(|out| out.category == DataCategory::Internal)
+                .map(|out| payload::<ClientReport>(&out))
+                .flat_map(|report| report.discarded_events)
+                .filter(|d| {
+                    d.reason == DiscardReason::SendError && d.category == DataCategory::Error
+                })
+                .map(|d| d.quantity)
+                .sum();
+            assert_eq!(lost, n_lost, "{status}");
+        }
     }
 
     fn payload_of<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {

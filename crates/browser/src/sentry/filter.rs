@@ -1,7 +1,6 @@
 //! Which errors are not worth sending: events from developers' machines, errors
 //! the platform chose to ignore, and the same error again.
 
-use ff_telemetry_wire::json::{WriteJson, write_str};
 use ff_telemetry_wire::sentry::{Frame, Stacktrace};
 use ff_telemetry_wire::text;
 use ff_telemetry_wire::{Authority, parse_authority, scheme_of, split_authority};
@@ -125,13 +124,9 @@ impl ErrorFingerprint {
     }
 
     fn new(kind: &str, value: &str, top_frame: Option<&Frame<&str>>) -> Self {
-        let mut text = String::new();
-        write_str(&mut text, kind);
-        write_str(&mut text, value);
-        match top_frame {
-            Some(frame) => frame.write_json(&mut text),
-            None => text.push_str("null"),
-        }
+        // A JSON array of the three: each part self-delimiting.
+        let text = serde_json::to_string(&(kind, value, top_frame))
+            .unwrap_or_else(|_| unreachable!("strings and frames serialise"));
         ErrorFingerprint(text)
     }
 }

@@ -10,8 +10,8 @@
 //!   browser crate feeds it page events with the time and random bytes
 //!   ([`Entropy`]) and sends what [`BrowserSentry::poll_transmit`] returns.
 //! - [`BrowserSentry`] writes the wire crate's payloads (event, session update,
-//!   transaction, client report) with its small hand-made JSON writer straight
-//!   from its state; a test has the `sentry-types` crate parse what we write.
+//!   transaction, client report) with serde; a test has the `sentry-types` crate
+//!   parse what we write.
 //! - Policies, each a pure function or small state machine: stack parsing
 //!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],

@@ -5,10 +5,7 @@
 //! per-navigation sessions inflated SPA session counts.
 
 use ff_telemetry_wire::UnixMs;
-use ff_telemetry_wire::json::{Obj, write_millis_as_secs};
-#[cfg(doc)]
-use ff_telemetry_wire::sentry::SessionUpdate;
-use ff_telemetry_wire::sentry::{EventId, SessionAttributes, SessionStatus};
+use ff_telemetry_wire::sentry::{EventId, SessionAttributes, SessionStatus, SessionUpdate};
 
 /// The session of one page load.
 ///
@@ -18,8 +15,8 @@ use ff_telemetry_wire::sentry::{EventId, SessionAttributes, SessionStatus};
 /// - page hidden for good: `exited`, unless already terminal;
 /// - nothing is sent after a terminal update.
 ///
-/// Each update comes out as the JSON of a `session` envelope item, written
-/// straight from the tracker's state.
+/// Each update comes out as the JSON of a `session` envelope item
+/// ([`SessionUpdate`]).
 ///
 /// ```
 /// use ff_telemetry_wire::UnixMs;
@@ -99,26 +96,19 @@ impl SessionTracker {
 
     /// The JSON of the update due at `now` (see [`SessionUpdate`] for the fields).
     fn update(&self, now: UnixMs, init: bool) -> String {
-        let mut out = String::new();
-        let mut obj = Obj::new(&mut out);
-        obj.value("sid", &self.sid)
-            .opt_str("did", self.did.as_deref());
-        if init {
-            obj.bool("init", true);
-        }
-        obj.time("started", self.started)
-            .time("timestamp", now)
-            .str("status", self.status.as_str())
-            .u64("errors", self.errors);
-        // Seconds since the start, to the millisecond `UnixMs` has.
-        write_millis_as_secs(obj.key("duration"), now.saturating_since(self.started));
-        let mut attrs = Obj::new(obj.key("attrs"));
-        attrs
-            .str("release", &self.attrs.release)
-            .opt_str("environment", self.attrs.environment.as_deref())
-            .end();
-        obj.end();
-        out
+        let update = SessionUpdate {
+            sid: self.sid,
+            did: self.did.clone(),
+            init,
+            started: self.started,
+            timestamp: now,
+            status: self.status,
+            errors: self.errors,
+            // Seconds since the start, to the millisecond `UnixMs` has.
+            duration: Some(now.saturating_since(self.started) as f64 / 1000.0),
+            attrs: self.attrs.clone(),
+        };
+        serde_json::to_string(&update).unwrap_or_else(|_| unreachable!("updates serialise"))
     }
 }
 

@@ -1,14 +1,13 @@
 use serde::{Deserialize, Serialize};
 
-use crate::json::write_str;
 use crate::text;
 use crate::{HttpUrl, UnixMs, UrlError};
 
 /// One captured event as PostHog's capture API takes it.
 ///
-/// `P` is the property bag, a JSON map where the collector and the tests read
-/// events (the browser SDK writes its events as JSON text straight from its
-/// state, see [`Client`](super::Client)). The distinct id and the project token travel inside the
+/// `P` is the property bag: the browser SDK writes its properties as a
+/// [`Value`](crate::Value) object, the collector and the tests read them as a JSON
+/// map. The distinct id and the project token travel inside the
 /// properties (as posthog-js sends them) or at the top level (as server SDKs do);
 /// person properties go in `properties.$set` / `properties.$set_once`.
 ///
@@ -101,14 +100,18 @@ pub fn batch_url(apiurl: &str) -> Result<String, UrlError> {
 /// assert_eq!(parsed.batch[0].event, "a");
 /// ```
 pub fn raw_batch_body(api_key: &str, sent_at: UnixMs, events: &[String]) -> String {
+    // `{"api_key":…,"sent_at":…}` written by serde, opened up to take the batch:
+    // the events are joined as the text they were queued as, not parsed again (a
+    // JSON parser would cost the browser build kilobytes).
+    let head = serde_json::to_string(&BatchHead {
+        api_key,
+        sent_at: sent_at.to_rfc3339(),
+    })
+    .unwrap_or_else(|_| unreachable!("strings serialise"));
     let n_bytes: usize = events.iter().map(|e| e.len() + 1).sum();
-    let mut out = String::with_capacity(n_bytes + api_key.len() + 64);
-    out.push_str("{\"api_key\":");
-    write_str(&mut out, api_key);
-    // The timestamp written in place, not made into a string first.
-    out.push_str(",\"sent_at\":\"");
-    sent_at.write_rfc3339(&mut out);
-    out.push_str("\",\"batch\":[");
+    let mut out = String::with_capacity(head.len() + n_bytes + 16);
+    out.push_str(head.strip_suffix('}').unwrap_or(&head));
+    out.push_str(",\"batch\":[");
     for (i, event) in events.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -117,6 +120,14 @@ pub fn raw_batch_body(api_key: &str, sent_at: UnixMs, events: &[String]) -> Stri
     }
     out.push_str("]}");
     out
+}
+
+/// The fields of a [`BatchBody`] before its batch, so that the batch can follow
+/// as text.
+#[derive(Serialize)]
+struct BatchHead<'a> {
+    api_key: &'a str,
+    sent_at: String,
 }
 
 #[cfg(test)]

@@ -157,6 +157,11 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Writes a timestamp as RFC 3339 with milliseconds (`1970-01-01T00:00:00.007Z`).
+pub(crate) fn write_rfc3339<S: serde::Serializer>(at: &UnixMs, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339())
+}
+
 /// Reads a timestamp from an RFC 3339 string (what we write) or float seconds
 /// since the epoch (what other SDKs write).
 pub(crate) fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UnixMs, D::Error> {

@@ -1,13 +1,12 @@
 //! Sentry's envelope format: a header line, then items, each a header line and a
-//! payload. Written by hand (see [`crate::json`]), read with serde.
+//! payload, written and read with serde.
 
 use serde::{Deserialize, Serialize};
 
 use crate::UnixMs;
-use crate::json::{Obj, WriteJson, to_string};
 
 /// The SDK that wrote an envelope or event.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdkInfo {
     /// e.g. `ff-telemetry.web`
     pub name: String,
@@ -16,66 +15,67 @@ pub struct SdkInfo {
 }
 
 /// The first line of an envelope.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EnvelopeHeader {
-    /// The id of the event or transaction inside, 32 hex digits.
-    #[serde(default)]
-    pub event_id: Option<String>,
-    /// When the SDK sent it, RFC 3339 (set once, at send time).
-    #[serde(default)]
+    /// When the SDK sent it, RFC 3339 (set once, at send time). First, so that
+    /// a stored envelope stamped at send time reads as one written then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<String>,
+    /// The id of the event or transaction inside, 32 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
     /// The DSN the envelope is meant for.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsn: Option<String>,
     /// The SDK that wrote it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdk: Option<SdkInfo>,
     /// The trace's dynamic sampling context, on transactions.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceHeader>,
 }
 
 /// The `trace` envelope header (Sentry's dynamic sampling context): tells Sentry
 /// the client-side sample rate, so it can extrapolate what was sampled away.
 /// Values are strings on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TraceHeader {
     /// 32 hex digits.
     pub trace_id: String,
     /// The DSN's public key.
     pub public_key: String,
     /// The sample rate, e.g. `0.05`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_rate: Option<String>,
     /// `true` for a sampled (sent) trace.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled: Option<String>,
     /// Release name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// Deployment environment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// The transaction (route).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction: Option<String>,
 }
 
 /// The header line of one item.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemHeader {
     /// `event`, `transaction`, `session`, `sessions`, `client_report`, `attachment`, …
     #[serde(rename = "type")]
     pub kind: String,
     /// Payload length in bytes. Optional on the wire: without it the payload ends at
     /// the next newline.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u64>,
     /// MIME type of the payload, for attachments.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// File name, for attachments.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
 }
 
@@ -110,61 +110,6 @@ impl EnvelopeItem {
             serde_json::to_vec(payload)
                 .unwrap_or_else(|_| unreachable!("protocol types serialise")),
         )
-    }
-}
-
-impl WriteJson for SdkInfo {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .str("name", &self.name)
-            .str("version", &self.version)
-            .end();
-    }
-}
-
-impl WriteJson for EnvelopeHeader {
-    fn write_json(&self, out: &mut String) {
-        // `sent_at` first: `stamp_sent_at` puts it there in stored envelopes too.
-        Obj::new(out)
-            .opt_str("sent_at", self.sent_at.as_deref())
-            .opt_str("event_id", self.event_id.as_deref())
-            .opt_str("dsn", self.dsn.as_deref())
-            .opt_value("sdk", self.sdk.as_ref())
-            .opt_value("trace", self.trace.as_ref())
-            .end();
-    }
-}
-
-impl WriteJson for TraceHeader {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .str("trace_id", &self.trace_id)
-            .str("public_key", &self.public_key)
-            .opt_str("sample_rate", self.sample_rate.as_deref())
-            .opt_str("sampled", self.sampled.as_deref())
-            .opt_str("release", self.release.as_deref())
-            .opt_str("environment", self.environment.as_deref())
-            .opt_str("transaction", self.transaction.as_deref())
-            .end();
-    }
-}
-
-impl WriteJson for ItemHeader {
-    fn write_json(&self, out: &mut String) {
-        self.write_json_with_length(out, self.length);
-    }
-}
-
-impl ItemHeader {
-    /// This header's JSON with `length` in place of its own: lets
-    /// [`Envelope::to_bytes`] write each payload's length without cloning the header.
-    fn write_json_with_length(&self, out: &mut String, length: Option<u64>) {
-        Obj::new(out)
-            .str("type", &self.kind)
-            .opt_u64("length", length)
-            .opt_str("content_type", self.content_type.as_deref())
-            .opt_str("filename", self.filename.as_deref())
-            .end();
     }
 }
 
@@ -243,13 +188,14 @@ impl Envelope {
 
     fn to_bytes_with_header(&self, header: &EnvelopeHeader) -> Vec<u8> {
         // Header lines are JSON text; payloads are bytes (attachments need not be text).
-        let mut out = to_string(header).into_bytes();
+        let mut out = to_json(header).into_bytes();
         out.push(b'\n');
         for item in &self.items {
-            let mut line = String::new();
-            let length = item.payload.len() as u64;
-            item.header.write_json_with_length(&mut line, Some(length));
-            out.extend_from_slice(line.as_bytes());
+            let header = ItemHeader {
+                length: Some(item.payload.len() as u64),
+                ..item.header.clone()
+            };
+            out.extend_from_slice(to_json(&header).as_bytes());
             out.push(b'\n');
             out.extend_from_slice(&item.payload);
             out.push(b'\n');
@@ -328,9 +274,15 @@ pub fn stamp_sent_at(unsent: &str, now: UnixMs) -> String {
     let Some(rest) = unsent.strip_prefix('{') else {
         return unsent.to_owned();
     };
-    let mut out = String::with_capacity(unsent.len() + 40);
-    // `sent_at` first, then the rest of the stored header and the items as they were.
-    Obj::new(&mut out).time("sent_at", now);
+    // `{"sent_at":"…"}` written by serde, opened up to take the stored header's
+    // fields after its own: the stored text is not parsed (a JSON parser would
+    // cost the browser build kilobytes) and its fields stay as they were.
+    let stamp = EnvelopeHeader {
+        sent_at: Some(now.to_rfc3339()),
+        ..EnvelopeHeader::default()
+    };
+    let mut out = to_json(&stamp);
+    out.pop();
     if !rest.starts_with('}') {
         out.push(',');
     }
@@ -350,13 +302,21 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
 /// `length`), then the payload line. What the browser sends, item by item,
 /// without building an [`EnvelopeItem`].
 pub fn write_item(out: &mut String, kind: &str, payload: &str) {
-    Obj::new(out)
-        .str("type", kind)
-        .u64("length", payload.len() as u64)
-        .end();
+    let header = ItemHeader {
+        kind: kind.to_owned(),
+        length: Some(payload.len() as u64),
+        content_type: None,
+        filename: None,
+    };
+    out.push_str(&to_json(&header));
     out.push('\n');
     out.push_str(payload);
     out.push('\n');
+}
+
+/// The JSON text of a wire value: plain data always serialises.
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| unreachable!("wire types serialise"))
 }
 
 #[cfg(test)]

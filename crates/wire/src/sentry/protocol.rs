@@ -1,22 +1,23 @@
 //! The Sentry payloads the browser SDK sends: error events, session updates,
 //! navigation transactions and client reports.
 //!
-//! Only the fields we send are modelled. These types are the read side (tests
-//! and the collector parse with them, tolerating missing optional fields); the
-//! browser writes its payloads straight from its state, without building them
-//! (see [`BrowserSentry`](super::BrowserSentry)).
+//! Only the fields we send are modelled. Browser Sentry writes these types with
+//! serde and the collector and the tests read them back (tolerating missing
+//! optional fields, as other SDKs leave them out).
 
 use std::fmt;
-use std::ops::Deref;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use super::datetime::rfc3339;
+use super::datetime::{rfc3339, write_rfc3339};
 use super::envelope::SdkInfo;
-use crate::UnixMs;
-use crate::json::{Obj, WriteJson, write_hex_str};
 use crate::text::hex_string;
+use crate::{UnixMs, Value};
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
 
 /// The `platform` of every browser event.
 pub const PLATFORM_JAVASCRIPT: &str = "javascript";
@@ -51,6 +52,12 @@ impl fmt::Display for EventId {
     }
 }
 
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
 impl<'de> Deserialize<'de> for EventId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -76,9 +83,9 @@ macro_rules! hex_id {
             }
         }
 
-        impl WriteJson for $ty {
-            fn write_json(&self, out: &mut String) {
-                write_hex_str(out, &self.0);
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&hex_string(&self.0))
             }
         }
 
@@ -111,7 +118,7 @@ fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
 }
 
 /// Severity of an event or breadcrumb.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Debug information.
@@ -154,7 +161,7 @@ impl Level {
 }
 
 /// `{"values": [...]}`, Sentry's wrapper for lists.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Values<T> {
     /// The items.
     pub values: Vec<T>,
@@ -198,6 +205,12 @@ impl StringMap {
     }
 }
 
+impl Serialize for StringMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
 impl<'de> Deserialize<'de> for StringMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct StringMapVisitor;
@@ -225,33 +238,33 @@ impl<'de> Deserialize<'de> for StringMap {
 /// WebAssembly frames carry an `instruction_addr` (the code offset) instead of
 /// line and column.
 ///
-/// Its text is `String` when read back, and `&str` when [`parse_stack`](super::parse_stack)
+/// Its text is `String` when read back, and `&str` when the browser crate's `parse_stack`
 /// makes it: the parsed frames borrow from the stack string instead of
 /// copying every name.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Frame<S = String> {
     /// Script or module URL (or `<anonymous>`, `[native code]`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<S>,
     /// Function name; `wasm-function[N]` for unnamed WebAssembly functions.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<S>,
     /// 1-based line.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lineno: Option<u32>,
     /// 1-based column.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub colno: Option<u32>,
     /// Offset in the WebAssembly module, hex with `0x`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instruction_addr: Option<S>,
     /// Whether the frame is the application's code (not the browser's or an extension's).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_app: Option<bool>,
 }
 
 /// A stack trace (with `String` or `&str` text, as [`Frame`]).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Stacktrace<S = String> {
     /// Oldest call first, the frame that threw last.
     #[serde(default)]
@@ -259,70 +272,69 @@ pub struct Stacktrace<S = String> {
 }
 
 /// How an exception was caught.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mechanism {
     /// `onerror`, `onunhandledrejection`, `generic` (explicit capture), `panic`, …
     #[serde(rename = "type")]
     pub kind: String,
     /// False when nothing caught it (an unhandled error crashes the session).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handled: Option<bool>,
 }
 
 /// One exception.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exception {
     /// The error's name, e.g. `TypeError`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The error's message.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// How it was caught.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mechanism: Option<Mechanism>,
     /// Where it was thrown.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stacktrace: Option<Stacktrace>,
 }
 
 /// A breadcrumb: something that happened before the event (here: route changes).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breadcrumb {
     /// When it happened.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub timestamp: UnixMs,
     /// `navigation` for route changes.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `navigation` for route changes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// Free text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `from` and `to` for route changes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "StringMap::is_empty")]
     pub data: StringMap,
 }
 
 /// The user, by id only: no email, name or IP address is ever sent.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The id set by `identify`.
     pub id: String,
 }
 
 /// The page the event happened on.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// The page URL without credentials, query string or fragment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
-/// An error event (exception or message), as read back (browser Sentry writes
-/// its events straight from its state, see [`BrowserSentry`](super::BrowserSentry)).
+/// An error event (exception or message).
 ///
 /// ```
 /// use ff_telemetry_wire::sentry::{Event, Level};
@@ -334,12 +346,12 @@ pub struct Request {
 /// assert_eq!(event.level, Level::Error);
 /// assert_eq!(event.exception.unwrap().values[0].kind, "TypeError");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// 32 hex digits.
     pub event_id: EventId,
     /// When it happened.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub timestamp: UnixMs,
     /// Always `javascript` for the browser.
     #[serde(default)]
@@ -348,39 +360,39 @@ pub struct Event {
     #[serde(default)]
     pub level: Level,
     /// Deployment environment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// Release name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// The current route.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction: Option<String>,
     /// Searchable tags (the current route as `route`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "StringMap::is_empty")]
     pub tags: StringMap,
     /// The identified user.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// The last route changes, oldest first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breadcrumbs: Option<Values<Breadcrumb>>,
     /// The SDK.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdk: Option<SdkInfo>,
     /// The exception, for errors.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<Values<Exception>>,
     /// The message, for `captureMessage`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The page.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,
 }
 
 /// Release-health state of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     /// Running, or ended without telling us.
@@ -411,31 +423,31 @@ impl SessionStatus {
 }
 
 /// `attrs` of a session update.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionAttributes {
     /// Release name (required by Sentry).
     pub release: String,
     /// Deployment environment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
 }
 
 /// One session update (`session` envelope item).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionUpdate {
     /// Session id.
     pub sid: EventId,
     /// Distinct id: the identified user, if any.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<String>,
-    /// True on the first update of the session only.
-    #[serde(default)]
+    /// True on the first update of the session only (written only then).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub init: bool,
     /// When the session started.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub started: UnixMs,
     /// When this update was made.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub timestamp: UnixMs,
     /// Current status.
     pub status: SessionStatus,
@@ -443,36 +455,37 @@ pub struct SessionUpdate {
     #[serde(default)]
     pub errors: u64,
     /// Seconds since `started`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// Release and environment.
     pub attrs: SessionAttributes,
 }
 
 /// The `trace` context of a transaction (written with `"type": "trace"`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "trace")]
 pub struct TraceContext {
     /// The trace.
     pub trace_id: TraceId,
     /// The transaction's root span.
     pub span_id: SpanId,
     /// `navigation`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
     /// `ok`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
 /// `contexts` of a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionContexts {
     /// The trace context.
     pub trace: TraceContext,
 }
 
 /// `transaction_info`: where the transaction name came from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionInfo {
     /// `route` (a router path) or `url`.
     pub source: String,
@@ -495,37 +508,41 @@ pub struct TransactionInfo {
 /// assert_eq!(tx.start_timestamp, UnixMs(1_000));
 /// assert_eq!(tx.contexts.trace.op.as_deref(), Some("navigation"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "transaction")]
 pub struct Transaction {
     /// 32 hex digits.
     pub event_id: EventId,
     /// The route.
     pub transaction: String,
     /// Where the name came from.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
     /// When the navigation started.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub start_timestamp: UnixMs,
     /// When it finished.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub timestamp: UnixMs,
     /// Always `javascript` for the browser.
     pub platform: String,
     /// Deployment environment.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// Release name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// The identified user.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// The SDK.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdk: Option<SdkInfo>,
     /// The trace context.
     pub contexts: TransactionContexts,
+    /// Child spans: none are recorded, but Sentry requires the list.
+    #[serde(default)]
+    pub spans: Vec<Value>,
 }
 
 /// What kind of data an item or a rate limit is about: the Sentry data
@@ -581,6 +598,12 @@ impl DataCategory {
     }
 }
 
+impl Serialize for DataCategory {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl<'de> Deserialize<'de> for DataCategory {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
@@ -590,7 +613,7 @@ impl<'de> Deserialize<'de> for DataCategory {
 }
 
 /// Why the SDK dropped something (Sentry's client-report discard reasons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscardReason {
     /// A rate limit was in force.
@@ -619,7 +642,7 @@ impl DiscardReason {
 }
 
 /// How many items of one category were dropped for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscardedEvents {
     /// Why.
     pub reason: DiscardReason,
@@ -630,54 +653,18 @@ pub struct DiscardedEvents {
 }
 
 /// A client report: what the SDK dropped, so Sentry's stats stay honest.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientReport {
     /// When the report was made.
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "rfc3339", serialize_with = "write_rfc3339")]
     pub timestamp: UnixMs,
     /// The counts.
     pub discarded_events: Vec<DiscardedEvents>,
 }
 
-impl WriteJson for EventId {
-    fn write_json(&self, out: &mut String) {
-        write_hex_str(out, self.0.as_bytes());
-    }
-}
-
-impl<S: Deref<Target = str>> WriteJson for Frame<S> {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .opt_str("filename", self.filename.as_deref())
-            .opt_str("function", self.function.as_deref())
-            .opt_u64("lineno", self.lineno.map(u64::from))
-            .opt_u64("colno", self.colno.map(u64::from))
-            .opt_str("instruction_addr", self.instruction_addr.as_deref())
-            .opt_bool("in_app", self.in_app)
-            .end();
-    }
-}
-
-impl<S: Deref<Target = str>> WriteJson for Stacktrace<S> {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out).list("frames", &self.frames).end();
-    }
-}
-
-impl WriteJson for DiscardedEvents {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .str("reason", self.reason.as_str())
-            .str("category", self.category.as_str())
-            .u64("quantity", self.quantity)
-            .end();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::to_string;
 
     #[test]
     fn ids_are_lowercase_hex_of_the_right_length() {
@@ -700,7 +687,7 @@ mod tests {
         assert!(serde_json::from_str::<SpanId>("\"01020304050607\"").is_err());
         assert!(serde_json::from_str::<TraceId>("\"zz\"").is_err());
         let id = EventId::from_random_bytes([7; 16]);
-        let back: EventId = serde_json::from_str(&to_string(&id)).unwrap();
+        let back: EventId = serde_json::from_str(&serde_json::to_string(&id).unwrap()).unwrap();
         assert_eq!(back, id);
     }
 
