@@ -4,7 +4,7 @@
 export interface TelemetryConfig {
   posthog?: {
     apikey: string
-    /** The PostHog host. Default "https://app.posthog.com". */
+    /** The PostHog host URL; by default PostHog's US cloud, app.posthog.com. */
     apiurl?: string
     /** The SDK also captures pageviews by itself (History API). Default true. */
     capture_pageview?: boolean

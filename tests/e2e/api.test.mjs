@@ -313,17 +313,18 @@ test('a bad config is one warning naming the field, and the handle still answers
   const dsn = `${origin.replace('//', '//key16@')}/16`
   const on = 'ff-telemetry:'
   const cases = [
-    [{ persistence: 'disk' }, [`${on} telemetry is off: persistence must be "localStorage" or "memory"`]],
-    [{ posthog, respect_dnt: 'yes' }, [`${on} telemetry is off: respect_dnt must be true or false`]],
-    [{ posthog: { apiurl: origin } }, [`${on} PostHog is off: posthog.apikey is missing`]],
+    // serde's messages (the config is read by serde-wasm-bindgen), after the field's name.
+    [{ persistence: 'disk' }, [`${on} telemetry is off: persistence: unknown variant \`disk\`, expected \`localStorage\` or \`memory\``]],
+    [{ posthog, respect_dnt: 'yes' }, [`${on} telemetry is off: respect_dnt: invalid type: string "yes", expected a boolean`]],
+    [{ posthog: { apiurl: origin } }, [`${on} PostHog is off: posthog: missing field \`apikey\``]],
     // The first problem is the one reported.
-    [{ posthog: { apikey: 5, capture_pageview: 'yes' } }, [`${on} PostHog is off: posthog.apikey must be a string`]],
-    [{ posthog: 'phc_x' }, [`${on} PostHog is off: posthog must be an object`]],
-    [{ posthog, sentry: { dsn: 5 } }, [`${on} Sentry is off: sentry.dsn must be a string`]],
+    [{ posthog: { apikey: 5, capture_pageview: 'yes' } }, [`${on} PostHog is off: posthog.apikey: invalid type: floating point \`5.0\`, expected a string`]],
+    [{ posthog: 'phc_x' }, [`${on} PostHog is off: posthog: invalid type: string "phc_x", expected struct FrontendPosthog`]],
+    [{ posthog, sentry: { dsn: 5 } }, [`${on} Sentry is off: sentry.dsn: invalid type: floating point \`5.0\`, expected a string`]],
     [{ posthog, sentry: { dsn: `${origin}/16` } },
       [`${on} Sentry is off: telemetry.frontend.sentry.dsn: public key is missing`]],
     [{ posthog, sentry: { dsn, traces_sample_rate: 'high', ignore_errors: [1] } },
-      [`${on} Sentry is off: sentry.traces_sample_rate must be a number`]],
+      [`${on} Sentry is off: sentry.traces_sample_rate: invalid type: string "high", expected f64`]],
     [{ posthog, sentry: { dsn: '' } }, []],
     [{ sentry: { dsn, report_localhost: true } }, [`${on} PostHog is not configured: PostHog calls do nothing`]],
     [null, [`${on} no config given and no #ff-telemetry-config element: telemetry is off`]],
@@ -372,11 +373,12 @@ test('a bad config is one warning naming the field, and the handle still answers
   await page.close()
 })
 
-// Unguarded, every method of a freed handle throws "null pointer passed to
-// rust", free() twice throws the same, and free() from a listener the
-// handle's own call triggered throws "attempted to take ownership of Rust
-// value while it was borrowed" (leaving the handle's listeners and timers
-// alive): withMethods (crates/web/src/js.rs) guards them.
+// wasm-bindgen's own free() makes every later method throw "null pointer
+// passed to rust", throws the same when called twice, and throws "attempted
+// to take ownership of Rust value while it was borrowed" from a listener the
+// handle's own call triggered (leaving the handle's listeners and timers
+// alive): the handle's free() is its own (`Telemetry::release` in
+// crates/web/src/api.rs), which only lets go of the clients.
 test('methods called after free(), free() twice and free() inside a call of the handle do not throw', async () => {
   const page = await openPage()
   const out = await page.evaluate(async ({ config, METHODS }) => {

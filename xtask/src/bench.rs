@@ -315,9 +315,9 @@ fn sizes(b: &Value) -> String {
     );
     let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
     if let (Some(ours), Some(anchors)) = (ours, anchors) {
-        let budget = crate::build::BUDGET_GZIP_BYTES as f64;
+        let budget = crate::build::WHOLE_SDK_BUDGET.target as f64;
         md += &format!(
-            "\nBudget ≤ {} gzipped: {} ({}); {:.1}× smaller than posthog-js + @sentry/browser.\n\n",
+            "\nTarget ≤ {} gzipped: {} ({}); {:.1}× smaller than posthog-js + @sentry/browser.\n\n",
             kb(Some(budget)),
             verdict(ours <= budget),
             kb(Some(ours)),

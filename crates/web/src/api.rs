@@ -1,33 +1,24 @@
-//! The JavaScript API: `init()` and the methods of the handle it returns.
+//! The JavaScript API: `init()` and the methods of the handle it returns,
+//! each its own typed export.
 //!
 //! Nothing here throws: arguments of the wrong type are ignored with a console
 //! warning, internal errors become warnings, and a Rust panic switches the SDK
 //! off for the page.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_wire::DEFAULT_POSTHOG_URL;
+use ff_telemetry_browser::posthog::{AppProperties, Members};
+use ff_telemetry_wire::Value;
 use ff_telemetry_wire::sentry::Level;
-use ff_telemetry_wire::{FrontendPosthog, FrontendSentry, UNKNOWN_ENVIRONMENT};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, ConfigFields, warn, warn_with};
+use crate::config::{self, ClientOptions};
+use crate::js::{self, warn, warn_with};
 use crate::panic::guarded;
-use crate::posthog::{AppCall, Persistence, PosthogClient, PosthogOptions};
+use crate::posthog::{AppCall, PosthogClient, PosthogOptions};
 use crate::sentry::SentryClient;
-
-/// [`CONFIG_ELEMENT_ID`] as a literal, so warnings that name it are built by
-/// `concat!` at compile time rather than joined at run time.
-macro_rules! config_element_id {
-    () => {
-        "ff-telemetry-config"
-    };
-}
-
-/// The `id` of the `<script type="application/json">` element `init()` reads
-/// when given no config.
-pub const CONFIG_ELEMENT_ID: &str = config_element_id!();
 
 /// The telemetry handle of one page: PostHog and browser Sentry.
 ///
@@ -37,7 +28,8 @@ pub const CONFIG_ELEMENT_ID: &str = config_element_id!();
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Telemetry {
-    clients: Rc<Clients>,
+    /// `None` once the handle is freed.
+    clients: RefCell<Option<Rc<Clients>>>,
 }
 
 /// The page's running clients.
@@ -65,62 +57,32 @@ fn running_clients() -> Option<Rc<Clients>> {
 const TELEMETRY_CONFIG_TS: &str = r#"
 /** The platform's frontend config (`FrontendConfig` in ff-telemetry-core) plus client options. */
 export interface TelemetryConfig {
-  posthog?: { apikey: string; apiurl?: string; capture_pageview?: boolean };
+  posthog?: {
+    apikey: string
+    /** The PostHog host URL; by default PostHog's US cloud, app.posthog.com. */
+    apiurl?: string
+    /** The SDK also captures pageviews by itself (History API). Default true. */
+    capture_pageview?: boolean
+  }
   sentry?: {
-    dsn: string; environment?: string; release?: string; production_mode?: boolean;
-    /** Report errors from pages on localhost / 127.0.0.1 (default false). */
-    report_localhost?: boolean;
-    /** Navigation transactions sampled (default 0.05 in production mode, else 0.5). */
-    traces_sample_rate?: number;
-    /** Errors whose `Type: message` contains one of these are not reported. */
-    ignore_errors?: string[];
-  };
-  /** Where ids, the opt-out choice and unsent events are kept (default `"localStorage"`). */
-  persistence?: "localStorage" | "memory";
-  /** Treat the browser's Do Not Track signal as an opt-out (default false). */
-  respect_dnt?: boolean;
-  /** Store nothing and use no stable id (default false). */
-  cookieless?: boolean;
+    dsn: string
+    production_mode?: boolean
+    environment?: string
+    release?: string
+    report_localhost?: boolean
+    traces_sample_rate?: number
+    ignore_errors?: string[]
+  }
+  /** Where to keep ids and the unsent queue. Default "localStorage". */
+  persistence?: 'localStorage' | 'memory'
+  /** Honour the browser's Do Not Track setting. */
+  respect_dnt?: boolean
+  /** Store nothing and use no stable id. */
+  cookieless?: boolean
 }
+
+export type Properties = Record<string, unknown>
 "#;
-
-/// Starts telemetry for this page and returns its handle, for Rust callers:
-/// what the JavaScript `init` export does, with the same `config` (typed as
-/// `TelemetryConfig` in the package's `.d.ts`).
-pub fn init(config: Option<JsValue>) -> Telemetry {
-    start(&config.unwrap_or(JsValue::UNDEFINED))
-}
-
-/// [`init`] with the config borrowed (`undefined` when not given).
-fn start(config: &JsValue) -> Telemetry {
-    if let Some(clients) = running_clients() {
-        warn("telemetry already runs: init() returns it again, config ignored");
-        return Telemetry { clients };
-    }
-    let mut clients = Clients::default();
-    guarded(|| {
-        // Borrowed rather than cloned when given: a clone of a `JsValue` is a
-        // call into JavaScript and a table slot.
-        let from_page;
-        let config = if config.is_undefined() || config.is_null() {
-            from_page = config_from_page();
-            let Some(config) = &from_page else { return };
-            config
-        } else {
-            config
-        };
-        let options = match ClientOptions::read(config) {
-            Ok(options) => options,
-            Err(e) => return warn_with("telemetry is off:", &e),
-        };
-        // Sentry first, so that it reports a panic while PostHog starts.
-        clients.sentry = start_sentry(config, &options);
-        clients.posthog = start_posthog(config, options);
-    });
-    let clients = Rc::new(clients);
-    RUNNING.set(Rc::downgrade(&clients));
-    Telemetry { clients }
-}
 
 /// Starts telemetry for this page and returns its handle.
 ///
@@ -131,9 +93,10 @@ fn start(config: &JsValue) -> Telemetry {
 /// `cookieless`. Without it, the JSON in `<script type="application/json"
 /// id="ff-telemetry-config">` is read. Without PostHog settings the PostHog
 /// methods are no-ops (one warning); without a Sentry DSN, Sentry is off
-/// (silently), and with an invalid one too (one warning). Called again while
-/// a handle is alive, it returns another handle to the running telemetry
-/// (one warning; the new config is not read).
+/// (silently); a field of the wrong type switches its part off (one warning
+/// naming the field). Called again while a handle is alive, it returns
+/// another handle to the running telemetry (one warning; the new config is
+/// not read).
 ///
 /// ```js
 /// import initWasm, { init } from "ff-telemetry-web";
@@ -144,88 +107,35 @@ fn start(config: &JsValue) -> Telemetry {
 /// });
 /// router.afterEach((to, from) => telemetry.routeChanged(to.fullPath, from.fullPath));
 /// ```
-#[wasm_bindgen(js_name = init, unchecked_return_type = "Telemetry")]
-pub fn init_for_js(
-    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: &JsValue,
-) -> JsValue {
-    js::with_methods(start(config).into(), JS_METHODS)
-}
-
-/// The handle's JavaScript methods, numbered by their place here for
-/// [`Telemetry::invoke`]. One export for all of them: each export costs its own
-/// argument conversion and borrow check, in the module and in the glue.
-const JS_METHODS: &str = "routeChanged navigationStarted capture identify group reset \
-    captureException captureMessage optIn optOut hasOptedOut flush";
-
-#[wasm_bindgen(typescript_custom_section)]
-const TELEMETRY_METHODS_TS: &str = r#"
-export interface Telemetry {
-  /** The app's router moved: `$pageleave` for the page left, `$pageview` for `to`. */
-  routeChanged(to: string, from?: string): void;
-  /** A navigation began: Sentry times the navigation until the next `routeChanged`. */
-  navigationStarted(): void;
-  /** Captures `event` with optional properties and groups (`{type: key}`). */
-  capture(event: string, properties?: Record<string, unknown>, groups?: Record<string, string>): void;
-  /** Identifies the user, with optional person properties to set and to set once. */
-  identify(distinctId: string, set?: Record<string, unknown>, setOnce?: Record<string, unknown>): void;
-  /** Puts the user in group `key` of `type`, with optional group properties. */
-  group(type: string, key: string, properties?: Record<string, unknown>): void;
-  /** Forgets the user (on logout): new anonymous id, new session, no groups. */
-  reset(): void;
-  /** Reports an error to Sentry (`handled: false`: the session counts as crashed). */
-  captureException(error: unknown, context?: { handled?: boolean; mechanism?: string; tags?: Record<string, string>; [key: string]: unknown }): void;
-  /** Reports a message to Sentry at `level` (default `"info"`). */
-  captureMessage(message: string, level?: "fatal" | "error" | "warning" | "info" | "debug"): void;
-  /** Resumes capturing after `optOut()`. */
-  optIn(): void;
-  /** Stops capturing and drops unsent events; remembered across page loads. */
-  optOut(): void;
-  /** Whether the user opted out. */
-  hasOptedOut(): boolean;
-  /** Sends what is queued now; always resolves (at the latest after 10 s). */
-  flush(): Promise<void>;
-}
-"#;
-
-/// How long `flush()` waits at most, in milliseconds.
-const FLUSH_TIMEOUT_MS: u32 = 10_000;
-
-/// The top-level options every integration follows.
-#[derive(Debug, Clone, Copy)]
-struct ClientOptions {
-    persistence: Persistence,
-    respect_dnt: bool,
-    cookieless: bool,
-}
-
-impl ClientOptions {
-    fn read(config: &JsValue) -> Result<Self, String> {
-        let mut top = ConfigFields::top(config);
-        let persistence = match top.opt_string("persistence").as_deref() {
-            None | Some("localStorage") => Persistence::LocalStorage,
-            Some("memory") => Persistence::Memory,
-            Some(_) => {
-                top.fail("persistence", " must be \"localStorage\" or \"memory\"");
-                Persistence::LocalStorage
-            }
-        };
-        let options = ClientOptions {
-            persistence,
-            respect_dnt: top.flag("respect_dnt", false),
-            cookieless: top.flag("cookieless", false),
-        };
-        top.check()?;
-        Ok(options)
+#[wasm_bindgen]
+pub fn init(
+    #[wasm_bindgen(unchecked_optional_param_type = "TelemetryConfig")] config: Option<JsValue>,
+) -> Telemetry {
+    if let Some(clients) = running_clients() {
+        warn("telemetry already runs: init() returns it again, config ignored");
+        return Telemetry::new(clients);
     }
-
-    /// Whether anything may be kept in `localStorage`.
-    fn persist(self) -> bool {
-        !self.cookieless && self.persistence == Persistence::LocalStorage
-    }
+    let mut clients = Clients::default();
+    let mut config = Some(config);
+    guarded(|| {
+        let Some(config) = config::given_or_from_page(config.take().flatten()) else {
+            return;
+        };
+        let options = match config::client_options(&config) {
+            Ok(options) => options,
+            Err(e) => return warn_with("telemetry is off:", &e),
+        };
+        // Sentry first, so that it reports a panic while PostHog starts.
+        clients.sentry = start_sentry(&config, options);
+        clients.posthog = start_posthog(&config, options);
+    });
+    let clients = Rc::new(clients);
+    RUNNING.set(Rc::downgrade(&clients));
+    Telemetry::new(clients)
 }
 
 fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogClient>> {
-    let started = posthog_config(config).and_then(|posthog| {
+    let started = config::posthog(config).and_then(|posthog| {
         let Some(posthog) = posthog else {
             warn("PostHog is not configured: PostHog calls do nothing");
             return Ok(None);
@@ -245,21 +155,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
     })
 }
 
-/// `posthog` as `ff_telemetry_wire::FrontendPosthog` serialises.
-fn posthog_config(config: &JsValue) -> Result<Option<FrontendPosthog>, String> {
-    let Some(mut posthog) = ConfigFields::part(config, "posthog")? else {
-        return Ok(None);
-    };
-    let config = FrontendPosthog {
-        apikey: posthog.string("apikey", None),
-        apiurl: posthog.string("apiurl", Some(DEFAULT_POSTHOG_URL)),
-        capture_pageview: posthog.flag("capture_pageview", true),
-    };
-    posthog.check()?;
-    Ok(Some(config))
-}
-
-fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryClient>> {
+fn start_sentry(config: &JsValue, options: ClientOptions) -> Option<Rc<SentryClient>> {
     if !cfg!(feature = "sentry") {
         // Nothing else reaches Sentry's code: the build leaves it out.
         if !js::field(config, "sentry").is_undefined() {
@@ -267,7 +163,7 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
         }
         return None;
     }
-    let sentry = match sentry_config(config) {
+    let sentry = match config::sentry(config) {
         Ok(sentry) => sentry?,
         Err(e) => {
             warn_with("Sentry is off:", &e);
@@ -279,102 +175,12 @@ fn start_sentry(config: &JsValue, options: &ClientOptions) -> Option<Rc<SentryCl
         .ok()
 }
 
-/// `sentry` as `ff_telemetry_wire::FrontendSentry` serialises; `None` without
-/// a DSN.
-fn sentry_config(config: &JsValue) -> Result<Option<FrontendSentry>, String> {
-    let Some(mut sentry) = ConfigFields::part(config, "sentry")? else {
-        return Ok(None);
-    };
-    let dsn = sentry.opt_string("dsn").unwrap_or_default();
-    if dsn.is_empty() {
-        // No DSN (or one that is not a string: that error is returned).
-        sentry.check()?;
-        return Ok(None);
-    }
-    let config = FrontendSentry {
-        dsn,
-        production_mode: sentry.flag("production_mode", false),
-        environment: sentry.string("environment", Some(UNKNOWN_ENVIRONMENT)),
-        release: sentry.opt_string("release"),
-        report_localhost: sentry.flag("report_localhost", false),
-        traces_sample_rate: sentry.opt_number("traces_sample_rate"),
-        ignore_errors: sentry.strings("ignore_errors"),
-    };
-    sentry.check()?;
-    Ok(Some(config))
-}
-
-fn config_from_page() -> Option<JsValue> {
-    let Some(text) = js::config_text(CONFIG_ELEMENT_ID) else {
-        warn(concat!(
-            "no config given and no #",
-            config_element_id!(),
-            " element: telemetry is off"
-        ));
-        return None;
-    };
-    js::parse_json(&text)
-        .map_err(|e| {
-            let what = concat!("#", config_element_id!(), " is not JSON:");
-            warn_with(what, e.message())
-        })
-        .ok()
-}
+/// How long `flush()` waits at most, in milliseconds.
+const FLUSH_TIMEOUT_MS: f64 = 10_000.0;
+/// How often `flush()` looks whether the clients are done, in milliseconds.
+const FLUSH_POLL_MS: i32 = 25;
 
 #[wasm_bindgen]
-impl Telemetry {
-    /// Runs the JavaScript method numbered `method` (its place in the list
-    /// of names the handle's prototype gets) with its arguments (`undefined`
-    /// when not given).
-    #[wasm_bindgen(skip_typescript)]
-    pub fn invoke(&self, method: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-        match METHODS.get(method as usize) {
-            Some(Method::Flush) => self.flush(),
-            // A boolean even when the SDK is off (`call` then answers undefined).
-            Some(Method::HasOptedOut) => JsValue::from_bool(self.has_opted_out()),
-            Some(&method) => self.call(method, a, b, c),
-            None => JsValue::UNDEFINED,
-        }
-    }
-}
-
-/// The methods of the handle, in the order of [`JS_METHODS`] (a test checks
-/// that the names agree).
-#[derive(Debug, Clone, Copy)]
-enum Method {
-    RouteChanged,
-    NavigationStarted,
-    Capture,
-    Identify,
-    Group,
-    Reset,
-    CaptureException,
-    CaptureMessage,
-    OptIn,
-    OptOut,
-    HasOptedOut,
-    Flush,
-}
-
-/// [`Method`]s by their number in [`JS_METHODS`].
-const METHODS: [Method; 12] = [
-    Method::RouteChanged,
-    Method::NavigationStarted,
-    Method::Capture,
-    Method::Identify,
-    Method::Group,
-    Method::Reset,
-    Method::CaptureException,
-    Method::CaptureMessage,
-    Method::OptIn,
-    Method::OptOut,
-    Method::HasOptedOut,
-    Method::Flush,
-];
-
-/// The API, for Rust callers; JavaScript reaches it through
-/// [`Telemetry::invoke`] under the names in `JS_METHODS`. Each method is
-/// one guarded `Telemetry::call`.
 impl Telemetry {
     /// The app's router moved: `$pageleave` for the page left and `$pageview`
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
@@ -382,104 +188,266 @@ impl Telemetry {
     /// A navigation the History hooks already reported is not counted twice.
     /// For Sentry, `to` becomes the route (`transaction` and `route` tag) of
     /// later events and a breadcrumb, and maybe a navigation transaction.
-    pub fn route_changed(&self, to: JsValue, from: Option<JsValue>) {
+    #[wasm_bindgen(js_name = routeChanged)]
+    pub fn route_changed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] from: Option<JsValue>,
+    ) {
         let _ = from;
-        self.call(Method::RouteChanged, &to, &UNDEFINED, &UNDEFINED);
+        let c = self.clients();
+        guarded(|| {
+            if let Some(p) = c.posthog() {
+                p.route_changed(&to);
+            }
+            if let (Some(s), Some(to)) = (c.sentry(), to.as_string()) {
+                s.route_changed(&to);
+            }
+        });
     }
 
     /// A navigation began (the router's `beforeEach`): the Sentry navigation
     /// transaction of the next `routeChanged` lasts from here. Optional.
+    #[wasm_bindgen(js_name = navigationStarted)]
     pub fn navigation_started(&self) {
-        self.call(
-            Method::NavigationStarted,
-            &UNDEFINED,
-            &UNDEFINED,
-            &UNDEFINED,
-        );
+        let c = self.clients();
+        guarded(|| {
+            if let Some(s) = c.sentry() {
+                s.navigation_started();
+            }
+        });
     }
 
     /// Captures `event` with optional `properties` and `groups` (`{type: key}`).
-    pub fn capture(&self, event: JsValue, properties: Option<JsValue>, groups: Option<JsValue>) {
-        let (properties, groups) = (or_undefined(properties), or_undefined(groups));
-        self.call(Method::Capture, &event, &properties, &groups);
+    pub fn capture(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Properties")] properties: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string>")] groups: Option<
+            JsValue,
+        >,
+    ) {
+        let c = self.clients();
+        guarded(|| {
+            let Some(name) = event.as_string() else {
+                return warn("capture(event): event must be a string; ignored");
+            };
+            let Some(p) = c.posthog() else { return };
+            let (Ok(properties), Ok(groups)) = (
+                properties_arg(&properties, "capture properties"),
+                properties_arg(&groups, "capture groups"),
+            ) else {
+                return;
+            };
+            let user = AppProperties {
+                properties,
+                groups,
+                ..AppProperties::default()
+            };
+            p.app_event(AppCall::Capture(&name), user);
+        });
     }
 
     /// Identifies the user as `distinctId`, with optional person properties to
     /// set (`set`) and to set once (`setOnce`). Sentry events carry the id
     /// (and nothing else about the user).
-    pub fn identify(&self, distinct_id: JsValue, set: Option<JsValue>, set_once: Option<JsValue>) {
-        let (set, set_once) = (or_undefined(set), or_undefined(set_once));
-        self.call(Method::Identify, &distinct_id, &set, &set_once);
+    pub fn identify(
+        &self,
+        #[wasm_bindgen(js_name = distinctId, unchecked_param_type = "string")] distinct_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Properties")] set: Option<JsValue>,
+        #[wasm_bindgen(js_name = setOnce, unchecked_optional_param_type = "Properties")]
+        set_once: Option<JsValue>,
+    ) {
+        let c = self.clients();
+        guarded(|| {
+            let Some(id) = distinct_id.as_string() else {
+                return warn("identify(distinctId): distinctId must be a string; ignored");
+            };
+            if let Some(p) = c.posthog() {
+                let (Ok(set), Ok(set_once)) = (
+                    properties_arg(&set, "identify set"),
+                    properties_arg(&set_once, "identify setOnce"),
+                ) else {
+                    return;
+                };
+                let user = AppProperties {
+                    set,
+                    set_once,
+                    ..AppProperties::default()
+                };
+                p.app_event(AppCall::Identify(&id), user);
+            }
+            if let Some(s) = c.sentry() {
+                s.set_user(Some(&id));
+            }
+        });
     }
 
     /// Puts the user in group `key` of `type` (e.g. `"team"`), with optional
     /// group properties; later events carry `$groups`.
-    pub fn group(&self, group_type: JsValue, group_key: JsValue, properties: Option<JsValue>) {
-        let properties = or_undefined(properties);
-        self.call(Method::Group, &group_type, &group_key, &properties);
+    pub fn group(
+        &self,
+        #[wasm_bindgen(js_name = type, unchecked_param_type = "string")] group_type: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Properties")] properties: Option<JsValue>,
+    ) {
+        let c = self.clients();
+        guarded(|| {
+            let (Some(group_type), Some(key)) = (group_type.as_string(), key.as_string()) else {
+                return warn("group(type, key): type and key must be strings; ignored");
+            };
+            let Some(p) = c.posthog() else { return };
+            let Ok(group_set) = properties_arg(&properties, "group properties") else {
+                return;
+            };
+            let user = AppProperties {
+                group_set,
+                ..AppProperties::default()
+            };
+            p.app_event(AppCall::Group(&group_type, &key), user);
+        });
     }
 
     /// Forgets the user (on logout): new anonymous id, new session, no groups.
     pub fn reset(&self) {
-        self.call(Method::Reset, &UNDEFINED, &UNDEFINED, &UNDEFINED);
+        let c = self.clients();
+        guarded(|| {
+            if let Some(p) = c.posthog() {
+                p.reset();
+            }
+            if let Some(s) = c.sentry() {
+                s.set_user(None);
+            }
+        });
     }
 
     /// Reports `error` (an `Error`, or any value) to Sentry. `context` may
     /// give `handled: false` (nothing caught it: the session counts as
     /// crashed), a `mechanism` name (default `"generic"`) and string `tags`.
-    pub fn capture_exception(&self, error: JsValue, context: Option<JsValue>) {
-        let context = or_undefined(context);
-        self.call(Method::CaptureException, &error, &context, &UNDEFINED);
+    #[wasm_bindgen(js_name = captureException)]
+    pub fn capture_exception(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] error: JsValue,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ handled?: boolean; mechanism?: string; tags?: Record<string, string>; [key: string]: unknown }"
+        )]
+        context: Option<JsValue>,
+    ) {
+        let c = self.clients();
+        guarded(|| {
+            if let Some(s) = c.sentry() {
+                let context = context.clone().unwrap_or(JsValue::UNDEFINED);
+                s.capture_exception(&error, &context);
+            }
+        });
     }
 
     /// Reports `message` to Sentry at `level` (`"fatal"`, `"error"`,
     /// `"warning"`, `"info"` (the default), `"debug"`).
-    pub fn capture_message(&self, message: JsValue, level: Option<JsValue>) {
-        let level = or_undefined(level);
-        self.call(Method::CaptureMessage, &message, &level, &UNDEFINED);
+    #[wasm_bindgen(js_name = captureMessage)]
+    pub fn capture_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "'fatal' | 'error' | 'warning' | 'info' | 'debug'"
+        )]
+        level: Option<JsValue>,
+    ) {
+        let c = self.clients();
+        guarded(|| {
+            let Some(message) = message.as_string() else {
+                return warn("captureMessage(message): message must be a string; ignored");
+            };
+            let level = level
+                .as_ref()
+                .and_then(JsValue::as_string)
+                .and_then(|l| Level::from_name(&l))
+                .unwrap_or_default();
+            if let Some(s) = c.sentry() {
+                s.capture_message(&message, level);
+            }
+        });
     }
 
     /// Resumes capturing after `optOut()`.
+    #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
-        self.call(Method::OptIn, &UNDEFINED, &UNDEFINED, &UNDEFINED);
+        let c = self.clients();
+        guarded(|| {
+            if let Some(p) = c.posthog() {
+                p.opt_in();
+            }
+        });
     }
 
     /// Stops capturing and drops unsent events; remembered across page loads.
+    #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
-        self.call(Method::OptOut, &UNDEFINED, &UNDEFINED, &UNDEFINED);
+        let c = self.clients();
+        guarded(|| {
+            if let Some(p) = c.posthog() {
+                p.opt_out();
+            }
+        });
     }
 
-    /// Whether the user opted out.
+    /// Whether the user opted out (false when PostHog is off).
+    #[wasm_bindgen(js_name = hasOptedOut)]
     pub fn has_opted_out(&self) -> bool {
-        self.call(Method::HasOptedOut, &UNDEFINED, &UNDEFINED, &UNDEFINED)
-            .as_bool()
-            == Some(true)
+        let (c, mut opted_out) = (self.clients(), false);
+        guarded(|| opted_out = c.posthog().is_some_and(|p| p.has_opted_out()));
+        opted_out
     }
 
     /// Sends what is queued now, and returns a `Promise` that always
     /// resolves: once the queue is empty and no Sentry envelope is in flight,
     /// or a send failed (it is retried later), or after 10 s.
-    ///
-    /// A `JsValue` rather than a `js_sys::Promise`: linking js-sys at all
-    /// brings its JSPI task machinery (about 0.4 KB gzipped) into the build.
-    /// Rust callers can convert it with `js_sys::Promise::from`.
-    pub fn flush(&self) -> JsValue {
-        let (posthog, sentry) = (self.clients.posthog.clone(), self.clients.sentry().cloned());
-        let mut posthog_started = false;
-        let step = move |still_busy: JsValue| {
-            guarded(|| {
-                // PostHog first, then Sentry's envelope in flight.
-                let busy = posthog
-                    .as_ref()
-                    .is_some_and(|p| p.flush_step(&mut posthog_started))
-                    || sentry.as_ref().is_some_and(|s| s.is_sending());
-                if busy {
-                    js::call(&still_busy);
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn flush(&self) -> Promise {
+        let c = self.clients();
+        let (posthog, sentry) = (c.posthog().cloned(), c.sentry().cloned());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let deadline = js_sys::Date::now() + FLUSH_TIMEOUT_MS;
+            let mut posthog_started = false;
+            loop {
+                let mut busy = false;
+                guarded(|| {
+                    // PostHog first, then Sentry's envelope in flight.
+                    busy = posthog
+                        .as_ref()
+                        .is_some_and(|p| p.flush_step(&mut posthog_started))
+                        || sentry.as_ref().is_some_and(|s| s.is_sending());
+                });
+                if !busy || js_sys::Date::now() >= deadline {
+                    return Ok(JsValue::UNDEFINED);
                 }
-            });
-        };
-        let step = Closure::<dyn FnMut(JsValue)>::new(step).into_js_value();
-        js::poll(step, FLUSH_TIMEOUT_MS)
+                js::sleep(FLUSH_POLL_MS).await;
+            }
+        })
+    }
+
+    /// Stops using this handle: the clients' listeners and timers are
+    /// removed once no other handle of the page uses them. Safe to call
+    /// twice, and from inside one of the handle's own calls (a listener of
+    /// the page's that the call triggered): the clients then stop when that
+    /// call returns. The handle's methods do nothing afterwards.
+    #[wasm_bindgen(js_name = free)]
+    pub fn release(&self) {
+        drop(self.clients.take());
+    }
+}
+
+impl Telemetry {
+    fn new(clients: Rc<Clients>) -> Self {
+        Telemetry {
+            clients: RefCell::new(Some(clients)),
+        }
+    }
+
+    /// The page's running clients; none once the handle is freed. A clone,
+    /// so that `free()` inside a call leaves them running to its end.
+    fn clients(&self) -> Rc<Clients> {
+        self.clients.borrow().clone().unwrap_or_default()
     }
 
     /// Adds a `window` listener for the event `name` that panics, to test
@@ -487,121 +455,49 @@ impl Telemetry {
     /// switches the SDK off. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]
     #[doc(hidden)]
-    pub fn panic_on_event_for_test(&self, name: &str) {
-        crate::listeners::Listeners::new().add(name, |_| panic!("test panic"));
+    pub fn panic_on_event_for_test(&self, name: &'static str) {
+        crate::listeners::Listeners::default().add(name, |_| panic!("test panic"));
     }
+}
 
-    /// Runs `method` guarded (see [`guarded`]): one guard, and one closure,
-    /// for every method, rather than one per method and client. `undefined`
-    /// when the SDK is off.
-    fn call(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-        let mut result = JsValue::UNDEFINED;
-        guarded(|| result = self.run(method, a, b, c));
-        result
-    }
-
-    /// What each method does (see the Rust methods above); `b` and `c` are
-    /// `undefined` for a method with fewer arguments.
-    fn run(&self, method: Method, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-        let (posthog, sentry) = (self.clients.posthog.as_ref(), self.clients.sentry());
-        match method {
-            Method::RouteChanged => {
-                if let Some(p) = posthog {
-                    p.route_changed(a);
-                }
-                if let (Some(s), Some(to)) = (sentry, js::string_arg(a)) {
-                    s.route_changed(&to);
-                }
+/// An optional object argument as properties: `Ok(None)` when missing
+/// (`undefined` or `null`), `Err` (after a warning naming the argument) when
+/// it is not an object or cannot be written as JSON.
+///
+/// The object goes through `JSON.parse(JSON.stringify(…))` first: what
+/// PostHog receives is JSON, so properties follow JSON's rules (`toJSON`,
+/// functions and `undefined` left out), and a circular object or a `BigInt`
+/// is refused there with an exception rather than recursing in the module.
+fn properties_arg(value: &Option<JsValue>, name: &str) -> Result<Option<Members>, ()> {
+    let Some(value) = value.as_ref().filter(|v| !v.is_undefined() && !v.is_null()) else {
+        return Ok(None);
+    };
+    let mut members = None;
+    // An array is an object to JavaScript, not to PostHog.
+    if js::is_object(value) {
+        let plain = js::json_copy(value).map_err(|e| warn_with(name, &e))?;
+        match serde_wasm_bindgen::from_value(plain) {
+            Ok(Value::Object(object)) => members = Some(object),
+            Ok(_) => {}
+            Err(e) => {
+                warn_with(name, &js::error_message(&e.into()));
+                return Err(());
             }
-            Method::NavigationStarted => {
-                if let Some(s) = sentry {
-                    s.navigation_started();
-                }
-            }
-            Method::Capture => match js::string_arg(a) {
-                Some(name) => {
-                    if let Some(p) = posthog {
-                        p.app_event(AppCall::Capture(&name), b, c);
-                    }
-                }
-                None => warn("capture(event): event must be a string; ignored"),
-            },
-            Method::Identify => match js::string_arg(a) {
-                Some(id) => {
-                    if let Some(p) = posthog {
-                        p.app_event(AppCall::Identify(&id), b, c);
-                    }
-                    if let Some(s) = sentry {
-                        s.set_user(Some(&id));
-                    }
-                }
-                None => warn("identify(distinctId): distinctId must be a string; ignored"),
-            },
-            Method::Group => match (js::string_arg(a), js::string_arg(b)) {
-                (Some(ty), Some(key)) => {
-                    if let Some(p) = posthog {
-                        p.app_event(AppCall::Group(&ty, &key), c, &UNDEFINED);
-                    }
-                }
-                _ => warn("group(type, key): type and key must be strings; ignored"),
-            },
-            Method::Reset => {
-                if let Some(p) = posthog {
-                    p.reset();
-                }
-                if let Some(s) = sentry {
-                    s.set_user(None);
-                }
-            }
-            Method::CaptureException => {
-                if let Some(s) = sentry {
-                    s.capture_exception(a, b);
-                }
-            }
-            Method::CaptureMessage => match js::string_arg(a) {
-                Some(message) => {
-                    let level = b
-                        .as_string()
-                        .and_then(|l| Level::from_name(&l))
-                        .unwrap_or_default();
-                    if let Some(s) = sentry {
-                        s.capture_message(&message, level);
-                    }
-                }
-                None => warn("captureMessage(message): message must be a string; ignored"),
-            },
-            Method::OptIn => {
-                if let Some(p) = posthog {
-                    p.opt_in();
-                }
-            }
-            Method::OptOut => {
-                if let Some(p) = posthog {
-                    p.opt_out();
-                }
-            }
-            Method::HasOptedOut => {
-                return JsValue::from_bool(posthog.is_some_and(|p| p.has_opted_out()));
-            }
-            // `invoke` and Rust callers call `flush` itself, unguarded: the
-            // promise must come back even when the SDK is off.
-            Method::Flush => {}
         }
-        JsValue::UNDEFINED
     }
+    members
+        .map(Some)
+        .ok_or_else(|| warn_with(name, "must be an object; ignored"))
 }
-
-/// An optional argument as the `undefined` it was when missing.
-fn or_undefined(arg: Option<JsValue>) -> JsValue {
-    arg.unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A missing argument.
-const UNDEFINED: JsValue = JsValue::UNDEFINED;
 
 impl Clients {
+    /// The PostHog client, `None` when PostHog is not configured.
+    fn posthog(&self) -> Option<&Rc<PosthogClient>> {
+        self.posthog.as_ref()
+    }
+
     /// The Sentry client, `None` when Sentry is not configured or not in this
-    /// build (then no call reaches Sentry's code, and the build leaves it out).
+    /// build.
     fn sentry(&self) -> Option<&Rc<SentryClient>> {
         self.sentry.as_ref().filter(|_| cfg!(feature = "sentry"))
     }
@@ -620,24 +516,5 @@ impl Drop for Clients {
                 sentry.detach();
             }
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn js_method_names_follow_the_method_numbers() {
-        // Split as the snippet splits them.
-        let names: Vec<&str> = JS_METHODS.split(' ').collect();
-        let expected: Vec<String> = METHODS
-            .iter()
-            .map(|method| {
-                let name = format!("{method:?}");
-                name[..1].to_lowercase() + &name[1..]
-            })
-            .collect();
-        assert_eq!(names, expected);
     }
 }

@@ -1,405 +1,73 @@
-//! Every place the SDK looks inside a `JsValue`, and the few lines of
-//! JavaScript it needs (fetch, beacon, gzip, History hooks, `localStorage`,
-//! listeners), each of which catches its own exceptions so nothing ever throws
-//! into the page.
+//! Every browser API the SDK touches, through web-sys and js-sys, and every
+//! place it looks inside a `JsValue`. Each function here catches what the
+//! browser throws (a missing `localStorage`, a privacy setting, a full quota)
+//! and answers with a plain Rust value, so nothing above it handles
+//! exceptions and nothing ever throws into the page.
 //!
-//! Download size shapes this module: the browser does the awaiting (no Rust
-//! async runtime), snippets and a few global functions replace `web-sys`,
-//! snippets return strings and arrays as plain `JsValue`s (unpacked here, the
-//! arrays item by item by the one `item` import), callbacks are all `FnMut(JsValue)`
-//! (each import returning a `String` or a vector, and each other closure
-//! signature, costs conversion glue of its own), and no import uses `catch`
-//! (its exception glue costs more than a `try` in a snippet).
+//! Download size shapes this module: every browser callback is a
+//! `Closure<dyn FnMut(JsValue)>` (each other closure signature costs glue of
+//! its own), the window is looked up once per call site that needs it, and
+//! numbers are read as the `f64`s JavaScript has (no float parsing in Rust).
 
-use ff_telemetry_browser::posthog::PageEnv;
-use ff_telemetry_wire::text::concat;
+use std::cell::OnceCell;
+
+use ff_telemetry_browser::posthog::{PageEnv, ScrollSample};
+use ff_telemetry_wire::UnixMs;
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-export function guard(f) {
-  try { f(); } catch (e) { return e || Error(e); }
-}
-export async function post(url, body, gzipUrl, done) {
-  let answer = [0];
-  try {
-    const compressed = gzipUrl === undefined ? undefined : await gzip(body);
-    if (compressed !== undefined) { url = gzipUrl; body = compressed; }
-    const res = await fetch(url, { method: "POST", body, credentials: "omit",
-      headers: { "Content-Type": "text/plain" } });
-    const h = res.headers;
-    answer = [res.status, h.get("retry-after"), h.get("x-sentry-rate-limits")];
-  } catch (e) {}
-  guard(() => done(answer));
-}
-export function item(array, i) { return array[i]; }
-export function poll(step, ms) {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve) => {
-    let busy;
-    const stillBusy = () => { busy = true; };
-    const tick = () => {
-      busy = false;
-      guard(() => step(stillBusy));
-      if (busy && Date.now() < deadline) setTimeout(tick, 25); else resolve();
-    };
-    tick();
-  });
-}
-export function call(f) { f(); }
-export function beacon(url, body) {
-  try {
-    if (navigator.sendBeacon) return navigator.sendBeacon(url, body);
-    fetch(url, { method: "POST", body, keepalive: true, credentials: "omit",
-      headers: { "Content-Type": "text/plain" } }).catch(() => {});
-    return true;
-  } catch (e) { return false; }
-}
-export async function gzip(text) {
-  try {
-    if (typeof CompressionStream === "undefined") return undefined;
-    const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) { return undefined; }
-}
-export function hookHistory() {
-  if (history.__ffTelemetryHooked) return;
-  history.__ffTelemetryHooked = true;
-  for (const name of ["pushState", "replaceState"]) {
-    const original = history[name];
-    history[name] = function (...args) {
-      const result = original.apply(this, args);
-      try { dispatchEvent(new Event("ff-telemetry:navigate")); } catch (e) {}
-      return result;
-    };
-  }
-}
-export function fillRandom(bytes) {
-  try { crypto.getRandomValues(bytes); }
-  catch (e) { for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256); }
-}
-export function describeError(x) {
-  try {
-    if (typeof ErrorEvent !== "undefined" && x instanceof ErrorEvent) x = x.error != null ? x.error : x.message;
-    else if (typeof PromiseRejectionEvent !== "undefined" && x instanceof PromiseRejectionEvent) x = x.reason;
-    if (x instanceof Error || (isObject(x) && typeof x.message === "string"))
-      return [String(x.name || ""), String(x.message), typeof x.stack === "string" ? x.stack : undefined];
-    let text;
-    try { text = typeof x === "string" ? x : JSON.stringify(x); } catch (e) {}
-    return ["", text === undefined ? String(x) : text];
-  } catch (e) { return ["", ""]; }
-}
-export function stringEntries(o) {
-  try { return isObject(o) ? Object.entries(o).filter(([, v]) => typeof v === "string").flat() : []; }
-  catch (e) { return []; }
-}
-export function strings(a) {
-  return Array.isArray(a) && a.every((s) => typeof s === "string") ? a : undefined;
-}
-let timeZone;
-export function pageEnv() {
-  const w = globalThis, n = w.navigator || {}, s = w.screen || {};
-  // Asked once per page: Intl.DateTimeFormat() is the costliest call here.
-  if (timeZone === undefined) {
-    try { timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
-    timeZone = timeZone || null;
-  }
-  const tz = timeZone || undefined;
-  const dnt = n.doNotTrack || w.doNotTrack || n.msDoNotTrack;
-  // Sizes a u32 holds, else left out (NaN fails both comparisons).
-  const px = (v) => (v >= 0 && v <= 4294967295 ? v : undefined);
-  return [
-    String(w.location && w.location.href || ""), w.document && document.title,
-    w.document && document.referrer, px(s.width), px(s.height), px(w.innerWidth), px(w.innerHeight),
-    n.language, tz, n.userAgent, dnt === "1" || dnt === "yes",
-  ];
-}
-export function href() { return String(globalThis.location && location.href || ""); }
-export function resolveUrl(to) {
-  try { return typeof to === "string" ? new URL(to, location.href).href : undefined; }
-  catch (e) { return undefined; }
-}
-export function mergeProps(eventJson, user, groups, set, setOnce, groupSet) {
-  try {
-    const event = JSON.parse(eventJson), core = event.properties;
-    const out = Object.assign({}, isObject(user) ? user : {}, core);
-    if (isObject(groups)) out.$groups = Object.assign({}, core.$groups, groups);
-    if (isObject(set)) out.$set = set;
-    if (isObject(setOnce)) out.$set_once = setOnce;
-    if (isObject(groupSet)) out.$group_set = groupSet;
-    event.properties = out;
-    return JSON.stringify(event).replace(/(\\+)u(d[89a-f][0-9a-f]{2})/g,
-      (m, bs) => bs.length % 2 ? bs.slice(1) + "\\ufffd" : m);
-  } catch (e) { return undefined; }
-}
-export function viewportBottom() { return (globalThis.scrollY || 0) + (globalThis.innerHeight || 0); }
-export function contentHeight() {
-  const d = globalThis.document && document.documentElement;
-  return d ? d.scrollHeight : 0;
-}
-export function listenerGroup() { return []; }
-export function listen(group, name, f) {
-  addEventListener(name, f, { passive: true });
-  group.push([name, f]);
-}
-export function unlisten(group) {
-  for (const [name, f] of group.splice(0)) removeEventListener(name, f);
-}
-export function configText(id) {
-  const element = globalThis.document && document.getElementById(id);
-  return element ? element.textContent : undefined;
-}
-export function storageWorks() {
-  try {
-    localStorage.setItem("ff_telemetry_probe", "1");
-    localStorage.removeItem("ff_telemetry_probe");
-    return true;
-  } catch (e) { return false; }
-}
-export function storageGet(key) {
-  try { return localStorage.getItem(key); } catch (e) { return undefined; }
-}
-export function storageSet(key, value) {
-  try { localStorage.setItem(key, value); } catch (e) { return errorMessage(e); }
-}
-export function storageRemove(key) {
-  try { localStorage.removeItem(key); } catch (e) {}
-}
-export function parseJson(text) {
-  try { return [true, JSON.parse(text)]; } catch (e) { return [false, errorMessage(e)]; }
-}
-export function field(o, name) {
-  try { return isObject(o) ? o[name] : undefined; } catch (e) { return undefined; }
-}
-function errorMessage(e) {
-  return e && typeof e.message === "string" ? e.message
-    : typeof e === "string" ? e : "unknown JavaScript error";
-}
-export function withMethods(handle, names) {
-  const proto = Object.getPrototypeOf(handle), free = proto.free;
-  if (proto.flush) return handle;
-  let busy = 0;
-  names.split(" ").forEach((name, i) => {
-    proto[name] = function (a, b, c) {
-      busy++;
-      try { return this.invoke(i, a, b, c); }
-      catch (e) {
-        return name === "flush" ? Promise.resolve() : name === "hasOptedOut" ? false : undefined;
-      } finally { busy--; }
-    };
-  });
-  proto.free = function () {
-    if (busy) queueMicrotask(() => this.free());
-    else try { free.call(this); } catch (e) {}
-  };
-  return handle;
-}
-export function isObject(v) { return typeof v === "object" && v !== null && !Array.isArray(v); }
-"#)]
-extern "C" {
-    /// Runs `f`; what it threw (a trap after a panic included, an `Error`
-    /// for a thrown `undefined` or other falsy value), `undefined` when nothing.
-    pub fn guard(f: &mut dyn FnMut()) -> JsValue;
-    /// POSTs `body` as `text/plain` (gzip-compressed to `gzip_url` instead,
-    /// when given and the browser has `CompressionStream`), then calls
-    /// `done(status, retryAfter, rateLimits)`; status 0 when there was no
-    /// answer. `done` always runs after an `await`, never during the call
-    /// (the PostHog client posts with its state borrowed). `done` is Rust and
-    /// guards itself ([`crate::panic::guarded`]); the `guard` around it here
-    /// only keeps from the page an error the glue that calls it might throw,
-    /// as in `poll`.
-    pub fn post(url: &str, body: &str, gzip_url: Option<&str>, done: JsValue);
-    /// A promise that calls `step(stillBusy)` now and every 25 ms
-    /// until a step does not call `stillBusy()`, or `ms` milliseconds have
-    /// passed, then resolves. (A callback rather than a returned bool: `step`
-    /// then has the closure type the listeners have, and no glue of its own.)
-    pub fn poll(step: JsValue, ms: u32) -> JsValue;
-    /// Calls the JavaScript function `f`.
-    pub fn call(f: &JsValue);
-    /// Item `index` of an array the snippets made (`undefined` past its
-    /// end). Read one by one rather than as a `Vec<JsValue>`, whose
-    /// conversion (and dropping) costs code in the module and the glue.
-    pub fn item(array: &JsValue, index: u32) -> JsValue;
-    /// `navigator.sendBeacon` (or `fetch` with `keepalive` where there is no
-    /// beacon); false when the browser refuses it.
-    pub fn beacon(url: &str, body: &str) -> bool;
-    /// Makes `pushState`/`replaceState` dispatch `ff-telemetry:navigate` on
-    /// `window` (once per page, whatever the number of clients).
-    #[wasm_bindgen(js_name = hookHistory)]
-    pub fn hook_history();
-    /// Fills `out` from `crypto.getRandomValues` (`Math.random` where that
-    /// throws).
-    #[wasm_bindgen(js_name = fillRandom)]
-    pub fn fill_random(out: &mut [u8]);
-    #[wasm_bindgen(js_name = describeError)]
-    fn describe_error_js(error: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = stringEntries)]
-    fn string_entries_js(object: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = strings)]
-    fn strings_js(array: &JsValue) -> JsValue;
-    /// `[href, title, referrer, screen width, screen height, viewport width,
-    /// viewport height, language, time zone, user agent, do not track]`; a
-    /// size is `undefined` unless a `u32` holds it.
-    #[wasm_bindgen(js_name = pageEnv)]
-    fn page_env_js() -> JsValue;
-    #[wasm_bindgen(js_name = href)]
-    fn href_js() -> JsValue;
-    #[wasm_bindgen(js_name = resolveUrl)]
-    fn resolve_url_js(to: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = mergeProps)]
-    fn merge_props_js(
-        event_json: &str,
-        user: &JsValue,
-        groups: &JsValue,
-        set: &JsValue,
-        set_once: &JsValue,
-        group_set: &JsValue,
-    ) -> JsValue;
-    /// `scrollY + innerHeight`: how far down the page the reader sees.
-    #[wasm_bindgen(js_name = viewportBottom)]
-    fn viewport_bottom() -> f64;
-    /// `document.documentElement.scrollHeight`.
-    #[wasm_bindgen(js_name = contentHeight)]
-    fn content_height() -> f64;
-    #[wasm_bindgen(js_name = isObject)]
-    fn is_object_js(v: &JsValue) -> bool;
-    /// A new, empty list of `window` listeners for [`listen`] and [`unlisten`].
-    #[wasm_bindgen(js_name = listenerGroup)]
-    pub fn listener_group() -> JsValue;
-    /// Adds a passive `window` listener and records it in `group`.
-    pub fn listen(group: &JsValue, name: &str, listener: JsValue);
-    /// Removes every listener recorded in `group`.
-    pub fn unlisten(group: &JsValue);
-    #[wasm_bindgen(js_name = configText)]
-    fn config_text_js(id: &str) -> JsValue;
-    /// Whether `localStorage` exists and accepts a write (it can be missing,
-    /// blocked by privacy settings, or full).
-    #[wasm_bindgen(js_name = storageWorks)]
-    pub fn storage_works() -> bool;
-    #[wasm_bindgen(js_name = storageGet)]
-    fn storage_get_js(key: &str) -> JsValue;
-    #[wasm_bindgen(js_name = storageSet)]
-    fn storage_set_js(key: &str, value: &str) -> JsValue;
-    /// `[true, JSON.parse(text)]`, or `[false, the exception's message]`.
-    #[wasm_bindgen(js_name = parseJson)]
-    fn parse_json_js(text: &str) -> JsValue;
-    /// `object[name]`, `undefined` when `object` is not an object or the
-    /// getter throws.
-    pub fn field(object: &JsValue, name: &str) -> JsValue;
-    /// Gives the prototype of `handle` (a `Telemetry`) a method for each of the
-    /// space-separated `names` (once), the `i`-th calling `this.invoke(i, a,
-    /// b, c)`; returns `handle`.
-    #[wasm_bindgen(js_name = withMethods)]
-    pub fn with_methods(handle: JsValue, names: &str) -> JsValue;
-    /// `localStorage.removeItem`, ignoring errors.
-    #[wasm_bindgen(js_name = storageRemove)]
-    pub fn storage_remove(key: &str);
-}
+/// The one closure type of every browser callback: listeners, timers, the
+/// deferred save, `flush()`'s steps.
+pub type Callback = Closure<dyn FnMut(JsValue)>;
 
-// Browser globals: a block of its own, as a `js_namespace` in the block above
-// would be looked up in the inline module. Called directly rather than through
-// `web_sys::window()`, whose global-object lookup costs more code; none of them
-// throws.
 #[wasm_bindgen]
 extern "C" {
-    /// `setTimeout(callback, ms)`: the timer's id.
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(callback: &JsValue, ms: i32) -> i32;
-    /// `clearTimeout(id)`.
-    #[wasm_bindgen(js_name = clearTimeout)]
-    pub fn clear_timeout(id: i32);
-    /// `queueMicrotask(callback)`: runs it once the current task's code is done.
-    #[wasm_bindgen(js_name = queueMicrotask)]
-    pub fn queue_microtask(callback: &JsValue);
-    /// `Date.now()`.
-    #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    fn date_now() -> f64;
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn(prefix: &str, message: &str);
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn_with(prefix: &str, message: &str, detail: &str);
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn_numbers(prefix: &str, a: f64, message: &str, b: f64);
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn_error(prefix: &str, message: &str, error: &JsValue);
+    /// `Reflect.apply(f, undefined, [])`: runs the Rust closure `f` and
+    /// returns what it threw (a trap after a panic included) as `Err`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = apply, catch)]
+    fn apply_guarded(f: &mut dyn FnMut(), this: &JsValue, args: &Array) -> Result<(), JsValue>;
 }
 
-// Strings come back from the snippets as `JsValue`s, converted here: an
-// import returning `String` or `Option<String>` costs glue of its own each.
-
-/// `location.href`.
-pub fn href() -> String {
-    href_js().as_string().unwrap_or_default()
+/// Runs `f` in a JavaScript `try`: what it threw, if anything.
+pub fn guard(f: &mut dyn FnMut()) -> Option<JsValue> {
+    apply_guarded(&mut || f(), &JsValue::UNDEFINED, &Array::new()).err()
 }
 
-/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
-/// location, or `None` when it is not a string or not a URL.
-pub fn resolve_url(to: &JsValue) -> Option<String> {
-    resolve_url_js(to).as_string()
+/// The page's `window`; `None` in a worker (the SDK then does nothing).
+pub fn window() -> Option<web_sys::Window> {
+    web_sys::window()
 }
 
-/// The text of the element with this `id`, if there is one.
-pub fn config_text(id: &str) -> Option<String> {
-    config_text_js(id).as_string()
-}
-
-/// `localStorage.getItem`, `None` when missing or unreadable.
-pub fn storage_get(key: &str) -> Option<String> {
-    storage_get_js(key).as_string()
-}
-
-/// `localStorage.setItem`: the exception's message when the browser
-/// refuses (quota).
-pub fn storage_set(key: &str, value: &str) -> Option<String> {
-    storage_set_js(key, value).as_string()
-}
-
-/// What went wrong at the JavaScript edge.
-#[derive(Debug, thiserror::Error)]
-pub enum WebError {
-    /// A JavaScript exception.
-    #[error("{0}")]
-    Js(String),
-    /// A value did not have the expected shape.
-    #[error("{0}")]
-    Shape(String),
-}
-
-impl WebError {
-    /// The message alone (`Display` would bring Rust's formatting machinery
-    /// into the download).
-    pub fn message(&self) -> &str {
-        match self {
-            WebError::Js(message) | WebError::Shape(message) => message,
-        }
-    }
+/// The current time from `Date.now()`.
+pub fn now() -> UnixMs {
+    UnixMs(js_sys::Date::now().max(0.0) as u64)
 }
 
 /// `console.warn("ff-telemetry:", message)`: the SDK's only logger. The
-/// console puts the space between the two; joining them in Rust would cost
-/// more code.
+/// console joins the parts with spaces, so no text is joined in Rust.
 pub fn warn(message: &str) {
-    console_warn("ff-telemetry:", message);
+    web_sys::console::warn_2(&PREFIX.into(), &message.into());
 }
 
 /// `console.warn("ff-telemetry:", message, detail)`: [`warn`] for a message
-/// with a detail (an error's text, a name), which the console joins with a
-/// space, so no text is joined in Rust.
+/// with a detail (an error's text, a name).
 pub fn warn_with(message: &str, detail: &str) {
-    console_warn_with("ff-telemetry:", message, detail);
+    web_sys::console::warn_3(&PREFIX.into(), &message.into(), &detail.into());
 }
 
 /// `console.warn("ff-telemetry:", a, message, b)`: [`warn`] for a message
-/// between two numbers, which the console writes in decimal (no number
-/// formatting in Rust).
+/// between two numbers, which the console writes in decimal.
 pub fn warn_numbers(a: f64, message: &str, b: f64) {
-    console_warn_numbers("ff-telemetry:", a, message, b);
+    web_sys::console::warn_4(&PREFIX.into(), &a.into(), &message.into(), &b.into());
 }
 
 /// `console.warn("ff-telemetry:", message, error)`: [`warn`] with a
 /// JavaScript value the console shows as it is (an error with its stack).
 pub fn warn_error(message: &str, error: &JsValue) {
-    console_warn_error("ff-telemetry:", message, error);
+    web_sys::console::warn_3(&PREFIX.into(), &message.into(), error);
 }
+
+const PREFIX: &str = "ff-telemetry:";
 
 /// Ten random bytes from `crypto.getRandomValues`.
 pub fn random_bytes() -> [u8; 10] {
@@ -408,256 +76,316 @@ pub fn random_bytes() -> [u8; 10] {
     out
 }
 
-/// An error as thrown (an `Error`, or any value), or the `ErrorEvent` or
-/// `PromiseRejectionEvent` that carries it: name (empty when unknown),
-/// message and `stack`.
-pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
-    let parts = describe_error_js(error);
-    let part = |i| item(&parts, i).as_string();
-    (
-        part(0).unwrap_or_default(),
-        part(1).unwrap_or_default(),
-        part(2),
-    )
-}
-
-/// The string-valued fields of an object, as pairs (none for a non-object).
-pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
-    // Pairs taken by a loop rather than `chunks_exact`, `map` and `collect`: less code.
-    let mut flat = as_strings(&string_entries_js(object)).into_iter();
-    let mut pairs = Vec::new();
-    while let (Some(key), Some(value)) = (flat.next(), flat.next()) {
-        pairs.push((key, value));
+/// Fills `out` from `crypto.getRandomValues` (`Math.random` where the page
+/// has no Web Crypto).
+pub fn fill_random(out: &mut [u8]) {
+    let filled = window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(out).is_ok());
+    if !filled {
+        for byte in out {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
     }
-    pairs
 }
 
-/// An array of strings, or `None` for anything else.
-pub fn strings(array: &JsValue) -> Option<Vec<String>> {
-    let array = strings_js(array);
-    (!array.is_undefined()).then(|| as_strings(&array))
+/// `location.href`, empty without a window.
+pub fn href() -> String {
+    window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
 }
 
-/// An array of JavaScript strings (as the snippets make them: strings
-/// only) as Rust ones. The snippets hand strings over as `JsValue`s: a
-/// vector of `String`s would cost its own conversion code.
-fn as_strings(array: &JsValue) -> Vec<String> {
-    let mut strings = Vec::new();
-    while let Some(s) = item(array, strings.len() as u32).as_string() {
-        strings.push(s);
+/// `to` (a path like `/a?b` or a full URL) made absolute against the page's
+/// location, or `None` when it is not a string or not a URL.
+pub fn resolve_url(to: &JsValue) -> Option<String> {
+    let to = to.as_string()?;
+    web_sys::Url::new_with_base(&to, &href())
+        .ok()
+        .map(|url| url.href())
+}
+
+/// The text of the element with this `id`, if there is one.
+pub fn config_text(id: &str) -> Option<String> {
+    window()?.document()?.get_element_by_id(id)?.text_content()
+}
+
+/// `localStorage`, when the page may use it.
+fn local_storage() -> Option<web_sys::Storage> {
+    window()?.local_storage().ok().flatten()
+}
+
+/// `localStorage.getItem`, `None` when missing or unreadable.
+pub fn storage_get(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+/// `localStorage.setItem`: the exception's message when the browser
+/// refuses (quota, or no `localStorage` at all).
+pub fn storage_set(key: &str, value: &str) -> Result<(), String> {
+    let Some(storage) = local_storage() else {
+        return Err("localStorage is not available".to_owned());
+    };
+    storage.set_item(key, value).map_err(|e| error_message(&e))
+}
+
+/// `localStorage.removeItem`, ignoring errors.
+pub fn storage_remove(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
     }
-    strings
 }
 
-/// The current time from `Date.now()`.
-pub fn now() -> ff_telemetry_wire::UnixMs {
-    ff_telemetry_wire::UnixMs(date_now().max(0.0) as u64)
+/// Whether `localStorage` exists and accepts a write (it can be missing,
+/// blocked by privacy settings, or full).
+pub fn storage_works() -> bool {
+    const PROBE: &str = "ff_telemetry_probe";
+    let works = storage_set(PROBE, "1").is_ok();
+    storage_remove(PROBE);
+    works
+}
+
+/// An exception's `message`, or the value itself when it is a string.
+pub fn error_message(e: &JsValue) -> String {
+    string_field(e, "message")
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown JavaScript error".to_owned())
+}
+
+/// `object[name]` when it is a string.
+fn string_field(object: &JsValue, name: &str) -> Option<String> {
+    field(object, name).as_string()
+}
+
+/// `object[name]`, `undefined` when `object` is not an object or the getter
+/// throws.
+pub fn field(object: &JsValue, name: &str) -> JsValue {
+    if !object.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Whether `value` is a plain object (not null, not an array, not a function).
+pub fn is_object(value: &JsValue) -> bool {
+    value.is_object() && !Array::is_array(value)
+}
+
+thread_local! {
+    /// The page's time zone, asked once: `Intl.DateTimeFormat()` is the
+    /// costliest call of the page environment.
+    static TIME_ZONE: OnceCell<Option<String>> = const { OnceCell::new() };
 }
 
 /// The page as the PostHog client needs it.
 pub fn page_env() -> PageEnv {
-    // One array rather than an object with a getter each: every getter would
-    // be an import with its own glue.
-    let parts = page_env_js();
-    let part = |i| item(&parts, i);
-    let text = |i| part(i).as_string();
-    let px = |i| part(i).as_f64().map(|v| v as u32);
+    let Some(w) = window() else {
+        return PageEnv::default();
+    };
+    let document = w.document();
+    let screen = w.screen().ok();
+    let navigator = w.navigator();
+    // Sizes a u32 holds, else left out.
+    let px = |v: Option<f64>| {
+        v.filter(|v| (0.0..=u32::MAX as f64).contains(v))
+            .map(|v| v as u32)
+    };
+    // Read by name: web-sys types `navigator.doNotTrack` as a string, and
+    // browsers answer null when the user has not chosen.
+    let dnt = [
+        string_field(&navigator, "doNotTrack"),
+        string_field(&w, "doNotTrack"),
+    ];
     PageEnv {
-        location_href: text(0).unwrap_or_default(),
-        title: text(1),
-        referrer: text(2),
-        screen_width: px(3),
-        screen_height: px(4),
-        viewport_width: px(5),
-        viewport_height: px(6),
-        language: text(7),
-        timezone: text(8),
-        user_agent: text(9),
-        do_not_track: part(10).as_bool() == Some(true),
+        location_href: w.location().href().unwrap_or_default(),
+        title: document.as_ref().map(web_sys::Document::title),
+        referrer: document.as_ref().map(web_sys::Document::referrer),
+        screen_width: px(screen.as_ref().and_then(|s| s.width().ok()).map(f64::from)),
+        screen_height: px(screen.as_ref().and_then(|s| s.height().ok()).map(f64::from)),
+        viewport_width: px(w.inner_width().ok().and_then(|v| v.as_f64())),
+        viewport_height: px(w.inner_height().ok().and_then(|v| v.as_f64())),
+        language: navigator.language(),
+        timezone: TIME_ZONE.with(|tz| tz.get_or_init(time_zone).clone()),
+        user_agent: navigator.user_agent().ok(),
+        do_not_track: dnt.iter().flatten().any(|v| v == "1" || v == "yes"),
     }
 }
 
-/// Where the reader is scrolled to, for scroll depth: two numbers, each
-/// from an import of its own (an array would need unpacking).
-pub fn scroll_sample() -> ff_telemetry_browser::posthog::ScrollSample {
-    ff_telemetry_browser::posthog::ScrollSample {
-        viewport_bottom: viewport_bottom(),
-        content_height: content_height(),
+/// `Intl.DateTimeFormat().resolvedOptions().timeZone`.
+fn time_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
+    string_field(&format.resolved_options(), "timeZone").filter(|tz| !tz.is_empty())
+}
+
+/// Where the reader is scrolled to, for scroll depth.
+pub fn scroll_sample() -> ScrollSample {
+    let w = window();
+    let number = |v: Option<Result<JsValue, JsValue>>| {
+        v.and_then(Result::ok)
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0)
+    };
+    let scroll_y = w.as_ref().and_then(|w| w.scroll_y().ok()).unwrap_or(0.0);
+    let viewport = number(w.as_ref().map(web_sys::Window::inner_height));
+    let content = w
+        .as_ref()
+        .and_then(web_sys::Window::document)
+        .and_then(|d| d.document_element())
+        .map_or(0, |e| e.scroll_height());
+    ScrollSample {
+        viewport_bottom: scroll_y + viewport,
+        content_height: content.into(),
     }
 }
 
-/// A string argument, or `None` for anything else.
-pub fn string_arg(value: &JsValue) -> Option<String> {
-    value.as_string()
-}
-
-/// Whether an optional argument is missing or a plain object (warns otherwise).
-pub fn object_arg_ok(value: &JsValue, name: &str) -> bool {
-    let ok = value.is_undefined() || value.is_null() || is_object_js(value);
-    if !ok {
-        warn_with(name, "must be an object; ignored");
-    }
-    ok
-}
-
-/// What the caller adds to an event, each `undefined` when not given.
-#[derive(Debug)]
-pub struct UserProperties<'a> {
-    /// Event properties (the SDK's own win on a clash).
-    pub properties: &'a JsValue,
-    /// Extra `$groups` for this event.
-    pub groups: &'a JsValue,
-    /// `$set` person properties.
-    pub set: &'a JsValue,
-    /// `$set_once` person properties.
-    pub set_once: &'a JsValue,
-    /// `$group_set` group properties.
-    pub group_set: &'a JsValue,
-}
-
-/// `event` (the JSON text core wrote) as it is queued and sent: its
-/// properties merged with the caller's in JavaScript.
-pub fn event_json(event: &str, user: &UserProperties<'_>) -> Result<String, WebError> {
-    merge_props_js(
-        event,
-        user.properties,
-        user.groups,
-        user.set,
-        user.set_once,
-        user.group_set,
-    )
-    .as_string()
-    .ok_or_else(|| WebError::Shape("properties cannot be written as JSON".to_owned()))
-}
-
-/// JSON text parsed into a JavaScript value. Parsed by a snippet that
-/// catches, as a `catch` import costs wasm-bindgen's exception glue.
-pub fn parse_json(text: &str) -> Result<JsValue, WebError> {
-    let parts = parse_json_js(text);
-    let value = item(&parts, 1);
-    match item(&parts, 0).as_bool() {
-        Some(true) => Ok(value),
-        _ => Err(WebError::Js(value.as_string().unwrap_or_default())),
-    }
-}
-
-/// The fields of one part of the config (`posthog`, `sentry`, or the top
-/// level), read one by one so no JSON deserialiser enters the build; errors
-/// name the field.
-///
-/// A field of the wrong type reads as its default and the first such error
-/// is kept for [`ConfigFields::check`]: one check at the end rather than a
-/// `?` per field, each of which would need code to drop the fields read so far.
-#[derive(Debug)]
-pub struct ConfigFields {
-    object: JsValue,
-    /// `posthog`, `sentry` or empty (the top level), for error messages.
-    part: &'static str,
-    /// The first problem met: the field, and what is wrong with it (e.g.
-    /// `" must be a string"`), joined into a message only by
-    /// [`ConfigFields::check`].
-    error: Option<(&'static str, &'static str)>,
-}
-
-impl ConfigFields {
-    /// `config[name]`, `None` when it is missing or null.
-    pub fn part(config: &JsValue, name: &'static str) -> Result<Option<Self>, String> {
-        let object = field(config, name);
-        if object.is_undefined() || object.is_null() {
-            return Ok(None);
-        }
-        if !is_object(&object) {
-            return Err(concat(&[name, " must be an object"]));
-        }
-        Ok(Some(ConfigFields {
-            object,
-            part: name,
-            error: None,
-        }))
-    }
-
-    /// The top level of the config.
-    pub fn top(config: &JsValue) -> Self {
-        ConfigFields {
-            object: config.clone(),
-            part: "",
-            error: None,
-        }
-    }
-
-    /// The first error met, if any (not generic over what was read, so one
-    /// copy serves every part of the config).
-    pub fn check(self) -> Result<(), String> {
-        let Some((name, problem)) = self.error else {
-            return Ok(());
+/// An error as thrown (an `Error`, or any value), or the `ErrorEvent` or
+/// `PromiseRejectionEvent` that carries it: name (empty when unknown),
+/// message and `stack`.
+pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
+    let mut error = error.clone();
+    if let Some(event) = error.dyn_ref::<web_sys::ErrorEvent>() {
+        let thrown = event.error();
+        error = if thrown.is_undefined() || thrown.is_null() {
+            event.message().into()
+        } else {
+            thrown
         };
-        let dot = if self.part.is_empty() { "" } else { "." };
-        Err(concat(&[self.part, dot, name, problem]))
+    } else if let Some(event) = error.dyn_ref::<web_sys::PromiseRejectionEvent>() {
+        error = event.reason();
     }
-
-    /// Records that field `name` has `problem` (e.g. `" is missing"`) unless
-    /// an earlier problem is kept already.
-    pub fn fail(&mut self, name: &'static str, problem: &'static str) {
-        self.error.get_or_insert((name, problem));
+    if let Some(message) = string_field(&error, "message") {
+        let name = field(&error, "name");
+        let name = name.as_string().unwrap_or_default();
+        return (name, message, string_field(&error, "stack"));
     }
+    let text = error.as_string().or_else(|| {
+        js_sys::JSON::stringify(&error)
+            .ok()
+            .and_then(|s| s.as_string())
+    });
+    // `String(error)` for what JSON cannot write (`undefined`, a function).
+    let text = text.unwrap_or_else(|| {
+        if error.is_symbol() {
+            return "Symbol()".to_owned();
+        }
+        js_sys::JsString::from("").concat(&error).into()
+    });
+    (String::new(), text, None)
+}
 
-    /// A string, `default` when missing (an error when there is none).
-    pub fn string(&mut self, name: &'static str, default: Option<&str>) -> String {
-        match self.opt_string(name) {
-            Some(s) => s,
-            None => match default {
-                Some(default) => default.to_owned(),
-                None => {
-                    self.fail(name, " is missing");
-                    String::new()
-                }
-            },
+/// The string-valued fields of an object, as pairs (none for a non-object).
+pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
+    if !is_object(object) {
+        return Vec::new();
+    }
+    let mut pairs = Vec::new();
+    for entry in Object::entries(object.unchecked_ref()) {
+        let entry: Array = entry.unchecked_into();
+        if let (Some(key), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+            pairs.push((key, value));
         }
     }
+    pairs
+}
 
-    /// A string, or `None` when missing or null.
-    pub fn opt_string(&mut self, name: &'static str) -> Option<String> {
-        self.read(name, " must be a string", JsValue::as_string)
-    }
+/// JSON text parsed by the browser's `JSON.parse`; the exception's message
+/// when it is not JSON.
+pub fn parse_json(text: &str) -> Result<JsValue, String> {
+    js_sys::JSON::parse(text).map_err(|e| error_message(&e))
+}
 
-    /// `true` or `false`, `default` when missing or null.
-    pub fn flag(&mut self, name: &'static str, default: bool) -> bool {
-        self.read(name, " must be true or false", JsValue::as_bool)
-            .unwrap_or(default)
-    }
+/// `JSON.parse(JSON.stringify(value))`: a plain, acyclic copy; the
+/// exception's message when `value` cannot be written as JSON (circular,
+/// a `BigInt`).
+pub fn json_copy(value: &JsValue) -> Result<JsValue, String> {
+    let text = js_sys::JSON::stringify(value).map_err(|e| error_message(&e))?;
+    js_sys::JSON::parse(&String::from(text)).map_err(|e| error_message(&e))
+}
 
-    /// A number, or `None` when missing or null.
-    pub fn opt_number(&mut self, name: &'static str) -> Option<f64> {
-        self.read(name, " must be a number", JsValue::as_f64)
-    }
+/// `setTimeout(callback, ms)`: the timer's id (`None` without a window).
+pub fn set_timeout(callback: &Function, ms: i32) -> Option<i32> {
+    window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(callback, ms)
+        .ok()
+}
 
-    /// An array of strings, empty when missing or null.
-    pub fn strings(&mut self, name: &'static str) -> Vec<String> {
-        self.read(name, " must be an array of strings", strings)
-            .unwrap_or_default()
-    }
-
-    /// Field `name` converted, `None` when it is missing or null, or (with
-    /// `problem` recorded) when it does not convert.
-    fn read<T>(
-        &mut self,
-        name: &'static str,
-        problem: &'static str,
-        convert: impl Fn(&JsValue) -> Option<T>,
-    ) -> Option<T> {
-        let value = field(&self.object, name);
-        if value.is_undefined() || value.is_null() {
-            return None;
-        }
-        let converted = convert(&value);
-        if converted.is_none() {
-            self.fail(name, problem);
-        }
-        converted
+/// `clearTimeout(id)`.
+pub fn clear_timeout(id: i32) {
+    if let Some(w) = window() {
+        w.clear_timeout_with_handle(id);
     }
 }
 
-/// Whether `value` is a plain object (not null, not an array).
-pub fn is_object(value: &JsValue) -> bool {
-    is_object_js(value)
+/// `queueMicrotask(callback)`: runs it once the current task's code is done.
+pub fn queue_microtask(callback: &Function) {
+    if let Some(w) = window() {
+        w.queue_microtask(callback);
+    }
+}
+
+/// Makes `pushState`/`replaceState` dispatch `ff-telemetry:navigate` on
+/// `window` after they ran (once per page, whatever the number of clients).
+pub fn hook_history() {
+    let Some(w) = window() else { return };
+    let Ok(history) = w.history() else { return };
+    let marker = JsValue::from_str("__ffTelemetryHooked");
+    if Reflect::has(&history, &marker).unwrap_or(true) {
+        return;
+    }
+    let _ = Reflect::set(&history, &marker, &JsValue::TRUE);
+    for name in ["pushState", "replaceState"] {
+        let Ok(original) = Reflect::get(&history, &name.into()) else {
+            continue;
+        };
+        let Ok(original) = original.dyn_into::<Function>() else {
+            continue;
+        };
+        let (this, window) = (history.clone(), w.clone());
+        // `(state, unused, url)`, the whole signature of both methods; what
+        // the original throws (a cross-origin URL) reaches the app unchanged.
+        let wrapper =
+            Closure::<dyn FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+                move |state: JsValue, unused: JsValue, url: JsValue| {
+                    // A `url` not given is `undefined`, which the method reads as not given.
+                    let result = original.call3(&this, &state, &unused, &url)?;
+                    if let Ok(event) = web_sys::Event::new(NAVIGATE_EVENT) {
+                        let _ = window.dispatch_event(&event);
+                    }
+                    Ok(result)
+                },
+            );
+        let _ = Reflect::set(&history, &name.into(), &wrapper.into_js_value());
+    }
+}
+
+/// What the History hooks dispatch on `window`.
+pub const NAVIGATE_EVENT: &str = "ff-telemetry:navigate";
+
+/// Adds a passive `window` listener for `name`.
+pub fn listen(name: &str, listener: &Function) {
+    if let Some(w) = window() {
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_passive(true);
+        let _ = w.add_event_listener_with_callback_and_add_event_listener_options(
+            name, listener, &options,
+        );
+    }
+}
+
+/// Removes a `window` listener [`listen`] added.
+pub fn unlisten(name: &str, listener: &Function) {
+    if let Some(w) = window() {
+        let _ = w.remove_event_listener_with_callback(name, listener);
+    }
+}
+
+/// A future that resolves after `ms` milliseconds (`setTimeout`); at once
+/// without a window.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if set_timeout(&resolve, ms).is_none() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

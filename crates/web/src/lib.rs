@@ -4,17 +4,23 @@
 //!
 //! It decides nothing itself: identity, sessions, page events, batching and
 //! retries are `ff_telemetry_browser::posthog` state machines, and all of Sentry
-//! is `ff_telemetry_browser::sentry::BrowserSentry`; this crate feeds them the
-//! time, random bytes and browser events, and does their I/O (`fetch`,
-//! `sendBeacon`, `localStorage`, timers). No exported function throws.
+//! is `ff_telemetry_browser::sentry::BrowserSentry`; this crate is the thin edge
+//! that feeds them the time, random bytes and browser events, and does their
+//! I/O, on the crates a Rust/WebAssembly engineer expects: web-sys and js-sys
+//! for the browser APIs, gloo-net (with wasm-bindgen-futures) for HTTP, and
+//! serde-wasm-bindgen for the config and the properties the app passes. No
+//! exported function throws.
 //!
 //! # Concepts
 //!
-//! - `init(config?)` returns a [`Telemetry`] handle with the methods
-//!   `routeChanged`, `navigationStarted`, `capture`, `identify`, `group`,
-//!   `reset`, `optIn`, `optOut`, `hasOptedOut`, `flush`, `captureException`
-//!   and `captureMessage` (see the Rust methods of the same names in snake
-//!   case; JavaScript reaches them all through one export, `invoke`).
+//! - `init(config?)` returns a [`Telemetry`] handle whose methods are typed
+//!   exports: `routeChanged`, `navigationStarted`, `capture`, `identify`,
+//!   `group`, `reset`, `optIn`, `optOut`, `hasOptedOut`, `flush`,
+//!   `captureException` and `captureMessage` (the Rust methods of the same
+//!   names in snake case).
+//! - The config is read by serde-wasm-bindgen into the frontend-config types,
+//!   part by part: a field of the wrong type switches its part off with one
+//!   warning naming the field.
 //! - Events go in batches to `{apiurl}/batch/` every 3 s (gzip via
 //!   `CompressionStream` where the browser has it); unsent events wait in
 //!   `localStorage`, and on `pagehide` they and the final `$pageleave` leave by
@@ -49,6 +55,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod api;
+mod config;
 mod js;
 mod listeners;
 mod panic;
@@ -56,7 +63,8 @@ mod posthog;
 mod sentry;
 mod transport;
 
-pub use api::{CONFIG_ELEMENT_ID, Telemetry, init};
+pub use api::{Telemetry, init};
+pub use config::CONFIG_ELEMENT_ID;
 
 // Locked rather than `AssumeSingleThreaded`, which needs `unsafe` to build;
 // the lock costs a few bytes in a single-threaded page.

@@ -1,37 +1,39 @@
 //! Window event listeners owned by a client, removed together when it goes.
 
+use std::cell::RefCell;
+
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::js;
+use crate::js::{self, Callback};
 
-/// The `window` listeners one client added. JavaScript keeps them (a list
-/// the snippets made) and frees each callback once it is removed, so Rust
-/// holds no closures and needs no code to drop them.
-#[derive(Debug)]
-pub struct Listeners(JsValue);
+/// The `window` listeners one client added, each as the JavaScript function
+/// the browser holds: the browser's garbage collector frees each callback
+/// once it is removed, so Rust drops no closures.
+#[derive(Debug, Default)]
+pub struct Listeners(RefCell<Vec<(&'static str, Function)>>);
 
 impl Listeners {
-    /// No listeners yet.
-    pub fn new() -> Self {
-        Listeners(js::listener_group())
-    }
-
     /// Adds a passive listener for `name` on `window`; `on_event` gets the
     /// event and runs guarded (see [`crate::panic::guarded`]).
-    pub fn add(&self, name: &str, mut on_event: impl FnMut(&JsValue) + 'static) {
-        let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+    pub fn add(&self, name: &'static str, mut on_event: impl FnMut(&JsValue) + 'static) {
+        let listener = Callback::new(move |event: JsValue| {
             crate::panic::guarded(|| on_event(&event));
         });
         self.add_closure(name, listener);
     }
 
     /// Adds `listener` (which guards itself) for `name` on `window`.
-    pub fn add_closure(&self, name: &str, listener: Closure<dyn FnMut(JsValue)>) {
-        js::listen(&self.0, name, listener.into_js_value());
+    pub fn add_closure(&self, name: &'static str, listener: Callback) {
+        let listener: Function = listener.into_js_value().unchecked_into();
+        js::listen(name, &listener);
+        self.0.borrow_mut().push((name, listener));
     }
 
     /// Removes every listener added.
     pub fn remove_all(&self) {
-        js::unlisten(&self.0);
+        for (name, listener) in self.0.take() {
+            js::unlisten(name, &listener);
+        }
     }
 }

@@ -5,29 +5,22 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::posthog::{
-    BEACON_MAX_BYTES, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
-    PersistedState,
+    AppProperties, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
+    PersistedState, Saved, restore, save, send_halving,
 };
 use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
-use ff_telemetry_wire::text::{concat, split_ascii, split_once_ascii};
-use ff_telemetry_wire::{FrontendPosthog, UnixMs};
+use ff_telemetry_wire::text::concat;
+use ff_telemetry_wire::{FrontendPosthog, UnixMs, Value};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::js::{self, UserProperties, warn, warn_numbers, warn_with};
+use crate::config::Persistence;
+use crate::js::{self, Callback, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
 use crate::transport;
 
 /// `$lib` on every event.
 const LIB: &str = "ff-telemetry-web";
-
-/// Where the client keeps its state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persistence {
-    /// `localStorage` (falling back to memory when the browser refuses it).
-    LocalStorage,
-    /// Memory only: a reload starts afresh.
-    Memory,
-}
 
 /// Everything the PostHog client starts with.
 #[derive(Debug, Clone)]
@@ -58,12 +51,12 @@ pub struct PosthogClient {
     /// Owned by JavaScript's garbage collector (as the listeners are), not
     /// dropped with the client: an armed timer, or a queued save, may call
     /// it after the handle is freed, and it then finds no client.
-    on_timer: JsValue,
+    on_timer: Function,
     /// When the armed timer fires; `None` once it has (or when none is armed).
     timer_due: Cell<Option<UnixMs>>,
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
     /// Owned by the garbage collector, as `on_timer` is.
-    saver: JsValue,
+    saver: Function,
     save_pending: Cell<bool>,
     /// Whether a failed save was warned about: a full `localStorage` fails
     /// every save, and warns once.
@@ -107,9 +100,9 @@ struct State {
 /// lives. The argument JavaScript passes is ignored: that is the closure type
 /// the listeners have, and one closure type for every callback of the client
 /// (listeners, timer, deferred save) costs its glue once.
-fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Closure<dyn FnMut(JsValue)> {
+fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Callback {
     let weak = me.clone();
-    Closure::new(move |_| {
+    Callback::new(move |_| {
         if let Some(this) = weak.upgrade() {
             crate::panic::guarded(|| handler(&this));
         }
@@ -138,13 +131,13 @@ impl PosthogClient {
         let persist = may_store && (stored.is_some() || js::storage_works());
         let stored = stored.unwrap_or_default();
         // The state's line, then the unsent events (see `save`).
-        let (state_line, unsent) = split_once_ascii(&stored, b'\n').unwrap_or((&stored, ""));
+        let (state_line, unsent) = restore(&stored);
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
         let persisted = js::parse_json(state_line)
             .ok()
-            .and_then(|value| js::strings(&value))
-            .and_then(|fields| PersistedState::from_fields(&fields));
+            .and_then(|value| serde_wasm_bindgen::from_value::<Value>(value).ok())
+            .and_then(|fields| PersistedState::from_fields(&strings(fields)?));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
         config.respect_dnt = options.respect_dnt;
@@ -152,11 +145,8 @@ impl PosthogClient {
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
-            // `split`, not `lines`: `save` ends lines with `\n` alone.
-            for event in split_ascii(unsent, b'\n') {
-                if event.starts_with('{') {
-                    outbox.handle_enqueue(now, event.to_owned());
-                }
+            for event in unsent {
+                outbox.handle_enqueue(now, event.to_owned());
             }
             // Events from an earlier page load have waited long enough.
             outbox.handle_flush(now);
@@ -164,7 +154,9 @@ impl PosthogClient {
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
             persist,
-            saver: callback(me, PosthogClient::save_if_pending).into_js_value(),
+            saver: callback(me, PosthogClient::save_if_pending)
+                .into_js_value()
+                .unchecked_into(),
             save_pending: Cell::new(false),
             warned_storage: Cell::new(false),
             timer_due: Cell::new(None),
@@ -175,7 +167,8 @@ impl PosthogClient {
                     PosthogClient::pump(this);
                 }
             })
-            .into_js_value(),
+            .into_js_value()
+            .unchecked_into(),
             state: RefCell::new(State {
                 client,
                 outbox,
@@ -183,7 +176,7 @@ impl PosthogClient {
                 storage_key,
                 warned_queue_full: false,
             }),
-            listeners: Listeners::new(),
+            listeners: Listeners::default(),
             timer: Cell::new(None),
         });
         this.save();
@@ -209,44 +202,20 @@ impl PosthogClient {
         self.navigate(&url, NavigationSource::Router);
     }
 
-    /// `capture`, `identify` or `group` (see [`AppCall`]), with the call's
-    /// optional objects: `first` and `second` are `properties` and `groups`
-    /// for `capture`, `set` and `setOnce` for `identify`, `properties` (and
-    /// `undefined`) for `group`. One method for the three: each would repeat
-    /// the page read, the borrow and the queueing.
-    pub fn app_event(&self, call: AppCall<'_>, first: &JsValue, second: &JsValue) {
-        let (first_name, second_name) = match call {
-            AppCall::Capture(_) => ("capture properties", "capture groups"),
-            AppCall::Identify(_) => ("identify set", "identify setOnce"),
-            AppCall::Group(..) => ("group properties", "group"),
-        };
-        if !js::object_arg_ok(first, first_name) || !js::object_arg_ok(second, second_name) {
-            return;
-        }
-        // Each is an object, or missing (`undefined` or `null`).
-        let adds_properties = js::is_object(first) || js::is_object(second);
+    /// `capture`, `identify` or `group` (see [`AppCall`]), with the
+    /// caller's properties (see [`AppProperties`]). One method for the
+    /// three: each would repeat the page read, the borrow and the queueing.
+    pub fn app_event(&self, call: AppCall<'_>, user: AppProperties) {
+        let adds_properties = !user.is_empty();
         let (env, now, rng) = (js::page_env(), js::now(), &mut js::random_bytes);
-        let undefined = &JsValue::UNDEFINED;
-        let mut user = UserProperties {
-            properties: undefined,
-            groups: undefined,
-            set: undefined,
-            set_once: undefined,
-            group_set: undefined,
-        };
         let event = {
             let client = &mut self.state().client;
             match call {
-                AppCall::Capture(name) => {
-                    (user.properties, user.groups) = (first, second);
-                    client.handle_capture(now, name, &env, rng)
-                }
+                AppCall::Capture(name) => client.handle_capture(now, name, &env, rng),
                 AppCall::Identify(distinct_id) => {
-                    (user.set, user.set_once) = (first, second);
                     client.handle_identify(now, distinct_id, adds_properties, &env, rng)
                 }
                 AppCall::Group(group_type, group_key) => {
-                    user.group_set = first;
                     client.handle_group(now, group_type, group_key, &env, rng)
                 }
             }
@@ -357,28 +326,23 @@ impl PosthogClient {
     }
 
     /// Beacon for `events`, halved until each part fits in a beacon and the
-    /// browser accepts it; single events it refuses are queued again.
+    /// browser accepts it (see [`send_halving`]); single events it refuses
+    /// are queued again.
     fn send_while_leaving(&self, events: &[String]) {
-        let sent = {
-            // Borrowed while the browser takes the beacon: it calls nothing back.
+        let refused = {
+            // Borrowed while the browser takes the beacons: it calls nothing back.
             let state = self.state();
-            let body = batch_body(&state.client.config().token, events);
-            body.len() <= BEACON_MAX_BYTES && transport::beacon_text(&state.batch_url, &body)
+            let token = &state.client.config().token;
+            send_halving(
+                events,
+                &|part: &[String]| batch_body(token, part),
+                &mut |body: &str| transport::beacon_text(&state.batch_url, body),
+            )
         };
-        if sent {
-            return;
-        }
-        match events {
-            [] => {}
-            [event] => {
-                let outbox = &mut self.state().outbox;
-                outbox.handle_enqueue(js::now(), event.clone());
-            }
-            _ => {
-                let (first, second) = events.split_at(events.len() / 2);
-                self.send_while_leaving(first);
-                self.send_while_leaving(second);
-            }
+        let now = js::now();
+        let outbox = &mut self.state().outbox;
+        for event in refused {
+            outbox.handle_enqueue(now, event.clone());
         }
     }
 
@@ -398,17 +362,16 @@ impl PosthogClient {
 
     /// Queues `event` (if the client made one; its JSON text) with the
     /// caller's properties, if any, persists, and arms the timer.
-    fn enqueue(&self, event: Option<String>, user: Option<&UserProperties<'_>>) {
+    fn enqueue(&self, event: Option<String>, user: Option<&AppProperties>) {
         let Some(mut json) = event else {
             // Identity or consent may still have changed.
             return self.save();
         };
-        // Route changes, mostly, add nothing: no JSON round trip through
-        // JavaScript for them.
+        // Route changes, mostly, add nothing: no JSON round trip for them.
         if let Some(user) = user {
-            json = match js::event_json(&json, user) {
-                Ok(merged) => merged,
-                Err(e) => return warn_with("event dropped:", e.message()),
+            json = match merged(&json, user) {
+                Some(merged) => merged,
+                None => return warn("event dropped: the app's properties could not be added"),
             };
         }
         let warn_queue_full = {
@@ -427,23 +390,23 @@ impl PosthogClient {
     /// timer.
     fn pump(this: Rc<Self>) {
         let client = this.clone();
-        let on_answer = move |answer: &JsValue| {
-            if client.handle_answer(&transport::Answer::read(answer)) {
+        let on_answer = move |answer: transport::Answer| {
+            if client.handle_answer(&answer) {
                 Self::pump(client.clone());
             } else {
                 client.schedule();
             }
         };
         let sent = {
-            // Borrowed while posting: the `post` snippet awaits before it
-            // calls back, so the answer never borrows the state during the call.
+            // Borrowed while posting: the answer comes in a later task, so
+            // it never borrows the state during the call.
             let state = &mut *this.state();
             let batch = state.outbox.poll_batch(js::now());
             if let Some(batch) = batch {
                 let body = batch_body(&state.client.config().token, batch);
-                let url = &state.batch_url;
+                let url = state.batch_url.clone();
                 let gzip_url = url.clone() + "?compression=gzip-js";
-                transport::post_text(url, &body, Some(&gzip_url), on_answer);
+                transport::post_text(url, body, Some(gzip_url), on_answer);
             }
             batch.is_some()
         };
@@ -498,7 +461,7 @@ impl PosthogClient {
         };
         let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
         let id = js::set_timeout(&self.on_timer, delay);
-        self.timer.set(Some(id));
+        self.timer.set(id);
         self.timer_due.set(due);
     }
 
@@ -519,27 +482,19 @@ impl PosthogClient {
     }
 
     /// Persists the client state and the unsent events (unless storing
-    /// nothing): under one key, the state's JSON on the first line, then one
-    /// event a line (JSON text has no raw line breaks).
+    /// nothing), as [`save`] lays them out and falls back over the quota.
     fn save(&self) {
         self.save_pending.set(false);
         if !self.persist {
             return;
         }
         let state = self.state();
-        // Written directly rather than joined (which would bring its own code).
-        let mut text = state.client.encode_persisted();
-        let state_len = text.len();
-        for event in state.outbox.queued() {
-            text.push('\n');
-            text.push_str(event);
-        }
-        if let Some(e) = js::storage_set(&state.storage_key, &text) {
-            // Over the quota: the state (identity, opt-out) at least; the
-            // unsent events stay in memory only.
-            text.truncate(state_len);
-            let state_saved = js::storage_set(&state.storage_key, &text).is_none();
-            let what = if state_saved {
+        let persisted = state.client.encode_persisted();
+        let (saved, error) = save(&persisted, state.outbox.queued(), |text| {
+            js::storage_set(&state.storage_key, text)
+        });
+        if let Some(e) = error {
+            let what = if saved == Saved::StateOnly {
                 "could not save unsent events:"
             } else {
                 "could not save state:"
@@ -549,6 +504,31 @@ impl PosthogClient {
             }
         }
     }
+}
+
+/// The strings of a JSON array of strings (`None` for anything else).
+fn strings(value: Value) -> Option<Vec<String>> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `event` (the JSON text the client wrote) with the app's properties merged
+/// in. Read by the browser's `JSON.parse` and serde-wasm-bindgen, as the
+/// app's properties are: no JSON parser in the module.
+fn merged(event: &str, app: &AppProperties) -> Option<String> {
+    let parsed = js::parse_json(event).ok()?;
+    let mut event: Value = serde_wasm_bindgen::from_value(parsed).ok()?;
+    app.merge_into(&mut event)
+        .then(|| serde_json::to_string(&event).ok())
+        .flatten()
 }
 
 /// The `/batch/` body for `events`, sent now.

@@ -13,11 +13,12 @@ use ff_telemetry_browser::{RetryPolicy, Verdict};
 use ff_telemetry_wire::sentry::{Level, SdkInfo};
 use ff_telemetry_wire::text::concat;
 use ff_telemetry_wire::{FrontendSentry, UnixMs};
-use wasm_bindgen::JsValue;
-use wasm_bindgen::closure::Closure;
+use js_sys::Function;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::js;
 use crate::listeners::Listeners;
+use crate::panic;
 use crate::transport::{self, Answer};
 
 /// `sdk.name` in payloads and `sentry_client` in the auth query.
@@ -50,7 +51,7 @@ pub struct SentryClient {
     /// Between `pagehide` and `pageshow`: send by beacon, all at once.
     hidden: Cell<bool>,
     /// Drains the queue when an envelope's retry is due (`setTimeout`).
-    on_retry: JsValue,
+    on_retry: Function,
 }
 
 impl std::fmt::Debug for SentryClient {
@@ -86,22 +87,24 @@ impl SentryClient {
             envelope_url,
             persist,
             queue_key,
-            listeners: Listeners::new(),
+            listeners: Listeners::default(),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
             on_retry: {
                 let weak = me.clone();
-                Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                js::Callback::new(move |_| {
                     if let Some(this) = weak.upgrade() {
-                        crate::panic::guarded(|| this.drain());
+                        panic::guarded(|| this.drain());
                     }
                 })
                 .into_js_value()
+                .unchecked_into()
             },
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
         let _ = CRASH_REPORTER.try_with(|r| r.set(this.me.clone()));
+        panic::set_crash_reporter(report_crash);
         this.attach();
         this.drain();
         Ok(this)
@@ -162,7 +165,7 @@ impl SentryClient {
     /// The Sentry state, borrowed for one step. Every step goes through here
     /// so the build has one borrow site for it.
     fn state(&self) -> RefMut<'_, BrowserSentry> {
-        crate::panic::borrow(&self.sentry)
+        panic::borrow(&self.sentry)
     }
 
     fn attach(&self) {
@@ -237,14 +240,16 @@ impl SentryClient {
             return;
         };
         self.in_flight.set(true);
-        let on_answer = move |answer: &JsValue| this.handle_answer(&out, &Answer::read(answer));
-        transport::post_text(url, &body, None, on_answer);
+        let on_answer = move |answer: Answer| this.handle_answer(&out, &answer);
+        transport::post_text(url.clone(), body, None, on_answer);
     }
 
-    /// Feeds the answer back to core, then sends what is next; no answer at
-    /// all (offline) keeps the envelope for the next page load, and a server
-    /// that cannot take it now (5xx, or 429 without Sentry's rate limits)
-    /// gets it again once its `Retry-After` and the backoff have passed.
+    /// Feeds the answer back to the state machine (see
+    /// [`BrowserSentry::handle_response`]), then sends what is next; no
+    /// answer at all (offline) keeps the envelope for the next page load,
+    /// and a server that cannot take it now (5xx, or 429 without Sentry's
+    /// rate limits) gets it again once its `Retry-After` and the backoff
+    /// have passed.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
         let verdict = self.state().handle_response(
@@ -283,7 +288,7 @@ impl SentryClient {
         }
         let stored = js::storage_get(&self.queue_key).unwrap_or_default();
         let kept = out.add_to_stored(&stored);
-        if let Some(e) = js::storage_set(&self.queue_key, &kept) {
+        if let Err(e) = js::storage_set(&self.queue_key, &kept) {
             js::warn_with("could not keep a Sentry envelope:", &e);
         }
     }
@@ -293,7 +298,7 @@ impl SentryClient {
 /// stack has the wasm frames) as an unhandled error, which crashes the
 /// session, sent at once by beacon: the SDK is off from now on. Nothing is
 /// sent when the crash left Sentry's state borrowed.
-pub fn report_crash(thrown: &JsValue) {
+fn report_crash(thrown: &JsValue) {
     let Some(this) = CRASH_REPORTER
         .try_with(|r| {
             let weak = r.take();

@@ -1,12 +1,13 @@
-//! Getting a body to a server from a page, for every integration: `fetch`
-//! (gzip-compressed by the browser's `CompressionStream` where it has one and
-//! the receiver takes it), and `sendBeacon` or `fetch` with `keepalive` while
-//! the page goes away.
+//! Getting a body to a server from a page, for every integration: a POST by
+//! gloo-net (gzip-compressed by the browser's `CompressionStream` where it has
+//! one and the receiver takes it), and `sendBeacon` or `fetch` with
+//! `keepalive` while the page goes away.
 
-use wasm_bindgen::JsValue;
-use wasm_bindgen::closure::Closure;
-
-use crate::js;
+use gloo_net::http::Request;
+use js_sys::{Array, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::RequestCredentials;
 
 /// The server's answer to a POST.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,43 +21,71 @@ pub struct Answer {
 }
 
 /// POSTs `text` as `text/plain` (a "simple" request: no CORS preflight) and
-/// calls `on_answer` with the answer (read it with [`Answer::read`]; status 0
-/// when there was none), guarded (see [`crate::panic::guarded`]). Never fails.
+/// calls `on_answer` with the answer (status 0 when there was none), guarded
+/// (see [`crate::panic::guarded`]). Never fails, and never calls back during
+/// the call: the answer comes in a later task.
 ///
 /// With `gzip_url`, and where the browser has `CompressionStream`, the body is
 /// gzip-compressed and goes to `gzip_url` instead, still as `text/plain` (the
 /// receiver recognises gzip by its magic bytes or by that URL, as PostHog does
 /// with `?compression=gzip-js`).
-///
-/// A callback rather than an `async fn`: the browser does the awaiting, so no
-/// Rust async runtime enters the build. The callback is an `FnMut(JsValue)`
-/// closure, the type the listeners have (a `Closure::once`, or a boxed
-/// `FnOnce` inside it, would bring code of its own); the snippet calls it
-/// once, and the browser's garbage collector frees it (with what it holds: a
-/// client kept alive a little longer costs nothing observable, and taking it
-/// out on the call would cost code in every caller).
 pub fn post_text(
-    url: &str,
-    text: &str,
-    gzip_url: Option<&str>,
-    mut on_answer: impl FnMut(&JsValue) + 'static,
+    url: String,
+    text: String,
+    gzip_url: Option<String>,
+    on_answer: impl FnOnce(Answer) + 'static,
 ) {
-    let done = Closure::<dyn FnMut(JsValue)>::new(move |answer: JsValue| {
-        crate::panic::guarded(|| on_answer(&answer));
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = post(url, text, gzip_url).await.unwrap_or_default();
+        let mut call = Some((on_answer, answer));
+        crate::panic::guarded(|| {
+            if let Some((on_answer, answer)) = call.take() {
+                on_answer(answer);
+            }
+        });
     });
-    js::post(url, text, gzip_url, done.into_js_value());
 }
 
-impl Answer {
-    /// The answer `post_text`'s callback gets: `[status, retryAfter, rateLimits]`.
-    pub fn read(answer: &JsValue) -> Answer {
-        let part = |i| js::item(answer, i);
-        Answer {
-            status: part(0).as_f64().map_or(0, |s| s as u16),
-            retry_after: part(1).as_string(),
-            rate_limits: part(2).as_string(),
-        }
-    }
+/// The POST itself; `Err` when there was no answer.
+async fn post(url: String, text: String, gzip_url: Option<String>) -> Result<Answer, JsValue> {
+    let gzipped = match gzip_url {
+        Some(gzip_url) => gzip(&text).await.map(|bytes| (gzip_url, bytes)),
+        None => None,
+    };
+    let builder = |url: &str| {
+        Request::post(url)
+            .credentials(RequestCredentials::Omit)
+            .header("Content-Type", "text/plain")
+    };
+    let request = match gzipped {
+        Some((gzip_url, bytes)) => builder(&gzip_url).body(bytes),
+        None => builder(&url).body(text),
+    };
+    let response = request
+        .map_err(|_| JsValue::NULL)?
+        .send()
+        .await
+        .map_err(|_| JsValue::NULL)?;
+    let headers = response.headers();
+    Ok(Answer {
+        status: response.status(),
+        retry_after: headers.get("retry-after"),
+        rate_limits: headers.get("x-sentry-rate-limits"),
+    })
+}
+
+/// `text` gzip-compressed by the browser's `CompressionStream`, `None` where
+/// there is none (constructed by name: web-sys has it only behind an
+/// unstable-API flag).
+async fn gzip(text: &str) -> Option<Uint8Array> {
+    let constructor = Reflect::get(&js_sys::global(), &"CompressionStream".into()).ok()?;
+    let constructor = constructor.dyn_into::<js_sys::Function>().ok()?;
+    let compressor = Reflect::construct(&constructor, &Array::of1(&"gzip".into())).ok()?;
+    let blob = web_sys::Blob::new_with_str_sequence(&Array::of1(&text.into())).ok()?;
+    let stream = blob.stream().pipe_through(compressor.unchecked_ref());
+    let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream)).ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buffer))
 }
 
 /// Hands `text` to the browser while the page is being hidden: `sendBeacon`,
@@ -64,5 +93,29 @@ impl Answer {
 /// refuses it (too large, or its in-flight quota is used up), so the caller
 /// can split the body or keep it for the next page load.
 pub fn beacon_text(url: &str, text: &str) -> bool {
-    js::beacon(url, text)
+    let Some(window) = crate::js::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    if Reflect::has(&navigator, &"sendBeacon".into()).unwrap_or(false) {
+        return navigator
+            .send_beacon_with_opt_str(url, Some(text))
+            .unwrap_or(false);
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&text.into());
+    init.set_credentials(RequestCredentials::Omit);
+    // web-sys has no setter for `keepalive`.
+    let _ = Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    let headers = gloo_net::http::Headers::new();
+    headers.append("Content-Type", "text/plain");
+    init.set_headers(&headers.into_raw());
+    let promise = window.fetch_with_str_and_init(url, &init);
+    // Awaited only so that a rejection (no network) is handled: the page is
+    // going away, and nobody reads the answer.
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
+    true
 }

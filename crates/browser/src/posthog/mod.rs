@@ -9,14 +9,19 @@
 //!   policy and status classifier (`ff_telemetry_core::retry`).
 //! - [`sanitize_url`]: what a URL may reveal.
 
+mod app_properties;
+mod beacon;
 mod client;
 mod entropy;
 mod outbox;
 mod pageview;
 mod properties;
 mod session;
+mod storage;
 mod url;
 
+pub use app_properties::{AppProperties, Members};
+pub use beacon::send_halving;
 pub use client::{Client, ClientConfig, PageEnv, PersistedState};
 pub use entropy::Entropy;
 pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits, Queued};
@@ -25,4 +30,5 @@ pub use pageview::{
 };
 pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
+pub use storage::{Saved, restore, save};
 pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};

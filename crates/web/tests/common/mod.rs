@@ -55,7 +55,7 @@ pub fn start(json: &str) -> Telemetry {
 
 /// `flush()`, awaited.
 pub async fn flush(t: &Telemetry) {
-    JsFuture::from(js_sys::Promise::from(t.flush()))
+    JsFuture::from(t.flush())
         .await
         .expect("flush never rejects");
 }
