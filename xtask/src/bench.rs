@@ -1,8 +1,10 @@
-//! `cargo xtask bench [--quick] [--update-readme]`: ff-telemetry side by side with
-//! posthog-js, posthog-js-lite and @sentry/browser, and the collector and ping
-//! gathering on SQLite and Postgres. Every comparison is measured in the same run
-//! and shown as a ratio next to the absolute figures, because shared machines are
-//! noisy.
+//! `cargo xtask bench [--quick] [--update-readme] [--load-only] [--seconds N]`:
+//! ff-telemetry side by side with posthog-js, posthog-js-lite and @sentry/browser,
+//! and the collector (ingest, mixed load beside slow clients) and ping gathering on
+//! SQLite and Postgres. `--load-only` runs just the collector load part, for
+//! `--seconds` of mixed traffic (60 by default, 10 with `--quick`). Every comparison
+//! is measured in the same run and shown as a ratio next to the absolute figures,
+//! because shared machines are noisy.
 //!
 //! The browser half is `bench/run.mjs` (headless Chromium); the server half is the
 //! `ff-telemetry-bench` binaries, built in release. Each prints JSON; this module
@@ -32,7 +34,13 @@ struct Scale {
     devices: u64,
     teams: u64,
     gathering_runs: u64,
+    load_seconds: u64,
 }
+
+/// Connections of the mixed-traffic load.
+const LOAD_CONNECTIONS: u64 = 64;
+/// Idle and slow connections opened at once beside it.
+const SLOW_CONNECTIONS: u64 = 1_000;
 
 impl Scale {
     fn new(quick: bool) -> Self {
@@ -45,6 +53,7 @@ impl Scale {
                 devices: 10_000,
                 teams: 1_000,
                 gathering_runs: 5,
+                load_seconds: 10,
             }
         } else {
             Scale {
@@ -55,6 +64,7 @@ impl Scale {
                 devices: 100_000,
                 teams: 10_000,
                 gathering_runs: 7,
+                load_seconds: 60,
             }
         }
     }
@@ -63,14 +73,30 @@ impl Scale {
 pub fn run(args: &[String]) -> Result<()> {
     let mut quick = false;
     let mut update_readme = false;
-    for arg in args {
+    let mut load_only = false;
+    let mut load_seconds = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--update-readme" => update_readme = true,
-            other => bail!("cargo xtask bench: unknown flag {other:?} (--quick, --update-readme)"),
+            "--load-only" => load_only = true,
+            "--seconds" => {
+                let n = args.next().and_then(|n| n.parse::<u64>().ok());
+                load_seconds = Some(n.context("--seconds takes a whole number")?.clamp(1, 3_600));
+            }
+            other => bail!(
+                "cargo xtask bench: unknown flag {other:?} (--quick, --update-readme, --load-only, --seconds N)"
+            ),
         }
     }
-    let scale = Scale::new(quick);
+    let mut scale = Scale::new(quick);
+    if let Some(seconds) = load_seconds {
+        scale.load_seconds = seconds;
+    }
+    if load_only {
+        return run_load_only(&scale);
+    }
 
     step("bench: dependencies and builds");
     npm_install("bench")?;
@@ -90,7 +116,7 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("({:.0} s)", started.elapsed().as_secs_f64());
 
     step("bench: collector and ping gathering");
-    let postgres = Throwaway::start();
+    let postgres = crate::postgres::start();
     let mut servers = Vec::new();
     let mut server_urls: Vec<Option<String>> = vec![None];
     server_urls.extend(postgres.as_ref().map(Throwaway::url).map(Some));
@@ -113,7 +139,8 @@ pub fn run(args: &[String]) -> Result<()> {
             ],
             url.as_deref(),
         )?;
-        servers.push(json!({"ingest": ingest, "gathering": gathering}));
+        let load = collector_load(&scale, url.as_deref())?;
+        servers.push(json!({"ingest": ingest, "gathering": gathering, "load": load}));
     }
     drop(postgres);
     println!("(measuring took {:.0} s)", started.elapsed().as_secs_f64());
@@ -140,6 +167,36 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("README.md: Performance section updated");
     }
     Ok(())
+}
+
+/// `cargo xtask bench --load-only`: the collector under load on SQLite and, when a
+/// server can be started, Postgres; the table is printed, nothing is written.
+fn run_load_only(scale: &Scale) -> Result<()> {
+    step("bench: collector under load");
+    exec(&mut cmd(
+        "cargo",
+        &["build", "--release", "--quiet", "-p", "ff-telemetry-bench"],
+    ))?;
+    let postgres = crate::postgres::start();
+    let mut servers = vec![json!({"load": collector_load(scale, None)?})];
+    if let Some(pg) = &postgres {
+        servers.push(json!({"load": collector_load(scale, Some(&pg.url()))?}));
+    }
+    drop(postgres);
+    println!("\n{}", load(scale, &servers));
+    Ok(())
+}
+
+fn collector_load(scale: &Scale, postgres: Option<&str>) -> Result<Value> {
+    bench_bin(
+        "collector_load",
+        &[
+            ("seconds", scale.load_seconds),
+            ("connections", LOAD_CONNECTIONS),
+            ("slow", SLOW_CONNECTIONS),
+        ],
+        postgres,
+    )
 }
 
 /// Runs one release binary of `ff-telemetry-bench` and parses its JSON.
@@ -255,6 +312,7 @@ fn render(scale: &Scale, browser: &Value, servers: &[Value], machine: &Machine) 
     md += &error_capture(browser);
     md += &ingest(scale, servers);
     md += &gathering(scale, servers);
+    md += &load(scale, servers);
     md
 }
 
@@ -534,6 +592,101 @@ fn gathering(scale: &Scale, servers: &[Value]) -> String {
     if servers.len() < 2 {
         md += "\nPostgres: not measured (no PostgreSQL server on this machine).\n";
     }
+    md
+}
+
+fn load(scale: &Scale, servers: &[Value]) -> String {
+    let mut md = format!(
+        "\n### 7. Collector under load: mixed traffic, then beside {} slow clients\n\n\
+         The collector runs as its own process with its production defaults. {LOAD_CONNECTIONS} \
+         keep-alive connections send in turn a usage ping, a PostHog batch of 10 events and a \
+         Sentry envelope with one error event, for {} s; then the same traffic runs while \
+         {} more connections are opened at once and held (a third idle, a third sending a \
+         header byte every 50 ms, a third idle after one request) until the collector closes \
+         them. A row is counted accepted when its request was answered 2xx; stored rows are \
+         counted in the database afterwards.\n\n\
+         | database | requests | rows/s | req/s | p50 ms | p99 ms | answers | stored = accepted (both runs) | peak RSS MB |\n\
+         |---|---:|---:|---:|---:|---:|---|---|---:|\n",
+        thousands(SLOW_CONNECTIONS),
+        scale.load_seconds,
+        thousands(SLOW_CONNECTIONS),
+    );
+    let answers = |part: &Value| {
+        let statuses = part["statuses"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(status, n)| format!("{} × {status}", thousands(n.as_u64().unwrap_or(0))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        match part["unanswered"].as_u64() {
+            Some(0) | None => statuses,
+            Some(n) => format!("{statuses}, **{n} unanswered**"),
+        }
+    };
+    let mut slow_rows = String::new();
+    for s in servers {
+        let l = &s["load"];
+        let engine = l["engine"].as_str().unwrap_or("?");
+        let stored = |what: &str| {
+            (
+                num(l, &format!("/accepted/{what}")),
+                num(l, &format!("/stored/{what}")),
+            )
+        };
+        let verdict = match (stored("pings"), stored("events")) {
+            ((Some(ap), Some(sp)), (Some(ae), Some(se))) if ap == sp && ae == se => {
+                format!("yes ({ap:.0} pings, {ae:.0} events)")
+            }
+            ((ap, sp), (ae, se)) => format!(
+                "**no** (accepted {} pings, {} events; stored {}, {})",
+                fixed(ap, 0),
+                fixed(ae, 0),
+                fixed(sp, 0),
+                fixed(se, 0)
+            ),
+        };
+        // Rate, latencies and answers of one part of the run.
+        let served = |part: &str| {
+            format!(
+                "{} | {} | {} | {}",
+                fixed(num(l, &format!("/{part}/requests_per_sec")), 0),
+                fixed(num(l, &format!("/{part}/p50_ms")), 2),
+                fixed(num(l, &format!("/{part}/p99_ms")), 2),
+                answers(&l[part]),
+            )
+        };
+        md += &format!(
+            "| {engine} | {} | {} | {} | {verdict} | {} |\n",
+            fixed(num(l, "/mixed/requests"), 0),
+            fixed(num(l, "/mixed/rows_per_sec"), 0),
+            served("mixed"),
+            fixed(num(l, "/peak_rss_mb_before_slow"), 1),
+        );
+        slow_rows += &format!(
+            "| {engine} | {} of {} | {}–{} | {} | {} |\n",
+            fixed(num(l, "/slow/closed_by_collector"), 0),
+            fixed(num(l, "/slow/opened"), 0),
+            fixed(num(l, "/slow/closed_after_min_s"), 1),
+            fixed(num(l, "/slow/closed_after_max_s"), 1),
+            served("beside_slow"),
+            fixed(num(l, "/peak_rss_mb"), 1),
+        );
+    }
+    md += &format!(
+        "\nBeside {} idle or slow connections (the collector's header timeout: {} s):\n\n\
+         | database | closed by the collector | closed after s | req/s | p50 ms | p99 ms | answers | peak RSS MB |\n\
+         |---|---|---:|---:|---:|---:|---|---:|\n{slow_rows}",
+        thousands(SLOW_CONNECTIONS),
+        fixed(
+            servers
+                .first()
+                .and_then(|s| num(s, "/load/slow/header_timeout_s")),
+            0
+        ),
+    );
     md
 }
 

@@ -10,6 +10,7 @@ mod bench;
 mod browser;
 mod build;
 mod demo;
+mod fuzz;
 mod postgres;
 mod sentry_upload;
 mod setup;
@@ -33,6 +34,8 @@ cargo xtask <task>
           posthog-js-lite and @sentry/browser, collector ingest, ping gathering:
           a table on stdout and in target/bench/report.md (--update-readme:
           README Performance)
+  fuzz    [--seconds N] [TARGET...] every fuzz target (crates/fuzz) for N s each
+          (default 60): executions per target, 0 panics, the collector still serving
   help    this text
 ";
 
@@ -46,6 +49,7 @@ fn main() -> Result<()> {
         "demo" => demo::run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -71,7 +71,7 @@ pub fn run(args: &[String]) -> Result<()> {
     ))?;
 
     step("native tests");
-    let pg = postgres::Throwaway::start();
+    let pg = postgres::start();
     let mut native = cmd("cargo", &["test", "--workspace"]);
     match &pg {
         Some(pg) => {
@@ -86,6 +86,8 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     exec(&mut native)?;
     drop(pg);
+
+    crate::fuzz::short_pass()?;
 
     step("browser tests (headless Chromium)");
     browser::run()?;

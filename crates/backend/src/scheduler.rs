@@ -2,6 +2,7 @@
 //! chosen through the database.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ff_telemetry_core::ping::{PingSchedule, ScheduleDraw, should_send};
 use ff_telemetry_core::ping_lease::{ClaimDecision, PingLease, SlotKind, decide_claim};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
-use crate::sender::{ClientError, PingSender};
+use crate::sender::{ATTEMPT_TIMEOUT, ClientError, PingSender};
 use crate::store::{StoreError, keys};
 use crate::telemetry::{LastPing, PingStatus, Telemetry};
 
@@ -24,6 +25,9 @@ const MAX_CLAIM_TRIES: u32 = 5;
 pub struct SchedulerOptions {
     /// Retries of a failed send.
     pub retry: RetryPolicy,
+    /// How long one attempt may take before it counts as a network error and is
+    /// retried: [`ATTEMPT_TIMEOUT`] (10 s) by default; tests shorten it.
+    pub attempt_timeout: Duration,
     /// The platform's offset from UTC; the daily time is local wall-clock time.
     pub utc_offset_minutes: i32,
     /// This process's name in the lease (for logs); random by default.
@@ -34,6 +38,7 @@ impl Default for SchedulerOptions {
     fn default() -> Self {
         SchedulerOptions {
             retry: RetryPolicy::default(),
+            attempt_timeout: ATTEMPT_TIMEOUT,
             utc_offset_minutes: 0,
             replica_id: uuid::Uuid::new_v4().to_string(),
         }
@@ -97,7 +102,11 @@ impl PingScheduler {
         clock: Arc<dyn Clock>,
         options: SchedulerOptions,
     ) -> Result<Self, ClientError> {
-        let sender = PingSender::new(&telemetry.config().url, options.retry)?;
+        let sender = PingSender::new(
+            &telemetry.config().url,
+            options.retry,
+            options.attempt_timeout,
+        )?;
         Ok(PingScheduler {
             telemetry,
             sender,

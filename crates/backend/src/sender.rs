@@ -7,7 +7,7 @@ use ff_telemetry_wire::HttpUrl;
 
 use crate::clock::Clock;
 
-/// How long one attempt may take, connection included.
+/// How long one attempt may take by default, connection included.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why no HTTP client could be built (a broken TLS setup).
@@ -41,11 +41,26 @@ pub(crate) fn install_crypto_provider() {
 }
 
 impl PingSender {
-    /// A sender POSTing to `url`, retrying as `retry` says.
-    pub fn new(url: &HttpUrl, retry: RetryPolicy) -> Result<Self, ClientError> {
+    /// A sender POSTing to `url`, retrying as `retry` says, each attempt given up
+    /// after `attempt_timeout` (connecting, sending and reading the answer included;
+    /// production uses [`ATTEMPT_TIMEOUT`]).
+    ///
+    /// ```
+    /// use ff_telemetry_backend::{ATTEMPT_TIMEOUT, PingSender};
+    /// use ff_telemetry_wire::HttpUrl;
+    /// use ff_telemetry_core::retry::RetryPolicy;
+    /// let url: HttpUrl = "https://ping.example.com/ping".parse().unwrap();
+    /// let sender = PingSender::new(&url, RetryPolicy::default(), ATTEMPT_TIMEOUT);
+    /// assert!(sender.is_ok());
+    /// ```
+    pub fn new(
+        url: &HttpUrl,
+        retry: RetryPolicy,
+        attempt_timeout: Duration,
+    ) -> Result<Self, ClientError> {
         install_crypto_provider();
         let client = reqwest::Client::builder()
-            .timeout(ATTEMPT_TIMEOUT)
+            .timeout(attempt_timeout)
             .user_agent(concat!("ff-telemetry/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(PingSender {

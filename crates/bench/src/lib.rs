@@ -71,6 +71,24 @@ pub async fn fresh_postgres_database(server_url: &str, name: &str) -> Result<Str
     Ok(format!("{base}/{name}"))
 }
 
+/// The database a benchmark runs on: a fresh database `name` on the server given by
+/// `--postgres SERVER_URL`, else the SQLite file `file` in `dir`. Returns the
+/// engine's name (`postgres` or `sqlite`) and the database URL.
+pub async fn bench_database(
+    flags: &Flags,
+    dir: &std::path::Path,
+    name: &str,
+    file: &str,
+) -> Result<(&'static str, String)> {
+    Ok(match flags.get("postgres") {
+        Some(server) => ("postgres", fresh_postgres_database(server, name).await?),
+        None => (
+            "sqlite",
+            format!("sqlite://{}?mode=rwc", dir.join(file).display()),
+        ),
+    })
+}
+
 /// The wall clock as the project's time type.
 pub fn now() -> UnixMs {
     let since_epoch = std::time::SystemTime::now()

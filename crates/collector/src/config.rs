@@ -22,6 +22,9 @@ pub const IP_KEY_ENV: &str = "FF_TELEMETRY_IP_KEY";
 /// | `--posthog-token TOKEN` (repeatable; none = accept any token) | [`posthog_tokens`](Self::posthog_tokens) |
 /// | `--sentry-key PROJECT_ID:PUBLIC_KEY` (repeatable) | [`sentry_keys`](Self::sentry_keys) |
 ///
+/// The timeouts, the connection bound and the SQLite size cap have no flag; their
+/// defaults are meant for production and tests shorten them.
+///
 /// ```
 /// use ff_telemetry_collector::{CollectorConfig, SentryKey};
 /// let mut config = CollectorConfig::new("/tmp/collector-data");
@@ -47,8 +50,22 @@ pub struct CollectorConfig {
     pub posthog_tokens: Vec<String>,
     /// Sentry `(project id, public key)` pairs whose envelopes are accepted.
     pub sentry_keys: Vec<SentryKey>,
-    /// The longest a request may take, body upload included, before a 408.
+    /// The longest a request may take once its headers are in, body upload
+    /// included, before a 408 (30 s by default).
     pub request_timeout: Duration,
+    /// The longest a connection may take to send a request's headers, counted from
+    /// when it opens or its previous answer was sent; then it is closed (10 s by
+    /// default). Idle keep-alive and slow-loris connections end this way.
+    pub header_timeout: Duration,
+    /// The most connections served at once (10,000 by default). Beyond it new
+    /// connections wait in the listen backlog until one closes, so file descriptors
+    /// and memory stay bounded.
+    pub max_connections: usize,
+    /// The largest the SQLite database may grow, in bytes (`None`, the default: no
+    /// cap but the disk). When a write would pass it, the request is answered 503 and
+    /// nothing of it is stored, as on a full disk; freeing space inside the file
+    /// (rows deleted elsewhere) lets writes through again. Ignored on Postgres.
+    pub sqlite_max_bytes: Option<u64>,
 }
 
 /// A Sentry project id and the public key that may send to it.
@@ -84,6 +101,9 @@ impl CollectorConfig {
             posthog_tokens: Vec::new(),
             sentry_keys: Vec::new(),
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+            sqlite_max_bytes: None,
         }
     }
 

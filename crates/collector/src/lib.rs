@@ -30,7 +30,13 @@
 //!
 //! Every refusal is `{"status":"error","error":"…"}` with a 4xx status (503 when the
 //! database fails). Bodies are capped at 2 MB (`/ping`) and 20 MB (batch endpoints),
-//! decompressed bodies at 20 MB (413 beyond), and requests time out (408).
+//! decompressed bodies at 20 MB (413 beyond), and requests time out (408). A
+//! connection that does not send a request's headers in time is closed, and the
+//! connections served at once are bounded ([`CollectorConfig`]).
+//!
+//! When storage fails (a read-only or full SQLite file, Postgres down) every request
+//! whose rows were not committed is answered 503 and nothing of it is kept; the
+//! collector serves again as soon as the database does, without a restart.
 //!
 //! PostHog tokens: with none configured, any non-empty token is accepted and stored
 //! with each event, so any app can point at a local sink without keys; with

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -14,7 +15,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::Semaphore;
 use tower::Layer as _;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
@@ -89,9 +91,7 @@ impl Collector {
             addr: config.listen,
             source,
         };
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(listen_error)?;
+        let listener = listen(config.listen).map_err(listen_error)?;
         let addr = listener.local_addr().map_err(listen_error)?;
         Ok(Collector {
             listener,
@@ -113,23 +113,37 @@ impl Collector {
     /// Serves until `shutdown` completes, finishes the requests in flight, then
     /// closes the database.
     ///
-    /// Each connection gets the same timeout for its request headers as requests get
-    /// as a whole, so a client that never finishes its headers cannot hold a
-    /// connection open (the request timeout itself starts once headers are in).
+    /// A connection has [`CollectorConfig::header_timeout`] to send each request's
+    /// headers (from when it opens, or from its previous answer), else it is closed:
+    /// idle and slow-loris connections cannot pile up. At most
+    /// [`CollectorConfig::max_connections`] are served at once; more wait in the
+    /// listen backlog.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         tracing::info!(addr = %self.addr, "collector listening");
+        let shared = self.state.shared();
         let app = router(self.state.clone());
         let mut builder = ConnectionBuilder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(self.state.shared().request_timeout);
+            .header_read_timeout(shared.header_timeout);
+        let slots = Arc::new(Semaphore::new(shared.max_connections.max(1)));
+        let header_timeout = shared.header_timeout;
         let graceful = GracefulShutdown::new();
+        // Tells connections still waiting for their first byte to give up at shutdown.
+        let (closing, closing_rx) = tokio::sync::watch::channel(false);
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break, // never closed
+                },
+                () = &mut shutdown => break,
+            };
             let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -144,22 +158,57 @@ impl Collector {
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app.clone()));
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
+            let builder = builder.clone();
+            // Made before shutdown can be signalled, so a connection that starts
+            // after it is still told.
+            let watcher = graceful.watcher();
+            let mut closing = closing_rx.clone();
             tokio::spawn(async move {
-                if let Err(e) = connection.await {
+                let _slot = slot;
+                // hyper starts its header timer once it has read which HTTP version
+                // the client speaks, which takes a first byte: until that byte comes,
+                // this wait holds the same limit.
+                let mut first_byte = [0u8; 1];
+                tokio::select! {
+                    first = tokio::time::timeout(header_timeout, stream.peek(&mut first_byte)) => {
+                        if !matches!(first, Ok(Ok(1))) {
+                            return; // timed out, closed by the client, or failed
+                        }
+                    }
+                    _ = closing.changed() => return,
+                }
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                if let Err(e) = watcher.watch(connection).await {
                     tracing::debug!(error = %e, "connection closed with an error");
                 }
             });
         }
+        let _ = closing.send(true);
         drop(self.listener);
         graceful.shutdown().await;
         // Every request has been answered, so every accepted row is committed.
         self.state.shared().store.close().await;
         Ok(())
     }
+}
+
+/// Connections the kernel may hold for the collector before it accepts them. A
+/// burst beyond it is dropped by the kernel and those clients hang (tokio's default
+/// is 1,024; Linux caps it at `net.core.somaxconn`, 4,096 by default).
+const LISTEN_BACKLOG: u32 = 4_096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std's and tokio's `bind` do: a restarted collector may bind at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Runs the collector until Ctrl-C: the entry point behind `ff-telemetry collector`.

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use crate::config::{CollectorConfig, IP_KEY_ENV, SentryKey};
 use crate::ip::{IpKey, IpKeyError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 
 /// Largest body of a single-item endpoint (`/ping`).
 pub const SINGLE_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub token_policy: TokenPolicy,
     pub sentry_keys: Vec<SentryKey>,
     pub request_timeout: Duration,
+    pub header_timeout: Duration,
+    pub max_connections: usize,
 }
 
 impl AppState {
@@ -74,7 +76,13 @@ impl AppState {
             env_key.as_deref(),
             &config.data_dir,
         )?;
-        let store = Store::open(&config.database_url()).await?;
+        let store_options = StoreOptions {
+            // A third of the request time: a request whose rows cannot be committed
+            // gets its 503 well before the request timeout could answer 408.
+            db_wait: config.request_timeout / 3,
+            sqlite_max_bytes: config.sqlite_max_bytes,
+        };
+        let store = Store::open(&config.database_url(), &store_options).await?;
         Ok(AppState(Arc::new(Shared {
             store,
             ip_key,
@@ -82,12 +90,19 @@ impl AppState {
             token_policy: config.token_policy(),
             sentry_keys: config.sentry_keys.clone(),
             request_timeout: config.request_timeout,
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections,
         })))
     }
 
     /// How many pings are stored (for load checks: stored must equal accepted).
     pub async fn n_pings(&self) -> Result<i64, StoreError> {
         self.0.store.n_pings().await
+    }
+
+    /// How many events (PostHog events and Sentry items) are stored.
+    pub async fn n_events(&self) -> Result<i64, StoreError> {
+        self.0.store.n_events().await
     }
 
     pub(crate) fn shared(&self) -> &Shared {

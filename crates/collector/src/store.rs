@@ -13,7 +13,7 @@ use std::time::Duration;
 use ff_telemetry_wire::UnixMs;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor, Row as _};
+use sqlx::{AnyConnection, AnyPool, Connection as _, Executor, Row as _};
 use tokio::sync::{mpsc, oneshot};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -152,6 +152,16 @@ pub(crate) struct DashboardData {
     pub sentry_by_type: Tally,
 }
 
+/// How the store waits and how large it may grow.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreOptions {
+    /// The longest a read or a commit waits for a database connection (while the
+    /// database is down, for instance).
+    pub db_wait: Duration,
+    /// The SQLite file's cap in bytes, if any.
+    pub sqlite_max_bytes: Option<u64>,
+}
+
 struct WriteJob {
     rows: Vec<NewRow>,
     done: oneshot::Sender<Result<(), String>>,
@@ -165,8 +175,10 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Connects, migrates and starts the writer task.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    /// Connects, migrates and starts the writer task. A request waits for a
+    /// database connection at most `db_wait` (then its rows are refused with an
+    /// error, never left queued); `sqlite_max_bytes` caps the SQLite file.
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (migrator, max_connections) = if url.starts_with("sqlite:") {
             (&SQLITE_MIGRATIONS, 4)
@@ -175,11 +187,12 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let options = AnyConnectOptions::from_str(url)?;
+        let connect_options = AnyConnectOptions::from_str(url)?;
+        let sqlite_max_bytes = options.sqlite_max_bytes;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(|conn, _meta| {
+            .acquire_timeout(options.db_wait)
+            .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
                         // WAL lets readers run beside the writer; FULL makes each
@@ -191,11 +204,20 @@ impl Store {
                         ] {
                             conn.execute(pragma).await?;
                         }
+                        if let Some(max_bytes) = sqlite_max_bytes {
+                            let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+                                .fetch_one(&mut *conn)
+                                .await?;
+                            let max_pages = max_bytes / u64::try_from(page_size).unwrap_or(4096);
+                            // A per-connection setting, so every connection sets it.
+                            conn.execute(format!("PRAGMA max_page_count = {max_pages}").as_str())
+                                .await?;
+                        }
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(connect_options)
             .await?;
         migrator.run(&pool).await?;
         let (writer, jobs) = mpsc::channel(WRITE_QUEUE_LEN);
@@ -265,6 +287,14 @@ impl Store {
     /// How many pings are stored.
     pub async fn n_pings(&self) -> Result<i64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pings")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// How many events (PostHog events and Sentry items) are stored.
+    pub async fn n_events(&self) -> Result<i64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
             .fetch_one(&self.pool)
             .await?;
         Ok(n)
@@ -417,6 +447,12 @@ async fn run_writer(pool: AnyPool, mut jobs: mpsc::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
+        // A requester that has gone (timed out, disconnected) will never be told its
+        // rows were stored, so they are not: stored rows stay equal to 200 answers.
+        group.retain(|job| !job.done.is_closed());
+        if group.is_empty() {
+            continue;
+        }
         let result = commit(&pool, &group).await.map_err(|e| e.to_string());
         if let Err(e) = &result {
             tracing::error!(n_rows, error = %e, "commit failed");
@@ -428,8 +464,21 @@ async fn run_writer(pool: AnyPool, mut jobs: mpsc::Receiver<WriteJob>) {
     }
 }
 
+/// Writes the group in one transaction. After a failure the connection is closed
+/// rather than returned to the pool, so the next commit starts on a fresh one: a
+/// Postgres connection cut by a server restart, or a SQLite connection that could
+/// only open the file read-only, is not reused once the database is back.
 async fn commit(pool: &AnyPool, group: &[WriteJob]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let result = insert_all(&mut conn, group).await;
+    if result.is_err() {
+        conn.close_on_drop();
+    }
+    result
+}
+
+async fn insert_all(conn: &mut AnyConnection, group: &[WriteJob]) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
     for row in group.iter().flat_map(|job| &job.rows) {
         match row {
             NewRow::Ping(p) => {

@@ -92,13 +92,14 @@ async fn oversized_bodies_get_413_in_json() {
     assert_eq!(answer.status, 200, "{}", answer.error());
 }
 
-/// A collector with a 300 ms request timeout and a client that sent it only
+/// A collector with 300 ms request and header timeouts and a client that sent it only
 /// `start` of a request and then went quiet (the database is returned so its
 /// directory lives as long as the test).
 async fn stalled_request(start: &[u8]) -> (TestDb, Running, tokio::net::TcpStream) {
     let db = sqlite();
     let mut config = db.config();
     config.request_timeout = Duration::from_millis(300);
+    config.header_timeout = Duration::from_millis(300);
     let running = Running::start(&config).await;
     let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
     stream.write_all(start).await.unwrap();

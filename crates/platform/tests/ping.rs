@@ -3,17 +3,19 @@
 
 mod common;
 
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{
-    Receiver, SPEC, counter, dead_url, every_engine, expected_counts, open, scheduler, sqlite,
-    wait_until,
+    HangingReceiver, Receiver, SPEC, counter, dead_url, every_engine, expected_counts, open,
+    scheduler, scheduler_with, sqlite, wait_until,
 };
 use ff_platform::{Platform, seed};
 use ff_telemetry_backend::{
-    Clock, SettingsStore, SkipReason, SlotOutcome, SystemClock, VirtualClock, keys,
+    Clock, SchedulerOptions, SettingsStore, SkipReason, SlotOutcome, SystemClock, VirtualClock,
+    keys,
 };
 use ff_telemetry_core::ping_lease::SlotKind;
 use ff_telemetry_wire::UnixMs;
@@ -349,6 +351,74 @@ async fn a_collector_that_is_down_gets_three_retries_then_a_logged_failure() {
 async fn a_4xx_answer_is_not_retried() {
     let receiver = Receiver::start(StatusCode::BAD_REQUEST).await;
     failing_collector(&receiver.url, 1, Some(&receiver)).await;
+}
+
+/// The receiver takes the connection and never answers. Each attempt ends at the
+/// sender's timeout (shortened here from 10 s to 300 ms), the attempts are bounded
+/// (the first and three retries), and the platform answers its own requests all the
+/// while the sender waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_gets_bounded_timed_out_attempts_and_blocks_nothing() {
+    let receiver = HangingReceiver::start().await;
+    let db = sqlite();
+    let platform = platform(&db, &telemetry_yml(&receiver.url, ""), true, None).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = platform.clone();
+    tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
+
+    let attempt_timeout = std::time::Duration::from_millis(300);
+    let options = SchedulerOptions {
+        attempt_timeout,
+        ..SchedulerOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let task = scheduler_with(&platform, Arc::new(SystemClock), "a", options).spawn();
+    wait_until("the first attempt to connect", async || {
+        receiver.connections() > 0
+    })
+    .await;
+    // Until the sender gives up: the platform's health check and a page, one after
+    // the other, each over a new connection.
+    let (mut n_answered, mut n_answered_while_waiting) = (0, 0);
+    let mut slowest = std::time::Duration::ZERO;
+    wait_until("the sender to give up", async || {
+        let waiting = counter(&platform, "ff_telemetry_pings_failed_total") == 0;
+        for path in ["/api/v1/health", "/"] {
+            let asked = std::time::Instant::now();
+            assert_eq!(
+                http_status_line(addr, path).await,
+                "HTTP/1.1 200 OK",
+                "{path}"
+            );
+            slowest = slowest.max(asked.elapsed());
+            n_answered += 1;
+            if waiting && counter(&platform, "ff_telemetry_pings_failed_total") == 0 {
+                n_answered_while_waiting += 1;
+            }
+        }
+        !waiting
+    })
+    .await;
+    let gave_up_after = started.elapsed();
+    task.abort();
+
+    assert_eq!(receiver.connections(), 4, "the first attempt and 3 retries");
+    // Every attempt lasted its whole timeout: four of them cannot end sooner.
+    assert!(gave_up_after >= 4 * attempt_timeout, "{gave_up_after:?}");
+    assert!(
+        n_answered_while_waiting > 0,
+        "no request was answered while the sender waited"
+    );
+    let status = admin_get(&platform, "/api/v1/admin/telemetry").await;
+    assert_eq!(status["last_ping"]["status"], "failed");
+    let _ = writeln!(
+        std::io::stderr(),
+        "figures: hanging receiver: {} attempts of {attempt_timeout:?} each, gave up after \
+         {gave_up_after:?}; the platform answered {n_answered} requests meanwhile \
+         ({n_answered_while_waiting} before it gave up), slowest {slowest:?}",
+        receiver.connections()
+    );
 }
 
 #[tokio::test]

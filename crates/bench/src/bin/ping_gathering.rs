@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use ff_platform::config::load_flowforge_yml;
 use ff_platform::{Platform, SeedSpec, StartOptions, seed};
-use ff_telemetry_bench::{Flags, fresh_postgres_database, millis, now, percentile};
+use ff_telemetry_bench::{Flags, bench_database, millis, now, percentile};
 use serde_json::json;
 
 #[tokio::main]
@@ -21,19 +21,8 @@ async fn main() -> Result<()> {
     let teams = flags.number("teams", 10_000)?;
     let runs = flags.number("runs", 7)?.max(1);
     let dir = tempfile::tempdir()?;
-    let (engine, url) = match flags.get("postgres") {
-        Some(server) => (
-            "postgres",
-            fresh_postgres_database(server, "ff_bench_platform").await?,
-        ),
-        None => (
-            "sqlite",
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("platform.db").display()
-            ),
-        ),
-    };
+    let (engine, url) =
+        bench_database(&flags, dir.path(), "ff_bench_platform", "platform.db").await?;
     let yml = format!("db: {{url: '{url}'}}\nadmin: {{token: bench}}\n");
     let file = load_flowforge_yml(&yml).map_err(|e| anyhow::anyhow!("{e}"))?;
     let platform = Platform::open(&file, &StartOptions::default()).await?;

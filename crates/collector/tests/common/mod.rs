@@ -48,11 +48,7 @@ pub fn sqlite() -> TestDb {
 pub async fn databases(test: &str) -> Vec<TestDb> {
     let mut dbs = vec![sqlite()];
     match std::env::var(PG_VAR) {
-        Ok(url) if !url.is_empty() => dbs.push(TestDb {
-            name: "postgres",
-            url: Some(fresh_postgres_db(&url).await),
-            dir: tempfile::tempdir().unwrap(),
-        }),
+        Ok(url) if !url.is_empty() => dbs.push(postgres_on(&url).await),
         _ => {
             assert!(
                 std::env::var_os(SKIP_POSTGRES_VAR).is_some(),
@@ -68,6 +64,15 @@ pub async fn databases(test: &str) -> Vec<TestDb> {
         }
     }
     dbs
+}
+
+/// A new database of its own on the Postgres server at `server_url`.
+pub async fn postgres_on(server_url: &str) -> TestDb {
+    TestDb {
+        name: "postgres",
+        url: Some(fresh_postgres_db(server_url).await),
+        dir: tempfile::tempdir().unwrap(),
+    }
 }
 
 /// Creates a uniquely named database on the server and returns its URL.
@@ -195,6 +200,19 @@ impl Running {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a valid ping over a real connection and returns the answer's status.
+    pub async fn post_ping(&self) -> u16 {
+        http()
+            .post(self.url("/ping"))
+            .header("content-type", "application/json")
+            .body(ping_json(INSTANCE))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     pub async fn stop(mut self) {

@@ -142,6 +142,16 @@ pub async fn open(db: &TestDb, rest: &str) -> Platform {
 
 /// A scheduler for `platform` with fast retries (10–50 ms apart).
 pub fn scheduler(platform: &Platform, clock: Arc<dyn Clock>, replica: &str) -> PingScheduler {
+    scheduler_with(platform, clock, replica, SchedulerOptions::default())
+}
+
+/// [`scheduler`] with other options than the retry policy and replica id.
+pub fn scheduler_with(
+    platform: &Platform,
+    clock: Arc<dyn Clock>,
+    replica: &str,
+    base: SchedulerOptions,
+) -> PingScheduler {
     let options = SchedulerOptions {
         retry: RetryPolicy {
             max_retries: 3,
@@ -149,7 +159,7 @@ pub fn scheduler(platform: &Platform, clock: Arc<dyn Clock>, replica: &str) -> P
             max_delay_ms: 50,
         },
         replica_id: replica.to_owned(),
-        ..SchedulerOptions::default()
+        ..base
     };
     PingScheduler::new(platform.telemetry().clone(), clock, options).unwrap()
 }
@@ -209,6 +219,50 @@ async fn receive(State(state): State<ReceiverState>, body: String) -> StatusCode
         state.bodies.lock().unwrap().push(body);
     }
     state.status
+}
+
+/// A ping receiver on 127.0.0.1 that accepts every TCP connection, reads what is
+/// sent and never answers: each sender attempt ends only by its own timeout.
+pub struct HangingReceiver {
+    pub url: String,
+    connections: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HangingReceiver {
+    pub async fn start() -> HangingReceiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/ping", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                // Reads everything and keeps the socket open until the client leaves.
+                tokio::spawn(async move {
+                    let mut sink = tokio::io::sink();
+                    let _ = tokio::io::copy(&mut stream, &mut sink).await;
+                });
+            }
+        });
+        HangingReceiver {
+            url,
+            connections,
+            task,
+        }
+    }
+
+    /// TCP connections accepted so far: one per attempt (a timed-out connection is
+    /// never reused).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for HangingReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A URL on 127.0.0.1 where nothing listens.
