@@ -15,6 +15,12 @@ function warn (message, err) {
   try { console.warn(`[ff-telemetry] ${message}`, err ?? '') } catch (_) {}
 }
 
+// What the app hands an adapter (a router, an app, the routes a router
+// passes back) may be anything: reading it must not throw into the app.
+function guarded (what, f) {
+  try { f() } catch (err) { warn(`${what} failed`, err) }
+}
+
 function call (name, args) {
   if (state === 'ready') {
     try { return handle[name](...args) } catch (err) { warn(`${name} failed`, err) }
@@ -82,11 +88,13 @@ export const captureMessage = (message, level) => call('captureMessage', [messag
  * @param {import('vue-router').Router} router
  */
 export function installVueRouter (router) {
-  router.beforeEach(() => { navigationStarted() })
-  router.afterEach((to, from, failure) => {
-    if (failure) return
-    // vue-router's START_LOCATION has no matched records: the first load has no "from".
-    routeChanged(to.fullPath, from.matched.length ? from.fullPath : undefined)
+  guarded('installVueRouter', () => {
+    router.beforeEach(() => { navigationStarted() })
+    router.afterEach((to, from, failure) => guarded('the route change', () => {
+      if (failure) return
+      // vue-router's START_LOCATION has no matched records: the first load has no "from".
+      routeChanged(to.fullPath, from.matched.length ? from.fullPath : undefined)
+    }))
   })
 }
 
@@ -126,11 +134,13 @@ export function installHistory () {
  * @param {import('vue-router').Router} [router]
  */
 export function installVue (app, router) {
-  const previous = app.config.errorHandler
-  app.config.errorHandler = (err, instance, info) => {
-    captureException(err, { mechanism: 'vue', handled: false, info })
-    if (previous) previous(err, instance, info)
-    else console.error(err)
-  }
+  guarded('installVue', () => {
+    const previous = app.config.errorHandler
+    app.config.errorHandler = (err, instance, info) => {
+      captureException(err, { mechanism: 'vue', handled: false, info })
+      if (previous) previous(err, instance, info)
+      else console.error(err)
+    }
+  })
   if (router) installVueRouter(router)
 }

@@ -10,68 +10,33 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import { readFileSync, existsSync, statSync } from 'node:fs'
-import { gunzipSync } from 'node:zlib'
-import { join, extname, normalize } from 'node:path'
-import { ROOT, launchBrowser, waitFor } from './lib.mjs'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT, launchBrowser, waitFor, captureServer, posthogEvents as eventsIn } from './lib.mjs'
 
 const NPM = join(ROOT, 'npm')
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }
 
 /** The handle's methods as issues #4/#5 and npm/README.md name them. */
 const METHODS = ['routeChanged', 'navigationStarted', 'capture', 'identify', 'group', 'reset',
   'captureException', 'captureMessage', 'optIn', 'optOut', 'hasOptedOut', 'flush']
 
-let server, origin, browser
-const received = [] // { path, body } of every POST, bodies decoded
+let server, origin, browser, received // { path, body } of every POST, bodies decoded
 
 before(async () => {
-  server = createServer((req, res) => {
-    const chunks = []
-    req.on('data', c => chunks.push(c))
-    req.on('end', () => {
-      const url = new URL(req.url, 'http://x')
-      if (req.method === 'POST') {
-        let body = Buffer.concat(chunks)
-        if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body)
-        received.push({ path: url.pathname, body: body.toString('utf8') })
-        res.writeHead(200, { 'Content-Type': 'application/json' })
-        return res.end('{"status":1}')
-      }
-      if (url.pathname === '/') {
-        res.writeHead(200, { 'Content-Type': 'text/html' })
-        return res.end('<!doctype html><title>api</title><body></body>')
-      }
-      const file = join(NPM, normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, ''))
-      if (!file.startsWith(NPM) || !existsSync(file) || statSync(file).isDirectory()) {
-        res.writeHead(404)
-        return res.end()
-      }
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' })
-      res.end(readFileSync(file))
-    })
-  })
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${server.address().port}`
+  server = await captureServer()
+  origin = server.origin
+  received = server.received
   browser = await launchBrowser()
 })
 
 after(async () => {
   await browser?.close()
-  server?.close()
+  await server?.close()
 })
 
 /** The PostHog events received for `token`, oldest first. */
 function posthogEvents (token) {
-  return received
-    .filter(r => r.path.startsWith('/batch'))
-    .flatMap(r => {
-      const body = JSON.parse(r.body)
-      const batch = Array.isArray(body) ? body : body.batch ?? [body]
-      return batch.map(e => ({ ...e, token: body.api_key ?? e.properties?.token }))
-    })
-    .filter(e => e.token === token)
+  return eventsIn(received, token)
 }
 
 /** The Sentry envelope bodies received for project `id`. */

@@ -3,9 +3,11 @@
 
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, resolve, extname, normalize } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { chromium } from 'playwright-core'
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname)
@@ -161,4 +163,69 @@ export function artifact (name) {
 /** The path part of a URL, or the string itself when it is already a path. */
 export function pathOf (url) {
   try { return new URL(url).pathname } catch { return url }
+}
+
+const NPM_DIR = join(ROOT, 'npm')
+const NPM_TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }
+
+/**
+ * A loopback server that serves the built npm package (`/index.js`, `/pkg/…`)
+ * and an empty page at `/`, and records every POST — what the SDK sends, the
+ * page being same-origin so no CORS is involved. `answer(request)` may script
+ * the answer to a POST: `{ status, headers }` (default 200).
+ *
+ * Resolves to { origin, received, close() }; each `received` entry is
+ * { path, body, at, status }: the body gunzipped as text, `at` the server's
+ * clock (ms) when the request arrived, `status` what it was answered.
+ */
+export async function captureServer (answer = () => ({ status: 200 })) {
+  const received = []
+  const server = createHttpServer((req, res) => {
+    const chunks = []
+    req.on('data', c => chunks.push(c))
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://x')
+      if (req.method === 'POST') {
+        let body = Buffer.concat(chunks)
+        if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body)
+        const request = { path: url.pathname, body: body.toString('utf8'), at: Date.now() }
+        const { status = 200, headers = {} } = answer(request) ?? {}
+        received.push({ ...request, status })
+        res.writeHead(status, { 'Content-Type': 'application/json', ...headers })
+        return res.end(status < 300 ? '{"status":1}' : '{}')
+      }
+      if (url.pathname === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' })
+        return res.end('<!doctype html><title>ff-telemetry test page</title><body></body>')
+      }
+      const file = join(NPM_DIR, normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, ''))
+      if (!file.startsWith(NPM_DIR) || !existsSync(file) || statSync(file).isDirectory()) {
+        res.writeHead(404)
+        return res.end()
+      }
+      res.writeHead(200, { 'Content-Type': NPM_TYPES[extname(file)] || 'application/octet-stream' })
+      res.end(readFileSync(file))
+    })
+  })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  if (!existsSync(join(NPM_DIR, 'pkg/ff_telemetry_web.js'))) {
+    throw new Error('npm/pkg is missing: run `cargo xtask build` first')
+  }
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    received,
+    close: () => new Promise(resolve => { server.closeAllConnections(); server.close(resolve) })
+  }
+}
+
+/** The PostHog events in `received` (see captureServer) for `token`, oldest first, with the request's `at`. */
+export function posthogEvents (received, token) {
+  return received
+    .filter(r => r.path.startsWith('/batch') && r.status < 300)
+    .flatMap(r => {
+      const body = JSON.parse(r.body)
+      const batch = Array.isArray(body) ? body : body.batch ?? [body]
+      return batch.map(e => ({ ...e, token: body.api_key ?? e.properties?.token, at: r.at }))
+    })
+    .filter(e => e.token === token)
 }

@@ -26,4 +26,4 @@ mod list;
 pub mod posthog;
 pub mod sentry;
 
-pub use ff_telemetry_core::retry::{Verdict, classify};
+pub use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};

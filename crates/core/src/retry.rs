@@ -4,8 +4,9 @@
 //!
 //! The sender says how an attempt ended ([`classify`]) and hands in a random draw;
 //! the policy says whether to try again and after how long ([`RetryPolicy`]).
-//! What each sender does with a verdict is its own: PostHog retries a 5xx, Sentry
-//! (as its own SDKs do) counts it as lost.
+//! What each sender does with a verdict is its own: the browser retries a 5xx and
+//! a 429 after its `Retry-After`, for PostHog and Sentry alike (a Sentry 429
+//! with `X-Sentry-Rate-Limits`, a used-up quota, drops its categories).
 
 /// What an HTTP answer means for the request that got it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

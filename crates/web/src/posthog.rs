@@ -391,7 +391,7 @@ impl PosthogClient {
     fn pump(this: Rc<Self>) {
         let client = this.clone();
         let on_answer = move |answer: transport::Answer| {
-            if client.handle_answer(answer.status) {
+            if client.handle_answer(&answer) {
                 Self::pump(client.clone());
             } else {
                 client.schedule();
@@ -416,14 +416,19 @@ impl PosthogClient {
     }
 
     /// Records the answer to the batch in flight; true when it was delivered.
-    fn handle_answer(&self, status: u16) -> bool {
+    fn handle_answer(&self, answer: &transport::Answer) -> bool {
         let [a, b, c, d, ..] = js::random_bytes();
+        let status = answer.status;
         let outcome = {
             let mut state = self.state();
+            let now = js::now();
             let outcome =
                 state
                     .outbox
-                    .handle_response(js::now(), status, u32::from_le_bytes([a, b, c, d]));
+                    .handle_response(now, status, u32::from_le_bytes([a, b, c, d]));
+            if let Some(retry_after) = &answer.retry_after {
+                state.outbox.handle_retry_after(now, retry_after);
+            }
             if let BatchOutcome::Delivered(_) = outcome {
                 state.warned_queue_full = false;
             }

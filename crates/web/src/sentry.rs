@@ -5,15 +5,16 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_browser::Verdict;
 use ff_telemetry_browser::sentry::{
     BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
+use ff_telemetry_browser::{RetryPolicy, Verdict};
 use ff_telemetry_wire::sentry::{Level, SdkInfo};
 use ff_telemetry_wire::text::concat;
 use ff_telemetry_wire::{FrontendSentry, UnixMs};
-use wasm_bindgen::JsValue;
+use js_sys::Function;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::js;
 use crate::listeners::Listeners;
@@ -49,6 +50,8 @@ pub struct SentryClient {
     in_flight: Cell<bool>,
     /// Between `pagehide` and `pageshow`: send by beacon, all at once.
     hidden: Cell<bool>,
+    /// Drains the queue when an envelope's retry is due (`setTimeout`).
+    on_retry: Function,
 }
 
 impl std::fmt::Debug for SentryClient {
@@ -87,6 +90,16 @@ impl SentryClient {
             listeners: Listeners::default(),
             in_flight: Cell::new(false),
             hidden: Cell::new(false),
+            on_retry: {
+                let weak = me.clone();
+                js::Callback::new(move |_| {
+                    if let Some(this) = weak.upgrade() {
+                        panic::guarded(|| this.drain());
+                    }
+                })
+                .into_js_value()
+                .unchecked_into()
+            },
         });
         // `try_with` here and below: `with` carries a panic (and its message
         // formatting) for use after the thread's end, which a page never sees.
@@ -233,7 +246,10 @@ impl SentryClient {
 
     /// Feeds the answer back to the state machine (see
     /// [`BrowserSentry::handle_response`]), then sends what is next; no
-    /// answer at all (offline) keeps the envelope for the next page load.
+    /// answer at all (offline) keeps the envelope for the next page load,
+    /// and a server that cannot take it now (5xx, or 429 without Sentry's
+    /// rate limits) gets it again once its `Retry-After` and the backoff
+    /// have passed.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
         let verdict = self.state().handle_response(
@@ -243,8 +259,24 @@ impl SentryClient {
             answer.retry_after.as_deref(),
             answer.rate_limits.as_deref(),
         );
+        let overloaded = verdict == Verdict::ServerError
+            || (verdict == Verdict::RateLimited && answer.rate_limits.is_none());
         if verdict == Verdict::NoAnswer {
             self.store(out);
+        } else if overloaded {
+            let [a, b, c, d, ..] = js::random_bytes();
+            let retry_at = self.state().handle_retry(
+                js::now(),
+                out.clone(),
+                answer.status,
+                answer.retry_after.as_deref(),
+                RetryPolicy::default(),
+                u32::from_le_bytes([a, b, c, d]),
+            );
+            if let Some(at) = retry_at {
+                let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
+                js::set_timeout(&self.on_retry, delay);
+            }
         }
         self.drain();
     }

@@ -1,6 +1,7 @@
 //! The unsent-event queue: bounded, batched, retried; emptied whole when the page goes away.
 
 use crate::list;
+use crate::sentry::parse_retry_after;
 use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};
 use ff_telemetry_wire::UnixMs;
 
@@ -106,6 +107,9 @@ pub struct Outbox<T> {
     n_in_flight_bytes: usize,
     /// When the next batch is due; `None` when empty.
     next_send_at: Option<UnixMs>,
+    /// No batch before this instant: the server's `Retry-After`, which an
+    /// explicit flush does not override.
+    not_before: UnixMs,
     n_failures: u32,
     /// A batch was in flight when [`Outbox::take_all`] took its events: its
     /// answer is still to come, and must neither drop nor retry what was
@@ -123,6 +127,7 @@ impl<T: Queued> Outbox<T> {
             n_in_flight: 0,
             n_in_flight_bytes: 0,
             next_send_at: None,
+            not_before: UnixMs(0),
             n_failures: 0,
             taken_in_flight: false,
         }
@@ -154,10 +159,36 @@ impl<T: Queued> Outbox<T> {
     }
 
     /// Makes the queued events due now (an explicit flush), even while backing
-    /// off after a failure.
+    /// off after a failure, but not before a server's `Retry-After` elapsed.
     pub fn handle_flush(&mut self, now: UnixMs) {
         if !self.events.is_empty() {
-            self.next_send_at = Some(now);
+            self.next_send_at = Some(now.max(self.not_before));
+        }
+    }
+
+    /// Applies the `Retry-After` header (seconds or an HTTP date) of the answer
+    /// just given to [`Outbox::handle_response`]: when that batch is to be
+    /// retried, it waits at least as long as the server asked, flush or not.
+    /// An answer that delivered or dropped the batch is not delayed.
+    ///
+    /// ```
+    /// use ff_telemetry_wire::UnixMs;
+    /// use ff_telemetry_browser::posthog::{BatchOutcome, Outbox, OutboxLimits};
+    /// let mut outbox = Outbox::new(OutboxLimits::default());
+    /// outbox.handle_enqueue(UnixMs(0), "e1".to_owned());
+    /// assert!(outbox.poll_batch(UnixMs(3_000)).is_some());
+    /// assert!(matches!(outbox.handle_response(UnixMs(3_000), 429, 0), BatchOutcome::RetryAt(_)));
+    /// outbox.handle_retry_after(UnixMs(3_000), "30");
+    /// outbox.handle_flush(UnixMs(4_000));
+    /// assert_eq!(outbox.poll_timeout(), Some(UnixMs(33_000)));
+    /// ```
+    pub fn handle_retry_after(&mut self, now: UnixMs, retry_after: &str) {
+        let (Some(at), true) = (self.next_send_at, self.n_failures > 0) else {
+            return;
+        };
+        if let Some(wait_ms) = parse_retry_after(retry_after, now) {
+            self.not_before = now + wait_ms;
+            self.next_send_at = Some(at.max(self.not_before));
         }
     }
 
@@ -179,8 +210,9 @@ impl<T: Queued> Outbox<T> {
     }
 
     /// Records the answer to the batch in flight: HTTP `status` (0 for a network
-    /// error) and a uniform random `jitter_draw` for the backoff. 5xx answers
-    /// are retried `retry.max_retries` times; no answer at all is retried for
+    /// error) and a uniform random `jitter_draw` for the backoff. 5xx and 429
+    /// answers are retried `retry.max_retries` times (after a `Retry-After`
+    /// given to [`Outbox::handle_retry_after`]); no answer at all is retried for
     /// as long as it takes, every `retry.max_delay_ms` after the retries run out.
     pub fn handle_response(&mut self, now: UnixMs, status: u16, jitter_draw: u32) -> BatchOutcome {
         if std::mem::take(&mut self.taken_in_flight) {
@@ -190,10 +222,10 @@ impl<T: Queued> Outbox<T> {
         let (n, n_bytes) = (self.n_in_flight, self.n_in_flight_bytes);
         self.n_in_flight = 0;
         self.n_in_flight_bytes = 0;
-        // PostHog answers 429 to a project over its quota: a retry would be
-        // refused again, so rate-limited batches are dropped like refused ones.
+        // A 429 asks to slow down (issue 19: back off as told, lose
+        // nothing): retried like a 5xx, bounded by `retry.max_retries`.
         let verdict = classify(status);
-        let retry_at = if verdict.is_retryable() {
+        let retry_at = if verdict.is_retryable() || verdict == Verdict::RateLimited {
             self.n_failures += 1;
             let retry = self.limits.retry;
             retry
@@ -434,6 +466,37 @@ mod tests {
             BatchOutcome::Dropped(2)
         );
         assert_eq!(o.poll_timeout(), None);
+    }
+
+    #[test]
+    fn retry_after_holds_the_retry_and_flushes_but_not_delivered_answers() {
+        let mut o = Outbox::new(limits());
+        o.handle_enqueue(UnixMs(0), Ev(1, 10));
+        assert!(o.poll_batch(UnixMs(3_000)).is_some());
+        // 429 with Retry-After: 7 s: longer than the backoff's 1 s.
+        assert!(matches!(
+            o.handle_response(UnixMs(3_000), 429, 0),
+            BatchOutcome::RetryAt(_)
+        ));
+        o.handle_retry_after(UnixMs(3_000), "7");
+        o.handle_flush(UnixMs(4_000));
+        assert_eq!(o.poll_batch(UnixMs(9_999)), None);
+        assert_eq!(o.poll_timeout(), Some(UnixMs(10_000)));
+        assert!(o.poll_batch(UnixMs(10_000)).is_some());
+        // A Retry-After on an answer that delivered delays nothing.
+        o.handle_enqueue(UnixMs(10_000), Ev(2, 10));
+        assert_eq!(
+            o.handle_response(UnixMs(10_100), 200, 0),
+            BatchOutcome::Delivered(1)
+        );
+        o.handle_retry_after(UnixMs(10_100), "60");
+        assert_eq!(o.poll_timeout(), Some(UnixMs(10_100)));
+        // Nor one the header cannot be read from.
+        assert!(o.poll_batch(UnixMs(10_100)).is_some());
+        o.handle_response(UnixMs(10_200), 503, 0);
+        let backoff = o.poll_timeout();
+        o.handle_retry_after(UnixMs(10_200), "soon");
+        assert_eq!(o.poll_timeout(), backoff);
     }
 
     #[test]

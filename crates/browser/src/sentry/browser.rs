@@ -9,12 +9,12 @@ use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url, truncate_chars,
 };
-use super::ratelimit::RateLimits;
+use super::ratelimit::{DEFAULT_RETRY_AFTER_MS, RateLimits, parse_retry_after};
 use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::list;
-use ff_telemetry_core::retry::{Verdict, classify};
+use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};
 use ff_telemetry_wire::sentry::{
     Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, EnvelopeHeader, Event,
     EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SdkInfo,
@@ -205,6 +205,11 @@ pub struct BrowserSentry {
     n_restored: usize,
     discarded: Vec<DiscardedEvents>,
     page_hidden: bool,
+    /// The envelope at the front of `queue` waits for its retry until then
+    /// (see [`BrowserSentry::handle_retry`]), and everything behind it too.
+    retry_at: Option<UnixMs>,
+    /// Consecutive retries of the envelope at the front.
+    n_failures: u32,
 }
 
 impl BrowserSentry {
@@ -249,6 +254,8 @@ impl BrowserSentry {
             n_restored: 0,
             discarded: Vec::new(),
             page_hidden: false,
+            retry_at: None,
+            n_failures: 0,
             context,
         };
         if let (Some(release), false) = (&config.release, sentry.muted) {
@@ -416,9 +423,12 @@ impl BrowserSentry {
 
     /// The answer to an envelope of `category` (see [`Outgoing::category`]): its
     /// HTTP status (0 for no answer) and its `Retry-After` and
-    /// `X-Sentry-Rate-Limits` headers, if present. A 5xx or a refusal loses the
-    /// envelope (counted in the next client report; Sentry's SDKs do not retry);
-    /// [`Verdict::NoAnswer`] tells the caller to keep it for the next page load.
+    /// `X-Sentry-Rate-Limits` headers, if present. A refusal loses the envelope
+    /// (counted in the next client report); [`Verdict::NoAnswer`] tells the
+    /// caller to keep it for the next page load; a 5xx, or a 429 without
+    /// `X-Sentry-Rate-Limits` (an overloaded server, not a used-up quota), to
+    /// hand it back with [`BrowserSentry::handle_retry`] (issue 19: back off as
+    /// told, lose nothing, where Sentry's own SDKs drop it).
     pub fn handle_response(
         &mut self,
         now: UnixMs,
@@ -430,10 +440,45 @@ impl BrowserSentry {
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
         let verdict = classify(status);
-        if matches!(verdict, Verdict::ServerError | Verdict::Refused) {
+        if verdict == Verdict::Refused {
             self.handle_send_failure(category);
+        } else if verdict == Verdict::Delivered {
+            self.n_failures = 0;
         }
         verdict
+    }
+
+    /// Puts `out`, answered `status` (a 5xx or a 429, see
+    /// [`handle_response`](Self::handle_response)), back at the front of the
+    /// queue: nothing is sent before the `Retry-After` the server gave (60 s
+    /// for a 429 without one, as its rate limit), nor before `policy`'s backoff
+    /// (`jitter_draw` uniform random), except when the page goes away. After
+    /// `policy.max_retries` retries it is dropped and counted. Returns when to
+    /// poll again.
+    pub fn handle_retry(
+        &mut self,
+        now: UnixMs,
+        out: Outgoing,
+        status: u16,
+        retry_after: Option<&str>,
+        policy: RetryPolicy,
+        jitter_draw: u32,
+    ) -> Option<UnixMs> {
+        self.n_failures += 1;
+        let Some(backoff_ms) = policy.delay_ms(self.n_failures, jitter_draw) else {
+            self.n_failures = 0;
+            self.handle_send_failure(out.category);
+            return None;
+        };
+        let asked_ms = retry_after
+            .and_then(|v| parse_retry_after(v, now))
+            .or((status == 429).then_some(DEFAULT_RETRY_AFTER_MS));
+        let at = now + backoff_ms.max(asked_ms.unwrap_or(0));
+        self.queue.insert(0, out);
+        // It left the front once already: it takes no room of this page's.
+        self.n_restored += 1;
+        self.retry_at = Some(at);
+        Some(at)
     }
 
     /// An envelope of `category` (see [`Outgoing::category`]) could not be
@@ -446,6 +491,11 @@ impl BrowserSentry {
     /// rate-limited are dropped here (and counted for the client report).
     #[must_use]
     pub fn poll_transmit(&mut self, now: UnixMs) -> Option<Outgoing> {
+        // Leaving the page, there is no later: what waits for a retry goes now.
+        if self.retry_at.is_some_and(|at| now < at) && !self.page_hidden {
+            return None;
+        }
+        self.retry_at = None;
         while let Some(mut out) = list::remove_at(&mut self.queue, 0) {
             self.n_restored = self.n_restored.saturating_sub(1);
             if self.rate_limits.is_limited(now, out.category) {
@@ -1106,6 +1156,52 @@ mod tests {
     }
 
     #[test]
+    fn an_envelope_to_retry_waits_for_retry_after_and_keeps_its_place() {
+        let policy = RetryPolicy {
+            base_delay_ms: 1_000,
+            max_delay_ms: 60_000,
+            max_retries: 2,
+        };
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        sentry.handle_error(UnixMs(1), error("first"), &with_draw(0));
+        let first = sentry.poll_transmit(UnixMs(1)).unwrap(); // the session start
+        // 429 with Retry-After: 30 s, longer than the backoff's 1 s.
+        let at = sentry.handle_retry(UnixMs(2), first.clone(), 429, Some("30"), policy, u32::MAX);
+        assert_eq!(at, Some(UnixMs(30_002)));
+        sentry.handle_message(UnixMs(3), "behind it", Level::Info, &with_draw(0));
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(30_001)),
+            None,
+            "nothing before Retry-After"
+        );
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(30_002)),
+            Some(first.clone()),
+            "the same envelope, first"
+        );
+        // 503 without Retry-After: the backoff's second wait (at most 2 s).
+        let at = sentry.handle_retry(UnixMs(30_010), first.clone(), 503, None, policy, u32::MAX);
+        assert_eq!(at, Some(UnixMs(32_010)));
+        // Leaving the page, nothing waits.
+        sentry.handle_page_hide(UnixMs(30_020));
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(30_020)).map(|o| o.unsent),
+            Some(first.unsent.clone())
+        );
+        // Past `max_retries`, the envelope is dropped and counted.
+        let first = sentry.poll_transmit(UnixMs(30_020)).unwrap();
+        assert_eq!(
+            sentry.handle_retry(UnixMs(30_030), first, 503, None, policy, 0),
+            None
+        );
+        let rest: Vec<_> = std::iter::from_fn(|| sentry.poll_transmit(UnixMs(30_040))).collect();
+        assert!(
+            rest.last().unwrap().unsent.contains("send_error"),
+            "the client report counts it"
+        );
+    }
+
+    #[test]
     fn stored_envelopes_are_resent_by_the_next_page_load_with_a_fresh_sent_at() {
         let mut offline = start(serde_json::json!({}), PAGE);
         offline.handle_error(UnixMs(1), error("offline"), &with_draw(0));
@@ -1500,12 +1596,13 @@ mod tests {
     }
 
     #[test]
-    fn a_server_error_or_refusal_loses_the_envelope_and_no_answer_keeps_it() {
+    fn a_refusal_loses_the_envelope_and_no_answer_or_a_server_error_keeps_it() {
         let table = [
             (0, Verdict::NoAnswer, 0),
             (200, Verdict::Delivered, 0),
             (429, Verdict::RateLimited, 0),
-            (500, Verdict::ServerError, 1),
+            // Retried (handle_retry), not lost.
+            (500, Verdict::ServerError, 0),
             (413, Verdict::Refused, 1),
         ];
         for (status, want, n_lost) in table {
