@@ -30,6 +30,8 @@ const STEPS = [
 ]
 // Data router only: the form blocks leaving for the home page; leaving elsewhere works.
 const AFTER_BLOCKED = ['click', 'instances', '/instances', '/instances', 'Instances']
+// Last (a data router's error page has no links): no route matches, so no template.
+const UNMATCHED = ['click', 'nowhere', '/nowhere', undefined, 'Not found']
 
 for (const version of [6, 7]) {
   for (const mode of ['data', 'declarative']) {
@@ -66,6 +68,8 @@ for (const version of [6, 7]) {
           await take(AFTER_BLOCKED)
           steps.push(AFTER_BLOCKED)
         }
+        await take(UNMATCHED)
+        steps.push(UNMATCHED)
         await page.evaluate(() => window.telemetryFlush())
 
         const want = steps.map(([, , path, template]) => ({ path, template }))

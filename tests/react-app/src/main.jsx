@@ -8,7 +8,7 @@ import { StrictMode, useEffect } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, RouterProvider, createBrowserRouter, matchRoutes, useLocation, useRoutes } from 'router-under-test'
 import { start, flush, installReactRouter, useTelemetryRoutes } from '@ff-telemetry/web'
-import { routes } from './routes.jsx'
+import { NotFound, routes } from './routes.jsx'
 
 const { mode, apiurl } = window.reactAppTest
 window.telemetryFlush = flush
@@ -17,7 +17,7 @@ const appRoutes = routes(mode)
 
 function DeclarativeApp () {
   useTelemetryRoutes(appRoutes, { useEffect, useLocation, matchRoutes })
-  return useRoutes(appRoutes)
+  return useRoutes(appRoutes) ?? <NotFound />
 }
 
 let app

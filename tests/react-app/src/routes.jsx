@@ -17,6 +17,7 @@ function Layout () {
       <nav>
         <Link data-test="home" to="/">Home</Link> <Link data-test="instances" to="/instances">Instances</Link>{' '}
         <Link data-test="old-teams" to="/old-teams">Teams (old address)</Link> <Link data-test="form" to="/form">Form</Link>{' '}
+        <Link data-test="nowhere" to="/nowhere">A page that does not exist</Link>{' '}
         <button data-test="members" onClick={() => navigate('/teams/acme/members?tab=all')}>Members</button>
       </nav>
       <main><Outlet /></main>
@@ -66,6 +67,11 @@ function BlockingForm () {
   )
 }
 
+/** What a path no route matches shows (no catch-all route: the adapters send no template then). */
+export function NotFound () {
+  return <Page title="Not found" />
+}
+
 /** The route objects for a data router (`mode` "data") or for `useRoutes`. */
 export function routes (mode) {
   const data = mode === 'data'
@@ -74,7 +80,7 @@ export function routes (mode) {
     path: '/',
     element: <Layout />,
     // The first load waits for it: the router starts uninitialised.
-    ...(data && { loader: slow(100), hydrateFallbackElement: <p>Loading</p> }),
+    ...(data && { loader: slow(100), hydrateFallbackElement: <p>Loading</p>, errorElement: <NotFound /> }),
     children: [
       { index: true, element: <Page title="Home" /> },
       { path: 'instances', element: <Instances /> },
@@ -89,8 +95,7 @@ export function routes (mode) {
           { path: ':team', children: [{ path: 'members', element: <Members /> }] }
         ]
       },
-      { path: 'form', element: data ? <BlockingForm /> : <Page title="Form" /> },
-      { path: '*', element: <Page title="Not found" /> }
+      { path: 'form', element: data ? <BlockingForm /> : <Page title="Form" /> }
     ]
   }]
 }
