@@ -1,10 +1,10 @@
-// The React Router adapter in a small React app (tests/react-app, built with
+// The React Router adapters in a small React app (tests/react-app, built with
 // Vite against React Router 6 and 7, under StrictMode): with a data router
 // (createBrowserRouter + installReactRouter) and a declarative one
 // (<BrowserRouter> + useTelemetryRoutes), link clicks, navigate(), back and
-// forward, a param change, a redirect and (data router) a blocked navigation
-// must reach the collector as exactly one $pageview per page shown, with the
-// real URL and the matched route's template.
+// forward, a param change, a redirect, a path no route matches and (data
+// router) a blocked navigation must reach the collector as exactly one
+// $pageview per page shown, with the real URL and the matched routes' template.
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
