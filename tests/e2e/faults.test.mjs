@@ -186,23 +186,33 @@ test('offline for a while, then online: every PostHog event and Sentry event que
       return [...names, 'online after'].every(n => e.some(x => x.event === n)) && e
     }, { what: 'every PostHog event queued offline', timeoutMs: 60_000 })
     const deliveredAfter = Math.max(...events.filter(e => names.includes(e.event)).map(e => e.at)) - onlineAt
-    // Envelopes that found no network wait for the next page load.
-    await page.reload()
-    await page.evaluate(async (config) => {
-      window.pkg = await import('/index.js')
-      await window.pkg.start(config)
-      await window.pkg.flush()
-    }, cfg)
+    // Sentry's envelopes too, on the same page: the browser's `online` event.
     const errors = await waitFor(() => {
       const e = sentryEvents(server.received, project)
       return messages.every(m => e.some(x => x.message === m)) && e
     }, { what: 'every Sentry event queued offline', timeoutMs: 60_000 })
-    await page.evaluate(() => window.pkg.flush())
+    const sentryDeliveredAfter = Math.max(...server.received.filter(r => r.path === `/api/${project}/envelope/` && messages.some(m => r.body.includes(m))).map(r => r.at)) - onlineAt
+
+    // A page left while offline keeps its envelope; the next page load sends it.
+    await context.setOffline(true)
+    await page.evaluate(async () => {
+      window.pkg.captureMessage('error of a page closed offline', 'error')
+      await window.pkg.flush() // its POST has failed: no network
+    })
+    await page.goto('about:blank') // the app's page goes away (pagehide), still offline
+    await page.close()
+    await context.setOffline(false)
+    const next = await startedPage(context, server.origin, cfg)
+    const closedOffline = await waitFor(() => {
+      const e = sentryEvents(server.received, project).filter(x => x.message === 'error of a page closed offline')
+      return e.length > 0 && e
+    }, { what: 'the error of the page left offline, sent by the next page load', timeoutMs: 60_000 })
+    await next.evaluate(() => window.pkg.flush())
 
     const queued = events.filter(e => names.includes(e.event) || e.properties?.$current_url?.includes('/offline/'))
     console.log(`# offline: ${names.length} events and ${names.length} route changes and ${messages.length} errors queued offline, ` +
       `${sentWhileOffline} requests arrived while offline; PostHog delivered ${deliveredAfter} ms after going online ` +
-      `(${queued.length} events, ${new Set(queued.map(e => e.uuid)).size} distinct uuids); Sentry on the next page load ` +
+      `(${queued.length} events, ${new Set(queued.map(e => e.uuid)).size} distinct uuids); Sentry ${sentryDeliveredAfter} ms after going online ` +
       `(${errors.length} events, ${new Set(errors.map(e => e.event_id)).size} distinct event_ids)`)
     assert.equal(sentWhileOffline, 0, 'nothing arrives while the browser is offline')
     assert.deepEqual(events.filter(e => names.includes(e.event)).map(e => e.event).sort(), [...names].sort(), 'each event queued offline delivered once')
@@ -210,6 +220,7 @@ test('offline for a while, then online: every PostHog event and Sentry event que
     assert.deepEqual(repeated(events, 'uuid'), {}, 'no uuid delivered twice')
     assert.deepEqual(errors.filter(e => messages.includes(e.message)).map(e => e.message).sort(), messages, 'each error queued offline delivered once')
     assert.deepEqual(repeated(errors, 'event_id'), {}, 'no event_id delivered twice')
+    assert.equal(closedOffline.length, 1, 'the error of the page left offline delivered once, by the next page load')
   } finally {
     await context.close()
     await server.close()

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::shell::{cmd, exec, have, project_root};
+use crate::shell::{cmd, exec, have, target_dir};
 
 /// A running `ff-test-receiver`, stopped when dropped.
 struct Receiver {
@@ -20,7 +20,7 @@ impl Receiver {
             "cargo",
             &["build", "-q", "-p", "ff-test-receiver"],
         ))?;
-        let binary = project_root().join("target/debug/ff-test-receiver");
+        let binary = target_dir().join("debug/ff-test-receiver");
         let mut child = Command::new(&binary)
             .stdout(Stdio::piped())
             .spawn()

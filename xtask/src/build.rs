@@ -172,10 +172,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
 /// The module as rustc linked it (before wasm-bindgen and wasm-opt), with its
 /// function names.
 fn rustc_artefact() -> std::path::PathBuf {
-    let target_dir = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| project_root().join("target"));
-    target_dir.join("wasm32-unknown-unknown/wasm-release/ff_telemetry_web.wasm")
+    crate::shell::target_dir().join("wasm32-unknown-unknown/wasm-release/ff_telemetry_web.wasm")
 }
 
 /// npm's binaryen: Debian's wasm-opt (108) turns wasm-bindgen's externref table into

@@ -6,7 +6,7 @@ use std::os::unix::process::CommandExt;
 use anyhow::{Result, bail};
 
 use crate::build;
-use crate::shell::{cmd, exec, project_root, step};
+use crate::shell::{cmd, exec, step, target_dir};
 
 pub fn run(args: &[String]) -> Result<()> {
     build::run()?;
@@ -23,10 +23,7 @@ pub fn run(args: &[String]) -> Result<()> {
 pub fn build_cli() -> Result<String> {
     step("ff-telemetry binary");
     exec(&mut cmd("cargo", &["build", "-p", "ff-telemetry-cli"]))?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| project_root().join("target"));
-    Ok(target
+    Ok(target_dir()
         .join("debug/ff-telemetry")
         .to_string_lossy()
         .into_owned())

@@ -13,6 +13,14 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's build directory: `CARGO_TARGET_DIR` when set, else the workspace's
+/// `target`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
+}
+
 /// A command that starts in the workspace root.
 pub fn cmd(program: &str, args: &[&str]) -> Command {
     let mut c = Command::new(program);

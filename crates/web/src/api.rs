@@ -420,6 +420,12 @@ impl Telemetry {
         wasm_bindgen_futures::future_to_promise(async move {
             let deadline = js_sys::Date::now() + FLUSH_TIMEOUT_MS;
             let mut posthog_started = false;
+            // Not left to `c.sentry()`'s filter: the PostHog part's build
+            // would keep Sentry's sending code for it (4 KB).
+            #[cfg(feature = "sentry")]
+            if let Some(sentry) = &sentry {
+                guarded(|| sentry.send_now());
+            }
             loop {
                 let mut busy = false;
                 guarded(|| {

@@ -135,6 +135,12 @@ pub fn storage_set(key: &str, value: &str) -> Result<(), String> {
     storage.set_item(key, value).map_err(|e| error_message(&e))
 }
 
+/// `navigator.onLine`: false only when the browser knows it has no network
+/// (true without a window, where nothing is sent anyway).
+pub fn is_online() -> bool {
+    window().is_none_or(|w| w.navigator().on_line())
+}
+
 /// `localStorage.removeItem`, ignoring errors.
 pub fn storage_remove(key: &str) {
     if let Some(storage) = local_storage() {

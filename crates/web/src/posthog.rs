@@ -296,6 +296,12 @@ impl PosthogClient {
             PosthogClient::on_history_navigation,
         );
         add("scroll", PosthogClient::on_scroll);
+        // Back online, what waits for a retry after finding no network goes
+        // now rather than at its backoff's end.
+        add("online", |c| {
+            c.state().outbox.handle_flush(js::now());
+            c.schedule();
+        });
     }
 
     fn on_history_navigation(&self) {

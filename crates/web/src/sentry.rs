@@ -63,7 +63,7 @@ impl std::fmt::Debug for SentryClient {
 impl SentryClient {
     /// Starts Sentry for this page: the session starts, envelopes left unsent
     /// by the last page load are sent (first), and the page's `error`,
-    /// `unhandledrejection`, `pagehide` and `pageshow` events are listened to.
+    /// `unhandledrejection`, `pagehide`, `pageshow` and `online` events are listened to.
     /// `persist` allows `localStorage` for envelopes that could not be sent.
     pub fn start(config: &FrontendSentry, persist: bool) -> Result<Rc<Self>, SentrySetupError> {
         let now = js::now();
@@ -76,8 +76,7 @@ impl SentryClient {
         let persist = persist && js::storage_works();
         // By project key: the envelopes are the project's, wherever it is.
         let queue_key = concat(&["ff_telemetry_sentry_", sentry.public_key()]);
-        if let Some(stored) = persist.then(|| js::storage_get(&queue_key)).flatten() {
-            js::storage_remove(&queue_key);
+        if let Some(stored) = take_stored(persist, &queue_key) {
             sentry.restore(&stored);
         }
         let envelope_url = sentry.envelope_url().to_owned();
@@ -158,9 +157,22 @@ impl SentryClient {
         self.in_flight.get()
     }
 
-    /// Removes the listeners this client added to the page.
+    /// `flush()`, or back online: what waits for a retry goes now (unless a
+    /// server's `Retry-After` still holds).
+    pub fn send_now(&self) {
+        self.state().handle_flush(js::now());
+        self.drain();
+    }
+
+    /// Removes the listeners this client added to the page, and keeps what
+    /// is still unsent (waiting for a retry: no network, an overloaded
+    /// server) for the next page load.
     pub fn detach(&self) {
         self.listeners.remove_all();
+        let unsent = self.state().take_queued();
+        for out in &unsent {
+            self.store(out);
+        }
     }
 
     /// The Sentry state, borrowed for one step. Every step goes through here
@@ -171,7 +183,7 @@ impl SentryClient {
 
     fn attach(&self) {
         type Handler = fn(&SentryClient, &JsValue);
-        let handlers: [(&'static str, Handler); 4] = [
+        let handlers: [(&'static str, Handler); 5] = [
             ("error", |c, event| {
                 c.capture(event, MECHANISM_ONERROR, false, &[])
             }),
@@ -187,6 +199,12 @@ impl SentryClient {
                 c.hidden.set(false);
                 c.state().handle_page_show();
                 c.drain();
+            }),
+            ("online", |c, _| {
+                if let Some(stored) = take_stored(c.persist, &c.queue_key) {
+                    c.state().restore(&stored);
+                }
+                c.send_now();
             }),
         ];
         let listeners = &self.listeners;
@@ -232,7 +250,10 @@ impl SentryClient {
         let body = out.body(now);
         let url = &self.envelope_url;
         if self.hidden.get() {
-            if !transport::beacon_text(url, &body) {
+            // Offline or unreachable, a beacon would be lost: the next page
+            // load sends it.
+            let unreachable = !js::is_online() || self.state().is_unreachable();
+            if unreachable || !transport::beacon_text(url, &body) {
                 self.store(&out);
             }
             return;
@@ -246,11 +267,11 @@ impl SentryClient {
     }
 
     /// Feeds the answer back to the state machine (see
-    /// [`BrowserSentry::handle_response`]), then sends what is next; no
-    /// answer at all (offline) keeps the envelope for the next page load,
-    /// and a server that cannot take it now (5xx, or 429 without Sentry's
-    /// rate limits) gets it again once its `Retry-After` and the backoff
-    /// have passed.
+    /// [`BrowserSentry::handle_response`]), then sends what is next. No
+    /// answer at all (offline) keeps the envelope in `localStorage` for the
+    /// browser's return online or the next page load; a server that cannot
+    /// take it now (5xx, or 429 without Sentry's rate limits) gets it again
+    /// once its `Retry-After` and the backoff have passed.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
         let verdict = self.state().handle_response(
@@ -282,7 +303,7 @@ impl SentryClient {
         self.drain();
     }
 
-    /// Keeps an unsent envelope for the next page load (core keeps the newest).
+    /// Keeps an unsent envelope for the return online or the next page load (core keeps the newest).
     fn store(&self, out: &Outgoing) {
         if !self.persist {
             return;
@@ -293,6 +314,14 @@ impl SentryClient {
             js::warn_with("could not keep a Sentry envelope:", &e);
         }
     }
+}
+
+/// The envelopes kept for later (see [`SentryClient::store`]), removed from
+/// `localStorage` as they are handed back.
+fn take_stored(persist: bool, queue_key: &str) -> Option<String> {
+    let stored = persist.then(|| js::storage_get(queue_key)).flatten()?;
+    js::storage_remove(queue_key);
+    Some(stored)
 }
 
 /// Reports what escaped SDK code (`thrown`: the trap after a panic, whose

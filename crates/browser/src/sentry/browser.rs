@@ -6,8 +6,8 @@
 //! back with the same types (and with the `sentry-types` crate).
 
 use super::filter::{
-    Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
-    sanitize_url, truncate_chars,
+    Deduplicator, ErrorFingerprint, MAX_ROUTE_CHARS, MAX_VALUE_CHARS, is_ignored, is_local_page,
+    sanitize_route, sanitize_url, truncate_chars,
 };
 use super::ratelimit::{DEFAULT_RETRY_AFTER_MS, RateLimits, parse_retry_after};
 use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
@@ -211,6 +211,12 @@ pub struct BrowserSentry {
     /// The envelope at the front of `queue` waits for its retry until then
     /// (see [`BrowserSentry::handle_retry`]), and everything behind it too.
     retry_at: Option<UnixMs>,
+    /// Until when the server asked to wait (`Retry-After`), for the envelope
+    /// waiting for a retry: a flush does not go before it.
+    retry_not_before: Option<UnixMs>,
+    /// The last send found no answer (offline, or the server unreachable):
+    /// a beacon would most likely be lost too.
+    unreachable: bool,
     /// Consecutive retries of the envelope at the front.
     n_failures: u32,
 }
@@ -259,6 +265,8 @@ impl BrowserSentry {
             discarded: Vec::new(),
             page_hidden: false,
             retry_at: None,
+            retry_not_before: None,
+            unreachable: false,
             n_failures: 0,
             context,
         };
@@ -322,6 +330,7 @@ impl BrowserSentry {
 
     /// Sets the user that events, transactions and session updates carry (id only), or clears it.
     pub fn set_user(&mut self, id: Option<&str>) {
+        let id = id.map(|id| truncate_chars(id, MAX_ROUTE_CHARS));
         self.context.user_id = id.map(str::to_owned);
         if let Some(session) = &mut self.session {
             session.set_distinct_id(id);
@@ -361,7 +370,7 @@ impl BrowserSentry {
             list::remove_at(&mut self.routes, 0);
         }
         self.routes.push((now, to.to_owned()));
-        self.route_template = template.map(str::to_owned);
+        self.route_template = template.map(|t| truncate_chars(t, MAX_ROUTE_CHARS).to_owned());
         if self.muted {
             return;
         }
@@ -440,10 +449,12 @@ impl BrowserSentry {
     /// HTTP status (0 for no answer) and its `Retry-After` and
     /// `X-Sentry-Rate-Limits` headers, if present. A refusal loses the envelope
     /// (counted in the next client report); [`Verdict::NoAnswer`] tells the
-    /// caller to keep it for the next page load; a 5xx, or a 429 without
-    /// `X-Sentry-Rate-Limits` (an overloaded server, not a used-up quota), to
-    /// hand it back with [`BrowserSentry::handle_retry`] (issue 19: back off as
-    /// told, lose nothing, where Sentry's own SDKs drop it).
+    /// caller to keep it for the next page load or the browser's return
+    /// online (stored, so that a long outage does not fill the queue); a 5xx,
+    /// or a 429 without `X-Sentry-Rate-Limits` (an overloaded server, not a
+    /// used-up quota), to hand it back with [`BrowserSentry::handle_retry`]
+    /// (issue 19: back off as told, lose nothing, where Sentry's own SDKs drop
+    /// it).
     pub fn handle_response(
         &mut self,
         now: UnixMs,
@@ -455,6 +466,7 @@ impl BrowserSentry {
         self.rate_limits
             .update(now, status, retry_after, rate_limits);
         let verdict = classify(status);
+        self.unreachable = verdict == Verdict::NoAnswer;
         if verdict == Verdict::Refused {
             self.handle_send_failure(category);
         } else if verdict == Verdict::Delivered {
@@ -469,7 +481,7 @@ impl BrowserSentry {
     /// for a 429 without one, as its rate limit), nor before `policy`'s backoff
     /// (`jitter_draw` uniform random), except when the page goes away. After
     /// `policy.max_retries` retries it is dropped and counted. Returns when to
-    /// poll again.
+    /// poll again (or sooner, see [`handle_flush`](Self::handle_flush)).
     pub fn handle_retry(
         &mut self,
         now: UnixMs,
@@ -489,11 +501,36 @@ impl BrowserSentry {
             .and_then(|v| parse_retry_after(v, now))
             .or((status == 429).then_some(DEFAULT_RETRY_AFTER_MS));
         let at = now + backoff_ms.max(asked_ms.unwrap_or(0));
+        self.retry_not_before = asked_ms.map(|ms| now + ms);
         self.queue.insert(0, out);
         // It left the front once already: it takes no room of this page's.
         self.n_restored += 1;
         self.retry_at = Some(at);
         Some(at)
+    }
+
+    /// Whether the last send found no answer: what is left when the page goes
+    /// away is then better kept for the next page load than sent by a beacon
+    /// that would most likely be lost.
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable
+    }
+
+    /// Empties the queue, a retry's wait notwithstanding: for keeping what is
+    /// unsent when the client stops.
+    pub fn take_queued(&mut self) -> Vec<Outgoing> {
+        self.retry_at = None;
+        self.n_restored = 0;
+        std::mem::take(&mut self.queue)
+    }
+
+    /// The app called `flush()`, or the browser is back online: what waits
+    /// for a retry goes now, unless a server's `Retry-After` still holds.
+    pub fn handle_flush(&mut self, now: UnixMs) {
+        self.retry_at = self
+            .retry_at
+            .and(self.retry_not_before)
+            .filter(|at| now < *at);
     }
 
     /// An envelope of `category` (see [`Outgoing::category`]) could not be
@@ -1196,6 +1233,12 @@ mod tests {
             None,
             "nothing before Retry-After"
         );
+        sentry.handle_flush(UnixMs(4));
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(4)),
+            None,
+            "a flush does not go before Retry-After either"
+        );
         assert_eq!(
             sentry.poll_transmit(UnixMs(30_002)),
             Some(first.clone()),
@@ -1220,6 +1263,44 @@ mod tests {
         assert!(
             rest.last().unwrap().unsent.contains("send_error"),
             "the client report counts it"
+        );
+    }
+
+    #[test]
+    fn a_client_that_stops_hands_over_what_waits_for_a_retry() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        sentry.handle_error(UnixMs(1), error("waiting"), &with_draw(0));
+        let first = sentry.poll_transmit(UnixMs(1)).unwrap();
+        sentry.handle_response(UnixMs(2), first.category, 200, None, None);
+        assert!(!sentry.is_unreachable());
+        let second = sentry.poll_transmit(UnixMs(2)).unwrap();
+        sentry.handle_response(UnixMs(3), second.category, 0, None, None);
+        assert!(
+            sentry.is_unreachable(),
+            "no answer: a beacon now would be lost"
+        );
+        sentry.handle_response(UnixMs(3), second.category, 503, None, None);
+        assert!(!sentry.is_unreachable());
+        let at = sentry.handle_retry(
+            UnixMs(3),
+            second.clone(),
+            503,
+            None,
+            RetryPolicy::default(),
+            0,
+        );
+        assert!(at.is_some());
+        let unsent = sentry.take_queued();
+        assert_eq!(
+            unsent.first(),
+            Some(&second),
+            "the envelope waiting for its retry, first"
+        );
+        assert!(unsent.iter().any(|o| o.unsent.contains("waiting")));
+        assert_eq!(
+            sentry.poll_transmit(UnixMs(60_000)),
+            None,
+            "nothing left to send"
         );
     }
 

@@ -57,14 +57,21 @@ pub fn sanitize_url(url: &str) -> String {
     text::concat(&[scheme, "://", host_port, path])
 }
 
-/// A route as it may be reported: the path without query string or fragment.
+/// The longest route (or route template, or user id) an event carries, in
+/// characters: Sentry's ingestion limit for a tag value, which the route is.
+pub const MAX_ROUTE_CHARS: usize = 200;
+
+/// A route as it may be reported: the path without query string or fragment,
+/// cut to [`MAX_ROUTE_CHARS`] (a path of megabytes would make every later
+/// event's breadcrumbs megabytes, which Sentry refuses).
 ///
 /// ```
 /// use ff_telemetry_browser::sentry::sanitize_route;
 /// assert_eq!(sanitize_route("/team/a/instances?search=x#top"), "/team/a/instances");
+/// assert_eq!(sanitize_route(&"/x".repeat(1_000)).len(), 200);
 /// ```
 pub fn sanitize_route(route: &str) -> &str {
-    text::split_before(route, b"?#").0
+    truncate_chars(text::split_before(route, b"?#").0, MAX_ROUTE_CHARS)
 }
 
 /// Whether an error or message contains one of the `ignore_errors` substrings.
