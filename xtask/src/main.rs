@@ -9,6 +9,7 @@
 mod bench;
 mod browser;
 mod build;
+mod build_id;
 mod demo;
 mod fuzz;
 mod postgres;
