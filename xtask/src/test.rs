@@ -121,8 +121,9 @@ fn run_end_to_end() -> Result<()> {
 }
 
 /// A build with a Sentry token keeps hidden source maps and a wasm debug file
-/// that `sentry-cli` finds the shipped module's debug id in, and the token's
-/// value appears in none of the files it produces. (No Sentry can be
+/// with the shipped module's code at the same offsets and the same debug id
+/// (as `sentry-cli` reads it), and the token's value appears in none of the
+/// files it produces. (No Sentry can be
 /// reached from here, so the upload itself is skipped.) The package and SPA it
 /// builds are what the end-to-end suite then runs: the shipped module is the same
 /// with or without a debug file beside it.
@@ -171,6 +172,14 @@ fn build_time_sentry() -> Result<()> {
         bail!("expected hidden source maps ({maps} found) and DWARF in the wasm debug file");
     }
     let shipped = root.join(build::PKG_DIR).join(build::WASM_FILE);
+    // The browser reports offsets into the shipped module; Sentry reads them
+    // in the debug file: the same code must sit at the same offsets in both.
+    let shipped_module = std::fs::read(&shipped)?;
+    let shipped_code = crate::build_id::code_section(&shipped_module)?;
+    let debug_code = crate::build_id::code_section(&debug_file)?;
+    if shipped_code != debug_code || shipped_module[shipped_code.clone()] != debug_file[debug_code] {
+        bail!("the shipped module's code differs from its debug file's, or sits elsewhere");
+    }
     let shipped_id = crate::sentry_upload::debug_id(&shipped)?;
     let debug_id = crate::sentry_upload::debug_id(&build::wasm_debug_file())?;
     if shipped_id != debug_id || shipped_id.bytes().all(|b| b == b'0' || b == b'-') {
