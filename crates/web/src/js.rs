@@ -151,15 +151,11 @@ pub fn storage_works() -> bool {
 /// later stack will.
 pub fn own_module() -> (Vec<u8>, String) {
     use js_sys::WebAssembly::Module;
-    // The module wasm-bindgen's glue instantiated (`--target web` keeps it).
-    let module = wasm_bindgen::module();
-    let build_id = match module.dyn_ref::<Module>() {
-        Some(module) => {
-            let sections = Module::custom_sections(module, "build_id");
-            js_sys::Uint8Array::new(&sections.get(0)).to_vec()
-        }
-        None => Vec::new(),
-    };
+    // The module wasm-bindgen's glue instantiated (`--target web` keeps it
+    // before any export can run).
+    let module = wasm_bindgen::module().unchecked_into();
+    let sections = Module::custom_sections(&module, "build_id");
+    let build_id = js_sys::Uint8Array::new(&sections.get(0)).to_vec();
     let stack = string_field(&js_sys::Error::new("").into(), "stack");
     (build_id, stack.unwrap_or_default())
 }

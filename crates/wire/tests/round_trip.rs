@@ -117,9 +117,8 @@ fn frame() -> impl Strategy<Value = Frame> {
 }
 
 fn debug_image() -> impl Strategy<Value = DebugImage> {
-    (text(), text(), of(text()), text(), of(text())).prop_map(
-        |(kind, debug_id, code_id, code_file, debug_file)| DebugImage {
-            kind,
+    (text(), text(), text(), text()).prop_map(
+        |(debug_id, code_id, code_file, debug_file)| DebugImage {
             debug_id,
             code_id,
             code_file,

@@ -1556,7 +1556,7 @@ mod tests {
         );
         // The read side reads it back.
         let event: Event = serde_json::from_value(json).unwrap();
-        assert_eq!(event.debug_meta.unwrap().images[0].kind, "wasm");
+        assert_eq!(event.debug_meta.unwrap().images[0].code_id, "ab".repeat(16));
 
         // Errors without the module's frames carry no image.
         let js_only = "Error: other\n    at f (https://forge.example/app.js:1:2)";

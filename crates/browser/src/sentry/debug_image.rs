@@ -52,11 +52,10 @@ pub fn wasm_image(build_id: &[u8], stack_inside: &str) -> Option<DebugImage> {
         *to = *from;
     }
     Some(DebugImage {
-        kind: "wasm".to_owned(),
         debug_id: hyphenated(&uuid::Uuid::from_bytes(uuid)),
-        code_id: Some(hex_string(build_id)),
+        code_id: hex_string(build_id),
         code_file: code_file.to_owned(),
-        debug_file: Some(WASM_DEBUG_FILE_NAME.to_owned()),
+        debug_file: WASM_DEBUG_FILE_NAME.to_owned(),
     })
 }
 
@@ -100,12 +99,11 @@ mod tests {
         assert_eq!(
             image,
             DebugImage {
-                kind: "wasm".into(),
                 // sentry-cli's `Debug ID`: the bytes in order, as a UUID.
                 debug_id: "00112233-4455-6677-8899-aabbccddeeff".into(),
-                code_id: Some("00112233445566778899aabbccddeeff".into()),
+                code_id: "00112233445566778899aabbccddeeff".into(),
                 code_file: MODULE.into(),
-                debug_file: Some("ff_telemetry_web.debug.wasm".into()),
+                debug_file: "ff_telemetry_web.debug.wasm".into(),
             }
         );
     }
@@ -114,10 +112,10 @@ mod tests {
     fn a_short_id_is_padded_a_long_one_cut_for_the_debug_id_only() {
         let short = wasm_image(&[0xab, 0xcd], &stack_inside()).unwrap();
         assert_eq!(short.debug_id, "abcd0000-0000-0000-0000-000000000000");
-        assert_eq!(short.code_id.as_deref(), Some("abcd"));
+        assert_eq!(short.code_id, "abcd");
         let long = wasm_image(&[0x11; 20], &stack_inside()).unwrap();
         assert_eq!(long.debug_id, "11111111-1111-1111-1111-111111111111");
-        assert_eq!(long.code_id, Some("11".repeat(20)));
+        assert_eq!(long.code_id, "11".repeat(20));
     }
 
     #[test]

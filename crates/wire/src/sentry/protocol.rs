@@ -426,8 +426,9 @@ pub struct DebugMeta {
     pub images: Vec<DebugImage>,
 }
 
-/// One code file whose debug file Sentry looks up by `debug_id`: for the
-/// browser, a WebAssembly module with a `build_id` custom section.
+/// One code file whose debug file Sentry looks up by `debug_id`: a
+/// WebAssembly module with a `build_id` custom section (`"type": "wasm"`, the
+/// only kind of image the browser SDK has).
 ///
 /// ```
 /// use ff_telemetry_wire::sentry::DebugImage;
@@ -435,24 +436,22 @@ pub struct DebugMeta {
 ///     "debug_id": "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
 ///     "code_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
 ///     "code_file": "http://h/pkg/x_bg.wasm", "debug_file": "x.debug.wasm"}"#).unwrap();
-/// assert_eq!(image.kind, "wasm");
+/// assert_eq!(image.code_id, "0a1b2c3d4e5f60718293a4b5c6d7e8f9");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "wasm")]
 pub struct DebugImage {
-    /// `wasm`.
-    #[serde(rename = "type")]
-    pub kind: String,
     /// The id Sentry files the debug file under: the build id's first 16
     /// bytes as a hyphenated UUID, what `sentry-cli debug-files check` reports.
     pub debug_id: String,
     /// The whole build id in hex.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_id: Option<String>,
+    #[serde(default)]
+    pub code_id: String,
     /// Where the module was loaded from (the URL its frames show).
     pub code_file: String,
     /// The name of the file holding the module's debug information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debug_file: Option<String>,
+    #[serde(default)]
+    pub debug_file: String,
 }
 
 /// Release-health state of a session.
