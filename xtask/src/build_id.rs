@@ -122,7 +122,9 @@ fn append(path: &Path, mut module: Vec<u8>, id: &[u8]) -> Result<()> {
 fn leb128(bytes: &[u8], at: &mut usize) -> Result<usize> {
     let mut value = 0usize;
     for shift in (0..35).step_by(7) {
-        let byte = *bytes.get(*at).context("a number runs past the end of the module")?;
+        let byte = *bytes
+            .get(*at)
+            .context("a number runs past the end of the module")?;
         *at += 1;
         value |= usize::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
@@ -149,7 +151,8 @@ mod tests {
     use super::*;
 
     /// A module with one empty function: a type, a function and a code section.
-    const MODULE: &[u8] = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x0a\x04\x01\x02\0\x0b";
+    const MODULE: &[u8] =
+        b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x0a\x04\x01\x02\0\x0b";
 
     fn scratch(name: &str, bytes: &[u8]) -> std::path::PathBuf {
         let dir = crate::shell::project_root().join("target/xtask-tests");
@@ -171,13 +174,26 @@ mod tests {
         let debug = std::fs::read(debug).unwrap();
         assert_eq!(read_id(&shipped).unwrap().as_deref(), Some(&id[..]));
         assert_eq!(read_id(&debug).unwrap().as_deref(), Some(&id[..]));
-        assert_eq!(code_section(&shipped).unwrap(), code_section(MODULE).unwrap());
+        assert_eq!(
+            code_section(&shipped).unwrap(),
+            code_section(MODULE).unwrap()
+        );
         assert_eq!(code_section(&debug).unwrap(), code_section(MODULE).unwrap());
         assert!(shipped.starts_with(MODULE) && debug.starts_with(&with_dwarf));
-        let names: Vec<_> = sections(&debug).unwrap().into_iter().map(|s| s.name).collect();
+        let names: Vec<_> = sections(&debug)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert_eq!(
             names,
-            [None, None, None, Some(".debug_info".to_owned()), Some("build_id".to_owned())]
+            [
+                None,
+                None,
+                None,
+                Some(".debug_info".to_owned()),
+                Some("build_id".to_owned())
+            ]
         );
         // The same code, the same id.
         let again = scratch("again.wasm", MODULE);

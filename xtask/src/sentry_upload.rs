@@ -122,7 +122,10 @@ impl UploadSettings {
 /// uploaded debug file under, and looks it up by.
 pub fn debug_id(file: &Path) -> Result<String> {
     let path = file.to_string_lossy();
-    let mut check = cmd(&sentry_cli_bin(), &["debug-files", "check", "--json", &path]);
+    let mut check = cmd(
+        &sentry_cli_bin(),
+        &["debug-files", "check", "--json", &path],
+    );
     // Its exit status says whether the file is usable on its own: the shipped
     // module, without debug information, is not; its id still counts.
     let out = check

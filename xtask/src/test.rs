@@ -177,7 +177,8 @@ fn build_time_sentry() -> Result<()> {
     let shipped_module = std::fs::read(&shipped)?;
     let shipped_code = crate::build_id::code_section(&shipped_module)?;
     let debug_code = crate::build_id::code_section(&debug_file)?;
-    if shipped_code != debug_code || shipped_module[shipped_code.clone()] != debug_file[debug_code] {
+    if shipped_code != debug_code || shipped_module[shipped_code.clone()] != debug_file[debug_code]
+    {
         bail!("the shipped module's code differs from its debug file's, or sits elsewhere");
     }
     let shipped_id = crate::sentry_upload::debug_id(&shipped)?;

@@ -7,10 +7,10 @@ use ff_telemetry_wire::ping::{
 };
 use ff_telemetry_wire::posthog::{BatchBody, CaptureEvent};
 use ff_telemetry_wire::sentry::{
-    Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents, Envelope,
-    EnvelopeHeader, EnvelopeItem, Event, EventId, Exception, Frame, ItemHeader, Level, Mechanism,
-    Request, SdkInfo, SessionAttributes, SessionStatus, SessionUpdate, SpanId, Stacktrace,
-    StringMap, TraceContext, TraceHeader, TraceId, Transaction, TransactionContexts,
+    Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents,
+    Envelope, EnvelopeHeader, EnvelopeItem, Event, EventId, Exception, Frame, ItemHeader, Level,
+    Mechanism, Request, SdkInfo, SessionAttributes, SessionStatus, SessionUpdate, SpanId,
+    Stacktrace, StringMap, TraceContext, TraceHeader, TraceId, Transaction, TransactionContexts,
     TransactionInfo, User, Values,
 };
 use ff_telemetry_wire::{Dsn, UnixMs, Value};
@@ -117,14 +117,14 @@ fn frame() -> impl Strategy<Value = Frame> {
 }
 
 fn debug_image() -> impl Strategy<Value = DebugImage> {
-    (text(), text(), text(), text()).prop_map(
-        |(debug_id, code_id, code_file, debug_file)| DebugImage {
+    (text(), text(), text(), text()).prop_map(|(debug_id, code_id, code_file, debug_file)| {
+        DebugImage {
             debug_id,
             code_id,
             code_file,
             debug_file,
-        },
-    )
+        }
+    })
 }
 
 fn exception() -> impl Strategy<Value = Exception> {

@@ -5,22 +5,23 @@
 //! state and written with serde into the text of its envelope; the tests read it
 //! back with the same types (and with the `sentry-types` crate).
 
+use super::debug_image::{point_frames_at, wasm_image};
 use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url, truncate_chars,
 };
 use super::ratelimit::{DEFAULT_RETRY_AFTER_MS, RateLimits, parse_retry_after};
 use super::sampling::{decimal_text, is_sampled, traces_sample_rate};
-use super::debug_image::{point_frames_at, wasm_image};
 use super::session::SessionTracker;
 use super::stacktrace::parse_stack;
 use crate::list;
 use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};
 use ff_telemetry_wire::sentry::{
     Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents,
-    EnvelopeHeader, Event, EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SdkInfo,
-    SessionAttributes, SpanId, Stacktrace, StringMap, TraceContext, TraceHeader, TraceId,
-    Transaction, TransactionContexts, TransactionInfo, User, Values, stamp_sent_at, write_item,
+    EnvelopeHeader, Event, EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT,
+    Request, SdkInfo, SessionAttributes, SpanId, Stacktrace, StringMap, TraceContext, TraceHeader,
+    TraceId, Transaction, TransactionContexts, TransactionInfo, User, Values, stamp_sent_at,
+    write_item,
 };
 use ff_telemetry_wire::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
@@ -1589,7 +1590,10 @@ mod tests {
         let js_only = "Error: other\n    at f (https://forge.example/app.js:1:2)";
         let json = event_json(&mut sentry, Some(js_only));
         assert_eq!(json.get("debug_meta"), None);
-        assert_eq!(json["exception"]["values"][0]["stacktrace"]["frames"][0].get("addr_mode"), None);
+        assert_eq!(
+            json["exception"]["values"][0]["stacktrace"]["frames"][0].get("addr_mode"),
+            None
+        );
     }
 
     #[test]

@@ -10,9 +10,9 @@
 //! it: `addr_mode: "rel:0"` (image 0, the only one) and its module offset as
 //! `instruction_addr`, as `@sentry/wasm` does.
 
+use ff_telemetry_wire::hyphenated;
 use ff_telemetry_wire::sentry::{DebugImage, Frame};
 use ff_telemetry_wire::text::hex_string;
-use ff_telemetry_wire::hyphenated;
 
 use super::stacktrace::parse_stack;
 
@@ -149,9 +149,10 @@ mod tests {
                 (Some("0x3f2a1"), Some("rel:0"), Some("native")),
             ]
         );
-        let mut elsewhere = parse_stack("Error\n    at f (http://h/a_bg.wasm:wasm-function[1]:0x10)")
-            .unwrap()
-            .frames;
+        let mut elsewhere =
+            parse_stack("Error\n    at f (http://h/a_bg.wasm:wasm-function[1]:0x10)")
+                .unwrap()
+                .frames;
         assert!(!point_frames_at(&mut elsewhere, &image));
         assert_eq!(elsewhere[0].addr_mode, None);
     }

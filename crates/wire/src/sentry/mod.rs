@@ -20,8 +20,7 @@ pub use envelope::{
 };
 pub use protocol::{
     Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents,
-    Event, EventId,
-    Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
-    SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext, TraceId,
-    Transaction, TransactionContexts, TransactionInfo, User, Values,
+    Event, EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request,
+    SessionAttributes, SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext,
+    TraceId, Transaction, TransactionContexts, TransactionInfo, User, Values,
 };
