@@ -130,7 +130,7 @@ pub fn debug_id(file: &Path) -> Result<String> {
     // module, without debug information, is not; its id still counts.
     let out = check
         .output()
-        .with_context(|| format!("could not run sentry-cli (`cargo xtask setup` installs it)"))?;
+        .context("could not run sentry-cli (`cargo xtask setup` installs it)")?;
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
         format!(
             "sentry-cli debug-files check {path}: {}",
