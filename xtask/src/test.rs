@@ -129,10 +129,9 @@ fn run_end_to_end() -> Result<()> {
 /// A build with a Sentry token keeps hidden source maps and a wasm debug file
 /// with the shipped module's code at the same offsets and the same debug id
 /// (as `sentry-cli` reads it), and the token's value appears in none of the
-/// files it produces. (No Sentry can be
-/// reached from here, so the upload itself is skipped.) The package and SPA it
-/// builds are what the end-to-end suite then runs: the shipped module is the same
-/// with or without a debug file beside it.
+/// files it produces. (No Sentry can be reached from here, so the upload
+/// itself is skipped.) The package and SPA it builds are what the end-to-end
+/// suite then runs, its crash-report test against this debug file.
 fn build_time_sentry() -> Result<()> {
     step("build-time Sentry: debug files made, token in no built file");
     let canary = format!(
