@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::build_id;
 use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
+use crate::wasm_sections;
 
 /// Where the wasm-bindgen output goes (gitignored; the npm package imports it).
 pub const PKG_DIR: &str = "npm/pkg";
@@ -150,20 +150,14 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
     let wasm_arg = wasm.to_string_lossy().into_owned();
     let debug_file = with_debug_file.then(wasm_debug_file);
     if let Some(debug_file) = &debug_file {
-        // Optimise keeping DWARF (-g), keep that as the debug file, then strip only
-        // custom sections: the code, and so every instruction address, is the same
-        // in the shipped module and the debug file.
+        // Optimise keeping DWARF (-g), keep that as the debug file, then drop
+        // its custom sections byte by byte: the code, and so every instruction
+        // address, is the same in the shipped module and the debug file (wasm-opt
+        // would re-encode the code, moving every address the DWARF describes).
         let debug_arg = debug_file.to_string_lossy().into_owned();
         std::fs::create_dir_all(debug_file.parent().unwrap_or(Path::new(".")))?;
         wasm_opt(&["-Os", "-g", "-o", &debug_arg, &wasm_arg])?;
-        wasm_opt(&[
-            "--strip-debug",
-            "--strip-producers",
-            "--strip-target-features",
-            "-o",
-            &wasm_arg,
-            &debug_arg,
-        ])?;
+        wasm_sections::strip_custom_sections(debug_file, &wasm)?;
     } else {
         wasm_opt(&[
             "-Os",
@@ -176,7 +170,7 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
         ])?;
     }
     // Last: wasm-opt drops custom sections it does not know.
-    let id = build_id::write(&wasm, debug_file.as_deref())?;
+    let id = wasm_sections::write_build_id(&wasm, debug_file.as_deref())?;
     let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
     println!("build_id section {hex} written");
     Ok(())

@@ -9,7 +9,6 @@
 mod bench;
 mod browser;
 mod build;
-mod build_id;
 mod demo;
 mod fuzz;
 mod postgres;
@@ -17,6 +16,7 @@ mod sentry_upload;
 mod setup;
 mod shell;
 mod test;
+mod wasm_sections;
 
 use anyhow::{Result, bail};
 

@@ -180,8 +180,8 @@ fn build_time_sentry() -> Result<()> {
     // The browser reports offsets into the shipped module; Sentry reads them
     // in the debug file: the same code must sit at the same offsets in both.
     let shipped_module = std::fs::read(&shipped)?;
-    let shipped_code = crate::build_id::code_section(&shipped_module)?;
-    let debug_code = crate::build_id::code_section(&debug_file)?;
+    let shipped_code = crate::wasm_sections::code_section(&shipped_module)?;
+    let debug_code = crate::wasm_sections::code_section(&debug_file)?;
     if shipped_code != debug_code || shipped_module[shipped_code.clone()] != debug_file[debug_code]
     {
         bail!("the shipped module's code differs from its debug file's, or sits elsewhere");

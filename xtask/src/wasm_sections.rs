@@ -1,8 +1,15 @@
-//! The `build_id` custom section by which Sentry matches the shipped wasm
-//! module to the debug file the build uploads (`sentry-cli` and Sentry's
-//! symbolicator read it: the section's raw bytes are the code id, its first
-//! 16 read as a UUID the debug id). The SDK reads the same section at start
-//! (`WebAssembly.Module.customSections`) and names it in its events.
+//! Byte-level edits of the wasm module that keep every other byte where it
+//! was, so that the code offsets the browser reports for the shipped module
+//! are those the debug file's DWARF describes (binaryen re-encodes the code
+//! when it writes a module, even to strip a section, so it cannot do these):
+//!
+//! - the shipped module is the debug file without its custom sections
+//!   ([`strip_custom_sections`]);
+//! - both get the same `build_id` custom section ([`write_build_id`]), by which
+//!   Sentry matches them (`sentry-cli` and Sentry's symbolicator read it: the
+//!   section's raw bytes are the code id, its first 16 read as a UUID the
+//!   debug id). The SDK reads the same section at start
+//!   (`WebAssembly.Module.customSections`) and names it in its events.
 
 use std::ops::Range;
 use std::path::Path;
@@ -34,7 +41,7 @@ pub struct Section {
 /// same id. The section is appended after every other one, so no section
 /// moves: the code offsets the browser reports stay those of the debug file.
 /// Returns the id.
-pub fn write(shipped: &Path, debug_file: Option<&Path>) -> Result<[u8; LEN]> {
+pub fn write_build_id(shipped: &Path, debug_file: Option<&Path>) -> Result<[u8; LEN]> {
     let module = read(shipped)?;
     let digest = Sha256::digest(&module);
     let mut id = [0; LEN];
@@ -44,6 +51,22 @@ pub fn write(shipped: &Path, debug_file: Option<&Path>) -> Result<[u8; LEN]> {
         append(debug_file, read(debug_file)?, &id)?;
     }
     Ok(id)
+}
+
+/// Writes the module at `from` without its custom sections (DWARF, names,
+/// producers, target features) to `to`: every other section byte for byte.
+pub fn strip_custom_sections(from: &Path, to: &Path) -> Result<()> {
+    let module = read(from)?;
+    let mut out = module[..MAGIC_AND_VERSION.len()].to_vec();
+    let mut at = MAGIC_AND_VERSION.len();
+    for section in sections(&module)? {
+        let end = section.contents.end;
+        if section.id != CUSTOM {
+            out.extend_from_slice(&module[at..end]);
+        }
+        at = end;
+    }
+    std::fs::write(to, out).with_context(|| format!("writing {}", to.display()))
 }
 
 /// The contents of the module's `build_id` section, if it has one.
@@ -168,7 +191,7 @@ mod tests {
         with_dwarf.extend_from_slice(b"\0\x0d\x0b.debug_info\x07");
         let shipped = scratch("shipped.wasm", MODULE);
         let debug = scratch("debug.wasm", &with_dwarf);
-        let id = write(&shipped, Some(&debug)).unwrap();
+        let id = write_build_id(&shipped, Some(&debug)).unwrap();
 
         let shipped = std::fs::read(shipped).unwrap();
         let debug = std::fs::read(debug).unwrap();
@@ -197,15 +220,25 @@ mod tests {
         );
         // The same code, the same id.
         let again = scratch("again.wasm", MODULE);
-        assert_eq!(write(&again, None).unwrap(), id);
+        assert_eq!(write_build_id(&again, None).unwrap(), id);
     }
 
     #[test]
     fn a_module_gets_one_build_id_only() {
         let shipped = scratch("twice.wasm", MODULE);
-        write(&shipped, None).unwrap();
-        let err = write(&shipped, None).unwrap_err().to_string();
+        write_build_id(&shipped, None).unwrap();
+        let err = write_build_id(&shipped, None).unwrap_err().to_string();
         assert!(err.contains("has a build_id section already"), "{err}");
+    }
+
+    #[test]
+    fn stripping_keeps_every_other_section_byte_for_byte() {
+        let mut with_custom = MODULE.to_vec();
+        with_custom.extend_from_slice(b"\0\x0d\x0b.debug_info\x07\0\x05\x04name");
+        let debug = scratch("strip-from.wasm", &with_custom);
+        let shipped = crate::shell::project_root().join("target/xtask-tests/strip-to.wasm");
+        strip_custom_sections(&debug, &shipped).unwrap();
+        assert_eq!(std::fs::read(shipped).unwrap(), MODULE);
     }
 
     #[test]
