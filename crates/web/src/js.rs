@@ -136,6 +136,47 @@ pub fn storage_remove(key: &str) {
     }
 }
 
+/// Every key of `localStorage` (none when it is missing or unreadable).
+pub fn storage_keys() -> Array {
+    local_storage().map_or_else(Array::new, |storage| Object::keys(&storage))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `navigator.locks` (web-sys has it only in its unstable build).
+    type LockManager;
+    #[wasm_bindgen(method, catch)]
+    fn request(this: &LockManager, name: &str, callback: &Function) -> Result<JsValue, JsValue>;
+}
+
+/// `navigator.locks.request(name, callback)`: the Web Lock `name`, given to
+/// `callback` when granted and held until the promise `callback` returns
+/// settles. False when the page has no Web Locks (not a secure context, an
+/// old browser: the call throws on `undefined`).
+pub fn request_lock(name: &str, callback: &Function) -> bool {
+    window().is_some_and(|w| {
+        field(&w.navigator(), "locks")
+            .unchecked_into::<LockManager>()
+            .request(name, callback)
+            .is_ok()
+    })
+}
+
+/// Holds the Web Lock `name` (see [`request_lock`]) until the page goes
+/// away or the function `on_granted` is given when granted is called.
+///
+/// The lock's callback is `Object.bind(null, thenable)`, which returns
+/// `thenable`, an object whose `then` is `on_granted`: the browser resolves
+/// the callback's result by calling `then(resolve, reject)`, so `on_granted`
+/// learns that the lock is held and gets the function that releases it,
+/// with no closure type of its own and no script.
+pub fn hold_lock(name: &str, on_granted: &Function) -> bool {
+    let thenable = Object::new();
+    let _ = Reflect::set(&thenable, &"then".into(), on_granted);
+    let callback = thenable.constructor().bind1(&JsValue::NULL, &thenable);
+    request_lock(name, callback.unchecked_ref())
+}
+
 /// Whether `localStorage` exists and accepts a write (it can be missing,
 /// blocked by privacy settings, or full).
 pub fn storage_works() -> bool {

@@ -1,0 +1,110 @@
+//! Several tabs of one app: each page load keeps its unsent events under a
+//! `localStorage` key of its own, and adopts the queues of pages that are gone.
+//!
+//! A page load's queue lives at `<state key>:<id>` (a fresh random id per
+//! load), written only while the page holds the Web Lock of that name, which
+//! the browser releases when the page goes away, however it goes (closed,
+//! reloaded, crashed). Every page of the app asks for the lock of each other
+//! queue it finds: at start, and when a `storage` event says another page
+//! created one (a page keeps its key, empty or not, while it lives, so that
+//! happens once per page and there is one request per page); the page granted it
+//! adopts that queue: queues its events as its own, saves them under its own
+//! key, then removes the other key, all while holding the lock. So one page
+//! adopts each queue, a live page's queue is never taken, and no event is
+//! ever in no key. The events' `uuid`s let the server drop what a page sent
+//! just before it died and its adopter sends again.
+//!
+//! Without Web Locks (a page that is not a secure context, an old browser),
+//! a page that starts adopts every queue it finds, as when all pages shared
+//! one queue: a live page keeps its events in memory and saves them again, so
+//! nothing is lost, but what it had queued may be sent twice, and the server
+//! keeps one copy (the `uuid`).
+
+use ff_telemetry_wire::text::{concat, write_decimal};
+
+/// This page's queue key, and which keys are other pages' queues.
+///
+/// ```
+/// use ff_telemetry_browser::posthog::TabQueues;
+/// let queues = TabQueues::new("ff_telemetry_phc_k", [7; 10]);
+/// assert_eq!(queues.own_key(), "ff_telemetry_phc_k:506381209866536711");
+/// assert!(queues.is_new_queue("ff_telemetry_phc_k:42", true), "another page's queue");
+/// assert!(!queues.is_new_queue("ff_telemetry_phc_k:42", false), "saved again");
+/// assert!(!queues.is_new_queue("ff_telemetry_phc_k", true), "the shared state");
+/// assert!(!queues.is_new_queue(queues.own_key(), true));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TabQueues {
+    /// `<state key>:<id>`.
+    own: String,
+    /// The length of `<state key>:`, what every queue key of the app starts with.
+    prefix_len: usize,
+}
+
+impl TabQueues {
+    /// The queues of the app whose state is kept at `state_key`, this page's
+    /// id drawn from `draw`.
+    pub fn new(state_key: &str, draw: [u8; 10]) -> Self {
+        let mut own = concat(&[state_key, ":"]);
+        let prefix_len = own.len();
+        let [a, b, c, d, e, f, g, h, ..] = draw;
+        write_decimal(&mut own, u64::from_le_bytes([a, b, c, d, e, f, g, h]), 1);
+        TabQueues { own, prefix_len }
+    }
+
+    /// The key (and Web Lock name) of this page's queue.
+    pub fn own_key(&self) -> &str {
+        &self.own
+    }
+
+    /// A `localStorage` key seen at start (`created`: true) or in a `storage`
+    /// event (`created`: whether the key is new, its old value `null`):
+    /// whether it is another page's queue to adopt once that page is gone
+    /// (its Web Lock granted) or, without Web Locks, at once. A page's key
+    /// lasts as long as the page, so this holds once per page (twice when
+    /// the page started while this one was looking).
+    pub fn is_new_queue(&self, key: &str, created: bool) -> bool {
+        let prefix = &self.own[..self.prefix_len];
+        created && key.len() > prefix.len() && key.starts_with(prefix) && key != self.own
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_page_load_has_a_queue_of_its_own() {
+        let a = TabQueues::new("ff_telemetry_k", [1; 10]);
+        let b = TabQueues::new("ff_telemetry_k", [2; 10]);
+        assert_ne!(a.own_key(), b.own_key());
+        assert!(a.own_key().starts_with("ff_telemetry_k:"));
+    }
+
+    #[test]
+    fn only_other_pages_queues_of_the_same_app_are_adopted() {
+        let q = TabQueues::new("ff_telemetry_k", [1; 10]);
+        for ignored in [
+            q.own_key(),
+            "ff_telemetry_k",
+            "ff_telemetry_k:",
+            "ff_telemetry_k2:0202",
+            "ff_telemetry_probe",
+            "other",
+        ] {
+            assert!(!q.is_new_queue(ignored, true), "{ignored}");
+        }
+        assert!(q.is_new_queue("ff_telemetry_k:0202", true));
+        assert!(q.is_new_queue("ff_telemetry_k:0303", true));
+    }
+
+    #[test]
+    fn a_queue_is_waited_for_once_when_created_not_at_each_save() {
+        let q = TabQueues::new("ff_telemetry_k", [1; 10]);
+        assert!(q.is_new_queue("ff_telemetry_k:0202", true));
+        assert!(
+            !q.is_new_queue("ff_telemetry_k:0202", false),
+            "its page saves again: the one lock request waits already"
+        );
+    }
+}
