@@ -61,11 +61,13 @@ pub struct PosthogClient {
     /// Whether a failed save was warned about: a full `localStorage` fails
     /// every save, and warns once.
     warned_storage: Cell<bool>,
-    /// Whether this page's queue key is its own to write: its Web Lock is
-    /// held, or the page has no Web Locks (see [`TabQueues`]).
+    /// Whether this page's queue key is this client's to write (and its Web
+    /// Lock to hold): until it is detached. The key is written before the
+    /// lock is granted: no other page knows the fresh key before the first
+    /// write, which comes after the lock request.
     owns_queue: Cell<bool>,
     /// Releases this page's Web Lock (the function the browser gave when
-    /// granting it); `None` without Web Locks.
+    /// granting it); `None` before, and without Web Locks.
     release_lock: Cell<Option<Function>>,
 }
 
@@ -166,7 +168,7 @@ impl PosthogClient {
             saver: callback(me, |c, _| c.save_if_pending()),
             save_pending: Cell::new(false),
             warned_storage: Cell::new(false),
-            owns_queue: Cell::new(false),
+            owns_queue: Cell::new(true),
             release_lock: Cell::new(None),
             timer_due: Cell::new(None),
             on_timer: callback(me, |c, _| {
@@ -187,11 +189,11 @@ impl PosthogClient {
             listeners: Listeners::default(),
             timer: Cell::new(None),
         });
-        this.save();
-        this.attach();
         if persist {
             this.claim_queue();
         }
+        this.save();
+        this.attach();
         if options.config.capture_pageview {
             js::hook_history();
             this.on_history_navigation();
@@ -310,26 +312,22 @@ impl PosthogClient {
         add("scroll", |c, _| c.on_scroll());
     }
 
-    /// Takes this page's queue key under its Web Lock, or at once without
-    /// Web Locks (see [`TabQueues`]).
+    /// Holds the Web Lock of this page's queue key while the page lives
+    /// (see [`TabQueues`]), and adopts the queues other pages left: once
+    /// their page is gone, or at once without Web Locks.
     fn claim_queue(&self) {
         let key = self.state().queues.own_key().to_owned();
-        let on_granted = callback(&self.me, |c, release| {
-            c.on_queue_owned(release.clone().dyn_into().ok());
+        let weak = self.me.clone();
+        // Given the function that releases the lock once granted: kept for
+        // `detach`, or called at once when the client stopped meanwhile.
+        let on_granted = Callback::new(move |release: JsValue| {
+            let release: Function = release.unchecked_into();
+            match weak.upgrade().filter(|c| c.owns_queue.get()) {
+                Some(c) => c.release_lock.set(Some(release)),
+                None => drop(release.call0(&JsValue::UNDEFINED)),
+            }
         });
-        if !js::hold_lock(&key, &on_granted) {
-            self.on_queue_owned(None);
-        }
-    }
-
-    /// This page's queue key is its own (`release` releases its Web Lock;
-    /// `None` without Web Locks): the queue is saved there from now on, and
-    /// the queues other pages left are looked for.
-    fn on_queue_owned(&self, release: Option<Function>) {
-        let locks = release.is_some();
-        self.release_lock.set(release);
-        self.owns_queue.set(true);
-        self.save();
+        let locks = js::hold_lock(&key, on_granted.into_js_value().unchecked_ref());
         for key in js::storage_keys().iter() {
             if let Some(key) = key.as_string() {
                 self.on_key_seen(&key, true, locks);
