@@ -143,10 +143,10 @@ pub fn storage_keys() -> Array {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `navigator.locks` (web-sys has it only in its unstable build).
-    type LockManager;
-    #[wasm_bindgen(method, catch)]
-    fn request(this: &LockManager, name: &str, callback: &Function) -> Result<JsValue, JsValue>;
+    /// `navigator.locks.request(name, callback)` (web-sys has Web Locks only
+    /// in its unstable build).
+    #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
+    fn lock_request(name: &str, callback: &Function) -> Result<JsValue, JsValue>;
 }
 
 /// `navigator.locks.request(name, callback)`: the Web Lock `name`, given to
@@ -154,26 +154,22 @@ extern "C" {
 /// settles. False when the page has no Web Locks (not a secure context, an
 /// old browser: the call throws on `undefined`).
 pub fn request_lock(name: &str, callback: &Function) -> bool {
-    window().is_some_and(|w| {
-        field(&w.navigator(), "locks")
-            .unchecked_into::<LockManager>()
-            .request(name, callback)
-            .is_ok()
-    })
+    lock_request(name, callback).is_ok()
 }
 
 /// Holds the Web Lock `name` (see [`request_lock`]) until the page goes
-/// away or the function `on_granted` is given when granted is called.
-///
-/// The lock's callback is `Object.bind(null, thenable)`, which returns
-/// `thenable`, an object whose `then` is `on_granted`: the browser resolves
-/// the callback's result by calling `then(resolve, reject)`, so `on_granted`
-/// learns that the lock is held and gets the function that releases it,
-/// with no closure type of its own and no script.
-pub fn hold_lock(name: &str, on_granted: &Function) -> bool {
-    let thenable = Object::new();
-    let _ = Reflect::set(&thenable, &"then".into(), on_granted);
-    let callback = thenable.constructor().bind1(&JsValue::NULL, &thenable);
+/// away, with no closure and no script: the lock's callback is
+/// `Object.bind(null, {then: Object})`, which returns that object; the
+/// browser waits for it as for a promise, calling `then(resolve, reject)`,
+/// and `Object(resolve, reject)` never calls either.
+pub fn hold_lock(name: &str) -> bool {
+    let never = Object::new();
+    // `Object` itself: a plain object's `constructor`, read by `Reflect.get`.
+    let object = field(&never, "constructor");
+    let _ = Reflect::set(&never, &"then".into(), &object);
+    let callback = object
+        .unchecked_into::<Function>()
+        .bind1(&JsValue::NULL, &never);
     request_lock(name, callback.unchecked_ref())
 }
 

@@ -61,14 +61,6 @@ pub struct PosthogClient {
     /// Whether a failed save was warned about: a full `localStorage` fails
     /// every save, and warns once.
     warned_storage: Cell<bool>,
-    /// Whether this page's queue key is this client's to write (and its Web
-    /// Lock to hold): until it is detached. The key is written before the
-    /// lock is granted: no other page knows the fresh key before the first
-    /// write, which comes after the lock request.
-    owns_queue: Cell<bool>,
-    /// Releases this page's Web Lock (the function the browser gave when
-    /// granting it); `None` before, and without Web Locks.
-    release_lock: Cell<Option<Function>>,
 }
 
 impl std::fmt::Debug for PosthogClient {
@@ -168,8 +160,6 @@ impl PosthogClient {
             saver: callback(me, |c, _| c.save_if_pending()),
             save_pending: Cell::new(false),
             warned_storage: Cell::new(false),
-            owns_queue: Cell::new(true),
-            release_lock: Cell::new(None),
             timer_due: Cell::new(None),
             on_timer: callback(me, |c, _| {
                 c.timer.set(None);
@@ -286,17 +276,14 @@ impl PosthogClient {
         self.state().outbox.is_in_flight()
     }
 
-    /// Removes every listener and timer this client added to the page, and
-    /// lets another client (of this page or another) adopt its queue.
+    /// Removes every listener and timer this client added to the page. Its
+    /// queue stays, with its Web Lock: another page adopts it once this one
+    /// is gone.
     pub fn detach(&self) {
         self.save_if_pending();
         self.listeners.remove_all();
         if let Some(id) = self.timer.take() {
             js::clear_timeout(id);
-        }
-        self.owns_queue.set(false);
-        if let Some(release) = self.release_lock.take() {
-            let _ = release.call0(&JsValue::UNDEFINED);
         }
     }
 
@@ -315,20 +302,11 @@ impl PosthogClient {
 
     /// Holds the Web Lock of this page's queue key while the page lives
     /// (see [`TabQueues`]), and adopts the queues other pages left: once
-    /// their page is gone, or at once without Web Locks.
+    /// their page is gone, or at once without Web Locks. The key is written
+    /// before the lock is granted: no other page knows the fresh key before
+    /// its first write, which comes after the lock request.
     fn claim_queue(&self) {
-        let key = self.state().queues.own_key().to_owned();
-        let weak = self.me.clone();
-        // Given the function that releases the lock once granted: kept for
-        // `detach`, or called at once when the client stopped meanwhile.
-        let on_granted = Callback::new(move |release: JsValue| {
-            let release: Function = release.unchecked_into();
-            match weak.upgrade().filter(|c| c.owns_queue.get()) {
-                Some(c) => c.release_lock.set(Some(release)),
-                None => drop(release.call0(&JsValue::UNDEFINED)),
-            }
-        });
-        let locks = js::hold_lock(&key, on_granted.into_js_value().unchecked_ref());
+        let locks = js::hold_lock(self.state().queues.own_key());
         for key in js::storage_keys().iter() {
             if let Some(key) = key.as_string() {
                 self.on_key_seen(&key, true, locks);
@@ -572,9 +550,9 @@ impl PosthogClient {
         }
     }
 
-    /// Persists the client state (shared by the app's pages) and, once the
-    /// page owns its queue key, the unsent events there (unless storing
-    /// nothing), as [`save`] lays them out.
+    /// Persists the client state (shared by the app's pages) and the unsent
+    /// events under this page's key (unless storing nothing), as [`save`]
+    /// lays them out.
     fn save(&self) {
         self.save_pending.set(false);
         if !self.persist {
@@ -582,13 +560,10 @@ impl PosthogClient {
         }
         let state = self.state();
         let persisted = state.client.encode_persisted();
-        let mut error = js::storage_set(&state.storage_key, &persisted).err();
-        if self.owns_queue.get() {
-            let key = state.queues.own_key();
-            let (_, e) = save("", state.outbox.queued(), |text| js::storage_set(key, text));
-            error = error.or(e);
-        }
-        if let Some(e) = error
+        let error = js::storage_set(&state.storage_key, &persisted).err();
+        let key = state.queues.own_key();
+        let (_, e) = save("", state.outbox.queued(), |text| js::storage_set(key, text));
+        if let Some(e) = error.or(e)
             && !self.warned_storage.replace(true)
         {
             warn_with("could not save:", &e);

