@@ -57,6 +57,10 @@ pub struct PosthogClient {
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
     /// Owned by the garbage collector, as `on_timer` is.
     saver: Function,
+    /// Adopts the queue of a page that is gone when granted its Web Lock,
+    /// which it releases when it returns (the lock's `name` is the queue's
+    /// key). Owned by the garbage collector, as `on_timer` is.
+    adopter: Function,
     save_pending: Cell<bool>,
     /// Whether a failed save was warned about: a full `localStorage` fails
     /// every save, and warns once.
@@ -158,6 +162,11 @@ impl PosthogClient {
             me: me.clone(),
             persist,
             saver: callback(me, |c, _| c.save_if_pending()),
+            adopter: callback(me, |c, lock| {
+                if let Some(key) = js::field(lock, "name").as_string() {
+                    c.adopt(&key);
+                }
+            }),
             save_pending: Cell::new(false),
             warned_storage: Cell::new(false),
             timer_due: Cell::new(None),
@@ -335,14 +344,7 @@ impl PosthogClient {
         if !locks {
             return self.adopt(key);
         }
-        // Granted, the lock's `name` is the key; it is released when the
-        // callback returns.
-        let on_granted = callback(&self.me, |c, lock| {
-            if let Some(key) = js::field(lock, "name").as_string() {
-                c.adopt(&key);
-            }
-        });
-        js::request_lock(key, &on_granted);
+        js::request_lock(key, &self.adopter);
     }
 
     /// Adopts the queue another page left at `key`: its events join this
