@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::posthog::{
-    AppProperties, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
-    PersistedState, TabQueues, restore, save, send_halving,
+    Adoption, AppProperties, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox,
+    OutboxLimits, PersistedState, TabQueues, restore, save, send_halving,
 };
 use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
 use ff_telemetry_wire::text::concat;
@@ -335,16 +335,16 @@ impl PosthogClient {
     }
 
     /// A `localStorage` key seen: when it is another page's queue, adopt it
-    /// once that page is gone (its Web Lock granted to this page) or,
-    /// without Web Locks, at once (see [`TabQueues`]).
+    /// when [`TabQueues::adoption`] says.
     fn on_key_seen(&self, key: &str, created: bool, locks: bool) {
-        if !self.state().queues.is_new_queue(key, created) {
-            return;
+        let adoption = self.state().queues.adoption(key, created, locks);
+        match adoption {
+            Some(Adoption::WhenGone) => {
+                js::request_lock(key, &self.adopter);
+            }
+            Some(Adoption::Now) => self.adopt(key),
+            None => {}
         }
-        if !locks {
-            return self.adopt(key);
-        }
-        js::request_lock(key, &self.adopter);
     }
 
     /// Adopts the queue another page left at `key`: its events join this

@@ -34,5 +34,5 @@ pub use pageview::{
 pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
 pub use storage::{Saved, restore, save};
-pub use tabs::TabQueues;
+pub use tabs::{Adoption, TabQueues};
 pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};

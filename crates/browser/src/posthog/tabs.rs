@@ -22,16 +22,18 @@
 
 use ff_telemetry_wire::text::{concat, write_decimal};
 
-/// This page's queue key, and which keys are other pages' queues.
+/// This page's queue key, and which keys are other pages' queues to adopt, when.
 ///
 /// ```
-/// use ff_telemetry_browser::posthog::TabQueues;
+/// use ff_telemetry_browser::posthog::{Adoption, TabQueues};
 /// let queues = TabQueues::new("ff_telemetry_phc_k", [7; 10]);
 /// assert_eq!(queues.own_key(), "ff_telemetry_phc_k:506381209866536711");
-/// assert!(queues.is_new_queue("ff_telemetry_phc_k:42", true), "another page's queue");
-/// assert!(!queues.is_new_queue("ff_telemetry_phc_k:42", false), "saved again");
-/// assert!(!queues.is_new_queue("ff_telemetry_phc_k", true), "the shared state");
-/// assert!(!queues.is_new_queue(queues.own_key(), true));
+/// let other = "ff_telemetry_phc_k:42";
+/// assert_eq!(queues.adoption(other, true, true), Some(Adoption::WhenGone));
+/// assert_eq!(queues.adoption(other, true, false), Some(Adoption::Now), "no Web Locks");
+/// assert_eq!(queues.adoption(other, false, true), None, "saved again: waited for already");
+/// assert_eq!(queues.adoption("ff_telemetry_phc_k", true, true), None, "the shared state");
+/// assert_eq!(queues.adoption(queues.own_key(), true, true), None);
 /// ```
 #[derive(Debug, Clone)]
 pub struct TabQueues {
@@ -58,14 +60,29 @@ impl TabQueues {
     }
 
     /// A `localStorage` key seen at start (`created`: true) or in a `storage`
-    /// event (`created`: whether the key is new, its old value `null`):
-    /// whether it is another page's queue to adopt once that page is gone
-    /// (its Web Lock granted) or, without Web Locks, at once. A page's key
-    /// lasts as long as the page, so this holds once per page (twice when
-    /// the page started while this one was looking).
-    pub fn is_new_queue(&self, key: &str, created: bool) -> bool {
-        created && key.starts_with(&*self.prefix) && key != self.own
+    /// event (`created`: whether the key is new, its old value `null`), in a
+    /// page that has Web Locks or not: when it is another page's queue, when
+    /// to adopt it. A page's key lasts as long as the page, so this answers
+    /// once per page (twice when the page started while this one looked).
+    pub fn adoption(&self, key: &str, created: bool, locks: bool) -> Option<Adoption> {
+        let queue = created && key.starts_with(&*self.prefix) && key != self.own;
+        queue.then_some(if locks {
+            Adoption::WhenGone
+        } else {
+            Adoption::Now
+        })
     }
+}
+
+/// When a page adopts another page's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// Once that page is gone: when the browser grants this page the Web
+    /// Lock named by the queue's key.
+    WhenGone,
+    /// At once: without Web Locks a page cannot tell a live page from one
+    /// that is gone, and a live page saves its events again.
+    Now,
 }
 
 #[cfg(test)]
@@ -90,19 +107,30 @@ mod tests {
             "ff_telemetry_probe",
             "other",
         ] {
-            assert!(!q.is_new_queue(ignored, true), "{ignored}");
+            assert_eq!(q.adoption(ignored, true, true), None, "{ignored}");
         }
-        assert!(q.is_new_queue("ff_telemetry_k:0202", true));
-        assert!(q.is_new_queue("ff_telemetry_k:0303", true));
+        for other in ["ff_telemetry_k:0202", "ff_telemetry_k:0303"] {
+            assert_eq!(q.adoption(other, true, true), Some(Adoption::WhenGone));
+        }
     }
 
     #[test]
     fn a_queue_is_waited_for_once_when_created_not_at_each_save() {
         let q = TabQueues::new("ff_telemetry_k", [1; 10]);
-        assert!(q.is_new_queue("ff_telemetry_k:0202", true));
-        assert!(
-            !q.is_new_queue("ff_telemetry_k:0202", false),
+        assert!(q.adoption("ff_telemetry_k:0202", true, true).is_some());
+        assert_eq!(
+            q.adoption("ff_telemetry_k:0202", false, true),
+            None,
             "its page saves again: the one lock request waits already"
+        );
+    }
+
+    #[test]
+    fn without_web_locks_a_queue_is_adopted_at_once() {
+        let q = TabQueues::new("ff_telemetry_k", [1; 10]);
+        assert_eq!(
+            q.adoption("ff_telemetry_k:0202", true, false),
+            Some(Adoption::Now)
         );
     }
 }
