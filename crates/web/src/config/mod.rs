@@ -3,10 +3,12 @@
 //! off its own integration with one warning naming it, never the page.
 
 pub use ff_telemetry_wire::Persistence;
-use ff_telemetry_wire::{FrontendPosthog, FrontendSentry};
+use ff_telemetry_wire::{Consent, ConsentDenied, FrontendPosthog, FrontendSentry};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
+
+use ff_telemetry_wire::text::concat;
 
 use crate::js::{self, warn, warn_with};
 
@@ -34,12 +36,26 @@ pub struct ClientOptions {
     pub respect_dnt: bool,
     /// Store nothing and use no stable id.
     pub cookieless: bool,
+    /// The user's consent in force: the configured one until a decision
+    /// (remembered across page loads) replaces it. Read by [`named`], not serde.
+    #[serde(skip)]
+    pub consent: Consent,
+    /// What tracking a denied consent leaves. Read by [`named`], not serde.
+    #[serde(skip)]
+    pub consent_denied: ConsentDenied,
 }
 
 impl ClientOptions {
-    /// Whether anything may be kept in `localStorage`.
-    pub fn persist(self) -> bool {
+    /// Whether anything may be kept in `localStorage` (the consent decision
+    /// itself, at least).
+    pub fn may_store(self) -> bool {
         !self.cookieless && self.persistence == Persistence::LocalStorage
+    }
+
+    /// Whether ids, the opt-out choice and unsent events may be kept in
+    /// `localStorage`: also not before consent is granted.
+    pub fn persist(self) -> bool {
+        self.may_store() && self.consent == Consent::Granted
     }
 }
 
@@ -74,7 +90,35 @@ fn from_page() -> Option<JsValue> {
 
 /// The top-level options of `config`.
 pub fn client_options(config: &JsValue) -> Result<ClientOptions, String> {
-    read("", config.clone()).map(Option::unwrap_or_default)
+    let mut options: ClientOptions = read("", config.clone())?.unwrap_or_default();
+    let expected = "\"granted\", \"pending\" or \"denied\"";
+    if let Some(consent) = named(config, "consent", Consent::from_name, expected)? {
+        options.consent = consent;
+    }
+    let expected = "\"cookieless\" or \"nothing\"";
+    if let Some(denied) = named(config, "consent_denied", ConsentDenied::from_name, expected)? {
+        options.consent_denied = denied;
+    }
+    Ok(options)
+}
+
+/// `config[field]`, a string naming one of the option's values (`expected`),
+/// read with `from_name`: `None` when missing or null. By hand rather than by
+/// serde, whose enum support in serde-wasm-bindgen costs about 1 KB.
+fn named<T>(
+    config: &JsValue,
+    field: &str,
+    from_name: fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<Option<T>, String> {
+    let value = js::field(config, field);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let found = value.as_string().as_deref().and_then(from_name);
+    found
+        .map(Some)
+        .ok_or_else(|| concat(&[field, ": expected ", expected]))
 }
 
 /// `config.posthog`, `None` when missing or null.
