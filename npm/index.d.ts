@@ -47,7 +47,7 @@ export function identify(distinctId: string, set?: Properties, setOnce?: Propert
 export function group(type: string, key: string, properties?: Properties): void
 export function reset(): void
 /** The user's consent: `consent(true)` accepts, `consent(false)` refuses (remembered), `consent()` asks; returns the consent in force. */
-export function consent(decision?: boolean): 'pending' | 'granted' | 'denied'
+export function consent(decision?: boolean | null): 'pending' | 'granted' | 'denied'
 /** The user accepted tracking (a consent banner's "accept"): normal tracking from now on; remembered. */
 export function grantConsent(): void
 /** The user refused tracking: what was stored is forgotten; cookieless tracking or none (`consent_denied`); remembered. */
