@@ -237,17 +237,13 @@ impl PosthogClient {
     /// warns once, at the first save), and what was kept is forgotten after
     /// a denial.
     pub fn set_consent(&self, consent: Consent, persist: bool) {
-        let env = js::page_env();
-        let events =
-            self.state()
-                .client
-                .handle_consent(js::now(), consent, &env, &mut js::random_bytes);
+        let held = (self.state().client).handle_consent(js::now(), consent, &mut js::random_bytes);
         self.persist.set(persist);
         if !persist {
             js::storage_remove(&self.state().storage_key);
         }
-        for event in events {
-            self.enqueue(Some(event), None);
+        if let Some((url, template)) = held {
+            self.navigate(&url, template.as_deref(), NavigationSource::Router);
         }
         self.save();
     }

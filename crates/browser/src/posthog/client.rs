@@ -287,32 +287,22 @@ impl Client {
     /// posthog-js's `reset` on a consent change makes it: after a grant the
     /// client has a stable id from that moment (the caller persists it from
     /// now on); after a denial it runs cookieless, and the caller forgets what
-    /// it stored. If tracking starts on this page, the page viewed while
-    /// consent was pending gets its `$pageview` now (returned as for
-    /// [`Client::handle_navigation`]).
+    /// it stored. Returns the page viewed while consent was pending (its URL
+    /// and route template), for the caller to report now as a router
+    /// navigation ([`Client::handle_navigation`]): it gets its `$pageview` if
+    /// tracking starts.
     pub fn handle_consent(
         &mut self,
         now: UnixMs,
         consent: Consent,
-        env: &PageEnv,
         rng: &mut impl Entropy,
-    ) -> Vec<String> {
+    ) -> Option<(String, Option<String>)> {
         if consent == Consent::Pending || consent == self.config.consent {
-            return Vec::new();
+            return None;
         }
         self.config.consent = consent;
         self.handle_reset(now, rng);
-        let Some((url, template)) = self.held_page.take() else {
-            return Vec::new();
-        };
-        self.handle_navigation(
-            now,
-            &url,
-            template.as_deref(),
-            NavigationSource::Router,
-            env,
-            rng,
-        )
+        self.held_page.take()
     }
 
     /// A navigation to the absolute `url`, which matched the route `template`
@@ -954,9 +944,9 @@ mod tests {
         assert_eq!(c.handle_capture(UnixMs(2), "x", &e, &mut rng), None);
         assert_eq!(c.handle_identify(UnixMs(3), "u", false, &e, &mut rng), None);
         assert_eq!(c.handle_page_hide(UnixMs(4), &e, &mut rng), None);
-        assert!(
-            c.handle_consent(UnixMs(5), Consent::Pending, &e, &mut rng)
-                .is_empty()
+        assert_eq!(
+            c.handle_consent(UnixMs(5), Consent::Pending, &mut rng),
+            None
         );
     }
 
@@ -974,7 +964,11 @@ mod tests {
         c.handle_navigation(UnixMs(1), "https://h/i/0", None, Router, &e, &mut rng);
         c.handle_navigation(UnixMs(2), "https://h/i/1", template, Router, &e, &mut rng);
         let pending_id = c.persisted().distinct_id;
-        let out = c.handle_consent(UnixMs(3), Consent::Granted, &e, &mut rng);
+        let (url, template) = c
+            .handle_consent(UnixMs(3), Consent::Granted, &mut rng)
+            .unwrap();
+        let template = template.as_deref();
+        let out = c.handle_navigation(UnixMs(3), &url, template, Router, &e, &mut rng);
         assert_eq!(out.len(), 1, "one $pageview, for the page viewed now");
         let view = parse(&out[0]);
         assert_eq!(view.event, "$pageview");
@@ -990,9 +984,9 @@ mod tests {
             "a new id"
         );
         assert!(c.handle_capture(UnixMs(4), "x", &e, &mut rng).is_some());
-        assert!(
-            c.handle_consent(UnixMs(5), Consent::Granted, &e, &mut rng)
-                .is_empty()
+        assert_eq!(
+            c.handle_consent(UnixMs(5), Consent::Granted, &mut rng),
+            None
         );
     }
 
@@ -1003,7 +997,10 @@ mod tests {
             let (_, mut rng) = client(config());
             let mut c = Client::new(pending(denied), None, UnixMs(0), &mut rng);
             c.handle_navigation(UnixMs(1), "https://h/a", None, Router, &e, &mut rng);
-            let out = c.handle_consent(UnixMs(2), Consent::Denied, &e, &mut rng);
+            let (url, _) = c
+                .handle_consent(UnixMs(2), Consent::Denied, &mut rng)
+                .unwrap();
+            let out = c.handle_navigation(UnixMs(2), &url, None, Router, &e, &mut rng);
             assert_eq!(out.len(), n_events, "{denied:?}");
             for event in out
                 .iter()
@@ -1020,10 +1017,7 @@ mod tests {
         let (mut c, mut rng) = client(config());
         let e = env("https://h/a");
         let before = c.persisted().distinct_id;
-        assert!(
-            c.handle_consent(UnixMs(1), Consent::Denied, &e, &mut rng)
-                .is_empty()
-        );
+        assert_eq!(c.handle_consent(UnixMs(1), Consent::Denied, &mut rng), None);
         let p = parse(&c.handle_capture(UnixMs(2), "x", &e, &mut rng).unwrap()).properties;
         assert_ne!(p["distinct_id"], before.as_str());
         assert!(p.get("$device_id").is_none());

@@ -8,8 +8,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
-use ff_telemetry_wire::text::concat;
-
 use crate::js::{self, warn, warn_with};
 
 mod field;
@@ -37,10 +35,10 @@ pub struct ClientOptions {
     /// Store nothing and use no stable id.
     pub cookieless: bool,
     /// The user's consent in force: the configured one until a decision
-    /// (remembered across page loads) replaces it. Read by [`named`], not serde.
+    /// (remembered across page loads) replaces it. Read by hand (see [`client_options`]).
     #[serde(skip)]
     pub consent: Consent,
-    /// What tracking a denied consent leaves. Read by [`named`], not serde.
+    /// What tracking a denied consent leaves. Read by hand (see [`client_options`]).
     #[serde(skip)]
     pub consent_denied: ConsentDenied,
 }
@@ -91,34 +89,18 @@ fn from_page() -> Option<JsValue> {
 /// The top-level options of `config`.
 pub fn client_options(config: &JsValue) -> Result<ClientOptions, String> {
     let mut options: ClientOptions = read("", config.clone())?.unwrap_or_default();
-    let expected = "\"granted\", \"pending\" or \"denied\"";
-    if let Some(consent) = named(config, "consent", Consent::from_name, expected)? {
-        options.consent = consent;
+    // By hand rather than by serde, whose enums cost serde-wasm-bindgen about
+    // 1 KB of the download; a value that is not a string counts as not given.
+    let text = |field| js::field(config, field).as_string();
+    if let Some(name) = text("consent") {
+        options.consent = Consent::from_name(&name)
+            .ok_or_else(|| r#"consent: expected "granted", "pending" or "denied""#.to_owned())?;
     }
-    let expected = "\"cookieless\" or \"nothing\"";
-    if let Some(denied) = named(config, "consent_denied", ConsentDenied::from_name, expected)? {
-        options.consent_denied = denied;
+    if let Some(name) = text("consent_denied") {
+        options.consent_denied = ConsentDenied::from_name(&name)
+            .ok_or_else(|| r#"consent_denied: expected "cookieless" or "nothing""#.to_owned())?;
     }
     Ok(options)
-}
-
-/// `config[field]`, a string naming one of the option's values (`expected`),
-/// read with `from_name`: `None` when missing or null. By hand rather than by
-/// serde, whose enum support in serde-wasm-bindgen costs about 1 KB.
-fn named<T>(
-    config: &JsValue,
-    field: &str,
-    from_name: fn(&str) -> Option<T>,
-    expected: &str,
-) -> Result<Option<T>, String> {
-    let value = js::field(config, field);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    let found = value.as_string().as_deref().and_then(from_name);
-    found
-        .map(Some)
-        .ok_or_else(|| concat(&[field, ": expected ", expected]))
 }
 
 /// `config.posthog`, `None` when missing or null.
