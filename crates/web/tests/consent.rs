@@ -19,11 +19,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function storedItem(key) { return localStorage.getItem(key); }
-export function forgetDecision() { localStorage.removeItem("ff_telemetry_consent"); }
-export function cookieCount() { return document.cookie ? document.cookie.split(";").length : 0; }
-"#)]
+#[wasm_bindgen(module = "/tests/js/consent.js")]
 extern "C" {
     #[wasm_bindgen(js_name = storedItem)]
     fn stored_item(key: &str) -> Option<String>;
