@@ -22,7 +22,7 @@ test('consent banner: nothing before the answer; declined is cookieless and reme
     await page.click('[data-test="nav-home"]')
     await page.waitForURL(url => new URL(url).pathname === '/')
     await page.reload()
-    await page.waitForSelector('[data-test="nav-home"]')
+    await page.waitForSelector('html[data-telemetry="ready"]')
     assert.equal(await page.$('[data-test="consent-banner"]'), null, 'the decision is remembered')
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), ['ff_telemetry_consent'],
       'only the decision is stored')

@@ -44,7 +44,11 @@ for (const capturePageview of [false, true]) {
         if (action === 'click') await page.click(`[data-test="${arg}"]`)
         if (action === 'back') await page.goBack()
         if (action === 'forward') await page.goForward()
-        if (action === 'reload') await page.reload()
+        if (action === 'reload') {
+          await page.reload()
+          // Leaving before the SDK has started would lose that page load's events.
+          await page.waitForSelector('html[data-telemetry="ready"]')
+        }
         const want = path ?? arg
         await page.waitForURL(url => new URL(url).pathname === want)
         // A person reads the page for a moment: every pageview has a duration.

@@ -14,3 +14,6 @@ function configAskingConsent () {
 
 /** Resolves once the SDK is ready (true) or could not load (false). */
 export const ready = start(configAskingConsent())
+// Says so on the page (`<html data-telemetry="ready">`), for tests that must not
+// leave a page before its SDK has started.
+ready.then(ok => { document.documentElement.dataset.telemetry = ok ? 'ready' : 'off' })
