@@ -4,22 +4,30 @@
 //! release the runtime reports.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
+use crate::wasm_sections;
 
 /// Where the wasm-bindgen output goes (gitignored; the npm package imports it).
 pub const PKG_DIR: &str = "npm/pkg";
 /// wasm-bindgen's name for the glue (`<name>.js`) and module (`<name>_bg.wasm`).
 const GLUE_NAME: &str = "ff_telemetry_web";
+/// The shipped module in [`PKG_DIR`].
+pub const WASM_FILE: &str = "ff_telemetry_web_bg.wasm";
 /// Where the built demo SPA goes (gitignored; the platform serves it).
 pub const SPA_DIST: &str = "www/dist";
-/// Where the wasm debug file for Sentry goes when a token is set.
-pub const WASM_DEBUG_FILE: &str = "target/wasm-debug/ff_telemetry_web.debug.wasm";
+/// Where the wasm debug file for Sentry goes when a token is set (under the
+/// name the SDK's events give as the image's `debug_file`).
+pub fn wasm_debug_file() -> PathBuf {
+    project_root()
+        .join("target/wasm-debug")
+        .join(ff_telemetry_browser::sentry::WASM_DEBUG_FILE_NAME)
+}
 /// Where the PostHog part alone is built (Sentry left out), only to report its size.
 const POSTHOG_PART_DIR: &str = "target/posthog-part-pkg";
 /// Gzipped bytes (`.wasm` and JS together) a build may take.
@@ -76,9 +84,9 @@ pub fn run() -> Result<()> {
     }
     if let Some(upload) = upload {
         let root = project_root();
-        upload.check_no_leak(&[root.join(SPA_DIST), out_dir, root.join(WASM_DEBUG_FILE)])?;
+        upload.check_no_leak(&[root.join(SPA_DIST), out_dir, wasm_debug_file()])?;
         let release = ff_telemetry_core::release_name(&workspace_version()?);
-        upload.upload(&release, &root.join(SPA_DIST), &root.join(WASM_DEBUG_FILE))?;
+        upload.upload(&release, &root.join(SPA_DIST), &wasm_debug_file())?;
     }
     Ok(())
 }
@@ -138,24 +146,18 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
     // smaller gzipped, which is what the browser downloads (measured with
     // binaryen 132). The target_features section only matters to linkers.
     step("wasm-opt -Os");
-    let wasm = out_dir.join(format!("{GLUE_NAME}_bg.wasm"));
+    let wasm = out_dir.join(WASM_FILE);
     let wasm_arg = wasm.to_string_lossy().into_owned();
-    if with_debug_file {
-        // Optimise keeping DWARF (-g), keep that as the debug file, then strip only
-        // custom sections: the code, and so every instruction address, is the same
-        // in the shipped module and the debug file.
-        let debug_file = project_root().join(WASM_DEBUG_FILE);
+    let debug_file = with_debug_file.then(wasm_debug_file);
+    if let Some(debug_file) = &debug_file {
+        // Optimise keeping DWARF (-g), keep that as the debug file, then drop
+        // its custom sections byte by byte: the code, and so every instruction
+        // address, is the same in the shipped module and the debug file (wasm-opt
+        // would re-encode the code, moving every address the DWARF describes).
         let debug_arg = debug_file.to_string_lossy().into_owned();
         std::fs::create_dir_all(debug_file.parent().unwrap_or(Path::new(".")))?;
         wasm_opt(&["-Os", "-g", "-o", &debug_arg, &wasm_arg])?;
-        wasm_opt(&[
-            "--strip-debug",
-            "--strip-producers",
-            "--strip-target-features",
-            "-o",
-            &wasm_arg,
-            &debug_arg,
-        ])
+        wasm_sections::strip_custom_sections(debug_file, &wasm)?;
     } else {
         wasm_opt(&[
             "-Os",
@@ -165,8 +167,13 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
             "-o",
             &wasm_arg,
             &wasm_arg,
-        ])
+        ])?;
     }
+    // Last: wasm-opt drops custom sections it does not know.
+    let id = wasm_sections::write_build_id(&wasm, debug_file.as_deref())?;
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    println!("build_id section {hex} written");
+    Ok(())
 }
 
 /// The module as rustc linked it (before wasm-bindgen and wasm-opt), with its
@@ -267,7 +274,7 @@ fn workspace_version() -> Result<String> {
 /// Prints the gzipped size of the module and glue in `out_dir` against `budget`,
 /// and whether it is within the ceiling.
 fn report_sizes(what: &str, out_dir: &Path, budget: SizeBudget) -> Result<bool> {
-    let wasm = gzipped_len(&[out_dir.join(format!("{GLUE_NAME}_bg.wasm"))])?;
+    let wasm = gzipped_len(&[out_dir.join(WASM_FILE)])?;
     let mut js_files = vec![out_dir.join(format!("{GLUE_NAME}.js"))];
     js_files.extend(snippet_files(out_dir)?);
     let js = gzipped_len(&js_files)?;
