@@ -23,7 +23,9 @@
 //!   warning naming the field.
 //! - Events go in batches to `{apiurl}/batch/` every 3 s (gzip via
 //!   `CompressionStream` where the browser has it); unsent events wait in
-//!   `localStorage`, and on `pagehide` they and the final `$pageleave` leave by
+//!   `localStorage`, under a key per page load whose Web Lock the page holds
+//!   (another tab, or the next page load, adopts the queue of a page that is
+//!   gone), and on `pagehide` they and the final `$pageleave` leave by
 //!   `sendBeacon`.
 //! - Consent: with `consent: "pending"` in the config, PostHog stores and
 //!   sends nothing until `consent(true)` (normal tracking from then on) or

@@ -7,6 +7,8 @@
 //!   JSON text of the capture events to send. [`PageviewTracker`] is its route-change part.
 //! - [`Outbox`]: the bounded, batched, retried send queue, on core's one retry
 //!   policy and status classifier (`ff_telemetry_core::retry`).
+//! - [`TabQueues`]: one queue of unsent events per page load, and the
+//!   adoption of the queues of pages that are gone (several tabs).
 //! - [`sanitize_url`]: what a URL may reveal.
 
 mod app_properties;
@@ -19,6 +21,7 @@ mod pageview;
 mod properties;
 mod session;
 mod storage;
+mod tabs;
 mod url;
 
 pub use app_properties::{AppProperties, Members};
@@ -33,4 +36,5 @@ pub use pageview::{
 pub use properties::describe_user_agent;
 pub use session::{SESSION_IDLE_MS, SESSION_MAX_MS, Session};
 pub use storage::{Saved, restore, save};
+pub use tabs::{Adoption, TabQueues};
 pub use url::{MASK, MASKED_PARAMS, is_masked_param, looks_like_email, sanitize_url};
