@@ -4,3 +4,4 @@
 export function storedItem(key) { return localStorage.getItem(key); }
 export function forgetDecision() { localStorage.removeItem("ff_telemetry_consent"); }
 export function cookieCount() { return document.cookie ? document.cookie.split(";").length : 0; }
+export function keysContaining(text) { return Object.keys(localStorage).filter((k) => k.includes(text)).length; }
