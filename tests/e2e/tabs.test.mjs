@@ -91,6 +91,9 @@ test('three tabs of one app, one closed mid-flush and one reloaded: every $pagev
     for (const tab of tabs) {
       tab.page = await context.newPage()
       await tab.open(demo.platform)
+      // The demo asks for consent: the first tab accepts (its first $pageview goes
+      // out then), the others start with the remembered decision.
+      if (tab === tabs[0]) await tab.page.click('[data-test="consent-accept"]')
     }
     const [a, b, c] = tabs
     // The tabs take turns, so that each saves while the others have events queued.

@@ -10,11 +10,11 @@ use ff_telemetry_browser::posthog::{
 };
 use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
 use ff_telemetry_wire::text::concat;
-use ff_telemetry_wire::{FrontendPosthog, UnixMs, Value};
+use ff_telemetry_wire::{Consent, FrontendPosthog, UnixMs, Value};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::config::Persistence;
+use crate::config::ClientOptions;
 use crate::js::{self, Callback, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
 use crate::transport;
@@ -27,12 +27,9 @@ const LIB: &str = "ff-telemetry-web";
 pub struct PosthogOptions {
     /// Key, host and `capture_pageview`, from the platform's frontend config.
     pub config: FrontendPosthog,
-    /// Where to keep ids, opt-out and the unsent queue.
-    pub persistence: Persistence,
-    /// Treat Do Not Track as an opt-out.
-    pub respect_dnt: bool,
-    /// Store nothing and use no stable id.
-    pub cookieless: bool,
+    /// Where to keep ids, opt-out and the unsent queue, Do Not Track,
+    /// cookieless, and the consent in force.
+    pub options: ClientOptions,
 }
 
 /// A running PostHog client. Held by [`crate::Telemetry`]; browser callbacks
@@ -40,9 +37,9 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
-    /// Whether state and unsent events are kept in `localStorage` (fixed at
-    /// start, so outside the borrowed state).
-    persist: bool,
+    /// Whether state and unsent events are kept in `localStorage` (changed
+    /// only by a consent decision, so outside the borrowed state).
+    persist: Cell<bool>,
     listeners: Listeners,
     /// The armed `setTimeout`'s id.
     timer: Cell<Option<i32>>,
@@ -128,7 +125,7 @@ impl PosthogClient {
             return Err("posthog.apikey is empty".to_owned());
         }
         let token = &options.config.apikey;
-        let may_store = !options.cookieless && options.persistence == Persistence::LocalStorage;
+        let may_store = options.options.persist();
         let storage_key = concat(&["ff_telemetry_", token]);
         let queues = TabQueues::new(&storage_key, js::random_bytes());
         // Read even when `localStorage` refuses writes (full): a stored
@@ -151,8 +148,10 @@ impl PosthogClient {
             .and_then(|fields| PersistedState::from_fields(&strings(fields)?));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
-        config.respect_dnt = options.respect_dnt;
-        config.cookieless = options.cookieless;
+        config.respect_dnt = options.options.respect_dnt;
+        config.cookieless = options.options.cookieless;
+        config.consent = options.options.consent;
+        config.consent_denied = options.options.consent_denied;
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
@@ -160,7 +159,7 @@ impl PosthogClient {
         }
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
-            persist,
+            persist: Cell::new(persist),
             saver: callback(me, |c, _| c.save_if_pending()),
             adopter: callback(me, |c, lock| {
                 if let Some(key) = js::field(lock, "name").as_string() {
@@ -241,6 +240,28 @@ impl PosthogClient {
         self.state()
             .client
             .handle_reset(js::now(), &mut js::random_bytes);
+        self.save();
+    }
+
+    /// `consent(true)` / `consent(false)`: tracking from now on as `consent`
+    /// allows (see `Client::handle_consent`); state is kept from a grant on
+    /// when `persist` says it may be (a full or blocked `localStorage` then
+    /// warns once, at the first save), with this page's queue claimed as at
+    /// start; what was kept is forgotten after a denial.
+    pub fn set_consent(&self, consent: Consent, persist: bool) {
+        let held = (self.state().client).handle_consent(js::now(), consent, &mut js::random_bytes);
+        let persisted = self.persist.replace(persist);
+        if persist && !persisted {
+            self.claim_queue();
+        }
+        if !persist {
+            let state = self.state();
+            js::storage_remove(&state.storage_key);
+            js::storage_remove(state.queues.own_key());
+        }
+        if let Some((url, template)) = held {
+            self.navigate(&url, template.as_deref(), NavigationSource::Router);
+        }
         self.save();
     }
 
@@ -546,7 +567,7 @@ impl PosthogClient {
     /// (a loop of route changes, say) writes `localStorage` once rather than
     /// once per event, and the write still lands before the page can go away.
     fn save_soon(&self) {
-        if !self.persist || self.save_pending.replace(true) {
+        if !self.persist.get() || self.save_pending.replace(true) {
             return;
         }
         js::queue_microtask(&self.saver);
@@ -563,7 +584,7 @@ impl PosthogClient {
     /// lays them out.
     fn save(&self) {
         self.save_pending.set(false);
-        if !self.persist {
+        if !self.persist.get() {
             return;
         }
         let state = self.state();

@@ -3,7 +3,7 @@
 //!
 //! # Concepts
 //!
-//! - [`Client`]: identity, consent, sessions and page events; returns the
+//! - [`Client`]: identity, consent (see [`Client::handle_consent`]), sessions and page events; returns the
 //!   JSON text of the capture events to send. [`PageviewTracker`] is its route-change part.
 //! - [`Outbox`]: the bounded, batched, retried send queue, on core's one retry
 //!   policy and status classifier (`ff_telemetry_core::retry`).
@@ -14,6 +14,7 @@
 mod app_properties;
 mod beacon;
 mod client;
+mod consent;
 mod entropy;
 mod outbox;
 mod pageview;
@@ -26,6 +27,7 @@ mod url;
 pub use app_properties::{AppProperties, Members};
 pub use beacon::send_halving;
 pub use client::{Client, ClientConfig, PageEnv, PersistedState};
+pub use consent::{CONSENT_KEY, consent_at_start, decision_text};
 pub use entropy::Entropy;
 pub use outbox::{BEACON_MAX_BYTES, BatchOutcome, Outbox, OutboxLimits, Queued};
 pub use pageview::{
