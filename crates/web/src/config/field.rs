@@ -42,13 +42,18 @@ impl<'de> Deserializer<'de> for Tracked<'_> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        name: &'static str,
-        fields: &'static [&'static str],
+        _name: &'static str,
+        _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        // Read as a map (the object's own entries) rather than by field name:
+        // the map path is the one the app's properties take already, while
+        // serde-wasm-bindgen's struct path would add its own key cache (a
+        // `HashMap` of field names) and a key reader per struct, 1.2 KB
+        // gzipped in the download. A field present as `undefined` is a wrong
+        // type either way.
         let field = self.field;
-        self.inner
-            .deserialize_struct(name, fields, Fields { visitor, field })
+        self.inner.deserialize_map(Fields { visitor, field })
     }
 
     serde::forward_to_deserialize_any! {
