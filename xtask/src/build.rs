@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use crate::import_names;
 use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
@@ -134,11 +135,19 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
         ))?;
     }
 
+    let wasm = out_dir.join(format!("{GLUE_NAME}_bg.wasm"));
+    step("short import names");
+    let n_renamed = import_names::shorten(
+        &wasm,
+        &out_dir.join(format!("{GLUE_NAME}.js")),
+        &format!("./{GLUE_NAME}_bg.js"),
+    )?;
+    println!("{n_renamed} imports renamed");
+
     // -Os, not -Oz: on this module -Os output is larger raw but 172 bytes
     // smaller gzipped, which is what the browser downloads (measured with
     // binaryen 132). The target_features section only matters to linkers.
     step("wasm-opt -Os");
-    let wasm = out_dir.join(format!("{GLUE_NAME}_bg.wasm"));
     let wasm_arg = wasm.to_string_lossy().into_owned();
     if with_debug_file {
         // Optimise keeping DWARF (-g), keep that as the debug file, then strip only
