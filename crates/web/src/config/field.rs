@@ -20,7 +20,7 @@ pub fn deserialize_struct<T: DeserializeOwned>(
 ) -> Result<T, (String, serde_wasm_bindgen::Error)> {
     let field = RefCell::new(String::new());
     let deserializer = Tracked {
-        inner: serde_wasm_bindgen::Deserializer::from(value),
+        value,
         field: &field,
     };
     T::deserialize(deserializer).map_err(|e| (field.take(), e))
@@ -29,7 +29,7 @@ pub fn deserialize_struct<T: DeserializeOwned>(
 /// serde-wasm-bindgen's deserializer, noting the field being read. Only
 /// structs go through it: everything else is read as what it is.
 struct Tracked<'f> {
-    inner: serde_wasm_bindgen::Deserializer,
+    value: JsValue,
     field: &'f RefCell<String>,
 }
 
@@ -37,7 +37,7 @@ impl<'de> Deserializer<'de> for Tracked<'_> {
     type Error = serde_wasm_bindgen::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.inner.deserialize_any(visitor)
+        serde_wasm_bindgen::Deserializer::from(self.value).deserialize_any(visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -52,8 +52,15 @@ impl<'de> Deserializer<'de> for Tracked<'_> {
         // `HashMap` of field names) and a key reader per struct, 1.2 KB
         // gzipped in the download. A field present as `undefined` is a wrong
         // type either way.
+        if !self.value.is_object() {
+            // The type error the struct path gives ("invalid type: string
+            // \"x\", expected struct …"): the unit path accepts only `null` and
+            // `undefined`, which a struct refuses as well.
+            return serde_wasm_bindgen::Deserializer::from(self.value).deserialize_unit(visitor);
+        }
         let field = self.field;
-        self.inner.deserialize_map(Fields { visitor, field })
+        serde_wasm_bindgen::Deserializer::from(self.value)
+            .deserialize_map(Fields { visitor, field })
     }
 
     serde::forward_to_deserialize_any! {
