@@ -34,17 +34,18 @@ pub struct SizeBudget {
 }
 
 /// The whole SDK (PostHog and Sentry): 92,783 B gz when the SDK moved onto
-/// web-sys, js-sys, gloo-net and serde-wasm-bindgen (see the README's
-/// "What each part of the browser SDK costs").
+/// web-sys, js-sys, gloo-net and serde-wasm-bindgen, 87,392 B gz once its
+/// import names were shortened (see the README's "What each part of the
+/// browser SDK costs"); the ceiling leaves about 2 KB for features under way.
 pub const WHOLE_SDK_BUDGET: SizeBudget = SizeBudget {
     target: 64 * 1024,
-    ceiling: 95 * 1024,
+    ceiling: 89_500,
 };
-/// The PostHog part alone (the crate without its `sentry` feature): 73,440 B gz
-/// at the same time.
+/// The PostHog part alone (the crate without its `sentry` feature): 73,440 B
+/// gz, then 68,246 B gz, at the same times.
 const POSTHOG_PART_BUDGET: SizeBudget = SizeBudget {
     target: 48 * 1024,
-    ceiling: 75 * 1024,
+    ceiling: 70_300,
 };
 /// wasm-opt must accept what rustc and wasm-bindgen emit.
 const WASM_FEATURES: &[&str] = &[
