@@ -30,8 +30,12 @@ export type Properties = Record<string, unknown>
 
 /** Loads the WebAssembly SDK; without `config` it reads `#ff-telemetry-config`. */
 export function start(config?: TelemetryConfig): Promise<boolean>
-/** `$pageleave` for the page left (the SDK knows it; `from` is accepted for router hooks), then `$pageview` for `to`. */
-export function routeChanged(to: string, from?: string): void
+/**
+ * `$pageleave` for the page left (the SDK knows it; `from` is accepted for router hooks), then `$pageview` for `to`.
+ * `template` is the route the router matched (`/instances/:id`): Sentry names transactions by it (source `route`;
+ * without it, by the path, source `url`) and page events carry it as `route_template`.
+ */
+export function routeChanged(to: string, from?: string, template?: string): void
 /** A navigation began: Sentry times the navigation until the next `routeChanged`. */
 export function navigationStarted(): void
 export function capture(event: string, properties?: Properties, groups?: Record<string, string>): void

@@ -56,8 +56,12 @@ export async function start (config) {
   return true
 }
 
-/** Records an SPA navigation: `$pageleave` for the page left, `$pageview` for `to`. */
-export const routeChanged = (to, from) => call('routeChanged', [to, from])
+/**
+ * Records an SPA navigation: `$pageleave` for the page left, `$pageview` for `to`.
+ * `template` is the route the router matched (`/instances/:id`), if any: it names
+ * Sentry transactions and goes on page events as `route_template`.
+ */
+export const routeChanged = (to, from, template) => call('routeChanged', [to, from, template])
 /** A navigation began (before `routeChanged`): Sentry times the navigation from here. */
 export const navigationStarted = () => call('navigationStarted', [])
 /** Captures a custom PostHog event. */
@@ -83,7 +87,8 @@ export const captureMessage = (message, level) => call('captureMessage', [messag
 
 /**
  * Sends one `routeChanged` per completed vue-router navigation (first load
- * included), with the routes' `fullPath`s, each timed from its `beforeEach`.
+ * included), with the routes' `fullPath`s and the path of the route record
+ * matched last (`/instances/:id`), each timed from its `beforeEach`.
  *
  * @param {import('vue-router').Router} router
  */
@@ -93,7 +98,9 @@ export function installVueRouter (router) {
     router.afterEach((to, from, failure) => guarded('the route change', () => {
       if (failure) return
       // vue-router's START_LOCATION has no matched records: the first load has no "from".
-      routeChanged(to.fullPath, from.matched.length ? from.fullPath : undefined)
+      const matched = to.matched
+      routeChanged(to.fullPath, from.matched.length ? from.fullPath : undefined,
+        matched.length ? matched[matched.length - 1].path : undefined)
     }))
   })
 }

@@ -32,7 +32,7 @@ export async function freePort () {
 }
 
 /** A flowforge.yml for the demo stack; `telemetry` extends the defaults. */
-export function flowforgeYml ({ platformPort, collectorPort, licensed = false, capturePageview = false, startupDelay = 30 }) {
+export function flowforgeYml ({ platformPort, collectorPort, licensed = false, capturePageview = false, startupDelay = 30, tracesSampleRate }) {
   const c = `127.0.0.1:${collectorPort}`
   return `
 host: 127.0.0.1
@@ -52,7 +52,7 @@ telemetry:
       capture_pageview: ${capturePageview}
     sentry:
       dsn: http://demo-browser-key@${c}/1
-      report_localhost: true
+      report_localhost: true${tracesSampleRate === undefined ? '' : `\n      traces_sample_rate: ${tracesSampleRate}`}
   backend:
     sentry:
       dsn: http://demo-backend-key@${c}/2

@@ -105,7 +105,8 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
     // A route change: a navigation transaction.
     sentry.set_user(Some("user-7"));
     sentry.handle_navigation_start(START + 100);
-    sentry.handle_route_change(START + 350, "/team/acme/instances?sort=name", &entropy(2));
+    let (to, template) = ("/team/acme/instances?sort=name", "/team/:slug/instances");
+    sentry.handle_route_change(START + 350, to, Some(template), &entropy(2));
     let sent = drain(&mut sentry, START + 400);
     assert_eq!(sent.len(), 1);
     check_header(&sent[0], START + 400);
@@ -113,7 +114,11 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
         panic!("not a transaction: {:?}", sent[0].1);
     };
     assert_eq!(sent[0].1.uuid(), Some(&tx.event_id));
-    assert_eq!(tx.name.as_deref(), Some("/team/acme/instances"));
+    assert_eq!(
+        tx.name.as_deref(),
+        Some(template),
+        "named by the route template"
+    );
     assert_eq!(tx.start_timestamp, system_time(START + 100));
     assert_eq!(tx.timestamp, Some(system_time(START + 350)));
     assert_eq!(tx.platform, "javascript");
@@ -128,7 +133,7 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
     assert_eq!(header["trace"]["sampled"], "true");
     assert_eq!(header["trace"]["public_key"], "public");
     assert_eq!(header["trace"]["trace_id"], "02".repeat(16));
-    assert_eq!(header["trace"]["transaction"], "/team/acme/instances");
+    assert_eq!(header["trace"]["transaction"], template);
     let Some(Context::Trace(trace)) = tx.contexts.get("trace") else {
         panic!("no trace context: {:?}", tx.contexts);
     };
@@ -160,7 +165,7 @@ fn session_event_transaction_and_client_report_parse_with_sentry_types() {
     assert_eq!(event.timestamp, system_time(START + 1_000));
     assert_eq!(event.environment.as_deref(), Some("production"));
     assert_eq!(event.release.as_deref(), Some("flowfuse@2.11.0"));
-    assert_eq!(event.transaction.as_deref(), Some("/team/acme/instances"));
+    assert_eq!(event.transaction.as_deref(), Some(template));
     assert_eq!(event.tags["route"], "/team/acme/instances");
     let user = event.user.as_ref().unwrap();
     assert_eq!(user.id.as_deref(), Some("user-7"));

@@ -185,23 +185,34 @@ impl Telemetry {
     /// The app's router moved: `$pageleave` for the page left and `$pageview`
     /// for `to` (a path such as `to.fullPath`, or a URL). `from` is accepted
     /// for router hooks that pass it; the SDK already knows the page it left.
-    /// A navigation the History hooks already reported is not counted twice.
-    /// For Sentry, `to` becomes the route (`transaction` and `route` tag) of
-    /// later events and a breadcrumb, and maybe a navigation transaction.
+    /// `template` is the route the router matched (`/instances/:id`), if any:
+    /// page events carry it as `route_template`, and Sentry names
+    /// transactions and events by it (source `route`; without one, by the
+    /// path, source `url`). A navigation the History hooks already reported
+    /// is not counted twice. For Sentry, `to` becomes the route (`route` tag)
+    /// of later events and a breadcrumb, and maybe a navigation transaction.
+    ///
+    /// ```js
+    /// router.afterEach((to, from) =>
+    ///   telemetry.routeChanged(to.fullPath, from.fullPath, to.matched.at(-1)?.path));
+    /// ```
     #[wasm_bindgen(js_name = routeChanged)]
     pub fn route_changed(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] from: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] template: Option<JsValue>,
     ) {
         let _ = from;
         let c = self.clients();
         guarded(|| {
+            let template = template.as_ref().and_then(JsValue::as_string);
+            let template = template.as_deref();
             if let Some(p) = c.posthog() {
-                p.route_changed(&to);
+                p.route_changed(&to, template);
             }
             if let (Some(s), Some(to)) = (c.sentry(), to.as_string()) {
-                s.route_changed(&to);
+                s.route_changed(&to, template);
             }
         });
     }

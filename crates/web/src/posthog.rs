@@ -194,12 +194,13 @@ impl PosthogClient {
         crate::panic::borrow(&self.state)
     }
 
-    /// The app's router moved to `to` (a path or URL).
-    pub fn route_changed(&self, to: &JsValue) {
+    /// The app's router moved to `to` (a path or URL), matching the route
+    /// `template` if it said.
+    pub fn route_changed(&self, to: &JsValue, template: Option<&str>) {
         let Some(url) = js::resolve_url(to) else {
             return warn("routeChanged(to, from): `to` must be a path or URL string; ignored");
         };
-        self.navigate(&url, NavigationSource::Router);
+        self.navigate(&url, template, NavigationSource::Router);
     }
 
     /// `capture`, `identify` or `group` (see [`AppCall`]), with the
@@ -298,7 +299,7 @@ impl PosthogClient {
     }
 
     fn on_history_navigation(&self) {
-        self.navigate(&js::href(), NavigationSource::History);
+        self.navigate(&js::href(), None, NavigationSource::History);
     }
 
     fn on_scroll(&self) {
@@ -346,14 +347,19 @@ impl PosthogClient {
         }
     }
 
-    fn navigate(&self, url: &str, source: NavigationSource) {
+    fn navigate(&self, url: &str, template: Option<&str>, source: NavigationSource) {
         let env = js::page_env();
         let events = {
             let mut state = self.state();
             state.client.handle_scroll(js::scroll_sample());
-            state
-                .client
-                .handle_navigation(js::now(), url, source, &env, &mut js::random_bytes)
+            state.client.handle_navigation(
+                js::now(),
+                url,
+                template,
+                source,
+                &env,
+                &mut js::random_bytes,
+            )
         };
         for event in events {
             self.enqueue(Some(event), None);

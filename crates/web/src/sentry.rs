@@ -131,13 +131,14 @@ impl SentryClient {
         self.drain();
     }
 
-    /// The app's router moved to `to`: a breadcrumb, the route of later
-    /// events, and maybe a navigation transaction.
-    pub fn route_changed(&self, to: &str) {
+    /// The app's router moved to `to`, matching the route `template` if it
+    /// said: a breadcrumb, the route of later events, and maybe a navigation
+    /// transaction.
+    pub fn route_changed(&self, to: &str, template: Option<&str>) {
         {
             let mut sentry = self.state();
             sentry.set_page_url(&js::href());
-            sentry.handle_route_change(js::now(), to, &entropy());
+            sentry.handle_route_change(js::now(), to, template, &entropy());
         }
         self.drain();
     }

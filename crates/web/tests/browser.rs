@@ -165,9 +165,9 @@ async fn route_sequence_yields_exactly_the_expected_events_in_order() {
     let rx = receiver();
     let token = token("routes");
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/app/a"), Some(s("/")));
-    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")));
-    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")));
+    t.route_changed(s("/app/a"), Some(s("/")), None);
+    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")), Some(s("/app/:id")));
+    t.route_changed(s("/app/b?tab=2"), Some(s("/app/a")), Some(s("/app/:id")));
     t.capture(
         s("clicked"),
         Some(js_sys::JSON::parse(r#"{"k": 1}"#).unwrap()),
@@ -210,6 +210,8 @@ async fn route_sequence_yields_exactly_the_expected_events_in_order() {
     );
     assert_eq!(p(view, "from"), "/app/a");
     assert_eq!(p(view, "$pathname"), "/app/b");
+    assert_eq!(p(view, "route_template"), "/app/:id", "beside the real URL");
+    assert!(p(first, "route_template").is_null(), "no template given");
     assert_eq!(p(view, "$prev_pageview_id"), p(first, "$pageview_id"));
     assert_eq!(p(leave, "$prev_pageview_id"), p(first, "$pageview_id"));
     assert!(p(view, "$prev_pageview_duration").is_number());
@@ -232,7 +234,7 @@ async fn capture_pageview_on_tracks_history_once_per_navigation() {
     let t = start(&config(rx, &token, true));
     push_state("/history/one");
     // The router adapter reports the same navigation: no second $pageview.
-    t.route_changed(s("/history/one"), Some(s(&original)));
+    t.route_changed(s("/history/one"), Some(s(&original)), None);
     // Query-only History changes are state, not pages.
     replace_state("/history/one?panel=3");
     flush(&t).await;
@@ -284,7 +286,7 @@ async fn capture_pageview_off_only_counts_router_changes() {
         requests(rx, &token).await.is_empty(),
         "no automatic pageviews"
     );
-    t.route_changed(s("/nohistory/two"), Some(s("/nohistory/one")));
+    t.route_changed(s("/nohistory/two"), Some(s("/nohistory/one")), None);
     flush(&t).await;
     drop(t);
     replace_state(&original);
@@ -296,17 +298,17 @@ async fn opt_out_sends_nothing_and_is_remembered() {
     let rx = receiver();
     let token = token("optout");
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/before-opt-out"), None);
+    t.route_changed(s("/before-opt-out"), None, None);
     t.opt_out();
     assert!(t.has_opted_out());
-    t.route_changed(s("/after-opt-out"), None);
+    t.route_changed(s("/after-opt-out"), None, None);
     t.capture(s("secret"), None, None);
     flush(&t).await;
     drop(t);
     // A new page load with automatic pageviews still sends nothing.
     let again = start(&config(rx, &token, true));
     assert!(again.has_opted_out());
-    again.route_changed(s("/next-load"), None);
+    again.route_changed(s("/next-load"), None, None);
     flush(&again).await;
     drop(again);
     assert!(requests(rx, &token).await.is_empty());
@@ -318,8 +320,8 @@ async fn server_errors_are_retried_until_every_event_is_delivered_once() {
     let token = token("retry");
     fail_next(rx, &token, "/batch/", 503, 2, "{}").await;
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/retry/a"), None);
-    t.route_changed(s("/retry/b"), Some(s("/retry/a")));
+    t.route_changed(s("/retry/a"), None, None);
+    t.route_changed(s("/retry/b"), Some(s("/retry/a")), None);
     flush(&t).await;
     let events = wait_for(|| delivered(rx, &token), 3).await;
     drop(t);
@@ -335,7 +337,7 @@ async fn a_reload_delivers_events_left_unsent() {
     let rx = receiver();
     let token = token("reload");
     let before = start(&config(rx, &token, false));
-    before.route_changed(s("/reload/a"), None);
+    before.route_changed(s("/reload/a"), None, None);
     before.capture(s("before reload"), None, None);
     // The page dies before its 3 s flush: nothing was sent.
     drop(before);
@@ -355,7 +357,7 @@ async fn pagehide_delivers_the_final_pageleave_by_beacon() {
     let rx = receiver();
     let token = token("pagehide");
     let t = start(&config(rx, &token, false));
-    t.route_changed(s("/leaving/page"), None);
+    t.route_changed(s("/leaving/page"), None, None);
     t.capture(s("last click"), None, None);
     dispatch("pagehide");
     let events = wait_for(|| delivered(rx, &token), 3).await;
@@ -382,7 +384,7 @@ async fn init_without_arguments_reads_the_config_element() {
     let token = token("element");
     set_config_script(&config(rx, &token, false));
     let t = init(None);
-    t.route_changed(s("/from-element"), None);
+    t.route_changed(s("/from-element"), None, None);
     flush(&t).await;
     drop(t);
     set_config_script("{}");
@@ -397,7 +399,7 @@ async fn without_posthog_config_every_call_is_a_quiet_no_op() {
         Some(JsValue::from(42)),
     ] {
         let t = init(config);
-        t.route_changed(JsValue::from(7), Some(JsValue::NULL));
+        t.route_changed(JsValue::from(7), Some(JsValue::NULL), None);
         t.capture(JsValue::NULL, Some(JsValue::from(1)), None);
         t.identify(s("u"), None, None);
         t.group(s("team"), s("t"), None);
@@ -414,7 +416,7 @@ async fn bad_arguments_are_ignored_without_throwing() {
     let rx = receiver();
     let token = token("badargs");
     let t = start(&config(rx, &token, false));
-    t.route_changed(JsValue::from(5), None);
+    t.route_changed(JsValue::from(5), None, None);
     t.capture(
         s("with bad props"),
         Some(JsValue::from("not an object")),
@@ -449,7 +451,7 @@ async fn cookieless_and_memory_persistence_store_nothing() {
             r#"{{"posthog": {{"apikey": "{token}", "apiurl": "{rx}", "capture_pageview": false}}, {option}}}"#
         );
         let t = start(&json);
-        t.route_changed(s("/private"), None);
+        t.route_changed(s("/private"), None, None);
         t.identify(s("someone"), None, None);
         assert_eq!(stored_keys_containing(&token), 0, "{mode}");
         flush(&t).await;
@@ -555,7 +557,7 @@ async fn unreadable_stored_state_starts_a_fresh_identity_and_keeps_the_queue() {
     );
     let t = start(&config(rx, &token, false));
     assert!(!t.has_opted_out());
-    t.route_changed(s("/after"), None);
+    t.route_changed(s("/after"), None, None);
     flush(&t).await;
     drop(t);
     let events = delivered(rx, &token).await;

@@ -92,7 +92,7 @@ async fn a_window_error_arrives_as_an_event_and_crashes_the_session() {
     let rx = receiver();
     let key = token("onerror");
     let t = start(&config(rx, &key, ""));
-    t.route_changed(JsValue::from_str("/projects/p-1"), None);
+    t.route_changed(JsValue::from_str("/projects/p-1"), None, None);
     dispatch_error("TypeError", "x is undefined");
     flush(&t).await;
     drop(t);
@@ -156,10 +156,11 @@ async fn capture_calls_carry_context_user_and_breadcrumbs() {
     let rx = receiver();
     let key = token("capture");
     let t = start(&config(rx, &key, ""));
-    t.route_changed(JsValue::from_str("/a"), None);
+    t.route_changed(JsValue::from_str("/a"), None, None);
     t.route_changed(
         JsValue::from_str("/b?secret=1"),
         Some(JsValue::from_str("/a")),
+        None,
     );
     t.identify(JsValue::from_str("user-42"), None, None);
     t.capture_exception(make_error("RangeError", "handled one"), None);
@@ -342,7 +343,7 @@ async fn a_navigation_is_a_transaction_from_its_start_to_the_route_change() {
     let t = start(&config(rx, &key, r#", "traces_sample_rate": 1"#));
     t.navigation_started();
     sleep(20).await;
-    t.route_changed(JsValue::from_str("/flows/f-1?tab=2"), None);
+    t.route_changed(JsValue::from_str("/flows/f-1?tab=2"), None, None);
     flush(&t).await;
     drop(t);
 
@@ -350,7 +351,40 @@ async fn a_navigation_is_a_transaction_from_its_start_to_the_route_change() {
     assert_eq!(kinds(&got), ["session", "transaction"]);
     let transaction: Transaction = serde_json::from_slice(&got[1].1.items[0].payload).unwrap();
     assert_eq!(transaction.transaction, "/flows/f-1");
+    let source = transaction.transaction_info.map(|i| i.source);
+    assert_eq!(source.as_deref(), Some("url"), "no route template given");
     assert_eq!(transaction.release.as_deref(), Some(RELEASE));
     assert_eq!(transaction.contexts.trace.op.as_deref(), Some("navigation"));
     assert!(transaction.timestamp > transaction.start_timestamp);
+}
+
+#[wasm_bindgen_test]
+async fn a_route_template_names_transactions_and_events() {
+    let rx = receiver();
+    let key = token("template");
+    let t = start(&config(rx, &key, r#", "traces_sample_rate": 1"#));
+    let (to, template) = (
+        JsValue::from_str("/instances/line-1"),
+        JsValue::from_str("/instances/:id"),
+    );
+    t.route_changed(to, None, Some(template));
+    t.capture_message(JsValue::from_str("on an instance"), None);
+    flush(&t).await;
+    drop(t);
+
+    let got = envelopes(rx, &key).await;
+    assert_eq!(kinds(&got)[..3], ["session", "transaction", "event"]);
+    let transaction: Transaction = serde_json::from_slice(&got[1].1.items[0].payload).unwrap();
+    assert_eq!(transaction.transaction, "/instances/:id");
+    let source = transaction.transaction_info.map(|i| i.source);
+    assert_eq!(source.as_deref(), Some("route"));
+    let trace = got[1].1.header.trace.as_ref().expect("a trace header");
+    assert_eq!(trace.transaction.as_deref(), Some("/instances/:id"));
+    let event = event(&got[2].1);
+    assert_eq!(event.transaction.as_deref(), Some("/instances/:id"));
+    assert_eq!(
+        event.tags.get("route"),
+        Some("/instances/line-1"),
+        "the real path"
+    );
 }

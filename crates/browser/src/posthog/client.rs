@@ -204,7 +204,7 @@ pub struct PageEnv {
 /// let mut rng = move || { n = n.wrapping_add(1); [n; 10] };
 /// let mut client = Client::new(ClientConfig::new("phc_k", "ff-telemetry-web", "0.1.0"), None, UnixMs(0), &mut rng);
 /// let env = PageEnv { location_href: "https://h/a".into(), ..PageEnv::default() };
-/// let out = client.handle_navigation(UnixMs(0), "https://h/a", NavigationSource::Router, &env, &mut rng);
+/// let out = client.handle_navigation(UnixMs(0), "https://h/a", None, NavigationSource::Router, &env, &mut rng);
 /// let view: CaptureEvent<Map<String, Value>> = serde_json::from_str(&out[0]).unwrap();
 /// assert_eq!(view.event, "$pageview");
 /// assert_eq!(view.properties["distinct_id"], view.properties["$device_id"]);
@@ -265,12 +265,15 @@ impl Client {
         !(self.state.opted_out || dnt_applies)
     }
 
-    /// A navigation to the absolute `url`. History-sourced navigations are
-    /// ignored unless `capture_pageview` is on.
+    /// A navigation to the absolute `url`, which matched the route `template`
+    /// (`/instances/:id`) if the router said: page events carry it as
+    /// `route_template`. History-sourced navigations are ignored unless
+    /// `capture_pageview` is on.
     pub fn handle_navigation(
         &mut self,
         now: UnixMs,
         url: &str,
+        template: Option<&str>,
         source: NavigationSource,
         env: &PageEnv,
         rng: &mut impl Entropy,
@@ -282,7 +285,7 @@ impl Client {
         }
         let events = self
             .pageviews
-            .handle_navigation(now, url, source, rng.draw());
+            .handle_navigation(now, url, template, source, rng.draw());
         // A loop rather than `map` and `collect`: less code in the browser build.
         let mut out = Vec::with_capacity(events.len());
         for event in &events {
@@ -515,6 +518,8 @@ fn page_properties(props: &mut Properties, now: UnixMs, event: &PageEvent, env: 
     if is_view {
         props.opt_str("title", env.title.as_deref());
     }
+    // Not a `$` name: posthog-js has no property for it.
+    props.opt_str("route_template", event.page.template());
     if let Some(other) = &event.other {
         // FlowFuse's shape: where the user went, or came from (path, query, hash).
         let other_path = url_parts(other.url()).path_and_more;
@@ -649,7 +654,7 @@ mod tests {
         });
         let e = env("https://h/a");
         assert!(
-            c.handle_navigation(UnixMs(1), "https://h/a", History, &e, &mut rng)
+            c.handle_navigation(UnixMs(1), "https://h/a", None, History, &e, &mut rng)
                 .is_empty()
         );
         assert_eq!(
@@ -657,7 +662,7 @@ mod tests {
             None,
             "no $pageleave when nothing was viewed"
         );
-        let out = c.handle_navigation(UnixMs(3), "https://h/a", Router, &e, &mut rng);
+        let out = c.handle_navigation(UnixMs(3), "https://h/a", None, Router, &e, &mut rng);
         assert_eq!(out.len(), 1);
     }
 
@@ -673,7 +678,14 @@ mod tests {
             timezone: Some("Europe/London".into()),
             ..env("https://h:8080/a?token=x")
         };
-        let out = c.handle_navigation(UnixMs(5), "https://h:8080/a?token=x", History, &e, &mut rng);
+        let out = c.handle_navigation(
+            UnixMs(5),
+            "https://h:8080/a?token=x",
+            None,
+            History,
+            &e,
+            &mut rng,
+        );
         let view = parse(&out[0]);
         let p = &view.properties;
         let state = c.persisted();
@@ -761,7 +773,7 @@ mod tests {
         let e = env("https://h/a");
         c.handle_opt_out();
         assert!(
-            c.handle_navigation(UnixMs(1), "https://h/a", Router, &e, &mut rng)
+            c.handle_navigation(UnixMs(1), "https://h/a", None, Router, &e, &mut rng)
                 .is_empty()
         );
         assert!(
@@ -856,15 +868,46 @@ mod tests {
     }
 
     #[test]
+    fn page_events_carry_the_route_template_beside_the_real_url() {
+        let (mut c, mut rng) = client(config());
+        let e = env("https://h/a");
+        let template = Some("/instances/:id");
+        let out = c.handle_navigation(
+            UnixMs(1),
+            "https://h/instances/line-1",
+            template,
+            Router,
+            &e,
+            &mut rng,
+        );
+        let view = parse(&out[0]).properties;
+        assert_eq!(view["$current_url"], "https://h/instances/line-1");
+        assert_eq!(view["$pathname"], "/instances/line-1");
+        assert_eq!(view["route_template"], "/instances/:id");
+        let out = c.handle_navigation(UnixMs(2), "https://h/about", None, Router, &e, &mut rng);
+        let (leave, view) = (parse(&out[0]).properties, parse(&out[1]).properties);
+        assert_eq!(leave["route_template"], "/instances/:id", "the page left");
+        assert!(view.get("route_template").is_none(), "{view:?}");
+    }
+
+    #[test]
     fn batch_serialises_in_posthog_shape() {
         let (mut c, mut rng) = client(config());
         let e = env("https://h/a");
-        let mut batch = c.handle_navigation(UnixMs(1_000), "https://h/a", Router, &e, &mut rng);
+        let mut batch =
+            c.handle_navigation(UnixMs(1_000), "https://h/a", None, Router, &e, &mut rng);
         c.handle_scroll(ScrollSample {
             viewport_bottom: 1_500.0,
             content_height: 2_000.0,
         });
-        batch.extend(c.handle_navigation(UnixMs(3_000), "https://h/b#x", Router, &e, &mut rng));
+        batch.extend(c.handle_navigation(
+            UnixMs(3_000),
+            "https://h/b#x",
+            None,
+            Router,
+            &e,
+            &mut rng,
+        ));
         batch.extend(c.handle_page_hide(UnixMs(3_250), &e, &mut rng));
         let body = raw_batch_body("phc_k", UnixMs(3_001), &batch);
         let json: Value = serde_json::from_str(&body).unwrap();
@@ -939,7 +982,7 @@ mod tests {
         };
         c.handle_identify(UnixMs(1), "user \"1\"\n", false, &e, &mut rng);
         c.handle_group(UnixMs(1), "te\"am", "k\\1", &e, &mut rng);
-        let view = c.handle_navigation(UnixMs(2), "https://h/a", Router, &e, &mut rng);
+        let view = c.handle_navigation(UnixMs(2), "https://h/a", None, Router, &e, &mut rng);
         let p = parse(&view[0]).properties;
         assert_eq!(p["title"], "quote \" backslash \\ newline \n é");
         assert_eq!(p["distinct_id"], "user \"1\"\n");

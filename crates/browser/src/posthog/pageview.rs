@@ -80,12 +80,12 @@ pub struct ScrollSample {
 /// use ff_telemetry_wire::UnixMs;
 /// use ff_telemetry_browser::posthog::{NavigationSource::*, PageviewTracker};
 /// let mut t = PageviewTracker::default();
-/// t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
-/// let out = t.handle_navigation(UnixMs(1_500), "https://h/b", Router, [2; 10]);
+/// t.handle_navigation(UnixMs(0), "https://h/a", None, Router, [1; 10]);
+/// let out = t.handle_navigation(UnixMs(1_500), "https://h/b", None, Router, [2; 10]);
 /// let names: Vec<_> = out.iter().map(|e| e.kind.name()).collect();
 /// assert_eq!(names, ["$pageleave", "$pageview"]);
 /// assert_eq!(out[1].previous().unwrap().viewed_ms(UnixMs(1_500)), 1_500);
-/// assert!(t.handle_navigation(UnixMs(1_600), "https://h/b", History, [3; 10]).is_empty());
+/// assert!(t.handle_navigation(UnixMs(1_600), "https://h/b", None, History, [3; 10]).is_empty());
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct PageviewTracker {
@@ -97,6 +97,8 @@ pub struct PageviewTracker {
 pub struct Page {
     /// Sanitised absolute URL.
     url: String,
+    /// The route the router matched (`/instances/:id`), if it said.
+    template: Option<String>,
     pageview_id: String,
     started: UnixMs,
     scroll: Option<Scroll>,
@@ -126,13 +128,15 @@ pub struct ScrollDepth {
 }
 
 impl PageviewTracker {
-    /// A navigation to the absolute `url`: `$pageleave` for the page being left
-    /// (if it had a `$pageview` and was not left already) and `$pageview` for the
-    /// new one, or nothing when `url` is the current page.
+    /// A navigation to the absolute `url`, which matched the route `template`
+    /// if the router said: `$pageleave` for the page being left (if it had a
+    /// `$pageview` and was not left already) and `$pageview` for the new one,
+    /// or nothing when `url` is the current page.
     pub fn handle_navigation(
         &mut self,
         now: UnixMs,
         url: &str,
+        template: Option<&str>,
         source: NavigationSource,
         pageview_random: [u8; 10],
     ) -> Vec<PageEvent> {
@@ -151,6 +155,7 @@ impl PageviewTracker {
         let new_page = Page {
             pageview_id: hyphenated(&uuid_v7(now, pageview_random)),
             url,
+            template: template.map(str::to_owned),
             started: now,
             scroll: None,
             left: false,
@@ -219,6 +224,11 @@ impl Page {
         &self.url
     }
 
+    /// The route template the router matched, if it said.
+    pub fn template(&self) -> Option<&str> {
+        self.template.as_deref()
+    }
+
     /// `$pageview_id`.
     pub fn pageview_id(&self) -> &str {
         &self.pageview_id
@@ -264,7 +274,7 @@ mod tests {
     #[test]
     fn first_navigation_is_a_pageview_without_pageleave() {
         let mut t = PageviewTracker::default();
-        let out = t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
+        let out = t.handle_navigation(UnixMs(0), "https://h/a", None, Router, [1; 10]);
         assert_eq!(names(&out), ["$pageview"]);
         assert_eq!(out[0].page.url(), "https://h/a");
         assert_eq!((other_url(&out[0]), out[0].previous()), (None, None));
@@ -273,9 +283,9 @@ mod tests {
     #[test]
     fn route_sequence_carries_flowfuse_shape_and_prev_fields() {
         let mut t = PageviewTracker::default();
-        let first = t.handle_navigation(UnixMs(1_000), "https://h/a", Router, [1; 10]);
+        let first = t.handle_navigation(UnixMs(1_000), "https://h/a", None, Router, [1; 10]);
         let a_id = first[0].page.pageview_id().to_owned();
-        let out = t.handle_navigation(UnixMs(3_500), "https://h/b?tab=2", Router, [2; 10]);
+        let out = t.handle_navigation(UnixMs(3_500), "https://h/b?tab=2", None, Router, [2; 10]);
         assert_eq!(names(&out), ["$pageleave", "$pageview"]);
         let (leave, view) = (&out[0], &out[1]);
         assert_eq!(leave.page.url(), "https://h/a");
@@ -291,7 +301,7 @@ mod tests {
         assert_ne!(view.page.pageview_id(), a_id);
         assert_eq!(leave.other.as_ref(), Some(&view.page));
 
-        let out = t.handle_navigation(UnixMs(4_000), "https://h/c", Router, [3; 10]);
+        let out = t.handle_navigation(UnixMs(4_000), "https://h/c", None, Router, [3; 10]);
         let before = out[1].previous().unwrap();
         assert_eq!(before.pageview_id(), view.page.pageview_id());
         assert_eq!(before.viewed_ms(UnixMs(4_000)), 500);
@@ -301,9 +311,9 @@ mod tests {
     fn router_and_history_reporting_one_navigation_make_one_pageview() {
         for order in [[Router, History], [History, Router]] {
             let mut t = PageviewTracker::default();
-            t.handle_navigation(UnixMs(0), "https://h/a", History, [1; 10]);
-            let first = t.handle_navigation(UnixMs(10), "https://h/b", order[0], [2; 10]);
-            let second = t.handle_navigation(UnixMs(11), "https://h/b", order[1], [3; 10]);
+            t.handle_navigation(UnixMs(0), "https://h/a", None, History, [1; 10]);
+            let first = t.handle_navigation(UnixMs(10), "https://h/b", None, order[0], [2; 10]);
+            let second = t.handle_navigation(UnixMs(11), "https://h/b", None, order[1], [3; 10]);
             assert_eq!(names(&first), ["$pageleave", "$pageview"], "{order:?}");
             assert!(second.is_empty(), "{order:?}");
         }
@@ -312,12 +322,12 @@ mod tests {
     #[test]
     fn history_ignores_query_and_hash_changes_router_does_not() {
         let mut t = PageviewTracker::default();
-        t.handle_navigation(UnixMs(0), "https://h/a", History, [1; 10]);
+        t.handle_navigation(UnixMs(0), "https://h/a", None, History, [1; 10]);
         assert!(
-            t.handle_navigation(UnixMs(1), "https://h/a?x=1#top", History, [2; 10])
+            t.handle_navigation(UnixMs(1), "https://h/a?x=1#top", None, History, [2; 10])
                 .is_empty()
         );
-        let out = t.handle_navigation(UnixMs(2), "https://h/a?x=1", Router, [3; 10]);
+        let out = t.handle_navigation(UnixMs(2), "https://h/a?x=1", None, Router, [3; 10]);
         assert_eq!(names(&out), ["$pageleave", "$pageview"]);
     }
 
@@ -325,14 +335,14 @@ mod tests {
     fn page_hide_sends_one_final_pageleave() {
         let mut t = PageviewTracker::default();
         assert_eq!(t.handle_page_hide(), None, "nothing viewed, nothing left");
-        t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
+        t.handle_navigation(UnixMs(0), "https://h/a", None, Router, [1; 10]);
         let leave = t.handle_page_hide().unwrap();
         assert_eq!(leave.kind, PageEventKind::Pageleave);
         assert_eq!(leave.page.url(), "https://h/a");
         assert_eq!(leave.other, None);
         assert_eq!(leave.previous().unwrap().viewed_ms(UnixMs(2_000)), 2_000);
         assert_eq!(t.handle_page_hide(), None);
-        let out = t.handle_navigation(UnixMs(3_000), "https://h/b", Router, [2; 10]);
+        let out = t.handle_navigation(UnixMs(3_000), "https://h/b", None, Router, [2; 10]);
         assert_eq!(
             names(&out),
             ["$pageview"],
@@ -346,14 +356,14 @@ mod tests {
     #[test]
     fn scroll_depth_goes_on_the_next_events() {
         let mut t = PageviewTracker::default();
-        t.handle_navigation(UnixMs(0), "https://h/a", Router, [1; 10]);
+        t.handle_navigation(UnixMs(0), "https://h/a", None, Router, [1; 10]);
         let sample = |y| ScrollSample {
             viewport_bottom: y + 500.0,
             content_height: 2_000.0,
         };
         t.handle_scroll(sample(1_000.0));
         t.handle_scroll(sample(0.0));
-        let view = &t.handle_navigation(UnixMs(1), "https://h/b", Router, [2; 10])[1];
+        let view = &t.handle_navigation(UnixMs(1), "https://h/b", None, Router, [2; 10])[1];
         assert_eq!(
             view.previous().unwrap().scroll_depth(),
             Some(ScrollDepth {
@@ -369,14 +379,20 @@ mod tests {
     #[test]
     fn urls_are_sanitised_before_comparing_and_sending() {
         let mut t = PageviewTracker::default();
-        let out = t.handle_navigation(UnixMs(0), "https://h/cb?code=1", Router, [1; 10]);
+        let out = t.handle_navigation(UnixMs(0), "https://h/cb?code=1", None, Router, [1; 10]);
         assert_eq!(out[0].page.url(), "https://h/cb?code=<masked>");
         assert!(
-            t.handle_navigation(UnixMs(1), "https://h/cb?code=2", Router, [2; 10])
+            t.handle_navigation(UnixMs(1), "https://h/cb?code=2", None, Router, [2; 10])
                 .is_empty(),
             "the same page once masked"
         );
-        let out = t.handle_navigation(UnixMs(1), "https://h/u/ann@corp.example", Router, [2; 10]);
+        let out = t.handle_navigation(
+            UnixMs(1),
+            "https://h/u/ann@corp.example",
+            None,
+            Router,
+            [2; 10],
+        );
         assert_eq!(other_url(&out[0]), Some("https://h/u/<masked>"));
         assert_eq!(out[1].page.url(), "https://h/u/<masked>");
     }

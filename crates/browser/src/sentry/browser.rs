@@ -195,6 +195,9 @@ pub struct BrowserSentry {
     /// current route, the last [`MAX_BREADCRUMBS`] are the breadcrumbs, and
     /// one more is kept so the oldest breadcrumb still says where it came from.
     routes: Vec<(UnixMs, String)>,
+    /// The current route's template (`/instances/:id`), when the router
+    /// matched one: the `transaction` of events and transactions.
+    route_template: Option<String>,
     navigation_started: Option<UnixMs>,
     // `Vec`s, not `VecDeque`s: both are short, and `VecDeque`'s code costs the
     // browser build more than shifting a few elements.
@@ -249,6 +252,7 @@ impl BrowserSentry {
             session: None,
             rate_limits: RateLimits::default(),
             routes: Vec::new(),
+            route_template: None,
             navigation_started: None,
             queue: Vec::new(),
             n_restored: 0,
@@ -336,17 +340,28 @@ impl BrowserSentry {
         self.navigation_started = Some(now);
     }
 
-    /// The router settled on `to` (the router's `afterEach`; the first load too).
+    /// The router settled on `to` (the router's `afterEach`; the first load too),
+    /// which matched the route `template` (`/instances/:id`), if the router
+    /// has one.
     ///
     /// Records a breadcrumb, makes `to` the route of later events, and, if
-    /// sampled, queues a `navigation` transaction for it.
-    pub fn handle_route_change(&mut self, now: UnixMs, to: &str, entropy: &Entropy) {
+    /// sampled, queues a `navigation` transaction. Transactions and events
+    /// are named by the template (source `route`), or without one by the
+    /// path (source `url`), as Sentry's Vue Router integration names them.
+    pub fn handle_route_change(
+        &mut self,
+        now: UnixMs,
+        to: &str,
+        template: Option<&str>,
+        entropy: &Entropy,
+    ) {
         let to = sanitize_route(to);
         let started = self.navigation_started.take().unwrap_or(now).min(now);
         if self.routes.len() > MAX_BREADCRUMBS {
             list::remove_at(&mut self.routes, 0);
         }
         self.routes.push((now, to.to_owned()));
+        self.route_template = template.map(str::to_owned);
         if self.muted {
             return;
         }
@@ -354,7 +369,7 @@ impl BrowserSentry {
             self.discard(DiscardReason::SampleRate, DataCategory::Transaction);
             return;
         }
-        let envelope = self.transaction_envelope(to, started, now, entropy);
+        let envelope = self.transaction_envelope(started, now, entropy);
         self.queue_event(DataCategory::Transaction, envelope);
     }
 
@@ -533,6 +548,12 @@ impl BrowserSentry {
         self.routes.last().map(|(_, route)| route.as_str())
     }
 
+    /// What events and transactions are named by: the current route's
+    /// template, else its path.
+    fn transaction_name(&self) -> Option<&str> {
+        self.route_template.as_deref().or(self.route())
+    }
+
     fn queue_error_event(
         &mut self,
         now: UnixMs,
@@ -594,7 +615,7 @@ impl BrowserSentry {
             level: event.level,
             environment: Some(context.environment.clone()),
             release: context.release.clone(),
-            transaction: route.map(str::to_owned),
+            transaction: self.transaction_name().map(str::to_owned),
             tags,
             user: self.user(),
             breadcrumbs: self.breadcrumbs(),
@@ -641,23 +662,24 @@ impl BrowserSentry {
         Some(Values { values })
     }
 
-    /// The envelope of a `navigation` transaction for `route`, from `started`
-    /// to `now`, with the `trace` header that tells Sentry the sample rate.
-    fn transaction_envelope(
-        &self,
-        route: &str,
-        started: UnixMs,
-        now: UnixMs,
-        entropy: &Entropy,
-    ) -> String {
+    /// The envelope of a `navigation` transaction for the current route, from
+    /// `started` to `now`, with the `trace` header that tells Sentry the
+    /// sample rate.
+    fn transaction_envelope(&self, started: UnixMs, now: UnixMs, entropy: &Entropy) -> String {
         let (event_id, trace_id, span_id) =
             (entropy.event_id(), entropy.trace_id(), entropy.span_id());
         let context = &self.context;
+        let name = self.transaction_name().unwrap_or_default();
+        let source = if self.route_template.is_some() {
+            "route"
+        } else {
+            "url"
+        };
         let payload = to_json(&Transaction {
             event_id,
-            transaction: route.to_owned(),
+            transaction: name.to_owned(),
             transaction_info: Some(TransactionInfo {
-                source: "route".to_owned(),
+                source: source.to_owned(),
             }),
             start_timestamp: started,
             timestamp: now,
@@ -683,7 +705,7 @@ impl BrowserSentry {
             sampled: Some("true".to_owned()),
             release: context.release.clone(),
             environment: Some(context.environment.clone()),
-            transaction: Some(route.to_owned()),
+            transaction: Some(name.to_owned()),
         };
         self.envelope(Some(&event_id), Some(trace), "transaction", &payload)
     }
@@ -974,7 +996,7 @@ mod tests {
             for i in 0..1_000u32 {
                 let draw = ((u64::from(i) << 32) / 1_000) as u32;
                 let now = UnixMs(u64::from(i) * 10);
-                sentry.handle_route_change(now, &format!("/r/{i}"), &with_draw(draw));
+                sentry.handle_route_change(now, &format!("/r/{i}"), None, &with_draw(draw));
                 kinds.extend(sent(&mut sentry, now));
             }
             count(&kinds, "transaction")
@@ -990,7 +1012,7 @@ mod tests {
             PAGE,
         );
         assert_eq!(sentry.traces_sample_rate(), 1.0);
-        sentry.handle_route_change(UnixMs(1), "/a", &with_draw(u32::MAX));
+        sentry.handle_route_change(UnixMs(1), "/a", None, &with_draw(u32::MAX));
         assert_eq!(count(&sent(&mut sentry, UnixMs(1)), "transaction"), 1);
     }
 
@@ -1023,7 +1045,7 @@ mod tests {
         ] {
             let mut sentry = start(serde_json::json!({}), page);
             assert!(sentry.is_muted());
-            sentry.handle_route_change(UnixMs(1), "/a", &with_draw(0));
+            sentry.handle_route_change(UnixMs(1), "/a", None, &with_draw(0));
             sentry.handle_error(UnixMs(2), error("x"), &with_draw(0));
             sentry.handle_page_hide(UnixMs(3));
             assert_eq!(sent(&mut sentry, UnixMs(3)), Vec::<String>::new(), "{page}");
@@ -1081,7 +1103,7 @@ mod tests {
         );
         let mut step = |at: u64, value: &str| {
             let now = UnixMs(at);
-            sentry.handle_route_change(now, "/a", &with_draw(0));
+            sentry.handle_route_change(now, "/a", None, &with_draw(0));
             sentry.handle_error(now, error(value), &with_draw(0));
             sent(&mut sentry, now)
         };
@@ -1350,7 +1372,7 @@ mod tests {
     fn capture_context_tags_are_kept_but_route_is_ours() {
         let mut sentry = start(serde_json::json!({}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
-        sentry.handle_route_change(UnixMs(1), "/a", &with_draw(u32::MAX));
+        sentry.handle_route_change(UnixMs(1), "/a", None, &with_draw(u32::MAX));
         let tagged = CapturedError {
             tags: &[
                 ("feature".to_owned(), "deploy".to_owned()),
@@ -1395,7 +1417,7 @@ mod tests {
     fn events_carry_route_breadcrumbs_and_user() {
         let mut sentry = start(serde_json::json!({}), PAGE);
         for (i, route) in (0..12).map(|i| (i, format!("/r/{i}?q=secret"))) {
-            sentry.handle_route_change(UnixMs(i), &route, &with_draw(u32::MAX));
+            sentry.handle_route_change(UnixMs(i), &route, None, &with_draw(u32::MAX));
         }
         sentry.set_user(Some("user-7"));
         sentry.handle_error(UnixMs(20), error("x"), &with_draw(0));
@@ -1425,8 +1447,13 @@ mod tests {
         let mut sentry = start(serde_json::json!({}), "https://forge.example/team/a?x=1");
         let _ = sent(&mut sentry, UnixMs(0));
         sentry.set_user(Some("user \"7\""));
-        sentry.handle_route_change(UnixMs(5), "/", &with_draw(u32::MAX));
-        sentry.handle_route_change(UnixMs(6), "/team/a", &with_draw(u32::MAX));
+        sentry.handle_route_change(UnixMs(5), "/", None, &with_draw(u32::MAX));
+        sentry.handle_route_change(
+            UnixMs(6),
+            "/team/a",
+            Some("/team/:slug"),
+            &with_draw(u32::MAX),
+        );
         let error = CapturedError {
             kind: "TypeError",
             value: "line\nbreak",
@@ -1450,7 +1477,7 @@ mod tests {
                 "level": "error",
                 "environment": "production",
                 "release": "flowfuse@2.11.0",
-                "transaction": "/team/a",
+                "transaction": "/team/:slug",
                 "tags": {"feature": "deploy", "route": "/team/a"},
                 "user": {"id": "user \"7\""},
                 "breadcrumbs": {"values": [
@@ -1522,7 +1549,8 @@ mod tests {
         entropy[16..32].fill(5);
         entropy[32..40].fill(6);
         entropy[40..44].fill(0);
-        sentry.handle_route_change(UnixMs(350), "/team/a?q=1", &Entropy(entropy));
+        let template = Some("/team/:slug");
+        sentry.handle_route_change(UnixMs(350), "/team/a?q=1", template, &Entropy(entropy));
         let out = sentry.poll_transmit(UnixMs(350)).unwrap();
         assert_eq!(out.category, DataCategory::Transaction);
         let (kind, payload) = item(&out);
@@ -1533,7 +1561,7 @@ mod tests {
             serde_json::json!({
                 "type": "transaction",
                 "event_id": "04040404040444048404040404040404",
-                "transaction": "/team/a",
+                "transaction": "/team/:slug",
                 "transaction_info": {"source": "route"},
                 "start_timestamp": "1970-01-01T00:00:00.100Z",
                 "timestamp": "1970-01-01T00:00:00.350Z",
@@ -1563,14 +1591,42 @@ mod tests {
         assert_eq!(trace.sampled.as_deref(), Some("true"));
         assert_eq!(trace.release.as_deref(), Some("flowfuse@2.11.0"));
         assert_eq!(trace.environment.as_deref(), Some("production"));
-        assert_eq!(trace.transaction.as_deref(), Some("/team/a"));
+        assert_eq!(trace.transaction.as_deref(), Some("/team/:slug"));
+    }
+
+    #[test]
+    fn routes_without_a_template_name_transactions_and_events_by_path_as_url() {
+        let mut sentry = start(serde_json::json!({"traces_sample_rate": 1.0}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        let draw = with_draw(0);
+        let named = |sentry: &mut BrowserSentry| {
+            let out = sentry.poll_transmit(UnixMs(9)).unwrap();
+            let tx: Transaction = payload_of(&item(&out).1);
+            (tx.transaction, tx.transaction_info.unwrap().source)
+        };
+        sentry.handle_route_change(
+            UnixMs(1),
+            "/instances/line-1",
+            Some("/instances/:id"),
+            &draw,
+        );
+        assert_eq!(
+            named(&mut sentry),
+            ("/instances/:id".into(), "route".into())
+        );
+        sentry.handle_route_change(UnixMs(2), "/elsewhere/x?q=1", None, &draw);
+        assert_eq!(named(&mut sentry), ("/elsewhere/x".into(), "url".into()));
+        sentry.handle_message(UnixMs(3), "m", Level::Info, &draw);
+        let event: serde_json::Value =
+            serde_json::from_slice(&item(&sentry.poll_transmit(UnixMs(9)).unwrap()).1).unwrap();
+        assert_eq!(event["transaction"], "/elsewhere/x");
     }
 
     #[test]
     fn client_reports_are_written_in_sentry_shape() {
         let mut sentry = start(serde_json::json!({"traces_sample_rate": 0.0}), PAGE);
         let _ = sent(&mut sentry, UnixMs(0));
-        sentry.handle_route_change(UnixMs(1), "/a", &with_draw(0));
+        sentry.handle_route_change(UnixMs(1), "/a", None, &with_draw(0));
         sentry.handle_send_failure(DataCategory::Session);
         sentry.handle_page_hide(UnixMs(7));
         let _exit = sentry.poll_transmit(UnixMs(7)).unwrap();

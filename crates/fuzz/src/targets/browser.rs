@@ -33,7 +33,7 @@ impl Target for PosthogRestoreTarget {
         let mut rng = counter();
         let mut client = Client::new(config(), None, NOW, &mut rng);
         let events =
-            client.handle_navigation(NOW, PAGE, NavigationSource::Router, &env(), &mut rng);
+            client.handle_navigation(NOW, PAGE, None, NavigationSource::Router, &env(), &mut rng);
         let stored = format!("{}\n{}\n", client.encode_persisted(), events.join("\n"));
         let opted_out = PersistedState {
             opted_out: true,
@@ -71,7 +71,7 @@ impl Target for PosthogRestoreTarget {
         let mut rng = counter();
         let mut client = Client::new(config(), persisted.clone(), NOW, &mut rng);
         let events =
-            client.handle_navigation(NOW, PAGE, NavigationSource::Router, &env(), &mut rng);
+            client.handle_navigation(NOW, PAGE, None, NavigationSource::Router, &env(), &mut rng);
         for event in &events {
             let value: Value = serde_json::from_str(event)
                 .map_err(|e| format!("restored client wrote invalid JSON {event:?}: {e}"))?;
@@ -197,7 +197,7 @@ impl Target for SentryRestoreTarget {
             },
             &sentry::Entropy([3; 48]),
         );
-        offline.handle_route_change(NOW, "/projects", &sentry::Entropy([0; 48]));
+        offline.handle_route_change(NOW, "/projects", None, &sentry::Entropy([0; 48]));
         let mut stored = String::new();
         while let Some(out) = offline.poll_transmit(NOW) {
             stored = out.add_to_stored(&stored);
