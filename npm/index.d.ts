@@ -56,3 +56,31 @@ export function installVueRouter(router: { beforeEach: (guard: () => void) => un
 export function installHistory(): void
 /** Vue 3: component errors to Sentry, plus the router adapter. */
 export function installVue(app: { config: { errorHandler?: (err: unknown, instance: unknown, info: string) => void } }, router?: Parameters<typeof installVueRouter>[0]): void
+
+/** A React Router location: what `useLocation()` returns and a data router's `state.location` holds. */
+export interface ReactRouterLocation { pathname: string; search: string; hash: string; key: string }
+/** A matched route, root first: what `matchRoutes` returns and a data router's `state.matches` holds. */
+export interface ReactRouterMatch { route: { path?: string } }
+/**
+ * React Router 6.4+ / 7 data routers (`createBrowserRouter`, `createHashRouter`):
+ * one `routeChanged` per completed navigation, with the template of the matched
+ * routes (`/instances/:id`); none while loaders run, for a blocked navigation or
+ * for a loader's redirect (only where it lands).
+ */
+export function installReactRouter(router: { state: unknown; subscribe: (listener: (state: any) => void) => unknown; basename?: string }): void
+/**
+ * React Router 6 / 7 declarative routers (`<BrowserRouter>`): call it in the
+ * component that renders the routes. One `routeChanged` per location rendered,
+ * with the template of the `routes` it matches; none twice under StrictMode,
+ * none for a location a `<Navigate>` replaced at once.
+ */
+export function useTelemetryRoutes(
+  routes: readonly object[] | undefined,
+  hooks: {
+    useEffect: (effect: () => void, deps: readonly unknown[]) => void
+    useLocation: () => ReactRouterLocation
+    matchRoutes: (routes: any, location: ReactRouterLocation) => ReactRouterMatch[] | null
+    /** The router's `basename`, if it has one. */
+    basename?: string
+  }
+): void

@@ -133,6 +133,109 @@ export function installHistory () {
   window.addEventListener('popstate', changed)
 }
 
+// React Router (6 and 7). The package imports neither React nor React Router:
+// the app hands over its router, or its own hooks.
+
+let reactRouterPath // the path a React Router adapter reported last
+
+/** Reports `path` unless it is the page reported last (StrictMode runs effects twice). */
+function reactRouteChanged (path, template) {
+  if (path === reactRouterPath) return
+  const from = reactRouterPath
+  reactRouterPath = path
+  routeChanged(path, from, template)
+}
+
+/** `pathname?search#hash` of a React Router location, under the router's `basename`. */
+function reactRouterHref ({ pathname, search, hash }, basename = '/') {
+  const path = pathname === '/' && basename !== '/' ? basename : `${basename}/${pathname}`
+  return path.replace(/\/{2,}/g, '/') + (search || '') + (hash || '')
+}
+
+/** The matched routes' paths (root first) joined into one template, e.g. `/instances/:id`. */
+function reactRouteTemplate (matches) {
+  let template = ''
+  for (const match of matches) {
+    const path = match?.route?.path
+    if (!path) continue // layout and index routes add no segment
+    // A child's absolute path already holds its parents'.
+    template = path.startsWith('/') ? path : `${template}/${path}`
+  }
+  return template.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1') || '/'
+}
+
+const reactDataRouters = new WeakSet()
+
+/**
+ * React Router 6.4+ and 7 data routers (`createBrowserRouter`,
+ * `createHashRouter`): one `routeChanged` per completed navigation (first
+ * load included), with the matched routes' template, timed from the moment
+ * its loaders started. A navigation still loading, blocked (`useBlocker`) or
+ * redirected by a loader reports only where it finally lands.
+ *
+ * @param {import('react-router').DataRouter} router what `createBrowserRouter` returned
+ * @example
+ * const router = createBrowserRouter(routes)
+ * installReactRouter(router)
+ * start()
+ */
+export function installReactRouter (router) {
+  guarded('installReactRouter', () => {
+    if (reactDataRouters.has(router)) return
+    reactDataRouters.add(router)
+    let loading = false
+    const settled = state => guarded('the route change', () => {
+      if (!state.initialized) return // the first load's loaders still run
+      if (state.navigation.state !== 'idle') {
+        if (!loading) navigationStarted()
+        loading = true
+        return
+      }
+      loading = false
+      // React Router matches its root route (with a 404 error) when nothing matched.
+      const unmatched = Object.values(state.errors ?? {}).some(e => e?.internal && e.status === 404)
+      reactRouteChanged(reactRouterHref(state.location, router.basename),
+        unmatched ? undefined : reactRouteTemplate(state.matches))
+    })
+    settled(router.state)
+    router.subscribe(settled)
+  })
+}
+
+/**
+ * React Router 6 and 7 declarative routers (`<BrowserRouter>`, `<HashRouter>`):
+ * a hook for the component that renders the routes. One `routeChanged` per
+ * location the router rendered (first load included) with the template of
+ * `routes` it matched; a location a `<Navigate>` replaced in the same render
+ * is not reported, nor one StrictMode renders twice.
+ *
+ * @param {object[]} [routes] the route objects (as given to `useRoutes`, or
+ *   `createRoutesFromElements(…)`); without them no template is sent
+ * @param {{ useEffect: Function, useLocation: Function, matchRoutes: Function, basename?: string }} hooks
+ *   React's `useEffect`, React Router's `useLocation` and `matchRoutes`, and
+ *   the router's `basename` if it has one
+ * @example
+ * function App () {
+ *   useTelemetryRoutes(routes, { useEffect, useLocation, matchRoutes })
+ *   return useRoutes(routes)
+ * }
+ */
+export function useTelemetryRoutes (routes, hooks) {
+  let location
+  guarded('useTelemetryRoutes', () => { location = hooks.useLocation() })
+  guarded('useTelemetryRoutes', () => hooks.useEffect(() => {
+    // After every effect of this render: a <Navigate> among them has moved
+    // the browser on already (its history entry has another key).
+    queueMicrotask(() => guarded('the route change', () => {
+      const shown = globalThis.history?.state?.key
+      if (!location || (typeof shown === 'string' && shown !== location.key)) return
+      const matches = routes && hooks.matchRoutes(routes, location)
+      reactRouteChanged(reactRouterHref(location, hooks.basename),
+        matches ? reactRouteTemplate(matches) : undefined)
+    }))
+  }, [location]))
+}
+
 /**
  * Vue 3: reports component errors (which Vue catches before they reach
  * `window.onerror`) and installs the router adapter.

@@ -99,6 +99,30 @@ export async function startDemo (options = {}, extraArgs = [], env = {}) {
   }
 }
 
+/** The collector alone on a free loopback port, storing into a fresh directory. Resolves to { url, stop() }. */
+export async function startCollector () {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'ff-collector-'))
+  const child = spawn(BIN, ['collector', '--listen', `127.0.0.1:${port}`, '--data-dir', dir], { stdio: 'ignore' })
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(async () => (await fetch(`${url}/api/pings?limit=1`)).ok, { what: 'the collector' })
+  return { url, stop: () => child.kill('SIGINT') }
+}
+
+const SPA_TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' }
+
+/** Serves the built app in `dir` on a free loopback port, `index.html` for every path that is no file (an SPA's routes). */
+export function serveSpa (dir) {
+  const server = createHttpServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '')
+    let file = join(dir, path)
+    if (!existsSync(file) || statSync(file).isDirectory()) file = join(dir, 'index.html')
+    res.writeHead(200, { 'Content-Type': SPA_TYPES[extname(file)] || 'application/octet-stream' })
+    res.end(readFileSync(file))
+  })
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server)))
+}
+
 async function fetchOk (url, init) {
   try { return (await fetch(url, init)).ok } catch { return false }
 }

@@ -5,34 +5,11 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
-import { createServer } from 'node:http'
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, extname, normalize } from 'node:path'
-import { ROOT, BIN, freePort, launchBrowser, events, waitFor } from './lib.mjs'
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' }
-
-function serve (dir) {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '')
-    let file = join(dir, path)
-    if (!existsSync(file) || statSync(file).isDirectory()) file = join(dir, 'index.html')
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' })
-    res.end(readFileSync(file))
-  })
-  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server)))
-}
-
-async function startCollector () {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'ff-pkg-collector-'))
-  const child = spawn(BIN, ['collector', '--listen', `127.0.0.1:${port}`, '--data-dir', dir], { stdio: 'ignore' })
-  const url = `http://127.0.0.1:${port}`
-  await waitFor(async () => (await fetch(`${url}/api/pings?limit=1`)).ok, { what: 'the collector' })
-  return { url, stop: () => child.kill('SIGINT') }
-}
+import { join } from 'node:path'
+import { ROOT, launchBrowser, events, waitFor, serveSpa, startCollector } from './lib.mjs'
 
 const appSource = (collector, marker) => `
 import { start, routeChanged, flush } from '@ff-telemetry/web'
@@ -69,7 +46,7 @@ ${appSource(collector.url, 'from-plain-module').replace("'@ff-telemetry/web'", "
 </script></body>`)
 
     for (const [dir, page, marker] of [[join(app, 'dist'), '/', 'from-vite'], [app, '/plain.html', 'from-plain-module']]) {
-      const server = await serve(dir)
+      const server = await serveSpa(dir)
       servers.push(server)
       const tab = await browser.newPage()
       const warnings = []

@@ -126,7 +126,12 @@ fn apt_packages(missing_by_hand: &mut Vec<String>) -> Result<()> {
 }
 
 /// Folders whose npm dependencies the tests need.
-const NPM_FOLDERS: &[&str] = &["www", "tests/e2e", "crates/collector/tests/browser"];
+const NPM_FOLDERS: &[&str] = &[
+    "www",
+    "tests/e2e",
+    "tests/react-app",
+    "crates/collector/tests/browser",
+];
 
 fn npm_dependencies() -> Result<()> {
     NPM_FOLDERS.iter().try_for_each(|dir| npm_install(dir))

@@ -101,6 +101,10 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The small React app `tests/e2e/react-router.test.mjs` drives, built on the
+/// npm package in `npm/pkg` (setup installs its node_modules).
+const REACT_APP: &str = "tests/react-app";
+
 /// Playwright driving Chromium against the real demo stack: the release build of
 /// the SDK in the demo SPA, the platform and the collector.
 fn end_to_end() -> Result<()> {
@@ -111,6 +115,8 @@ fn end_to_end() -> Result<()> {
 /// [`end_to_end`] on the npm package and SPA already built.
 fn run_end_to_end() -> Result<()> {
     let bin = demo::build_cli()?;
+    step("React test app (vite build, React Router 6 and 7)");
+    exec(cmd("npm", &["run", "build"]).current_dir(crate::shell::project_root().join(REACT_APP)))?;
     step("end-to-end tests (Playwright, Chromium, the demo stack)");
     let mut e2e = cmd("npm", &["test"]);
     e2e.current_dir(crate::shell::project_root().join("tests/e2e"))

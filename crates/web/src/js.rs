@@ -13,7 +13,7 @@ use std::cell::OnceCell;
 
 use ff_telemetry_browser::posthog::{PageEnv, ScrollSample};
 use ff_telemetry_wire::UnixMs;
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Function, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 /// The one closure type of every browser callback: listeners, timers, the
@@ -26,6 +26,12 @@ extern "C" {
     /// returns what it threw (a trap after a panic included) as `Err`.
     #[wasm_bindgen(js_namespace = Reflect, js_name = apply, catch)]
     fn apply_guarded(f: &mut dyn FnMut(), this: &JsValue, args: &Array) -> Result<(), JsValue>;
+
+    /// `String(value)`, or what it threw: a value's own `toString` or
+    /// `Symbol.toPrimitive` may throw, which js-sys's conversions would let
+    /// through into the module.
+    #[wasm_bindgen(js_name = String, catch)]
+    fn string_of(value: &JsValue) -> Result<JsString, JsValue>;
 }
 
 /// Runs `f` in a JavaScript `try`: what it threw, if anything.
@@ -263,13 +269,11 @@ pub fn describe_error(error: &JsValue) -> (String, String, Option<String>) {
             .ok()
             .and_then(|s| s.as_string())
     });
-    // `String(error)` for what JSON cannot write (`undefined`, a function).
-    let text = text.unwrap_or_else(|| {
-        if error.is_symbol() {
-            return "Symbol()".to_owned();
-        }
-        js_sys::JsString::from("").concat(&error).into()
-    });
+    // `String(error)` for what JSON cannot write (`undefined`, a function,
+    // a symbol); a fixed text when even that throws.
+    let text = text
+        .or_else(|| string_of(&error).ok().map(String::from))
+        .unwrap_or_else(|| "unprintable JavaScript value".to_owned());
     (String::new(), text, None)
 }
 
@@ -278,6 +282,11 @@ pub fn string_entries(object: &JsValue) -> Vec<(String, String)> {
     if !is_object(object) {
         return Vec::new();
     }
+    // A copy first: `Object.entries` runs the object's getters, which may
+    // throw; `JSON.stringify` runs them where an exception is caught.
+    let Ok(object) = json_copy(object) else {
+        return Vec::new();
+    };
     let mut pairs = Vec::new();
     for entry in Object::entries(object.unchecked_ref()) {
         let entry: Array = entry.unchecked_into();

@@ -9,6 +9,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCredentials;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `fetch(request)`, or what it threw. gloo-net's `send` would
+    /// let an exception through the module (a page may replace `fetch` with
+    /// one that throws), leaving the request in flight for ever.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn fetch_guarded(request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
+}
+
 /// The server's answer to a POST.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Answer {
@@ -61,11 +70,10 @@ async fn post(url: String, text: String, gzip_url: Option<String>) -> Result<Ans
         Some((gzip_url, bytes)) => builder(&gzip_url).body(bytes),
         None => builder(&url).body(text),
     };
-    let response = request
-        .map_err(|_| JsValue::NULL)?
-        .send()
-        .await
-        .map_err(|_| JsValue::NULL)?;
+    let request = request.map_err(|_| JsValue::NULL)?;
+    let answer = JsFuture::from(fetch_guarded(&request.into())?).await?;
+    // What a replaced `fetch` resolves to need not be a `Response`.
+    let response = gloo_net::http::Response::from(answer.dyn_into::<web_sys::Response>()?);
     let headers = response.headers();
     Ok(Answer {
         status: response.status(),

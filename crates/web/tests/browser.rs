@@ -17,63 +17,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function pushState(path) { history.pushState(null, "", path); }
-export function replaceState(path) { history.replaceState(null, "", path); }
-export function currentPath() { return location.pathname + location.search; }
-export function storeItem(key, value) { localStorage.setItem(key, value); }
-export function storedKeysContaining(text) {
-  return Object.keys(localStorage).filter((k) => k.includes(text)).length;
-}
-let counted = { warnings: 0, writes: 0 };
-export function countWarningsAndWrites(warningText, keyText) {
-  counted = { warnings: 0, writes: 0 };
-  const warn = console.warn, setItem = Storage.prototype.setItem;
-  console.warn = function (...args) {
-    if (args.map(String).join(" ").includes(warningText)) counted.warnings++;
-    return warn.apply(this, args);
-  };
-  Storage.prototype.setItem = function (key, value) {
-    if (String(key).includes(keyText)) counted.writes++;
-    return setItem.call(this, key, value);
-  };
-  return () => { console.warn = warn; Storage.prototype.setItem = setItem; };
-}
-export function countedWarnings() { return counted.warnings; }
-export function countedWrites() { return counted.writes; }
-export function setConfigScript(json) {
-  let el = document.getElementById("ff-telemetry-config");
-  if (!el) {
-    el = document.createElement("script");
-    el.type = "application/json";
-    el.id = "ff-telemetry-config";
-    document.head.appendChild(el);
-  }
-  el.textContent = json;
-}
-export function loneSurrogateProps() { return { x: "\ud800", y: "ok" }; }
-export function countPageErrors() {
-  let errors = 0;
-  const count = () => errors++;
-  addEventListener("error", count);
-  return () => { removeEventListener("error", count); return errors; };
-}
-export function bigProps(n) { return { pad: "x".repeat(n) }; }
-export function fillStorage(room) {
-  if (room > 0) localStorage.setItem("ff_filler_room", "x".repeat(room));
-  let i = 0;
-  for (let size = 1 << 23; size >= 1;) {
-    try { localStorage.setItem("ff_filler_" + i, "x".repeat(size)); i++; }
-    catch (e) { size >>= 1; }
-  }
-  localStorage.removeItem("ff_filler_room");
-}
-export function clearFiller() {
-  for (const key of Object.keys(localStorage)) {
-    if (key.startsWith("ff_filler_")) localStorage.removeItem(key);
-  }
-}
-"#)]
+#[wasm_bindgen(module = "/tests/js/browser.js")]
 extern "C" {
     #[wasm_bindgen(js_name = pushState)]
     fn push_state(path: &str);

@@ -10,19 +10,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function warningsWhile(text, f) {
-  const warn = console.warn;
-  let warnings = 0;
-  console.warn = function (...args) {
-    if (args.map(String).join(" ").includes(text)) warnings++;
-    return warn.apply(this, args);
-  };
-  let threw = false;
-  try { f(); } catch (e) { threw = true; } finally { console.warn = warn; }
-  return threw ? -1 : warnings;
-}
-"#)]
+#[wasm_bindgen(module = "/tests/js/config.js")]
 extern "C" {
     /// Runs `f`, counting the `console.warn` calls whose text contains
     /// `text`; -1 when `f` threw.

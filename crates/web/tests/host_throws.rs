@@ -10,13 +10,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function throwsWithThrowingWarn(f) {
-  const warn = console.warn;
-  console.warn = () => { throw new Error("warnings are errors in this app"); };
-  try { f(); return false; } catch (e) { return true; } finally { console.warn = warn; }
-}
-"#)]
+#[wasm_bindgen(module = "/tests/js/host_throws.js")]
 extern "C" {
     /// Runs `f` with a `console.warn` that throws: whether `f` threw.
     #[wasm_bindgen(js_name = throwsWithThrowingWarn)]

@@ -15,23 +15,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function makeError(name, message) {
-  const e = new Error(message);
-  e.name = name;
-  return e;
-}
-export function dispatchError(name, message) {
-  const error = makeError(name, message);
-  dispatchEvent(new ErrorEvent("error", { error, message: `${name}: ${message}`, cancelable: true }));
-}
-export function dispatchRejection(message) {
-  const reason = new Error(message);
-  const promise = Promise.reject(reason);
-  promise.catch(() => {});
-  dispatchEvent(new PromiseRejectionEvent("unhandledrejection", { promise, reason, cancelable: true }));
-}
-"#)]
+#[wasm_bindgen(module = "/tests/js/sentry.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(name: &str, message: &str) -> JsValue;

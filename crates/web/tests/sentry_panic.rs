@@ -15,15 +15,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function dispatchCountingErrors(name) {
-  let errors = 0;
-  const count = () => errors++;
-  addEventListener("error", count);
-  try { dispatchEvent(new Event(name)); } finally { removeEventListener("error", count); }
-  return errors;
-}
-"#)]
+#[wasm_bindgen(module = "/tests/js/sentry_panic.js")]
 extern "C" {
     /// Dispatches a plain `Event` named `name` on `window`: how many `error`
     /// events (the browser's report of an exception a listener threw) it caused.

@@ -10,15 +10,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-#[wasm_bindgen(inline_js = r#"
-export async function getText(url) { const r = await fetch(url); return await r.text(); }
-export async function postJson(url, body) {
-  const r = await fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" } });
-  return r.status;
-}
-export function dispatch(name) { dispatchEvent(new Event(name)); }
-export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
-"#)]
+#[wasm_bindgen(module = "/tests/js/common.js")]
 extern "C" {
     #[wasm_bindgen(js_name = getText)]
     async fn get_text(url: &str) -> JsValue;
