@@ -17,6 +17,7 @@ mod sentry_upload;
 mod setup;
 mod shell;
 mod test;
+mod wasm_sections;
 
 use anyhow::{Result, bail};
 

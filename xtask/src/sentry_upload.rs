@@ -106,8 +106,7 @@ impl UploadSettings {
     }
 
     fn sentry_cli(&self, args: &[&str]) -> Result<()> {
-        let bin = project_root().join("www/node_modules/.bin/sentry-cli");
-        let mut c = cmd(&bin.to_string_lossy(), args);
+        let mut c = cmd(&sentry_cli_bin(), args);
         c.env(TOKEN, &self.token)
             .env(ORG, &self.org)
             .env(PROJECT, &self.project);
@@ -116,6 +115,39 @@ impl UploadSettings {
         }
         exec(&mut c)
     }
+}
+
+/// The `Debug ID` that `sentry-cli debug-files check` reads in `file` (a
+/// hyphenated UUID; all zeros when the file has none): the id Sentry files an
+/// uploaded debug file under, and looks it up by.
+pub fn debug_id(file: &Path) -> Result<String> {
+    let path = file.to_string_lossy();
+    let mut check = cmd(
+        &sentry_cli_bin(),
+        &["debug-files", "check", "--json", &path],
+    );
+    // Its exit status says whether the file is usable on its own: the shipped
+    // module, without debug information, is not; its id still counts.
+    let out = check
+        .output()
+        .context("could not run sentry-cli (`cargo xtask setup` installs it)")?;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "sentry-cli debug-files check {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    report["variants"][0]["debug_id"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("sentry-cli found no debug id in {path}: {report}"))
+}
+
+fn sentry_cli_bin() -> String {
+    project_root()
+        .join("www/node_modules/.bin/sentry-cli")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Source maps are for Sentry, not for visitors: they leave the served folder.

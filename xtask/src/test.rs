@@ -106,9 +106,11 @@ pub fn run(args: &[String]) -> Result<()> {
 const REACT_APP: &str = "tests/react-app";
 
 /// Playwright driving Chromium against the real demo stack: the release build of
-/// the SDK in the demo SPA, the platform and the collector.
+/// the SDK in the demo SPA, the platform and the collector. Built as
+/// `cargo xtask test` builds it, with a stand-in Sentry token: the suite
+/// checks crash reports against the debug file such a build makes.
 fn end_to_end() -> Result<()> {
-    build::run()?;
+    build_time_sentry()?;
     run_end_to_end()
 }
 
@@ -124,11 +126,12 @@ fn run_end_to_end() -> Result<()> {
     exec(&mut e2e)
 }
 
-/// A build with a Sentry token keeps hidden source maps and a wasm debug file, and
-/// the token's value appears in none of the files it produces. (No Sentry can be
-/// reached from here, so the upload itself is skipped.) The package and SPA it
-/// builds are what the end-to-end suite then runs: the shipped module is the same
-/// with or without a debug file beside it.
+/// A build with a Sentry token keeps hidden source maps and a wasm debug file
+/// with the shipped module's code at the same offsets and the same debug id
+/// (as `sentry-cli` reads it), and the token's value appears in none of the
+/// files it produces. (No Sentry can be reached from here, so the upload
+/// itself is skipped.) The package and SPA it builds are what the end-to-end
+/// suite then runs, its crash-report test against this debug file.
 fn build_time_sentry() -> Result<()> {
     step("build-time Sentry: debug files made, token in no built file");
     let canary = format!(
@@ -148,7 +151,7 @@ fn build_time_sentry() -> Result<()> {
     let built = [
         root.join(build::SPA_DIST),
         root.join(build::PKG_DIR),
-        root.join(build::WASM_DEBUG_FILE),
+        build::wasm_debug_file(),
     ];
     let files: Vec<_> = built
         .iter()
@@ -169,12 +172,31 @@ fn build_time_sentry() -> Result<()> {
             bail!("{name} points browsers at its source map: maps must be hidden");
         }
     }
-    let debug_file = std::fs::read(root.join(build::WASM_DEBUG_FILE))?;
+    let debug_file = std::fs::read(build::wasm_debug_file())?;
     if maps == 0 || !debug_file.windows(11).any(|w| w == b".debug_line") {
         bail!("expected hidden source maps ({maps} found) and DWARF in the wasm debug file");
     }
+    let shipped = root.join(build::PKG_DIR).join(build::WASM_FILE);
+    // The browser reports offsets into the shipped module; Sentry reads them
+    // in the debug file: the same code must sit at the same offsets in both.
+    let shipped_module = std::fs::read(&shipped)?;
+    let shipped_code = crate::wasm_sections::code_section(&shipped_module)?;
+    let debug_code = crate::wasm_sections::code_section(&debug_file)?;
+    if shipped_code != debug_code || shipped_module[shipped_code.clone()] != debug_file[debug_code]
+    {
+        bail!("the shipped module's code differs from its debug file's, or sits elsewhere");
+    }
+    let shipped_id = crate::sentry_upload::debug_id(&shipped)?;
+    let debug_id = crate::sentry_upload::debug_id(&build::wasm_debug_file())?;
+    if shipped_id != debug_id || shipped_id.bytes().all(|b| b == b'0' || b == b'-') {
+        bail!(
+            "sentry-cli reads debug id {shipped_id} in the shipped module and {debug_id} in \
+             the debug file: Sentry could not match them"
+        );
+    }
     println!(
-        "ok   {maps} hidden source maps, a wasm debug file, no token in {} files",
+        "ok   {maps} hidden source maps, a wasm debug file with the shipped module's \
+         debug id {debug_id}, no token in {} files",
         files.len()
     );
     Ok(())

@@ -53,36 +53,10 @@ fn running_clients() -> Option<Rc<Clients>> {
     clients.filter(|c| c.posthog.is_some() || c.sentry.is_some())
 }
 
+// The config's and the properties' TypeScript: npm/config.d.ts, which the npm
+// package's index.d.ts imports too, so it is written once.
 #[wasm_bindgen(typescript_custom_section)]
-const TELEMETRY_CONFIG_TS: &str = r#"
-/** The platform's frontend config (`FrontendConfig` in ff-telemetry-core) plus client options. */
-export interface TelemetryConfig {
-  posthog?: {
-    apikey: string
-    /** The PostHog host URL; by default PostHog's US cloud, app.posthog.com. */
-    apiurl?: string
-    /** The SDK also captures pageviews by itself (History API). Default true. */
-    capture_pageview?: boolean
-  }
-  sentry?: {
-    dsn: string
-    production_mode?: boolean
-    environment?: string
-    release?: string
-    report_localhost?: boolean
-    traces_sample_rate?: number
-    ignore_errors?: string[]
-  }
-  /** Where to keep ids and the unsent queue. Default "localStorage". */
-  persistence?: 'localStorage' | 'memory'
-  /** Honour the browser's Do Not Track setting. */
-  respect_dnt?: boolean
-  /** Store nothing and use no stable id. */
-  cookieless?: boolean
-}
-
-export type Properties = Record<string, unknown>
-"#;
+const TELEMETRY_CONFIG_TS: &str = include_str!("../../../npm/config.d.ts");
 
 /// Starts telemetry for this page and returns its handle.
 ///

@@ -151,6 +151,21 @@ pub fn storage_works() -> bool {
     works
 }
 
+/// What identifies the module this code runs in, for Sentry: its `build_id`
+/// custom section (empty without one), and a stack taken here, inside the
+/// module, whose newest WebAssembly frame shows the module's URL as every
+/// later stack will.
+pub fn own_module() -> (Vec<u8>, String) {
+    use js_sys::WebAssembly::Module;
+    // The module wasm-bindgen's glue instantiated (`--target web` keeps it
+    // before any export can run).
+    let module = wasm_bindgen::module().unchecked_into();
+    let sections = Module::custom_sections(&module, "build_id");
+    let build_id = js_sys::Uint8Array::new(&sections.get(0)).to_vec();
+    let stack = string_field(&js_sys::Error::new("").into(), "stack");
+    (build_id, stack.unwrap_or_default())
+}
+
 /// An exception's `message`, or the value itself when it is a string.
 pub fn error_message(e: &JsValue) -> String {
     string_field(e, "message")

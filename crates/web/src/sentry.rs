@@ -73,6 +73,10 @@ impl SentryClient {
         };
         let href = js::href();
         let mut sentry = BrowserSentry::new(config, sdk_info, &href, now, &entropy())?;
+        // Crash reports from inside the SDK name the module, so Sentry can
+        // symbolicate their frames with the debug file the build uploaded.
+        let (build_id, stack) = js::own_module();
+        sentry.set_wasm_module(&build_id, &stack);
         let persist = persist && js::storage_works();
         // By project key: the envelopes are the project's, wherever it is.
         let queue_key = concat(&["ff_telemetry_sentry_", sentry.public_key()]);

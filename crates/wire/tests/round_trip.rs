@@ -7,10 +7,10 @@ use ff_telemetry_wire::ping::{
 };
 use ff_telemetry_wire::posthog::{BatchBody, CaptureEvent};
 use ff_telemetry_wire::sentry::{
-    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Envelope,
-    EnvelopeHeader, EnvelopeItem, Event, EventId, Exception, Frame, ItemHeader, Level, Mechanism,
-    Request, SdkInfo, SessionAttributes, SessionStatus, SessionUpdate, SpanId, Stacktrace,
-    StringMap, TraceContext, TraceHeader, TraceId, Transaction, TransactionContexts,
+    Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents,
+    Envelope, EnvelopeHeader, EnvelopeItem, Event, EventId, Exception, Frame, ItemHeader, Level,
+    Mechanism, Request, SdkInfo, SessionAttributes, SessionStatus, SessionUpdate, SpanId,
+    Stacktrace, StringMap, TraceContext, TraceHeader, TraceId, Transaction, TransactionContexts,
     TransactionInfo, User, Values,
 };
 use ff_telemetry_wire::{Dsn, UnixMs, Value};
@@ -97,17 +97,34 @@ fn frame() -> impl Strategy<Value = Frame> {
         of(any::<u32>()),
         of(text()),
         of(any::<bool>()),
+        of(text()),
+        of(text()),
     )
         .prop_map(
-            |(filename, function, lineno, colno, instruction_addr, in_app)| Frame {
-                filename,
-                function,
-                lineno,
-                colno,
-                instruction_addr,
-                in_app,
+            |(filename, function, lineno, colno, instruction_addr, in_app, addr_mode, platform)| {
+                Frame {
+                    filename,
+                    function,
+                    lineno,
+                    colno,
+                    instruction_addr,
+                    in_app,
+                    addr_mode,
+                    platform,
+                }
             },
         )
+}
+
+fn debug_image() -> impl Strategy<Value = DebugImage> {
+    (text(), text(), text(), text()).prop_map(|(debug_id, code_id, code_file, debug_file)| {
+        DebugImage {
+            debug_id,
+            code_id,
+            code_file,
+            debug_file,
+        }
+    })
 }
 
 fn exception() -> impl Strategy<Value = Exception> {
@@ -150,6 +167,7 @@ prop_compose! {
         exception in of(prop::collection::vec(exception(), 0..2)),
         message in of(text()),
         url in of(of(text())),
+        images in of(prop::collection::vec(debug_image(), 0..2)),
     ) -> Event {
         Event {
             event_id, timestamp, platform, level, environment, release, transaction, tags, user,
@@ -158,6 +176,7 @@ prop_compose! {
             exception: exception.map(|values| Values { values }),
             message,
             request: url.map(|url| Request { url }),
+            debug_meta: images.map(|images| DebugMeta { images }),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! state and written with serde into the text of its envelope; the tests read it
 //! back with the same types (and with the `sentry-types` crate).
 
+use super::debug_image::{point_frames_at, wasm_image};
 use super::filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url, truncate_chars,
@@ -16,10 +17,11 @@ use super::stacktrace::parse_stack;
 use crate::list;
 use ff_telemetry_core::retry::{RetryPolicy, Verdict, classify};
 use ff_telemetry_wire::sentry::{
-    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, EnvelopeHeader, Event,
-    EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SdkInfo,
-    SessionAttributes, SpanId, Stacktrace, StringMap, TraceContext, TraceHeader, TraceId,
-    Transaction, TransactionContexts, TransactionInfo, User, Values, stamp_sent_at, write_item,
+    Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents,
+    EnvelopeHeader, Event, EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT,
+    Request, SdkInfo, SessionAttributes, SpanId, Stacktrace, StringMap, TraceContext, TraceHeader,
+    TraceId, Transaction, TransactionContexts, TransactionInfo, User, Values, stamp_sent_at,
+    write_item,
 };
 use ff_telemetry_wire::{Dsn, DsnError, FrontendSentry, UnixMs, text};
 
@@ -213,6 +215,8 @@ pub struct BrowserSentry {
     retry_at: Option<UnixMs>,
     /// Consecutive retries of the envelope at the front.
     n_failures: u32,
+    /// The SDK's own WebAssembly module, once known ([`BrowserSentry::set_wasm_module`]).
+    wasm_image: Option<DebugImage>,
 }
 
 impl BrowserSentry {
@@ -260,6 +264,7 @@ impl BrowserSentry {
             page_hidden: false,
             retry_at: None,
             n_failures: 0,
+            wasm_image: None,
             context,
         };
         if let (Some(release), false) = (&config.release, sentry.muted) {
@@ -334,6 +339,15 @@ impl BrowserSentry {
         self.context.page_url = sanitize_url(page_url);
     }
 
+    /// The SDK's own WebAssembly module: its `build_id` custom section and a
+    /// stack taken inside it (see [`wasm_image`]). From now on an error whose
+    /// stack holds frames of the module names it in `debug_meta`, and those
+    /// frames point into it, so Sentry can symbolicate them with the debug
+    /// file the build uploaded. Ignored without an id.
+    pub fn set_wasm_module(&mut self, build_id: &[u8], stack_inside: &str) {
+        self.wasm_image = wasm_image(build_id, stack_inside);
+    }
+
     /// A navigation began (the router's `beforeEach`). Optional: without it a
     /// navigation transaction lasts from this call's `now` to the route change.
     pub fn handle_navigation_start(&mut self, now: UnixMs) {
@@ -386,15 +400,23 @@ impl BrowserSentry {
             error.kind
         };
         let value = truncate_chars(error.value, MAX_VALUE_CHARS);
-        let stacktrace = error.stack.and_then(parse_stack);
+        let mut stacktrace = error.stack.and_then(parse_stack);
         let text = text::concat(&[kind, ": ", value]);
         let fingerprint = ErrorFingerprint::exception(kind, value, stacktrace.as_ref());
         if !self.keep(&text, fingerprint) {
             return;
         }
+        let image = self.wasm_image.as_ref().filter(|image| {
+            let frames = stacktrace.as_mut().map(|st| st.frames.as_mut_slice());
+            frames.is_some_and(|frames| point_frames_at(frames, image))
+        });
+        let debug_meta = image.map(|image| DebugMeta {
+            images: vec![image.clone()],
+        });
         let event = EventParts {
             level: Level::Error,
             tags: error.tags,
+            debug_meta,
             body: EventBody::Exception {
                 kind,
                 value,
@@ -415,6 +437,7 @@ impl BrowserSentry {
         let event = EventParts {
             level,
             tags: &[],
+            debug_meta: None,
             body: EventBody::Message(message),
         };
         self.queue_error_event(now, entropy.event_id(), event, true);
@@ -625,6 +648,7 @@ impl BrowserSentry {
             request: Some(Request {
                 url: Some(context.page_url.clone()),
             }),
+            debug_meta: event.debug_meta,
         })
     }
 
@@ -769,10 +793,12 @@ impl BrowserSentry {
     }
 }
 
-/// What differs between error events: the level, the caller's tags and the body.
+/// What differs between error events: the level, the caller's tags, the
+/// debug image the stack points into and the body.
 struct EventParts<'a> {
     level: Level,
     tags: &'a [(String, String)],
+    debug_meta: Option<DebugMeta>,
     body: EventBody<'a>,
 }
 
@@ -810,6 +836,8 @@ fn owned_stacktrace(stacktrace: &Stacktrace<&str>) -> Stacktrace {
                 colno: f.colno,
                 instruction_addr: own(f.instruction_addr),
                 in_app: f.in_app,
+                addr_mode: own(f.addr_mode),
+                platform: own(f.platform),
             })
             .collect(),
     }
@@ -1516,6 +1544,56 @@ mod tests {
         assert_eq!(envelope.header.sdk, Some(sdk()));
         assert_eq!(envelope.header.sent_at, None);
         assert_eq!(envelope.items[0].header.length, Some(payload.len() as u64));
+    }
+
+    #[test]
+    fn errors_with_frames_of_the_sdks_module_name_it_for_symbolication() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        let _ = sent(&mut sentry, UnixMs(0));
+        let inside = "Error\n    at https://forge.example/pkg/sdk_bg.wasm:wasm-function[9]:0x40";
+        sentry.set_wasm_module(&[0xab; 16], inside);
+        let event_json = |sentry: &mut BrowserSentry, stack| {
+            let error = CapturedError {
+                stack,
+                ..error("boom")
+            };
+            sentry.handle_error(UnixMs(1), error, &Entropy([1; 48]));
+            let out = sentry.poll_transmit(UnixMs(2)).unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&item(&out).1).unwrap();
+            json
+        };
+
+        let json = event_json(&mut sentry, Some(STACK));
+        assert_eq!(
+            json["debug_meta"],
+            serde_json::json!({"images": [{
+                "type": "wasm",
+                "debug_id": "abababab-abab-abab-abab-abababababab",
+                "code_id": "ab".repeat(16),
+                "code_file": "https://forge.example/pkg/sdk_bg.wasm",
+                "debug_file": "ff_telemetry_web.debug.wasm",
+            }]})
+        );
+        assert_eq!(
+            json["exception"]["values"][0]["stacktrace"]["frames"][0],
+            serde_json::json!({
+                "filename": "https://forge.example/pkg/sdk_bg.wasm",
+                "function": "wasm-function[3]", "instruction_addr": "0x1a2b", "in_app": true,
+                "addr_mode": "rel:0", "platform": "native",
+            })
+        );
+        // The read side reads it back.
+        let event: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(event.debug_meta.unwrap().images[0].code_id, "ab".repeat(16));
+
+        // Errors without the module's frames carry no image.
+        let js_only = "Error: other\n    at f (https://forge.example/app.js:1:2)";
+        let json = event_json(&mut sentry, Some(js_only));
+        assert_eq!(json.get("debug_meta"), None);
+        assert_eq!(
+            json["exception"]["values"][0]["stacktrace"]["frames"][0].get("addr_mode"),
+            None
+        );
     }
 
     #[test]

@@ -13,12 +13,14 @@
 //!   transaction, client report) with serde; a test has the `sentry-types` crate
 //!   parse what we write.
 //! - Policies, each a pure function or small state machine: stack parsing
-//!   ([`parse_stack`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
+//!   ([`parse_stack`]), the SDK's own module as a debug image Sentry
+//!   symbolicates its frames with ([`wasm_image`], [`point_frames_at`]), rate limits ([`RateLimits`]), sampling ([`is_sampled`],
 //!   [`traces_sample_rate`]), filtering ([`is_local_page`], [`is_ignored`],
 //!   [`Deduplicator`]), release health ([`SessionTracker`]) and what waits
 //!   for the next page load ([`Outgoing::add_to_stored`], [`BrowserSentry::restore`]).
 
 mod browser;
+mod debug_image;
 mod filter;
 mod ratelimit;
 mod sampling;
@@ -30,6 +32,7 @@ pub use browser::{
     MAX_STORED_ENVELOPES, MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION,
     MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
+pub use debug_image::{WASM_DEBUG_FILE_NAME, point_frames_at, wasm_image};
 pub use filter::{
     Deduplicator, ErrorFingerprint, MAX_VALUE_CHARS, is_ignored, is_local_page, sanitize_route,
     sanitize_url,

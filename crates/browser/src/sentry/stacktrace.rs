@@ -226,6 +226,8 @@ mod tests {
             colno: Some(col),
             in_app: Some(true),
             instruction_addr: None,
+            addr_mode: None,
+            platform: None,
         }
     }
 
@@ -237,6 +239,8 @@ mod tests {
             in_app: Some(true),
             lineno: None,
             colno: None,
+            addr_mode: None,
+            platform: None,
         }
     }
 

@@ -19,8 +19,8 @@ pub use envelope::{
     stamp_sent_at, write_item,
 };
 pub use protocol::{
-    Breadcrumb, ClientReport, DataCategory, DiscardReason, DiscardedEvents, Event, EventId,
-    Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request, SessionAttributes,
-    SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext, TraceId,
-    Transaction, TransactionContexts, TransactionInfo, User, Values,
+    Breadcrumb, ClientReport, DataCategory, DebugImage, DebugMeta, DiscardReason, DiscardedEvents,
+    Event, EventId, Exception, Frame, Level, Mechanism, PLATFORM_JAVASCRIPT, Request,
+    SessionAttributes, SessionStatus, SessionUpdate, SpanId, Stacktrace, StringMap, TraceContext,
+    TraceId, Transaction, TransactionContexts, TransactionInfo, User, Values,
 };

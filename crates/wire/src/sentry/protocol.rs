@@ -270,6 +270,17 @@ pub struct Frame<S = String> {
     /// Offset in the WebAssembly module, hex with `0x`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instruction_addr: Option<S>,
+    /// How to read `instruction_addr`: `rel:N`, an offset into image `N` of
+    /// the event's [`DebugMeta`] (a frame of a WebAssembly module Sentry can
+    /// symbolicate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr_mode: Option<S>,
+    /// The frame's own platform when it differs from the event's: `native`
+    /// on WebAssembly frames with an `addr_mode`, which Sentry then
+    /// symbolicates with the module's debug file (it sends only native
+    /// frames to its symbolicator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<S>,
     /// Whether the frame is the application's code (not the browser's or an extension's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_app: Option<bool>,
@@ -401,6 +412,46 @@ pub struct Event {
     /// The page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,
+    /// The debug images the stack's frames point into (`addr_mode: "rel:N"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug_meta: Option<DebugMeta>,
+}
+
+/// What Sentry needs to symbolicate an event's frames: the images (code
+/// files) they point into.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DebugMeta {
+    /// Image `N` is the one a frame's `addr_mode: "rel:N"` names.
+    #[serde(default)]
+    pub images: Vec<DebugImage>,
+}
+
+/// One code file whose debug file Sentry looks up by `debug_id`: a
+/// WebAssembly module with a `build_id` custom section (`"type": "wasm"`, the
+/// only kind of image the browser SDK has).
+///
+/// ```
+/// use ff_telemetry_wire::sentry::DebugImage;
+/// let image: DebugImage = serde_json::from_str(r#"{"type": "wasm",
+///     "debug_id": "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
+///     "code_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+///     "code_file": "http://h/pkg/x_bg.wasm", "debug_file": "x.debug.wasm"}"#).unwrap();
+/// assert_eq!(image.code_id, "0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "wasm")]
+pub struct DebugImage {
+    /// The id Sentry files the debug file under: the build id's first 16
+    /// bytes as a hyphenated UUID, what `sentry-cli debug-files check` reports.
+    pub debug_id: String,
+    /// The whole build id in hex.
+    #[serde(default)]
+    pub code_id: String,
+    /// Where the module was loaded from (the URL its frames show).
+    pub code_file: String,
+    /// The name of the file holding the module's debug information.
+    #[serde(default)]
+    pub debug_file: String,
 }
 
 /// Release-health state of a session.
