@@ -42,19 +42,20 @@ pub struct SizeBudget {
 }
 
 /// The whole SDK (PostHog and Sentry): 92,783 B gz when the SDK moved onto
-/// web-sys, js-sys, gloo-net and serde-wasm-bindgen; 89,604 B gz with its
-/// import names shortened, after browser Sentry's debug_meta and the route
-/// templates came in (see the README's "What each part of the browser SDK
-/// costs"). The ceiling leaves about 2 KB for features under way.
+/// web-sys, js-sys, gloo-net and serde-wasm-bindgen; 91,414 B gz with its
+/// import names shortened, after browser Sentry's debug_meta, route templates,
+/// consent and the multi-tab queue came in (see the README's "What each part
+/// of the browser SDK costs"). The ceiling leaves about 2 KB for features under
+/// way.
 pub const WHOLE_SDK_BUDGET: SizeBudget = SizeBudget {
     target: 64 * 1024,
-    ceiling: 91_600,
+    ceiling: 93_400,
 };
 /// The PostHog part alone (the crate without its `sentry` feature): 73,440 B
-/// gz, then 69,253 B gz, at the same times.
+/// gz, then 71,377 B gz, at the same times.
 const POSTHOG_PART_BUDGET: SizeBudget = SizeBudget {
     target: 48 * 1024,
-    ceiling: 71_300,
+    ceiling: 73_400,
 };
 /// wasm-opt must accept what rustc and wasm-bindgen emit.
 const WASM_FEATURES: &[&str] = &[
