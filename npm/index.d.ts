@@ -1,32 +1,7 @@
 // Types for @ff-telemetry/web.
 
-/** The runtime config the platform injects (the public part of `telemetry:`). */
-export interface TelemetryConfig {
-  posthog?: {
-    apikey: string
-    /** The PostHog host URL; by default PostHog's US cloud, app.posthog.com. */
-    apiurl?: string
-    /** The SDK also captures pageviews by itself (History API). Default true. */
-    capture_pageview?: boolean
-  }
-  sentry?: {
-    dsn: string
-    production_mode?: boolean
-    environment?: string
-    release?: string
-    report_localhost?: boolean
-    traces_sample_rate?: number
-    ignore_errors?: string[]
-  }
-  /** Where to keep ids and the unsent queue. Default "localStorage". */
-  persistence?: 'localStorage' | 'memory'
-  /** Honour the browser's Do Not Track setting. */
-  respect_dnt?: boolean
-  /** Store nothing and use no stable id. */
-  cookieless?: boolean
-}
-
-export type Properties = Record<string, unknown>
+import type { TelemetryConfig, Properties } from './config.js'
+export type { TelemetryConfig, Properties }
 
 /** Loads the WebAssembly SDK; without `config` it reads `#ff-telemetry-config`. */
 export function start(config?: TelemetryConfig): Promise<boolean>
@@ -42,6 +17,14 @@ export function capture(event: string, properties?: Properties, groups?: Record<
 export function identify(distinctId: string, set?: Properties, setOnce?: Properties): void
 export function group(type: string, key: string, properties?: Properties): void
 export function reset(): void
+/** The user's consent: `consent(true)` accepts, `consent(false)` refuses (remembered), `consent()` asks; returns the consent in force. */
+export function consent(decision?: boolean | null): 'pending' | 'granted' | 'denied'
+/** The user accepted tracking (a consent banner's "accept"): normal tracking from now on; remembered. */
+export function grantConsent(): void
+/** The user refused tracking: what was stored is forgotten; cookieless tracking or none (`consent_denied`); remembered. */
+export function denyConsent(): void
+/** The consent in force ("pending" until the SDK is loaded, and with `consent: "pending"` until the user decides). */
+export function consentStatus(): 'pending' | 'granted' | 'denied'
 export function optIn(): void
 export function optOut(): void
 export function hasOptedOut(): boolean

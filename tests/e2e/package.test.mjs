@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, launchBrowser, events, waitFor, serveSpa, startCollector } from './lib.mjs'
@@ -31,6 +31,8 @@ test('the packed tarball installs into a fresh Vite project and works there, and
     devDependencies: { vite }
   }))
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'ignore' })
+  // index.d.ts imports the config's types from config.d.ts: it ships too.
+  assert.ok(existsSync(join(app, 'node_modules/@ff-telemetry/web/config.d.ts')), 'config.d.ts is in the package')
 
   const collector = await startCollector()
   const browser = await launchBrowser()

@@ -3,7 +3,8 @@
 // (npm/pkg/ff_telemetry_web.d.ts, written by `cargo xtask build`): every
 // method of the `Telemetry` handle is a function of the package with the same
 // parameters and result, `start` takes what `init` takes, and the config and
-// properties types are the same text.
+// properties types are the generated ones: one file, npm/config.d.ts, that the
+// Rust crate puts into the generated .d.ts and index.d.ts imports.
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,6 +14,7 @@ import { ROOT } from './lib.mjs'
 
 const GENERATED = join(ROOT, 'npm/pkg/ff_telemetry_web.d.ts')
 const PACKAGE = join(ROOT, 'npm/index.d.ts')
+const CONFIG = join(ROOT, 'npm/config.d.ts')
 
 /** The text with comments removed and whitespace and separators made uniform. */
 function normalise (text) {
@@ -84,9 +86,20 @@ test('start takes the config init takes', () => {
   assert.equal(start.slice(0, start.indexOf(')') + 1), init[1])
 })
 
-test('the config and properties types are the generated ones', () => {
+test('the config and properties types are the generated ones, declared once', () => {
   const generated = read(GENERATED)
+  const config = read(CONFIG)
   const pkg = read(PACKAGE)
-  assert.equal(declaration(pkg, 'interface', 'TelemetryConfig'), declaration(generated, 'interface', 'TelemetryConfig'))
-  assert.equal(declaration(pkg, 'type', 'Properties'), declaration(generated, 'type', 'Properties'))
+  for (const [keyword, name] of [['interface', 'TelemetryConfig'], ['type', 'Properties']]) {
+    assert.equal(declaration(config, keyword, name), declaration(generated, keyword, name), `${name} is the generated one`)
+    // index.d.ts takes it from config.d.ts and writes it no second time.
+    assert.match(pkg, new RegExp(`^import type \\{[^}]*\\b${name}\\b[^}]*\\} from '\\./config\\.js'`, 'm'), `${name} is imported from config.d.ts`)
+    assert.match(pkg, new RegExp(`^export type \\{[^}]*\\b${name}\\b[^}]*\\}`, 'm'), `${name} is exported again`)
+    assert.doesNotMatch(pkg, new RegExp(`export (?:interface|type) ${name}\\b`), `${name} is not written twice`)
+  }
+  // What users type-check against: the PostHog key and the DSN required, the rest optional.
+  const telemetryConfig = declaration(config, 'interface', 'TelemetryConfig')
+  assert.match(telemetryConfig, /posthog\?:\{apikey:string apiurl\?:string capture_pageview\?:boolean\}/)
+  assert.match(telemetryConfig, /sentry\?:\{dsn:string /)
+  assert.match(telemetryConfig, /persistence\?:'localStorage'\|'memory'/)
 })

@@ -19,24 +19,38 @@ pub fn deserialize_struct<T: DeserializeOwned>(
     value: JsValue,
 ) -> Result<T, (String, serde_wasm_bindgen::Error)> {
     let field = RefCell::new(String::new());
-    let deserializer = Tracked {
+    let deserializer = Noting {
         inner: serde_wasm_bindgen::Deserializer::from(value),
         field: &field,
     };
     T::deserialize(deserializer).map_err(|e| (field.take(), e))
 }
 
-/// serde-wasm-bindgen's deserializer, noting the field being read. Only
-/// structs go through it: everything else is read as what it is.
-struct Tracked<'f> {
-    inner: serde_wasm_bindgen::Deserializer,
+/// One wrapper for each step between the struct and its keys' text:
+/// serde-wasm-bindgen's deserializer, the struct's visitor, then for each key
+/// its seed, deserializer and visitor. Each hands what it passes on wrapped
+/// too, and the last notes the key's text in `field`. The values of the
+/// fields are read unwrapped (see [`Keys`]).
+struct Noting<'f, T> {
+    inner: T,
     field: &'f RefCell<String>,
 }
 
-impl<'de> Deserializer<'de> for Tracked<'_> {
-    type Error = serde_wasm_bindgen::Error;
+impl<'f, T> Noting<'f, T> {
+    /// `inner`, noting into the same field.
+    fn wrap<U>(&self, inner: U) -> Noting<'f, U> {
+        Noting {
+            inner,
+            field: self.field,
+        }
+    }
+}
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Noting<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        let visitor = self.wrap(visitor);
         self.inner.deserialize_any(visitor)
     }
 
@@ -45,43 +59,53 @@ impl<'de> Deserializer<'de> for Tracked<'_> {
         name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        let field = self.field;
-        self.inner
-            .deserialize_struct(name, fields, Fields { visitor, field })
+    ) -> Result<V::Value, D::Error> {
+        let visitor = self.wrap(visitor);
+        self.inner.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        let visitor = self.wrap(visitor);
+        self.inner.deserialize_identifier(visitor)
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum ignored_any
     }
 }
 
-/// The struct's visitor, handed a map that notes its keys.
-struct Fields<'f, V> {
-    visitor: V,
-    field: &'f RefCell<String>,
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for Fields<'_, V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for Noting<'_, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.visitor.expecting(f)
+        self.inner.expecting(f)
     }
 
+    /// The struct's fields: each key noted before its value is read.
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        let field = self.field;
-        self.visitor.visit_map(Keys { map, field })
+        let keys = self.wrap(map);
+        self.inner.visit_map(Keys(keys))
+    }
+
+    /// A key's text (serde-wasm-bindgen hands no struct a string).
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<V::Value, E> {
+        key.clone_into(&mut self.field.borrow_mut());
+        self.inner.visit_str(key)
     }
 }
 
-/// A struct's fields, each key noted before its value is read.
-struct Keys<'f, A> {
-    map: A,
-    field: &'f RefCell<String>,
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for Noting<'_, K> {
+    type Value = K::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<K::Value, D::Error> {
+        let deserializer = self.wrap(deserializer);
+        self.inner.deserialize(deserializer)
+    }
 }
+
+/// A struct's fields, each key read through [`Noting`], each value as it is.
+struct Keys<'f, A>(Noting<'f, A>);
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Keys<'_, A> {
     type Error = A::Error;
@@ -90,79 +114,16 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Keys<'_, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        let field = self.field;
-        let key = self.map.next_key_seed(Key { seed, field })?;
+        let seed = self.0.wrap(seed);
+        let key = self.0.inner.next_key_seed(seed)?;
         if key.is_none() {
             // Past the last field: what fails now is about the whole.
-            field.borrow_mut().clear();
+            self.0.field.borrow_mut().clear();
         }
         Ok(key)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.map.next_value_seed(seed)
-    }
-}
-
-/// Reads a key as the struct's field visitor does, noting its text.
-struct Key<'f, K> {
-    seed: K,
-    field: &'f RefCell<String>,
-}
-
-impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for Key<'_, K> {
-    type Value = K::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<K::Value, D::Error> {
-        let field = self.field;
-        self.seed.deserialize(KeyText {
-            inner: deserializer,
-            field,
-        })
-    }
-}
-
-/// A key's deserializer whose text is noted when read.
-struct KeyText<'f, D> {
-    inner: D,
-    field: &'f RefCell<String>,
-}
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyText<'_, D> {
-    type Error = D::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        let field = self.field;
-        self.inner.deserialize_any(Noted { visitor, field })
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        let field = self.field;
-        self.inner.deserialize_identifier(Noted { visitor, field })
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
-        ignored_any
-    }
-}
-
-/// A key's visitor that notes the text it is given.
-struct Noted<'f, V> {
-    visitor: V,
-    field: &'f RefCell<String>,
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for Noted<'_, V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.visitor.expecting(f)
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<V::Value, E> {
-        key.clone_into(&mut self.field.borrow_mut());
-        self.visitor.visit_str(key)
+        self.0.inner.next_value_seed(seed)
     }
 }
