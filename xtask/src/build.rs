@@ -99,6 +99,9 @@ pub fn run() -> Result<()> {
 /// passed on to Cargo.
 fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> Result<()> {
     let out_dir_arg = out_dir.to_string_lossy().into_owned();
+    // wasm-pack leaves files of an earlier build (a snippet the code no longer
+    // has): they would be shipped, and counted in the size.
+    let _ = std::fs::remove_dir_all(out_dir);
     step("wasm package (wasm-pack, profile wasm-release)");
     // `--mode no-install`: the wasm-bindgen that setup installed, never a download.
     // `--no-opt`: wasm-pack would fetch its own binaryen; npm's wasm-opt runs below.
