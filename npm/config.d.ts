@@ -26,6 +26,10 @@ export interface TelemetryConfig {
   respect_dnt?: boolean
   /** Store nothing and use no stable id. */
   cookieless?: boolean
+  /** Consent to tracking until the user decides (`grantConsent()` / `denyConsent()`, remembered). Default "granted". */
+  consent?: 'pending' | 'granted' | 'denied'
+  /** What a denied consent leaves: cookieless tracking (the default) or none. */
+  consent_denied?: 'cookieless' | 'nothing'
 }
 
 export type Properties = Record<string, unknown>

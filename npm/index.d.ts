@@ -17,6 +17,14 @@ export function capture(event: string, properties?: Properties, groups?: Record<
 export function identify(distinctId: string, set?: Properties, setOnce?: Properties): void
 export function group(type: string, key: string, properties?: Properties): void
 export function reset(): void
+/** The user's consent: `consent(true)` accepts, `consent(false)` refuses (remembered), `consent()` asks; returns the consent in force. */
+export function consent(decision?: boolean | null): 'pending' | 'granted' | 'denied'
+/** The user accepted tracking (a consent banner's "accept"): normal tracking from now on; remembered. */
+export function grantConsent(): void
+/** The user refused tracking: what was stored is forgotten; cookieless tracking or none (`consent_denied`); remembered. */
+export function denyConsent(): void
+/** The consent in force ("pending" until the SDK is loaded, and with `consent: "pending"` until the user decides). */
+export function consentStatus(): 'pending' | 'granted' | 'denied'
 export function optIn(): void
 export function optOut(): void
 export function hasOptedOut(): boolean

@@ -72,6 +72,18 @@ export const identify = (distinctId, set, setOnce) => call('identify', [distinct
 export const group = (type, key, properties) => call('group', [type, key, properties])
 /** Forgets the user and starts a new anonymous identity (on logout). */
 export const reset = () => call('reset', [])
+/**
+ * The user's consent to tracking: `consent(true)` accepts, `consent(false)` refuses
+ * (both remembered), `consent()` only asks. Returns "pending", "granted" or "denied"
+ * ("pending" until the SDK is loaded).
+ */
+export const consent = (decision) => call('consent', [decision]) ?? 'pending'
+/** The user accepted tracking (a consent banner's "accept"): normal tracking from now on; remembered. */
+export const grantConsent = () => { consent(true) }
+/** The user refused tracking: cookieless tracking or none, as `consent_denied` says; remembered. */
+export const denyConsent = () => { consent(false) }
+/** "pending", "granted" or "denied" ("pending" until the SDK is loaded). */
+export const consentStatus = () => consent()
 /** Allows capturing again after `optOut()`. */
 export const optIn = () => call('optIn', [])
 /** Stops all capturing and remembers the choice. */

@@ -18,7 +18,8 @@ const NPM = join(ROOT, 'npm')
 
 /** The handle's methods as issues #4/#5 and npm/README.md name them. */
 const METHODS = ['routeChanged', 'navigationStarted', 'capture', 'identify', 'group', 'reset',
-  'captureException', 'captureMessage', 'optIn', 'optOut', 'hasOptedOut', 'flush']
+  'captureException', 'captureMessage', 'optIn', 'optOut', 'hasOptedOut', 'flush',
+  'consent']
 
 let server, origin, browser, received // { path, body } of every POST, bodies decoded
 
@@ -338,8 +339,8 @@ test('a bad config is one warning naming the field, and the handle still answers
       try { t = config === undefined ? wasm.init() : wasm.init(config) } catch (e) { thrown.push(`init: ${e}`) }
       const warnings = window.__warnings.slice(before)
       let optedOut, flushed = false
-      // optOut() left out: it would be remembered for the next case.
-      for (const name of METHODS.filter(m => m !== 'optOut')) {
+      // optOut() and consent() left out: they would be remembered for the next case.
+      for (const name of METHODS.filter(m => m !== 'optOut' && m !== 'consent')) {
         try {
           const r = t[name]('x')
           if (name === 'hasOptedOut') optedOut = r

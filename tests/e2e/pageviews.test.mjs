@@ -2,7 +2,8 @@
 // then the tab closes: the collector must hold one $pageview per page shown and
 // one $pageleave per page left, in order, with positive durations, no duplicates —
 // whether the SDK also watches the History API (capture_pageview) or not.
-// Each page event and Sentry navigation transaction names the vue-router route
+// The visitor accepts the demo's consent banner first (remembered across the
+// reload). Each page event and Sentry navigation transaction names the vue-router route
 // matched (`/instances/:id`) beside the real path.
 
 import { test } from 'node:test'
@@ -35,11 +36,19 @@ for (const capturePageview of [false, true]) {
     try {
       const page = await browser.newPage()
       for (const [action, arg, path] of STEPS) {
-        if (action === 'open') await page.goto(`${demo.platform}${arg}`)
+        if (action === 'open') {
+          await page.goto(`${demo.platform}${arg}`)
+          // The demo asks first; its first $pageview goes out with the answer.
+          await page.click('[data-test="consent-accept"]')
+        }
         if (action === 'click') await page.click(`[data-test="${arg}"]`)
         if (action === 'back') await page.goBack()
         if (action === 'forward') await page.goForward()
-        if (action === 'reload') await page.reload()
+        if (action === 'reload') {
+          await page.reload()
+          // Leaving before the SDK has started would lose that page load's events.
+          await page.waitForSelector('html[data-telemetry="ready"]')
+        }
         const want = path ?? arg
         await page.waitForURL(url => new URL(url).pathname === want)
         // A person reads the page for a moment: every pageview has a duration.

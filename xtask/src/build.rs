@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::import_names;
 use crate::sentry_upload::UploadSettings;
 use crate::setup;
 use crate::shell::{cmd, exec, project_root, step};
@@ -41,17 +42,20 @@ pub struct SizeBudget {
 }
 
 /// The whole SDK (PostHog and Sentry): 92,783 B gz when the SDK moved onto
-/// web-sys, js-sys, gloo-net and serde-wasm-bindgen (see the README's
-/// "What each part of the browser SDK costs").
+/// web-sys, js-sys, gloo-net and serde-wasm-bindgen; 91,414 B gz with its
+/// import names shortened, after browser Sentry's debug_meta, route templates,
+/// consent and the multi-tab queue came in (see the README's "What each part
+/// of the browser SDK costs"). The ceiling leaves about 2 KB for features under
+/// way.
 pub const WHOLE_SDK_BUDGET: SizeBudget = SizeBudget {
     target: 64 * 1024,
-    ceiling: 95 * 1024,
+    ceiling: 93_400,
 };
-/// The PostHog part alone (the crate without its `sentry` feature): 73,440 B gz
-/// at the same time.
+/// The PostHog part alone (the crate without its `sentry` feature): 73,440 B
+/// gz, then 71,377 B gz, at the same times.
 const POSTHOG_PART_BUDGET: SizeBudget = SizeBudget {
     target: 48 * 1024,
-    ceiling: 75 * 1024,
+    ceiling: 73_400,
 };
 /// wasm-opt must accept what rustc and wasm-bindgen emit.
 const WASM_FEATURES: &[&str] = &[
@@ -142,11 +146,19 @@ fn wasm_package(out_dir: &Path, with_debug_file: bool, cargo_args: &[&str]) -> R
         ))?;
     }
 
+    let wasm = out_dir.join(WASM_FILE);
+    step("short import names");
+    let n_renamed = import_names::shorten(
+        &wasm,
+        &out_dir.join(format!("{GLUE_NAME}.js")),
+        &format!("./{GLUE_NAME}_bg.js"),
+    )?;
+    println!("{n_renamed} imports renamed");
+
     // -Os, not -Oz: on this module -Os output is larger raw but 172 bytes
     // smaller gzipped, which is what the browser downloads (measured with
     // binaryen 132). The target_features section only matters to linkers.
     step("wasm-opt -Os");
-    let wasm = out_dir.join(WASM_FILE);
     let wasm_arg = wasm.to_string_lossy().into_owned();
     let debug_file = with_debug_file.then(wasm_debug_file);
     if let Some(debug_file) = &debug_file {

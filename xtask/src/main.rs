@@ -11,6 +11,7 @@ mod browser;
 mod build;
 mod demo;
 mod fuzz;
+mod import_names;
 mod postgres;
 mod sentry_upload;
 mod setup;

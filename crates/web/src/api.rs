@@ -8,9 +8,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use ff_telemetry_browser::posthog::{AppProperties, Members};
-use ff_telemetry_wire::Value;
+use ff_telemetry_browser::posthog::{
+    AppProperties, CONSENT_KEY, Members, consent_at_start, decision_text,
+};
 use ff_telemetry_wire::sentry::Level;
+use ff_telemetry_wire::{Consent, Value};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
@@ -37,6 +39,8 @@ pub struct Telemetry {
 struct Clients {
     posthog: Option<Rc<PosthogClient>>,
     sentry: Option<Rc<SentryClient>>,
+    /// The options they started with, with the consent in force.
+    options: Cell<ClientOptions>,
 }
 
 thread_local! {
@@ -63,8 +67,10 @@ const TELEMETRY_CONFIG_TS: &str = include_str!("../../../npm/config.d.ts");
 /// `config` is the platform's frontend config, `{posthog: {apikey, apiurl,
 /// capture_pageview}, sentry: {dsn, environment, release, production_mode,
 /// report_localhost, traces_sample_rate, ignore_errors}}`, optionally with
-/// `persistence` (`"localStorage"` or `"memory"`), `respect_dnt` and
-/// `cookieless`. Without it, the JSON in `<script type="application/json"
+/// `persistence` (`"localStorage"` or `"memory"`), `respect_dnt`,
+/// `cookieless`, `consent` (`"granted"`, the default, `"pending"` or
+/// `"denied"`: see `consent`) and `consent_denied` (`"cookieless"` or
+/// `"nothing"`). Without it, the JSON in `<script type="application/json"
 /// id="ff-telemetry-config">` is read. Without PostHog settings the PostHog
 /// methods are no-ops (one warning); without a Sentry DSN, Sentry is off
 /// (silently); a field of the wrong type switches its part off (one warning
@@ -95,10 +101,13 @@ pub fn init(
         let Some(config) = config::given_or_from_page(config.take().flatten()) else {
             return;
         };
-        let options = match config::client_options(&config) {
+        let mut options = match config::client_options(&config) {
             Ok(options) => options,
             Err(e) => return warn_with("telemetry is off:", &e),
         };
+        let decided = options.may_store().then(|| js::storage_get(CONSENT_KEY));
+        options.consent = consent_at_start(options.consent, decided.flatten().as_deref());
+        clients.options.set(options);
         // Sentry first, so that it reports a panic while PostHog starts.
         clients.sentry = start_sentry(&config, options);
         clients.posthog = start_posthog(&config, options);
@@ -116,9 +125,7 @@ fn start_posthog(config: &JsValue, options: ClientOptions) -> Option<Rc<PosthogC
         };
         PosthogClient::start(PosthogOptions {
             config: posthog,
-            persistence: options.persistence,
-            respect_dnt: options.respect_dnt,
-            cookieless: options.cookieless,
+            options,
         })
         .map(Some)
     });
@@ -352,6 +359,47 @@ impl Telemetry {
                 s.capture_message(&message, level);
             }
         });
+    }
+
+    /// The user's consent to tracking, as a consent banner asks for it:
+    /// `consent(true)` when they accept, `consent(false)` when they refuse,
+    /// `consent()` to ask only; returns the consent in force, `"pending"`
+    /// (with `consent: "pending"` in the config, until the user decides),
+    /// `"granted"` or `"denied"`.
+    ///
+    /// Accepted: normal tracking from now on, with a new stable id kept in
+    /// `localStorage`; the page being viewed gets its `$pageview` if it had
+    /// none. Refused: what was stored is forgotten, and tracking goes on
+    /// cookieless (no stable id, nothing stored) or stops, as
+    /// `consent_denied` says. Either decision is remembered across page
+    /// loads (unless `persistence` is `"memory"` or `cookieless` is set).
+    /// Sentry error reporting does not wait for consent.
+    ///
+    /// ```js
+    /// acceptButton.onclick = () => telemetry.consent(true);
+    /// banner.hidden = telemetry.consent() !== "pending";
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "'pending' | 'granted' | 'denied'")]
+    pub fn consent(&self, decision: Option<bool>) -> JsValue {
+        let c = self.clients();
+        guarded(|| {
+            let Some(granted) = decision else { return };
+            let consent = if granted {
+                Consent::Granted
+            } else {
+                Consent::Denied
+            };
+            let mut options = c.options.get();
+            options.consent = consent;
+            c.options.set(options);
+            if let (true, Some(text)) = (options.may_store(), decision_text(consent)) {
+                let _ = js::storage_set(CONSENT_KEY, text);
+            }
+            if let Some(p) = c.posthog() {
+                p.set_consent(consent, options.persist());
+            }
+        });
+        JsValue::from_str(c.options.get().consent.name())
     }
 
     /// Resumes capturing after `optOut()`.

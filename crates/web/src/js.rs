@@ -142,6 +142,43 @@ pub fn storage_remove(key: &str) {
     }
 }
 
+/// Every key of `localStorage` (none when it is missing or unreadable).
+pub fn storage_keys() -> Array {
+    local_storage().map_or_else(Array::new, |storage| Object::keys(&storage))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `navigator.locks.request(name, callback)` (web-sys has Web Locks only
+    /// in its unstable build).
+    #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
+    fn lock_request(name: &str, callback: &Function) -> Result<JsValue, JsValue>;
+}
+
+/// `navigator.locks.request(name, callback)`: the Web Lock `name`, given to
+/// `callback` when granted and held until the promise `callback` returns
+/// settles. False when the page has no Web Locks (not a secure context, an
+/// old browser: the call throws on `undefined`).
+pub fn request_lock(name: &str, callback: &Function) -> bool {
+    lock_request(name, callback).is_ok()
+}
+
+/// Holds the Web Lock `name` (see [`request_lock`]) until the page goes
+/// away, with no closure and no script: the lock's callback is
+/// `Object.bind(null, {then: Object})`, which returns that object; the
+/// browser waits for it as for a promise, calling `then(resolve, reject)`,
+/// and `Object(resolve, reject)` never calls either.
+pub fn hold_lock(name: &str) -> bool {
+    let never = Object::new();
+    // `Object` itself: a plain object's `constructor`, read by `Reflect.get`.
+    let object = field(&never, "constructor");
+    let _ = Reflect::set(&never, &"then".into(), &object);
+    let callback = object
+        .unchecked_into::<Function>()
+        .bind1(&JsValue::NULL, &never);
+    request_lock(name, callback.unchecked_ref())
+}
+
 /// Whether `localStorage` exists and accepts a write (it can be missing,
 /// blocked by privacy settings, or full).
 pub fn storage_works() -> bool {

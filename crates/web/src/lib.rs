@@ -15,7 +15,7 @@
 //!
 //! - `init(config?)` returns a [`Telemetry`] handle whose methods are typed
 //!   exports: `routeChanged`, `navigationStarted`, `capture`, `identify`,
-//!   `group`, `reset`, `optIn`, `optOut`, `hasOptedOut`, `flush`,
+//!   `group`, `reset`, `optIn`, `optOut`, `hasOptedOut`, `consent`, `flush`,
 //!   `captureException` and `captureMessage` (the Rust methods of the same
 //!   names in snake case).
 //! - The config is read by serde-wasm-bindgen into the frontend-config types,
@@ -23,8 +23,14 @@
 //!   warning naming the field.
 //! - Events go in batches to `{apiurl}/batch/` every 3 s (gzip via
 //!   `CompressionStream` where the browser has it); unsent events wait in
-//!   `localStorage`, and on `pagehide` they and the final `$pageleave` leave by
+//!   `localStorage`, under a key per page load whose Web Lock the page holds
+//!   (another tab, or the next page load, adopts the queue of a page that is
+//!   gone), and on `pagehide` they and the final `$pageleave` leave by
 //!   `sendBeacon`.
+//! - Consent: with `consent: "pending"` in the config, PostHog stores and
+//!   sends nothing until `consent(true)` (normal tracking from then on) or
+//!   `consent(false)` (cookieless, or nothing with `consent_denied:
+//!   "nothing"`); the decision is kept in `localStorage` for later page loads.
 //! - Sentry: window `error` and `unhandledrejection` events, Rust panics in
 //!   the SDK and `captureException`/`captureMessage` become envelopes POSTed one
 //!   at a time (`text/plain`, query-string auth) to the DSN's endpoint; the

@@ -20,12 +20,11 @@ impl Listeners {
         let listener = Callback::new(move |event: JsValue| {
             crate::panic::guarded(|| on_event(&event));
         });
-        self.add_closure(name, listener);
+        self.add_function(name, listener.into_js_value().unchecked_into());
     }
 
-    /// Adds `listener` (which guards itself) for `name` on `window`.
-    pub fn add_closure(&self, name: &'static str, listener: Callback) {
-        let listener: Function = listener.into_js_value().unchecked_into();
+    /// Adds `listener` (a function that guards itself) for `name` on `window`.
+    pub fn add_function(&self, name: &'static str, listener: Function) {
         js::listen(name, &listener);
         self.0.borrow_mut().push((name, listener));
     }

@@ -5,16 +5,16 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::posthog::{
-    AppProperties, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox, OutboxLimits,
-    PersistedState, Saved, restore, save, send_halving,
+    Adoption, AppProperties, BatchOutcome, Client, ClientConfig, NavigationSource, Outbox,
+    OutboxLimits, PersistedState, TabQueues, restore, save, send_halving,
 };
 use ff_telemetry_wire::posthog::{batch_url, raw_batch_body};
 use ff_telemetry_wire::text::concat;
-use ff_telemetry_wire::{FrontendPosthog, UnixMs, Value};
+use ff_telemetry_wire::{Consent, FrontendPosthog, UnixMs, Value};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::config::Persistence;
+use crate::config::ClientOptions;
 use crate::js::{self, Callback, warn, warn_numbers, warn_with};
 use crate::listeners::Listeners;
 use crate::transport;
@@ -27,12 +27,9 @@ const LIB: &str = "ff-telemetry-web";
 pub struct PosthogOptions {
     /// Key, host and `capture_pageview`, from the platform's frontend config.
     pub config: FrontendPosthog,
-    /// Where to keep ids, opt-out and the unsent queue.
-    pub persistence: Persistence,
-    /// Treat Do Not Track as an opt-out.
-    pub respect_dnt: bool,
-    /// Store nothing and use no stable id.
-    pub cookieless: bool,
+    /// Where to keep ids, opt-out and the unsent queue, Do Not Track,
+    /// cookieless, and the consent in force.
+    pub options: ClientOptions,
 }
 
 /// A running PostHog client. Held by [`crate::Telemetry`]; browser callbacks
@@ -40,9 +37,9 @@ pub struct PosthogOptions {
 pub struct PosthogClient {
     me: Weak<PosthogClient>,
     state: RefCell<State>,
-    /// Whether state and unsent events are kept in `localStorage` (fixed at
-    /// start, so outside the borrowed state).
-    persist: bool,
+    /// Whether state and unsent events are kept in `localStorage` (changed
+    /// only by a consent decision, so outside the borrowed state).
+    persist: Cell<bool>,
     listeners: Listeners,
     /// The armed `setTimeout`'s id.
     timer: Cell<Option<i32>>,
@@ -57,6 +54,10 @@ pub struct PosthogClient {
     /// Calls [`PosthogClient::save_if_pending`], queued as a microtask.
     /// Owned by the garbage collector, as `on_timer` is.
     saver: Function,
+    /// Adopts the queue of a page that is gone when granted its Web Lock,
+    /// which it releases when it returns (the lock's `name` is the queue's
+    /// key). Owned by the garbage collector, as `on_timer` is.
+    adopter: Function,
     save_pending: Cell<bool>,
     /// Whether a failed save was warned about: a full `localStorage` fails
     /// every save, and warns once.
@@ -81,32 +82,37 @@ pub enum AppCall<'a> {
     Group(&'a str, &'a str),
 }
 
-/// What a browser callback (page event, timer, deferred save) does to the client.
-type Handler = fn(&PosthogClient);
+/// What a browser callback (page event, timer, deferred save, Web Lock) does
+/// to the client, with the argument the browser passed.
+type Handler = fn(&PosthogClient, &JsValue);
 
 struct State {
     client: Client,
     /// Each event as the JSON text that is sent and persisted.
     outbox: Outbox<String>,
     batch_url: String,
-    /// The `localStorage` key of the state and the unsent events.
+    /// The `localStorage` key of the state (shared by the app's pages).
     storage_key: String,
+    /// This page's key for its unsent events, and the other pages' keys.
+    queues: TabQueues,
     /// Whether the "queue full" warning was given since the last delivery:
     /// a burst that overflows the queue warns once, not once per event.
     warned_queue_full: bool,
 }
 
 /// A browser callback that runs `handler` on the client (guarded) while it
-/// lives. The argument JavaScript passes is ignored: that is the closure type
-/// the listeners have, and one closure type for every callback of the client
-/// (listeners, timer, deferred save) costs its glue once.
-fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Callback {
+/// lives, with the argument JavaScript passes: that is the closure type the
+/// listeners have, and one closure type for every callback of the client
+/// (listeners, timer, deferred save, Web Locks) costs its glue once.
+fn callback(me: &Weak<PosthogClient>, handler: Handler) -> Function {
     let weak = me.clone();
-    Callback::new(move |_| {
+    Callback::new(move |arg| {
         if let Some(this) = weak.upgrade() {
-            crate::panic::guarded(|| handler(&this));
+            crate::panic::guarded(|| handler(&this, &arg));
         }
     })
+    .into_js_value()
+    .unchecked_into()
 }
 
 impl PosthogClient {
@@ -119,8 +125,9 @@ impl PosthogClient {
             return Err("posthog.apikey is empty".to_owned());
         }
         let token = &options.config.apikey;
-        let may_store = !options.cookieless && options.persistence == Persistence::LocalStorage;
+        let may_store = options.options.persist();
         let storage_key = concat(&["ff_telemetry_", token]);
+        let queues = TabQueues::new(&storage_key, js::random_bytes());
         // Read even when `localStorage` refuses writes (full): a stored
         // opt-out must hold.
         let stored = may_store.then(|| js::storage_get(&storage_key)).flatten();
@@ -130,7 +137,8 @@ impl PosthogClient {
         // read by a later page load.
         let persist = may_store && (stored.is_some() || js::storage_works());
         let stored = stored.unwrap_or_default();
-        // The state's line, then the unsent events (see `save`).
+        // The state's line, then events an earlier version of the SDK
+        // queued there, before each page had a queue of its own.
         let (state_line, unsent) = restore(&stored);
         let now = js::now();
         // Parsed by the browser's `JSON.parse`: no parser in the wasm.
@@ -140,45 +148,48 @@ impl PosthogClient {
             .and_then(|fields| PersistedState::from_fields(&strings(fields)?));
         let mut config = ClientConfig::new(token, LIB, env!("CARGO_PKG_VERSION"));
         config.capture_pageview = options.config.capture_pageview;
-        config.respect_dnt = options.respect_dnt;
-        config.cookieless = options.cookieless;
+        config.respect_dnt = options.options.respect_dnt;
+        config.cookieless = options.options.cookieless;
+        config.consent = options.options.consent;
+        config.consent_denied = options.options.consent_denied;
         let client = Client::new(config, persisted, now, &mut js::random_bytes);
         let mut outbox = Outbox::new(OutboxLimits::default());
         if !client.has_opted_out() {
-            for event in unsent {
-                outbox.handle_enqueue(now, event.to_owned());
-            }
-            // Events from an earlier page load have waited long enough.
-            outbox.handle_flush(now);
+            requeue(&mut outbox, unsent, now);
         }
         let this = Rc::new_cyclic(|me: &Weak<PosthogClient>| PosthogClient {
             me: me.clone(),
-            persist,
-            saver: callback(me, PosthogClient::save_if_pending)
-                .into_js_value()
-                .unchecked_into(),
+            persist: Cell::new(persist),
+            saver: callback(me, |c, _| c.save_if_pending()),
+            adopter: callback(me, |c, lock| {
+                if let Some(key) = js::field(lock, "name").as_string() {
+                    c.adopt(&key);
+                }
+            }),
             save_pending: Cell::new(false),
             warned_storage: Cell::new(false),
             timer_due: Cell::new(None),
-            on_timer: callback(me, |c| {
+            on_timer: callback(me, |c, _| {
                 c.timer.set(None);
                 c.timer_due.set(None);
                 if let Some(this) = c.me.upgrade() {
                     PosthogClient::pump(this);
                 }
-            })
-            .into_js_value()
-            .unchecked_into(),
+            }),
             state: RefCell::new(State {
                 client,
                 outbox,
                 batch_url,
                 storage_key,
+                queues,
                 warned_queue_full: false,
             }),
             listeners: Listeners::default(),
             timer: Cell::new(None),
         });
+        if persist {
+            this.claim_queue();
+        }
         this.save();
         this.attach();
         if options.config.capture_pageview {
@@ -232,6 +243,28 @@ impl PosthogClient {
         self.save();
     }
 
+    /// `consent(true)` / `consent(false)`: tracking from now on as `consent`
+    /// allows (see `Client::handle_consent`); state is kept from a grant on
+    /// when `persist` says it may be (a full or blocked `localStorage` then
+    /// warns once, at the first save), with this page's queue claimed as at
+    /// start; what was kept is forgotten after a denial.
+    pub fn set_consent(&self, consent: Consent, persist: bool) {
+        let held = (self.state().client).handle_consent(js::now(), consent, &mut js::random_bytes);
+        let persisted = self.persist.replace(persist);
+        if persist && !persisted {
+            self.claim_queue();
+        }
+        if !persist {
+            let state = self.state();
+            js::storage_remove(&state.storage_key);
+            js::storage_remove(state.queues.own_key());
+        }
+        if let Some((url, template)) = held {
+            self.navigate(&url, template.as_deref(), NavigationSource::Router);
+        }
+        self.save();
+    }
+
     /// `optOut()`: stop capturing and drop what is queued.
     pub fn opt_out(&self) {
         {
@@ -273,7 +306,9 @@ impl PosthogClient {
         self.state().outbox.is_in_flight()
     }
 
-    /// Removes every listener and timer this client added to the page.
+    /// Removes every listener and timer this client added to the page. Its
+    /// queue stays, with its Web Lock: another page adopts it once this one
+    /// is gone.
     pub fn detach(&self) {
         self.save_if_pending();
         self.listeners.remove_all();
@@ -286,16 +321,67 @@ impl PosthogClient {
         // A call per listener rather than a loop over an array of them: less code.
         let add = |name, handler: Handler| {
             self.listeners
-                .add_closure(name, callback(&self.me, handler));
+                .add_function(name, callback(&self.me, handler));
         };
-        add("pagehide", PosthogClient::on_page_hide);
-        add("pageshow", |c| c.state().client.handle_page_show());
-        add("popstate", PosthogClient::on_history_navigation);
-        add(
-            "ff-telemetry:navigate",
-            PosthogClient::on_history_navigation,
-        );
-        add("scroll", PosthogClient::on_scroll);
+        add("pagehide", |c, _| c.on_page_hide());
+        add("pageshow", |c, _| c.state().client.handle_page_show());
+        add("popstate", |c, _| c.on_history_navigation());
+        add("ff-telemetry:navigate", |c, _| c.on_history_navigation());
+        add("scroll", |c, _| c.on_scroll());
+    }
+
+    /// Holds the Web Lock of this page's queue key while the page lives
+    /// (see [`TabQueues`]), and adopts the queues other pages left: once
+    /// their page is gone, or at once without Web Locks. The key is written
+    /// before the lock is granted: no other page knows the fresh key before
+    /// its first write, which comes after the lock request.
+    fn claim_queue(&self) {
+        let locks = js::hold_lock(self.state().queues.own_key());
+        for key in js::storage_keys().iter() {
+            if let Some(key) = key.as_string() {
+                self.on_key_seen(&key, true, locks);
+            }
+        }
+        if locks {
+            // Pages that start later, each with a queue to wait for.
+            self.listeners.add_function(
+                "storage",
+                callback(&self.me, |c, event| {
+                    if let Some(key) = js::field(event, "key").as_string() {
+                        c.on_key_seen(&key, js::field(event, "oldValue").is_null(), true);
+                    }
+                }),
+            );
+        }
+    }
+
+    /// A `localStorage` key seen: when it is another page's queue, adopt it
+    /// when [`TabQueues::adoption`] says.
+    fn on_key_seen(&self, key: &str, created: bool, locks: bool) {
+        let adoption = self.state().queues.adoption(key, created, locks);
+        match adoption {
+            Some(Adoption::WhenGone) => {
+                js::request_lock(key, &self.adopter);
+            }
+            Some(Adoption::Now) => self.adopt(key),
+            None => {}
+        }
+    }
+
+    /// Adopts the queue another page left at `key`: its events join this
+    /// page's queue and are saved under this page's key before `key` is
+    /// removed, so they are never in no key.
+    fn adopt(&self, key: &str) {
+        let stored = js::storage_get(key).unwrap_or_default();
+        {
+            let state = &mut *self.state();
+            if !state.client.has_opted_out() {
+                requeue(&mut state.outbox, restore(&stored).1, js::now());
+            }
+        }
+        self.save();
+        js::storage_remove(key);
+        self.schedule();
     }
 
     fn on_history_navigation(&self) {
@@ -475,7 +561,7 @@ impl PosthogClient {
     /// (a loop of route changes, say) writes `localStorage` once rather than
     /// once per event, and the write still lands before the page can go away.
     fn save_soon(&self) {
-        if !self.persist || self.save_pending.replace(true) {
+        if !self.persist.get() || self.save_pending.replace(true) {
             return;
         }
         js::queue_microtask(&self.saver);
@@ -487,29 +573,33 @@ impl PosthogClient {
         }
     }
 
-    /// Persists the client state and the unsent events (unless storing
-    /// nothing), as [`save`] lays them out and falls back over the quota.
+    /// Persists the client state (shared by the app's pages) and the unsent
+    /// events under this page's key (unless storing nothing), as [`save`]
+    /// lays them out.
     fn save(&self) {
         self.save_pending.set(false);
-        if !self.persist {
+        if !self.persist.get() {
             return;
         }
         let state = self.state();
         let persisted = state.client.encode_persisted();
-        let (saved, error) = save(&persisted, state.outbox.queued(), |text| {
-            js::storage_set(&state.storage_key, text)
-        });
-        if let Some(e) = error {
-            let what = if saved == Saved::StateOnly {
-                "could not save unsent events:"
-            } else {
-                "could not save state:"
-            };
-            if !self.warned_storage.replace(true) {
-                warn_with(what, &e);
-            }
+        let error = js::storage_set(&state.storage_key, &persisted).err();
+        let key = state.queues.own_key();
+        let (_, e) = save("", state.outbox.queued(), |text| js::storage_set(key, text));
+        if let Some(e) = error.or(e)
+            && !self.warned_storage.replace(true)
+        {
+            warn_with("could not save:", &e);
         }
     }
+}
+
+/// Queues `events` an earlier page load left: they have waited long enough.
+fn requeue<'a>(outbox: &mut Outbox<String>, events: impl Iterator<Item = &'a str>, now: UnixMs) {
+    for event in events {
+        outbox.handle_enqueue(now, event.to_owned());
+    }
+    outbox.handle_flush(now);
 }
 
 /// The strings of a JSON array of strings (`None` for anything else).

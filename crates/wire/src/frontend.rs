@@ -16,10 +16,13 @@ pub const UNKNOWN_ENVIRONMENT: &str = "unknown";
 /// The browser SDK reads the same type (from `#ff-telemetry-config` or from
 /// `start(config)`), so every default is here, once: `apiurl` defaults to
 /// [`DEFAULT_POSTHOG_URL`], `capture_pageview` to `true`, the environment to
-/// [`UNKNOWN_ENVIRONMENT`], `persistence` to `localStorage`; a `sentry` part without
-/// a DSN (or with an empty one) means no Sentry. The client options
-/// (`persistence`, `respect_dnt`, `cookieless`) are set by the page, never by the
-/// platform, and are written only when they differ from their defaults.
+/// [`UNKNOWN_ENVIRONMENT`], `persistence` to `localStorage`, `consent` to
+/// `granted` (no banner) and `consent_denied` to `cookieless`; a `sentry` part
+/// without a DSN (or with an empty one) means no Sentry. The client options
+/// (`persistence`, `respect_dnt`, `cookieless`, `consent`, `consent_denied`) are
+/// set by the page, never by the platform, and are written only when they differ
+/// from their defaults; an unknown value of one is an error naming the values it
+/// may take.
 ///
 /// DSN and URL stay strings here: the browser SDK validates them itself, so that a
 /// bad value disables one integration with a warning instead of failing the page.
@@ -55,6 +58,82 @@ pub struct FrontendConfig {
     /// Keep nothing and use no stable id: a fresh anonymous id per page load.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cookieless: bool,
+    /// The user's consent to tracking until they decide (`grantConsent()` /
+    /// `denyConsent()`; a decision, once made, is remembered and wins).
+    #[serde(default, skip_serializing_if = "Consent::is_default")]
+    pub consent: Consent,
+    /// What tracking is left once consent is denied.
+    #[serde(default, skip_serializing_if = "ConsentDenied::is_default")]
+    pub consent_denied: ConsentDenied,
+}
+
+/// The user's consent to PostHog tracking, as a consent banner asks for it
+/// (posthog-js's `cookieless_mode: "on_reject"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consent {
+    /// Tracking as usual: a stable anonymous id kept in `localStorage` (the
+    /// default, for apps without a consent banner).
+    #[default]
+    Granted,
+    /// Not asked or not answered yet: nothing is stored, nothing is sent, and no
+    /// stable id exists.
+    Pending,
+    /// Refused: see [`ConsentDenied`].
+    Denied,
+}
+
+/// What tracking is left once consent is denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsentDenied {
+    /// Events without a stable id, nothing stored (posthog-js's cookieless mode).
+    #[default]
+    Cookieless,
+    /// No events at all.
+    Nothing,
+}
+
+impl Consent {
+    /// The value's name in a config (`"granted"`, `"pending"`, `"denied"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Consent::Granted => "granted",
+            Consent::Pending => "pending",
+            Consent::Denied => "denied",
+        }
+    }
+
+    /// The value `name` names, as [`Consent::name`] writes it. (The browser
+    /// SDK reads its options by hand rather than by serde: each enum
+    /// deserialised by serde-wasm-bindgen costs the download about 1 KB.)
+    pub fn from_name(name: &str) -> Option<Consent> {
+        match name {
+            "granted" => Some(Consent::Granted),
+            "pending" => Some(Consent::Pending),
+            "denied" => Some(Consent::Denied),
+            _ => None,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == Consent::default()
+    }
+}
+
+impl ConsentDenied {
+    /// The value `name` names (`"cookieless"`, `"nothing"`), as serde reads it.
+    pub fn from_name(name: &str) -> Option<ConsentDenied> {
+        match name {
+            "cookieless" => Some(ConsentDenied::Cookieless),
+            "nothing" => Some(ConsentDenied::Nothing),
+            _ => None,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == ConsentDenied::default()
+    }
 }
 
 impl FrontendConfig {
@@ -184,22 +263,35 @@ mod tests {
                 },
             );
         let persistence = prop_oneof![Just(Persistence::LocalStorage), Just(Persistence::Memory)];
+        let consent = prop_oneof![
+            Just(Consent::Granted),
+            Just(Consent::Pending),
+            Just(Consent::Denied)
+        ];
+        let denied = prop_oneof![
+            Just(ConsentDenied::Cookieless),
+            Just(ConsentDenied::Nothing)
+        ];
         (
             proptest::option::of(posthog),
             proptest::option::of(sentry),
             persistence,
-            any::<bool>(),
-            any::<bool>(),
+            (any::<bool>(), any::<bool>()),
+            (consent, denied),
         )
-            .prop_map(|(posthog, sentry, persistence, respect_dnt, cookieless)| {
-                FrontendConfig {
-                    posthog,
-                    sentry,
-                    persistence,
-                    respect_dnt,
-                    cookieless,
-                }
-            })
+            .prop_map(
+                |(posthog, sentry, persistence, (respect_dnt, cookieless), (consent, denied))| {
+                    FrontendConfig {
+                        posthog,
+                        sentry,
+                        persistence,
+                        respect_dnt,
+                        cookieless,
+                        consent,
+                        consent_denied: denied,
+                    }
+                },
+            )
     }
 
     proptest! {
@@ -261,5 +353,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("localStorage"), "{err}");
+    }
+
+    #[test]
+    fn consent_defaults_to_granted_and_takes_only_its_values() {
+        let config: FrontendConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(
+            config.consent,
+            Consent::Granted,
+            "no banner: tracking as before"
+        );
+        assert_eq!(config.consent_denied, ConsentDenied::Cookieless);
+        let config: FrontendConfig =
+            serde_json::from_str(r#"{"consent":"pending","consent_denied":"nothing"}"#).unwrap();
+        assert_eq!(config.consent, Consent::Pending);
+        assert_eq!(config.consent_denied, ConsentDenied::Nothing);
+        let err = serde_json::from_str::<FrontendConfig>(r#"{"consent":"yes"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`granted`, `pending`, `denied`"), "{err}");
+    }
+
+    #[test]
+    fn consent_names_read_as_serde_reads_them() {
+        for consent in [Consent::Granted, Consent::Pending, Consent::Denied] {
+            let json = serde_json::to_string(&consent).unwrap();
+            assert_eq!(json, format!("\"{}\"", consent.name()));
+            assert_eq!(Consent::from_name(consent.name()), Some(consent));
+        }
+        for denied in [ConsentDenied::Cookieless, ConsentDenied::Nothing] {
+            let json = serde_json::to_string(&denied).unwrap();
+            assert_eq!(
+                ConsentDenied::from_name(json.trim_matches('"')),
+                Some(denied)
+            );
+        }
+        assert_eq!(Consent::from_name("Granted"), None);
+        assert_eq!(ConsentDenied::from_name(""), None);
     }
 }

@@ -38,8 +38,8 @@ mod value;
 
 pub use dsn::{Dsn, DsnError};
 pub use frontend::{
-    DEFAULT_POSTHOG_URL, FrontendConfig, FrontendPosthog, FrontendSentry, Persistence,
-    UNKNOWN_ENVIRONMENT,
+    Consent, ConsentDenied, DEFAULT_POSTHOG_URL, FrontendConfig, FrontendPosthog, FrontendSentry,
+    Persistence, UNKNOWN_ENVIRONMENT,
 };
 pub use time::UnixMs;
 pub use url::{Authority, HttpUrl, Scheme, UrlError, parse_authority, scheme_of, split_authority};

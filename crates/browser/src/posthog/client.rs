@@ -11,9 +11,10 @@ use super::url::sanitize_url;
 use ff_telemetry_wire::hyphenated;
 use ff_telemetry_wire::posthog::CaptureEvent;
 use ff_telemetry_wire::text;
-use ff_telemetry_wire::{UnixMs, Value, uuid_v7};
+use ff_telemetry_wire::{Consent, ConsentDenied, UnixMs, Value, uuid_v7};
 
-/// How the client behaves, fixed at start.
+/// How the client behaves, fixed at start (but for `consent`, which
+/// [`Client::handle_consent`] changes).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ClientConfig {
@@ -25,6 +26,10 @@ pub struct ClientConfig {
     pub respect_dnt: bool,
     /// Keep no stable id: a fresh anonymous id per page load and no `$device_id`.
     pub cookieless: bool,
+    /// The user's consent in force: until granted the client runs cookieless.
+    pub consent: Consent,
+    /// What tracking a denied consent leaves.
+    pub consent_denied: ConsentDenied,
     /// `$lib` (a constant of the SDK, so not copied).
     pub lib: &'static str,
     /// `$lib_version`.
@@ -40,6 +45,8 @@ impl ClientConfig {
             capture_pageview: true,
             respect_dnt: false,
             cookieless: false,
+            consent: Consent::Granted,
+            consent_denied: ConsentDenied::Cookieless,
             lib,
             lib_version,
         }
@@ -217,6 +224,9 @@ pub struct Client {
     state: PersistedState,
     session: Session,
     pageviews: PageviewTracker,
+    /// The last navigation while consent is pending (URL and route template):
+    /// its `$pageview` goes out if tracking starts on this page.
+    held_page: Option<(String, Option<String>)>,
 }
 
 /// What an event adds to the standard properties.
@@ -233,14 +243,14 @@ enum Specific<'a> {
 
 impl Client {
     /// A client starting at `now`, continuing `persisted` state when there is
-    /// some (and the config is not cookieless).
+    /// some (and the config is not cookieless, and consent is granted).
     pub fn new(
         config: ClientConfig,
         persisted: Option<PersistedState>,
         now: UnixMs,
         rng: &mut impl Entropy,
     ) -> Self {
-        let persisted = persisted.filter(|_| !config.cookieless);
+        let persisted = persisted.filter(|_| !is_cookieless(&config));
         let mut state = persisted.unwrap_or_else(|| fresh_identity(now, rng));
         let session = match state.session.take() {
             Some(s) if !s.is_expired(now) => s.with_new_window(now, rng.draw()),
@@ -251,6 +261,7 @@ impl Client {
             state,
             session,
             pageviews: PageviewTracker::default(),
+            held_page: None,
         }
     }
 
@@ -259,10 +270,39 @@ impl Client {
         &self.config
     }
 
-    /// Whether events may be captured for a page with `env`'s Do Not Track.
+    /// Whether events may be captured for a page with `env`'s Do Not Track,
+    /// under the consent in force.
     pub fn may_capture(&self, env: &PageEnv) -> bool {
         let dnt_applies = self.config.respect_dnt && env.do_not_track;
-        !(self.state.opted_out || dnt_applies)
+        let consented = match self.config.consent {
+            Consent::Granted => true,
+            Consent::Pending => false,
+            Consent::Denied => self.config.consent_denied == ConsentDenied::Cookieless,
+        };
+        consented && !(self.state.opted_out || dnt_applies)
+    }
+
+    /// The user answered the consent banner (`consent` is `Granted` or
+    /// `Denied`; `Pending` changes nothing). The identity is new either way, as
+    /// posthog-js's `reset` on a consent change makes it: after a grant the
+    /// client has a stable id from that moment (the caller persists it from
+    /// now on); after a denial it runs cookieless, and the caller forgets what
+    /// it stored. Returns the page viewed while consent was pending (its URL
+    /// and route template), for the caller to report now as a router
+    /// navigation ([`Client::handle_navigation`]): it gets its `$pageview` if
+    /// tracking starts.
+    pub fn handle_consent(
+        &mut self,
+        now: UnixMs,
+        consent: Consent,
+        rng: &mut impl Entropy,
+    ) -> Option<(String, Option<String>)> {
+        if consent == Consent::Pending || consent == self.config.consent {
+            return None;
+        }
+        self.config.consent = consent;
+        self.handle_reset(now, rng);
+        self.held_page.take()
     }
 
     /// A navigation to the absolute `url`, which matched the route `template`
@@ -278,9 +318,13 @@ impl Client {
         env: &PageEnv,
         rng: &mut impl Entropy,
     ) -> Vec<String> {
-        if !self.may_capture(env)
-            || (source == NavigationSource::History && !self.config.capture_pageview)
-        {
+        if source == NavigationSource::History && !self.config.capture_pageview {
+            return Vec::new();
+        }
+        if self.config.consent == Consent::Pending {
+            self.held_page = Some((url.to_owned(), template.map(str::to_owned)));
+        }
+        if !self.may_capture(env) {
             return Vec::new();
         }
         let events = self
@@ -451,7 +495,7 @@ impl Client {
             .str("distinct_id", &self.state.distinct_id)
             .str("$lib", self.config.lib)
             .str("$lib_version", self.config.lib_version);
-        if !self.config.cookieless {
+        if !is_cookieless(&self.config) {
             props.str("$device_id", &self.state.device_id);
         }
         props
@@ -507,6 +551,12 @@ impl Client {
             properties: Value::Object(props.0),
         })
     }
+}
+
+/// Whether the client keeps no stable id: cookieless by config, or until
+/// consent is granted.
+fn is_cookieless(config: &ClientConfig) -> bool {
+    config.cookieless || config.consent != Consent::Granted
 }
 
 /// `$referrer` and `$referring_domain` when there is no referrer.
@@ -865,6 +915,112 @@ mod tests {
         let p = parse(&c.handle_capture(UnixMs(1), "x", &e, &mut rng).unwrap()).properties;
         assert!(p.get("$device_id").is_none());
         assert!(p.contains_key("distinct_id"));
+    }
+
+    fn pending(denied: ConsentDenied) -> ClientConfig {
+        ClientConfig {
+            consent: Consent::Pending,
+            consent_denied: denied,
+            ..config()
+        }
+    }
+
+    #[test]
+    fn while_consent_is_pending_nothing_is_captured_and_stored_state_is_not_used() {
+        let (_, mut rng) = client(config());
+        let stored = Client::new(config(), None, UnixMs(0), &mut rng).persisted();
+        let mut c = Client::new(
+            pending(ConsentDenied::Cookieless),
+            Some(stored.clone()),
+            UnixMs(0),
+            &mut rng,
+        );
+        assert_ne!(c.persisted().device_id, stored.device_id, "no stable id");
+        let e = env("https://h/a");
+        assert!(
+            c.handle_navigation(UnixMs(1), "https://h/a", None, Router, &e, &mut rng)
+                .is_empty()
+        );
+        assert_eq!(c.handle_capture(UnixMs(2), "x", &e, &mut rng), None);
+        assert_eq!(c.handle_identify(UnixMs(3), "u", false, &e, &mut rng), None);
+        assert_eq!(c.handle_page_hide(UnixMs(4), &e, &mut rng), None);
+        assert_eq!(
+            c.handle_consent(UnixMs(5), Consent::Pending, &mut rng),
+            None
+        );
+    }
+
+    #[test]
+    fn a_grant_tracks_from_that_moment_starting_with_the_page_being_viewed() {
+        let (_, mut rng) = client(config());
+        let mut c = Client::new(
+            pending(ConsentDenied::Cookieless),
+            None,
+            UnixMs(0),
+            &mut rng,
+        );
+        let e = env("https://h/i/1");
+        let template = Some("/i/:id");
+        c.handle_navigation(UnixMs(1), "https://h/i/0", None, Router, &e, &mut rng);
+        c.handle_navigation(UnixMs(2), "https://h/i/1", template, Router, &e, &mut rng);
+        let pending_id = c.persisted().distinct_id;
+        let (url, template) = c
+            .handle_consent(UnixMs(3), Consent::Granted, &mut rng)
+            .unwrap();
+        let template = template.as_deref();
+        let out = c.handle_navigation(UnixMs(3), &url, template, Router, &e, &mut rng);
+        assert_eq!(out.len(), 1, "one $pageview, for the page viewed now");
+        let view = parse(&out[0]);
+        assert_eq!(view.event, "$pageview");
+        assert_eq!(view.properties["$current_url"], "https://h/i/1");
+        assert_eq!(view.properties["route_template"], "/i/:id");
+        assert_eq!(
+            view.properties["$device_id"],
+            view.properties["distinct_id"]
+        );
+        assert_ne!(
+            view.properties["distinct_id"],
+            pending_id.as_str(),
+            "a new id"
+        );
+        assert!(c.handle_capture(UnixMs(4), "x", &e, &mut rng).is_some());
+        assert_eq!(
+            c.handle_consent(UnixMs(5), Consent::Granted, &mut rng),
+            None
+        );
+    }
+
+    #[test]
+    fn a_denial_leaves_cookieless_tracking_or_none_as_configured() {
+        let e = env("https://h/a");
+        for (denied, n_events) in [(ConsentDenied::Cookieless, 1), (ConsentDenied::Nothing, 0)] {
+            let (_, mut rng) = client(config());
+            let mut c = Client::new(pending(denied), None, UnixMs(0), &mut rng);
+            c.handle_navigation(UnixMs(1), "https://h/a", None, Router, &e, &mut rng);
+            let (url, _) = c
+                .handle_consent(UnixMs(2), Consent::Denied, &mut rng)
+                .unwrap();
+            let out = c.handle_navigation(UnixMs(2), &url, None, Router, &e, &mut rng);
+            assert_eq!(out.len(), n_events, "{denied:?}");
+            for event in out
+                .iter()
+                .chain(&c.handle_capture(UnixMs(3), "x", &e, &mut rng))
+            {
+                let p = parse(event).properties;
+                assert!(p.get("$device_id").is_none(), "cookieless: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn denying_after_a_grant_drops_the_stable_id() {
+        let (mut c, mut rng) = client(config());
+        let e = env("https://h/a");
+        let before = c.persisted().distinct_id;
+        assert_eq!(c.handle_consent(UnixMs(1), Consent::Denied, &mut rng), None);
+        let p = parse(&c.handle_capture(UnixMs(2), "x", &e, &mut rng).unwrap()).properties;
+        assert_ne!(p["distinct_id"], before.as_str());
+        assert!(p.get("$device_id").is_none());
     }
 
     #[test]

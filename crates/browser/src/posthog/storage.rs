@@ -1,24 +1,27 @@
-//! What the PostHog client keeps in `localStorage` and how it reads it back:
-//! one key per project token holding the state's line, then one unsent event
-//! a line (JSON text has no raw line breaks). When the browser refuses the
-//! whole (over the quota), the state alone is kept: identity and opt-out
-//! matter more than the unsent events, which stay in memory.
+//! How the PostHog client lays out what it keeps in `localStorage` and reads
+//! it back: a first line, then one unsent event a line (JSON text has no raw
+//! line breaks). The state (identity, session, opt-out) has a key of its own
+//! per project token; each page load's unsent events have theirs, after an
+//! empty first line (see [`super::TabQueues`]). When the
+//! browser refuses the whole (over the quota), the first line alone is kept,
+//! and the unsent events stay in memory.
 
 use ff_telemetry_wire::text::{split_ascii, split_once_ascii};
 
 /// What [`save`] managed to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Saved {
-    /// The state and every unsent event.
+    /// The first line and every unsent event.
     All,
-    /// The state only: the events did not fit.
+    /// The first line only: the events did not fit.
     StateOnly,
-    /// Nothing: even the state alone was refused.
+    /// Nothing: even the first line alone was refused.
     Nothing,
 }
 
-/// Writes `state` (the persisted state's JSON line) and `events` with
-/// `write` (one `localStorage.setItem`), falling back to the state alone
+/// Writes `state` (the first line: the persisted state's JSON; empty for
+/// a page's queue) and `events` with `write` (one `localStorage.setItem`), falling
+/// back to the first line alone
 /// when the whole is refused. Returns what was saved, and the first error
 /// the browser gave when not everything was.
 pub fn save<E>(
@@ -44,7 +47,7 @@ pub fn save<E>(
     (saved, Some(e))
 }
 
-/// The stored text read back: the state's line, and the events queued
+/// The stored text read back: the first line, and the events queued
 /// after it (lines that are not a JSON object are skipped).
 pub fn restore(stored: &str) -> (&str, impl Iterator<Item = &str>) {
     let (state, unsent) = split_once_ascii(stored, b'\n').unwrap_or((stored, ""));

@@ -3,7 +3,7 @@
 //! off its own integration with one warning naming it, never the page.
 
 pub use ff_telemetry_wire::Persistence;
-use ff_telemetry_wire::{FrontendPosthog, FrontendSentry};
+use ff_telemetry_wire::{Consent, ConsentDenied, FrontendPosthog, FrontendSentry};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -34,12 +34,26 @@ pub struct ClientOptions {
     pub respect_dnt: bool,
     /// Store nothing and use no stable id.
     pub cookieless: bool,
+    /// The user's consent in force: the configured one until a decision
+    /// (remembered across page loads) replaces it. Read by hand (see [`client_options`]).
+    #[serde(skip)]
+    pub consent: Consent,
+    /// What tracking a denied consent leaves. Read by hand (see [`client_options`]).
+    #[serde(skip)]
+    pub consent_denied: ConsentDenied,
 }
 
 impl ClientOptions {
-    /// Whether anything may be kept in `localStorage`.
-    pub fn persist(self) -> bool {
+    /// Whether anything may be kept in `localStorage` (the consent decision
+    /// itself, at least).
+    pub fn may_store(self) -> bool {
         !self.cookieless && self.persistence == Persistence::LocalStorage
+    }
+
+    /// Whether ids, the opt-out choice and unsent events may be kept in
+    /// `localStorage`: also not before consent is granted.
+    pub fn persist(self) -> bool {
+        self.may_store() && self.consent == Consent::Granted
     }
 }
 
@@ -74,7 +88,19 @@ fn from_page() -> Option<JsValue> {
 
 /// The top-level options of `config`.
 pub fn client_options(config: &JsValue) -> Result<ClientOptions, String> {
-    read("", config.clone()).map(Option::unwrap_or_default)
+    let mut options: ClientOptions = read("", config.clone())?.unwrap_or_default();
+    // By hand rather than by serde, whose enums cost serde-wasm-bindgen about
+    // 1 KB of the download; a value that is not a string counts as not given.
+    let text = |field| js::field(config, field).as_string();
+    if let Some(name) = text("consent") {
+        options.consent = Consent::from_name(&name)
+            .ok_or_else(|| r#"consent: expected "granted", "pending" or "denied""#.to_owned())?;
+    }
+    if let Some(name) = text("consent_denied") {
+        options.consent_denied = ConsentDenied::from_name(&name)
+            .ok_or_else(|| r#"consent_denied: expected "cookieless" or "nothing""#.to_owned())?;
+    }
+    Ok(options)
 }
 
 /// `config.posthog`, `None` when missing or null.

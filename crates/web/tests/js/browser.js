@@ -8,6 +8,17 @@ export function storeItem(key, value) { localStorage.setItem(key, value); }
 export function storedKeysContaining(text) {
   return Object.keys(localStorage).filter((k) => k.includes(text)).length;
 }
+export async function heldLocksStartingWith(prefix) {
+  const { held } = await navigator.locks.query();
+  return held.filter((lock) => lock.name.startsWith(prefix)).length;
+}
+// Steals the locks: what the browser does when the page holding them goes away.
+export async function releaseLocksStartingWith(prefix) {
+  const { held } = await navigator.locks.query();
+  for (const { name } of held.filter((lock) => lock.name.startsWith(prefix))) {
+    await navigator.locks.request(name, { steal: true }, () => {});
+  }
+}
 let counted = { warnings: 0, writes: 0 };
 export function countWarningsAndWrites(warningText, keyText) {
   counted = { warnings: 0, writes: 0 };
