@@ -107,6 +107,7 @@ pub fn run(args: &[String]) -> Result<()> {
     ))?;
 
     let started = std::time::Instant::now();
+    let load_at_start = load_average();
     step("bench: browser (headless Chromium)");
     let mut node_args = vec!["bench/run.mjs", "--npm", "npm"];
     if quick {
@@ -145,7 +146,7 @@ pub fn run(args: &[String]) -> Result<()> {
     drop(postgres);
     println!("(measuring took {:.0} s)", started.elapsed().as_secs_f64());
 
-    let machine = Machine::detect(&browser);
+    let machine = Machine::detect(&browser, [load_at_start, load_average()]);
     let report = render(&scale, &browser, &servers, &machine);
     let out_dir = project_root().join("target/bench");
     std::fs::create_dir_all(&out_dir)?;
@@ -239,10 +240,23 @@ struct Machine {
     cores: usize,
     chromium: String,
     date: String,
+    /// The 1-minute load average when measuring started and when it ended:
+    /// other work on a shared machine shows in every absolute figure.
+    load: [Option<f64>; 2],
+}
+
+/// The 1-minute load average (`/proc/loadavg`), where there is one.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl Machine {
-    fn detect(browser: &Value) -> Self {
+    fn detect(browser: &Value, load: [Option<f64>; 2]) -> Self {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo
             .lines()
@@ -255,6 +269,7 @@ impl Machine {
             chromium: browser["chromium"].as_str().unwrap_or("?").to_owned(),
             date: read(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
                 .unwrap_or_default(),
+            load,
         }
     }
 }
@@ -303,8 +318,14 @@ fn render(scale: &Scale, browser: &Value, servers: &[Value], machine: &Machine) 
     let mut md = String::new();
     let mode = if scale.quick { " (--quick)" } else { "" };
     md += &format!(
-        "Measured {}{mode} on {} ({} cores), {}; all figures of a table come from the same run.\n\n",
-        machine.date, machine.cpu, machine.cores, machine.chromium
+        "Measured {}{mode} on {} ({} cores), {}, load average (1 min) {} when measuring \
+         started and {} when it ended; all figures of a table come from the same run.\n\n",
+        machine.date,
+        machine.cpu,
+        machine.cores,
+        machine.chromium,
+        fixed(machine.load[0], 2),
+        fixed(machine.load[1], 2),
     );
     md += &sizes(browser);
     md += &route_changes(browser);
