@@ -6,10 +6,9 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 
 use ff_telemetry_browser::sentry::{
-    BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
+    AfterAnswer, BrowserSentry, CapturedError, Entropy, MECHANISM_GENERIC, MECHANISM_ONERROR,
     MECHANISM_ONUNHANDLEDREJECTION, MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
-use ff_telemetry_browser::{RetryPolicy, Verdict};
 use ff_telemetry_wire::sentry::{Level, SdkInfo};
 use ff_telemetry_wire::text::concat;
 use ff_telemetry_wire::{FrontendSentry, UnixMs};
@@ -270,36 +269,24 @@ impl SentryClient {
         transport::post_text(url.clone(), body, None, on_answer);
     }
 
-    /// Feeds the answer back to the state machine (see
-    /// [`BrowserSentry::handle_response`]), then sends what is next. No
-    /// answer at all (offline) keeps the envelope in `localStorage` for the
-    /// browser's return online or the next page load; a server that cannot
-    /// take it now (5xx, or 429 without Sentry's rate limits) gets it again
-    /// once its `Retry-After` and the backoff have passed.
+    /// Feeds the answer back to the state machine and does what it says (see
+    /// [`BrowserSentry::handle_answer`]): keep the envelope in `localStorage`,
+    /// or poll again at its retry time; then sends what is next.
     fn handle_answer(&self, out: &Outgoing, answer: &Answer) {
         self.in_flight.set(false);
-        let verdict = self.state().handle_response(
+        let [a, b, c, d, ..] = js::random_bytes();
+        let after = self.state().handle_answer(
             js::now(),
-            out.category,
+            out,
             answer.status,
             answer.retry_after.as_deref(),
             answer.rate_limits.as_deref(),
+            u32::from_le_bytes([a, b, c, d]),
         );
-        let overloaded = verdict == Verdict::ServerError
-            || (verdict == Verdict::RateLimited && answer.rate_limits.is_none());
-        if verdict == Verdict::NoAnswer {
-            self.store(out);
-        } else if overloaded {
-            let [a, b, c, d, ..] = js::random_bytes();
-            let retry_at = self.state().handle_retry(
-                js::now(),
-                out.clone(),
-                answer.status,
-                answer.retry_after.as_deref(),
-                RetryPolicy::default(),
-                u32::from_le_bytes([a, b, c, d]),
-            );
-            if let Some(at) = retry_at {
+        match after {
+            AfterAnswer::Done => {}
+            AfterAnswer::Keep => self.store(out),
+            AfterAnswer::RetryAt(at) => {
                 let delay = at.saturating_since(js::now()).min(i32::MAX as u64) as i32;
                 js::set_timeout(&self.on_retry, delay);
             }

@@ -147,6 +147,19 @@ struct EventContext {
     page_url: String,
 }
 
+/// What the sender does with an envelope once its answer is known (see
+/// [`BrowserSentry::handle_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAnswer {
+    /// Delivered, or lost for good (counted in the next client report).
+    Done,
+    /// No answer (offline): kept in storage for the browser's return online
+    /// or the next page load, so that a long outage does not fill the queue.
+    Keep,
+    /// Back in the queue for a retry: poll again at this time.
+    RetryAt(UnixMs),
+}
+
 /// Browser Sentry, minus the I/O.
 ///
 /// Inputs are `handle_*` calls; outputs are drained with [`BrowserSentry::poll_transmit`]
@@ -496,6 +509,39 @@ impl BrowserSentry {
             self.n_failures = 0;
         }
         verdict
+    }
+
+    /// The answer to `out` (HTTP status, 0 for none, and its `Retry-After`
+    /// and `X-Sentry-Rate-Limits` headers): [`handle_response`] and, for a
+    /// server that cannot take it now (a 5xx, or a 429 without Sentry's rate
+    /// limits: overloaded, not a used-up quota), [`handle_retry`] with the
+    /// default [`RetryPolicy`]. Says what the sender does next.
+    ///
+    /// [`handle_response`]: Self::handle_response
+    /// [`handle_retry`]: Self::handle_retry
+    pub fn handle_answer(
+        &mut self,
+        now: UnixMs,
+        out: &Outgoing,
+        status: u16,
+        retry_after: Option<&str>,
+        rate_limits: Option<&str>,
+        jitter_draw: u32,
+    ) -> AfterAnswer {
+        let verdict = self.handle_response(now, out.category, status, retry_after, rate_limits);
+        let overloaded = verdict == Verdict::ServerError
+            || (verdict == Verdict::RateLimited && rate_limits.is_none());
+        if verdict == Verdict::NoAnswer {
+            return AfterAnswer::Keep;
+        }
+        if !overloaded {
+            return AfterAnswer::Done;
+        }
+        let policy = RetryPolicy::default();
+        match self.handle_retry(now, out.clone(), status, retry_after, policy, jitter_draw) {
+            Some(at) => AfterAnswer::RetryAt(at),
+            None => AfterAnswer::Done,
+        }
     }
 
     /// Puts `out`, answered `status` (a 5xx or a 429, see
@@ -1292,6 +1338,37 @@ mod tests {
             rest.last().unwrap().unsent.contains("send_error"),
             "the client report counts it"
         );
+    }
+
+    #[test]
+    fn an_answer_says_what_becomes_of_the_envelope() {
+        let mut sentry = start(serde_json::json!({}), PAGE);
+        sentry.handle_error(UnixMs(1), error("e"), &with_draw(0));
+        let out = sentry.poll_transmit(UnixMs(1)).unwrap();
+        let answer = |s: &mut BrowserSentry, status, limits| {
+            s.handle_answer(UnixMs(2), &out, status, None, limits, 0)
+        };
+        assert_eq!(answer(&mut sentry, 200, None), AfterAnswer::Done);
+        assert_eq!(
+            answer(&mut sentry, 0, None),
+            AfterAnswer::Keep,
+            "offline: kept"
+        );
+        assert_eq!(
+            answer(&mut sentry, 400, None),
+            AfterAnswer::Done,
+            "refused: lost"
+        );
+        // A used-up quota: that category waits (rate limits), the envelope is lost.
+        let quota = Some("60:error:organization");
+        assert_eq!(answer(&mut sentry, 429, quota), AfterAnswer::Done);
+        // An overloaded server: retried, not before its backoff.
+        let AfterAnswer::RetryAt(at) = answer(&mut sentry, 503, None) else {
+            panic!("a 503 is retried");
+        };
+        assert!(at > UnixMs(2));
+        assert_eq!(sentry.poll_transmit(UnixMs(2)), None, "waits for its retry");
+        assert_eq!(sentry.poll_transmit(at), Some(out.clone()));
     }
 
     #[test]

@@ -28,7 +28,7 @@ mod session;
 mod stacktrace;
 
 pub use browser::{
-    BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS,
+    AfterAnswer, BrowserSentry, CapturedError, Entropy, MAX_BREADCRUMBS, MAX_QUEUED_EVENTS,
     MAX_STORED_ENVELOPES, MECHANISM_GENERIC, MECHANISM_ONERROR, MECHANISM_ONUNHANDLEDREJECTION,
     MECHANISM_PANIC, Outgoing, SentrySetupError,
 };
